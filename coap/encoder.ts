@@ -1,0 +1,156 @@
+// Message → bytes (RFC 7252 §3, §3.1). Writes into one buffer owned by the encoder and reused
+// for every message, so encoding allocates nothing per option.
+import { Code } from "./codes.js";
+import { CoapFormatError } from "./format-error.js";
+import type { CoapMessage, CoapOption, OptionValue } from "./message.js";
+import { sortOptions } from "./message.js";
+import { checkUint, uintLength } from "./options.js";
+import { utf8Length, writeUtf8 } from "./utf8.js";
+
+/** RFC 7252 §4.6: 1152 bytes is the recommended upper bound; 1280 is the IPv6 minimum MTU. */
+export const DEFAULT_ENCODER_CAPACITY = 1280;
+/** Largest option length and delta the extended forms can express: 65535 + 269 (§3.1). */
+export const MAX_OPTION_EXTENT = 65535 + 269;
+
+function valueLength(value: OptionValue): number {
+  if (typeof value === "number") {
+    checkUint(value);
+    return uintLength(value);
+  }
+  if (typeof value === "string") return utf8Length(value);
+  return value.length;
+}
+
+/** Bytes an option's delta or length field needs beyond its nibble: 0, 1 or 2 (§3.1). */
+function extensionLength(field: number): number {
+  return field < 13 ? 0 : field < 269 ? 1 : 2;
+}
+
+function isSorted(options: readonly CoapOption[]): boolean {
+  for (let i = 1; i < options.length; i++) if (options[i]!.number < options[i - 1]!.number) return false;
+  return true;
+}
+
+function checkHeader(message: CoapMessage): void {
+  if (!Number.isInteger(message.type) || message.type < 0 || message.type > 3) {
+    throw new CoapFormatError("bad-field", `type ${message.type}`);
+  }
+  if (!Number.isInteger(message.code) || message.code < 0 || message.code > 255) {
+    throw new CoapFormatError("bad-field", `code ${message.code}`);
+  }
+  if (!Number.isInteger(message.messageId) || message.messageId < 0 || message.messageId > 0xffff) {
+    throw new CoapFormatError("bad-field", `message ID ${message.messageId}`);
+  }
+  if (message.token.length > 8) throw new CoapFormatError("bad-token-length", `token of ${message.token.length} bytes`);
+  // §4.1: an Empty message has no token, options or payload.
+  if (message.code === Code.Empty && (message.token.length > 0 || message.options.length > 0 || message.payload.length > 0)) {
+    throw new CoapFormatError("empty-message-not-empty", "code 0.00 with token, options or payload");
+  }
+}
+
+/** The exact encoded size of `message` (options must already be in order). */
+function encodedLength(message: CoapMessage, options: readonly CoapOption[]): number {
+  let length = 4 + message.token.length;
+  let previous = 0;
+  for (const option of options) {
+    if (!Number.isInteger(option.number) || option.number < 0 || option.number > 0xffff) {
+      throw new CoapFormatError("bad-field", `option number ${option.number}`);
+    }
+    const delta = option.number - previous;
+    const size = valueLength(option.value);
+    if (size > MAX_OPTION_EXTENT) throw new CoapFormatError("option-value-too-long", `option ${option.number}: ${size} bytes`);
+    length += 1 + extensionLength(delta) + extensionLength(size) + size;
+    previous = option.number;
+  }
+  if (message.payload.length > 0) length += 1 + message.payload.length;
+  return length;
+}
+
+function writeExtension(target: Uint8Array, at: number, field: number): number {
+  if (field >= 269) {
+    const extended = field - 269;
+    target[at] = extended >> 8;
+    target[at + 1] = extended & 0xff;
+    return at + 2;
+  }
+  if (field >= 13) {
+    target[at] = field - 13;
+    return at + 1;
+  }
+  return at;
+}
+
+function nibble(field: number): number {
+  return field < 13 ? field : field < 269 ? 13 : 14;
+}
+
+function writeValue(target: Uint8Array, at: number, value: OptionValue, size: number): number {
+  if (typeof value === "number") {
+    for (let i = size - 1, v = value; i >= 0; i--, v = Math.floor(v / 256)) target[at + i] = v & 0xff;
+    return at + size;
+  }
+  if (typeof value === "string") return writeUtf8(value, target, at);
+  target.set(value, at);
+  return at + size;
+}
+
+function writeMessage(message: CoapMessage, options: readonly CoapOption[], target: Uint8Array): number {
+  const token = message.token;
+  target[0] = 0x40 | (message.type << 4) | token.length;
+  target[1] = message.code;
+  target[2] = message.messageId >> 8;
+  target[3] = message.messageId & 0xff;
+  target.set(token, 4);
+  let at = 4 + token.length;
+  let previous = 0;
+  for (const option of options) {
+    const delta = option.number - previous;
+    const size = valueLength(option.value);
+    target[at++] = (nibble(delta) << 4) | nibble(size);
+    at = writeExtension(target, at, delta);
+    at = writeExtension(target, at, size);
+    at = writeValue(target, at, option.value, size);
+    previous = option.number;
+  }
+  if (message.payload.length > 0) {
+    target[at++] = 0xff;
+    target.set(message.payload, at);
+    at += message.payload.length;
+  }
+  return at;
+}
+
+export class MessageEncoder {
+  readonly #buffer: Uint8Array;
+
+  constructor(capacity: number = DEFAULT_ENCODER_CAPACITY) {
+    this.#buffer = new Uint8Array(capacity);
+  }
+
+  get capacity(): number {
+    return this.#buffer.length;
+  }
+
+  /**
+   * Encodes into the encoder's own buffer and returns a view of it, valid until the next call:
+   * copy it (`slice()`) to keep it, e.g. for retransmission.
+   */
+  encode(message: CoapMessage): Uint8Array {
+    checkHeader(message);
+    const options = isSorted(message.options) ? message.options : sortOptions(message.options);
+    const length = encodedLength(message, options);
+    if (length > this.#buffer.length) {
+      throw new CoapFormatError("message-too-large", `${length} bytes exceed the encoder's ${this.#buffer.length}`);
+    }
+    return this.#buffer.subarray(0, writeMessage(message, options, this.#buffer));
+  }
+}
+
+/** Encodes into a new array of exactly the message's size, whatever that size is. */
+export function encodeMessage(message: CoapMessage): Uint8Array {
+  checkHeader(message);
+  const options = isSorted(message.options) ? message.options : sortOptions(message.options);
+  const out = new Uint8Array(encodedLength(message, options));
+  writeMessage(message, options, out);
+  return out;
+}
