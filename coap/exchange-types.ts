@@ -92,3 +92,11 @@ export interface Observation {
   reregister(): void;
   readonly active: boolean;
 }
+
+/** What the rest of the core needs from the endpoint (coap/endpoint.ts implements it). */
+export interface CoapClient {
+  request(options: RequestOptions): Promise<CoapResponse>;
+  /** Sends `sent` again as the same message (same message ID and token) and waits for its answer. */
+  resend(sent: SentRequest): Promise<CoapResponse>;
+  observe(options: RequestOptions, handlers: ObserveHandlers, observeOptions?: ObserveOptions): Observation;
+}
