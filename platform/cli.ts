@@ -1,0 +1,72 @@
+// `npm run platform -- [--host 127.0.0.1] [--port 5683] [--db FILE] [--activation-code CODE ...]
+//                      [--keep-alive MS] [--json]`
+// Runs the local platform until SIGINT or SIGTERM, printing each event as a line of text, or as
+// one JSON object per line with --json.
+import { parseArgs } from "node:util";
+import { describeEvent, type PlatformEvent } from "./events.js";
+import { DEFAULT_KEEP_ALIVE_MS, DEFAULT_PORT, startPlatform } from "./server.js";
+
+const USAGE = `usage: npm run platform -- [--host ADDR] [--port N] [--db FILE] [--activation-code CODE ...]
+                           [--keep-alive MS] [--json]
+  --host             address to bind (default 127.0.0.1: loopback only)
+  --port             UDP port, 0 for any free one (default ${DEFAULT_PORT})
+  --db               SQLite file keeping things and values across restarts (default: in memory)
+  --activation-code  a code that activates one thing; repeatable (default: one is made and printed)
+  --keep-alive       subscription keep-alive in ms when the client asks none (default ${DEFAULT_KEEP_ALIVE_MS})
+  --json             print one JSON object per line`;
+
+async function main(): Promise<void> {
+  let args;
+  try {
+    args = parseArgs({
+      options: {
+        host: { type: "string", default: "127.0.0.1" },
+        port: { type: "string", default: String(DEFAULT_PORT) },
+        db: { type: "string" },
+        "activation-code": { type: "string", multiple: true },
+        "keep-alive": { type: "string", default: String(DEFAULT_KEEP_ALIVE_MS) },
+        json: { type: "boolean", default: false },
+        help: { type: "boolean", short: "h", default: false },
+      },
+    }).values;
+  } catch (err) {
+    fail(err instanceof Error ? err.message : String(err));
+  }
+  if (args.help) {
+    console.log(USAGE);
+    return;
+  }
+  const port = wholeNumber(args.port, "--port", 65535);
+  const keepAliveMs = wholeNumber(args["keep-alive"], "--keep-alive", 86_400_000);
+  const print = args.json
+    ? (e: PlatformEvent) => console.log(JSON.stringify({ time: new Date().toISOString(), ...e }))
+    : (e: PlatformEvent) => console.log(`${new Date().toISOString()} ${describeEvent(e)}`);
+
+  const platform = await startPlatform({
+    host: args.host,
+    port,
+    ...(args.db === undefined ? {} : { dbPath: args.db }),
+    ...(args["activation-code"] === undefined ? {} : { activationCodes: args["activation-code"] }),
+    keepAliveMs,
+    log: print,
+  });
+  // Stopping closes every handle, so the process then ends by itself with exit code 0.
+  const stop = (): void => void platform.stop();
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+}
+
+function wholeNumber(text: string, name: string, max: number): number {
+  if (!/^\d+$/.test(text) || Number(text) > max) fail(`${name} must be a whole number from 0 to ${max}`);
+  return Number(text);
+}
+
+function fail(message: string): never {
+  console.error(`${message}\n${USAGE}`);
+  process.exit(2);
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

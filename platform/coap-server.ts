@@ -1,0 +1,53 @@
+// node-coap's server with one change: request bodies sent block-wise (Block1) are refused with
+// 4.13 before node-coap tries to reassemble them. node-coap keys the blocks of a body by CoAP
+// token, but RFC 7959 lets a client use a new token per block (libcoap does), and then node-coap
+// fails the request with a 5.00. The platform takes request bodies of one message only
+// (PlatformOptions.maxPayloadBytes), so a block-wise body is by definition too large.
+import type { AddressInfo } from "node:net";
+import { Server, type CoapPacket, type CoapServerOptions } from "coap";
+import { generate } from "coap-packet";
+import { jsonBytes } from "./payloads.js";
+
+const CONTENT_FORMAT_JSON = 50;
+const METHODS: Readonly<Record<string, string>> = Object.freeze({ "0.01": "GET", "0.02": "POST", "0.03": "PUT", "0.04": "DELETE" });
+
+export class PlatformCoapServer extends Server {
+  readonly #maxPayloadBytes: number;
+  readonly #onRefused: (rsinfo: AddressInfo, method: string) => void;
+
+  constructor(options: CoapServerOptions, maxPayloadBytes: number, onRefused: (rsinfo: AddressInfo, method: string) => void) {
+    super(options);
+    this.#maxPayloadBytes = maxPayloadBytes;
+    this.#onRefused = onRefused;
+  }
+
+  override _handle(packet: CoapPacket, rsinfo: AddressInfo): void {
+    const isRequest = typeof packet.code === "string" && packet.code.startsWith("0.") && packet.code !== "0.00";
+    if (!isRequest || !(packet.options ?? []).some((o) => o.name === "Block1")) {
+      super._handle(packet, rsinfo);
+      return;
+    }
+    // RFC 7959 §2.9.3: 4.13 with Size1, the largest body taken. Piggybacked on the ACK of a CON
+    // request, NON for a NON one; a retransmitted block just gets the same answer again.
+    const reply = generate({
+      messageId: packet.messageId,
+      token: packet.token,
+      code: "4.13",
+      ack: packet.confirmable === true,
+      options: [
+        { name: "Content-Format", value: Buffer.from([CONTENT_FORMAT_JSON]) },
+        { name: "Size1", value: uint(this.#maxPayloadBytes) },
+      ],
+      payload: jsonBytes({ status: "error", message: `The payload is larger than ${this.#maxPayloadBytes} bytes (no Block1)` }),
+    });
+    if (this._sock !== null && "send" in this._sock) this._sock.send(reply, rsinfo.port, rsinfo.address);
+    this.#onRefused(rsinfo, METHODS[packet.code as string] ?? String(packet.code));
+  }
+}
+
+/** An unsigned integer option value in the fewest bytes (RFC 7252 §3.2). */
+function uint(n: number): Buffer {
+  const bytes: number[] = [];
+  for (let v = n; v > 0; v = Math.floor(v / 256)) bytes.unshift(v % 256);
+  return Buffer.from(bytes);
+}

@@ -1,0 +1,156 @@
+// The four operations of the device API (activate, write, read, subscribe), on top of node-coap's
+// request and response objects. Refusals are thrown as PlatformError; server.ts replies with them.
+import type { IncomingMessage, ObserveWriteStream, OutgoingMessage } from "coap";
+import { PlatformError } from "./errors.js";
+import { formatEndpoint, redactToken, type PlatformEvent } from "./events.js";
+import { refuseObservation } from "./observation.js";
+import { UNSUBSCRIBED, WRITTEN, encodeArray, encodeItem, fitsInNotification, jsonBytes, NOTIFICATION_MAX_BYTES } from "./payloads.js";
+import { resolveTarget, type RequestOption, type Target } from "./routes.js";
+import type { Store, StoredValue } from "./store.js";
+import type { Subscriptions } from "./subscriptions.js";
+import { checkActivation, checkReadQuery, checkWrite, parseJsonObject } from "./validate.js";
+
+/** What the handlers work with; server.ts builds it once per running platform. */
+export interface PlatformContext {
+  store: Store;
+  subscriptions: Subscriptions;
+  now: () => number;
+  randomBytes: (size: number) => Uint8Array;
+  log: (event: PlatformEvent) => void;
+  keepAliveMs: number;
+  maxPayloadBytes: number;
+}
+
+// A subscription's keepAlive query: from 0.1 s (short enough for tests) to one day.
+const KEEP_ALIVE_MIN_MS = 100;
+const KEEP_ALIVE_MAX_MS = 86_400_000;
+
+/** Length of a thing token's random part in bytes: 32 bytes are 43 base64url characters. */
+const TOKEN_BYTES = 32;
+
+/** A request that is not an observation registration (node-coap gives it an OutgoingMessage). */
+export function handleRequest(ctx: PlatformContext, req: IncomingMessage, res: OutgoingMessage): void {
+  if (req.payload.length > ctx.maxPayloadBytes) {
+    // RFC 7252 §5.9.2.9: 4.13 may carry Size1, the largest body the server takes.
+    res.setOption("Size1", ctx.maxPayloadBytes);
+    throw new PlatformError("4.13", `The payload is larger than ${ctx.maxPayloadBytes} bytes`);
+  }
+  const { route, query } = target(req);
+  const from = formatEndpoint(req.rsinfo);
+  switch (route.kind) {
+    case "activate":
+      requireMethod(req, "POST");
+      activate(ctx, req, res, from);
+      return;
+    case "thing": {
+      const thing = thingId(ctx, route.token);
+      if (req.method === "POST") {
+        write(ctx, req, res, thing, route.token, from);
+      } else if (req.method === "GET" && req.headers.Observe === 1) {
+        // RFC 7641 §3.6: a GET with Observe 1 and the registration's token ends the observation.
+        ctx.subscriptions.cancel(thing, from, tokenHex(req), "deregistered");
+        reply(res, "2.05", jsonBytes(UNSUBSCRIBED));
+      } else if (req.method === "GET") {
+        throw new PlatformError("4.00", "Subscribing needs the Observe option (0)");
+      } else {
+        throw new PlatformError("4.05", `${req.method} is not allowed here`);
+      }
+      return;
+    }
+    case "resource": {
+      requireMethod(req, "GET");
+      const thing = thingId(ctx, route.token);
+      if (!ctx.store.hasKey(thing, route.key)) throw new PlatformError("4.04", "Resource not found");
+      const values = ctx.store.read(thing, route.key, checkReadQuery(query));
+      // node-coap's server sends a body of 1024 bytes or more block-wise (Block2, RFC 7959).
+      reply(res, "2.05", encodeArray(values.map(encodeItem)));
+      return;
+    }
+  }
+}
+
+/** A GET with Observe 0 (node-coap gives it an ObserveWriteStream): a subscription. */
+export function handleObserve(ctx: PlatformContext, req: IncomingMessage, stream: ObserveWriteStream): void {
+  const { route, query } = target(req);
+  if (route.kind !== "thing") throw new PlatformError("4.04", "Only a thing can be subscribed to");
+  requireMethod(req, "GET");
+  const thing = thingId(ctx, route.token);
+  const keepAliveMs = keepAliveOf(query, ctx.keepAliveMs);
+  const from = formatEndpoint(req.rsinfo);
+  const confirmable = req._packet.confirmable === true;
+  const label = redactToken(route.token);
+  ctx.subscriptions.add({ thing, label, endpoint: from, token: tokenHex(req), keepAliveMs, confirmable }, stream);
+  ctx.log({ event: "subscribed", thing: label, from, keepAliveMs, type: confirmable ? "CON" : "NON" });
+}
+
+/** Replies to a refused request with the error's code and JSON body. */
+export function refuse(res: OutgoingMessage | ObserveWriteStream, error: PlatformError): void {
+  if ("_doSend" in res) refuseObservation(res, error.code, jsonBytes(error.body()));
+  else reply(res, error.code, jsonBytes(error.body()));
+}
+
+function activate(ctx: PlatformContext, req: IncomingMessage, res: OutgoingMessage, from: string): void {
+  const { activationCode, productId } = checkActivation(parseJsonObject(req.payload));
+  const token = Buffer.from(ctx.randomBytes(TOKEN_BYTES)).toString("base64url");
+  if (!ctx.store.activate(activationCode, productId, token, ctx.now())) {
+    throw new PlatformError("4.00", "Error creating thing");
+  }
+  reply(res, "2.01", jsonBytes({ status: "created", thingToken: token }));
+  ctx.log(productId === undefined
+    ? { event: "activated", thing: redactToken(token), from }
+    : { event: "activated", thing: redactToken(token), productId, from });
+}
+
+function write(ctx: PlatformContext, req: IncomingMessage, res: OutgoingMessage, thing: number, token: string, from: string): void {
+  const items = checkWrite(parseJsonObject(req.payload));
+  const arrival = ctx.now();
+  const values: StoredValue[] = items.map((item) => {
+    const v: StoredValue = { key: item.key, value: JSON.stringify(item.value), datetime: item.datetime ?? arrival };
+    if (item.geo !== undefined) v.geo = item.geo;
+    return v;
+  });
+  const encoded = values.map(encodeItem);
+  // Each value is pushed to subscribers and a notification is one datagram, so a value that
+  // cannot fit in one is refused rather than stored and then undeliverable.
+  if (!encoded.every(fitsInNotification)) {
+    throw new PlatformError("4.13", `A value must fit in one notification (${NOTIFICATION_MAX_BYTES} bytes as JSON)`);
+  }
+  ctx.store.write(thing, values);
+  reply(res, "2.01", jsonBytes(WRITTEN));
+  ctx.log({ event: "write", thing: redactToken(token), values: values.length, keys: [...new Set(values.map((v) => v.key))], from });
+  ctx.subscriptions.publish(thing, encoded);
+}
+
+function reply(res: OutgoingMessage, code: string, payload: Buffer): void {
+  res.code = code;
+  res.setOption("Content-Format", "application/json");
+  res.end(payload);
+}
+
+function target(req: IncomingMessage): Target {
+  return resolveTarget((req._packet.options ?? []) as RequestOption[]);
+}
+
+function thingId(ctx: PlatformContext, token: string): number {
+  const id = ctx.store.thingId(token);
+  if (id === undefined) throw new PlatformError("4.04", "Thing not found");
+  return id;
+}
+
+function requireMethod(req: IncomingMessage, method: string): void {
+  if (req.method !== method) throw new PlatformError("4.05", `${req.method} is not allowed here`);
+}
+
+function tokenHex(req: IncomingMessage): string {
+  return req._packet.token?.toString("hex") ?? "";
+}
+
+function keepAliveOf(query: ReadonlyMap<string, string>, fallback: number): number {
+  const text = query.get("keepAlive");
+  if (text === undefined) return fallback;
+  const ms = Number(text);
+  if (!/^\d+$/.test(text) || ms < KEEP_ALIVE_MIN_MS || ms > KEEP_ALIVE_MAX_MS) {
+    throw new PlatformError("4.00", `keepAlive must be whole milliseconds from ${KEEP_ALIVE_MIN_MS} to ${KEEP_ALIVE_MAX_MS}`);
+  }
+  return ms;
+}

@@ -1,0 +1,148 @@
+// Things, activation codes and values in SQLite (better-sqlite3, synchronous). A file path keeps
+// them across restarts; ":memory:" keeps them for the life of the process.
+import Database, { type Connection, type Statement } from "better-sqlite3";
+import type { Geo } from "./validate.js";
+
+/** A value as stored: `value` is its JSON text, `datetime` milliseconds since the epoch. */
+export interface StoredValue {
+  key: string;
+  value: string;
+  datetime: number;
+  geo?: Geo;
+}
+
+export interface ReadRange {
+  limit: number;
+  startDate: number;
+  endDate: number;
+}
+
+// user_version tells a later schema which one a file holds.
+const SCHEMA_VERSION = 1;
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS things (
+    id INTEGER PRIMARY KEY,
+    token TEXT NOT NULL UNIQUE,
+    product_id TEXT,
+    created_at INTEGER NOT NULL
+  );
+  CREATE TABLE IF NOT EXISTS activation_codes (
+    code TEXT PRIMARY KEY,
+    thing INTEGER REFERENCES things(id)
+  );
+  CREATE TABLE IF NOT EXISTS thing_values (
+    id INTEGER PRIMARY KEY,
+    thing INTEGER NOT NULL REFERENCES things(id),
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    datetime INTEGER NOT NULL,
+    geo_lat REAL,
+    geo_long REAL
+  );
+  CREATE INDEX IF NOT EXISTS thing_values_by_key_and_date ON thing_values (thing, key, datetime);
+`;
+
+interface ValueRow {
+  key: string;
+  value: string;
+  datetime: number;
+  geo_lat: number | null;
+  geo_long: number | null;
+}
+
+export class Store {
+  readonly #db: Connection;
+  readonly #insertCode: Statement;
+  readonly #codeByName: Statement;
+  readonly #insertThing: Statement;
+  readonly #useCode: Statement;
+  readonly #thingByToken: Statement;
+  readonly #insertValue: Statement;
+  readonly #readValues: Statement;
+  readonly #hasKey: Statement;
+  readonly #activate: (code: string, productId: string | undefined, token: string, now: number) => boolean;
+  readonly #write: (thing: number, values: readonly StoredValue[]) => void;
+
+  constructor(path: string) {
+    this.#db = new Database(path);
+    // WAL with NORMAL sync: a crash may lose the last writes but never corrupts the file, and
+    // writes do not wait for an fsync each, which the load test needs.
+    this.#db.pragma("journal_mode = WAL");
+    this.#db.pragma("synchronous = NORMAL");
+    this.#db.pragma("foreign_keys = ON");
+    const version = this.#db.pragma("user_version", { simple: true });
+    if (version !== 0 && version !== SCHEMA_VERSION) {
+      this.#db.close();
+      throw new Error(`${path} has schema version ${String(version)}; this platform knows ${SCHEMA_VERSION}`);
+    }
+    this.#db.exec(SCHEMA);
+    this.#db.pragma(`user_version = ${SCHEMA_VERSION}`);
+
+    this.#insertCode = this.#db.prepare("INSERT OR IGNORE INTO activation_codes (code) VALUES (?)");
+    this.#codeByName = this.#db.prepare("SELECT thing FROM activation_codes WHERE code = ?");
+    this.#insertThing = this.#db.prepare("INSERT INTO things (token, product_id, created_at) VALUES (?, ?, ?)");
+    this.#useCode = this.#db.prepare("UPDATE activation_codes SET thing = ? WHERE code = ?");
+    this.#thingByToken = this.#db.prepare("SELECT id FROM things WHERE token = ?");
+    this.#insertValue = this.#db.prepare(
+      "INSERT INTO thing_values (thing, key, value, datetime, geo_lat, geo_long) VALUES (?, ?, ?, ?, ?, ?)");
+    // Newest first; among equal datetimes the later write first. The index holds the rowid after
+    // (thing, key, datetime), so this is one backward index scan.
+    this.#readValues = this.#db.prepare(
+      `SELECT key, value, datetime, geo_lat, geo_long FROM thing_values
+       WHERE thing = ? AND key = ? AND datetime BETWEEN ? AND ?
+       ORDER BY datetime DESC, id DESC LIMIT ?`);
+    this.#hasKey = this.#db.prepare("SELECT 1 FROM thing_values WHERE thing = ? AND key = ? LIMIT 1");
+
+    this.#activate = this.#db.transaction((code: string, productId: string | undefined, token: string, now: number) => {
+      const row = this.#codeByName.get(code) as { thing: number | null } | undefined;
+      if (row === undefined || row.thing !== null) return false;
+      const thing = this.#insertThing.run(token, productId ?? null, now).lastInsertRowid;
+      this.#useCode.run(thing, code);
+      return true;
+    });
+    this.#write = this.#db.transaction((thing: number, values: readonly StoredValue[]) => {
+      for (const v of values) {
+        this.#insertValue.run(thing, v.key, v.value, v.datetime, v.geo?.lat ?? null, v.geo?.long ?? null);
+      }
+    });
+  }
+
+  /** Makes `code` usable for one activation; a code already known (used or not) is left as it is. */
+  addActivationCode(code: string): void {
+    this.#insertCode.run(code);
+  }
+
+  /** Creates a thing with `token` if `code` exists and is unused; false otherwise. */
+  activate(code: string, productId: string | undefined, token: string, now: number): boolean {
+    return this.#activate(code, productId, token, now);
+  }
+
+  /** The thing's id, or undefined for a token no thing has. */
+  thingId(token: string): number | undefined {
+    const row = this.#thingByToken.get(token) as { id: number } | undefined;
+    return row?.id;
+  }
+
+  /** Stores all values in one transaction: all or none. */
+  write(thing: number, values: readonly StoredValue[]): void {
+    this.#write(thing, values);
+  }
+
+  hasKey(thing: number, key: string): boolean {
+    return this.#hasKey.get(thing, key) !== undefined;
+  }
+
+  /** Values of `key` within [startDate, endDate], newest first, at most `limit`. */
+  read(thing: number, key: string, range: ReadRange): StoredValue[] {
+    const rows = this.#readValues.all(thing, key, range.startDate, range.endDate, range.limit) as ValueRow[];
+    return rows.map((r) => {
+      const v: StoredValue = { key: r.key, value: r.value, datetime: r.datetime };
+      if (r.geo_lat !== null && r.geo_long !== null) v.geo = { lat: r.geo_lat, long: r.geo_long };
+      return v;
+    });
+  }
+
+  close(): void {
+    this.#db.close();
+  }
+}
