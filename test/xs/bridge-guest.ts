@@ -1,0 +1,133 @@
+// The XS side of the xsnap bridge (tools/xs-bridge.ts): ports for the portable core that reach
+// the Node host through xsnap's command channel. The host delivers datagrams and clock ticks with
+// worker.issueCommand (handled by `handleCommand` here); the guest sends datagrams, log lines and
+// events with the synchronous global `issueCommand`. No console, no timers: XS under xsnap has
+// neither, so time is whatever the host's last tick said.
+import type { Clock, DatagramPort, LogSink, PeerAddress, RandomSource, TimerHandle } from "../../coap/ports.js";
+import { decodeUtf8, encodeUtf8 } from "../../coap/utf8.js";
+
+declare function issueCommand(message: ArrayBuffer): ArrayBuffer;
+
+export type HostMessage =
+  | { readonly kind: "tick"; readonly now: number }
+  | { readonly kind: "datagram"; readonly now: number; readonly hex: string; readonly address: string; readonly port: number }
+  | { readonly kind: "call"; readonly now: number; readonly name: string; readonly args: readonly unknown[] };
+
+function toHex(bytes: Uint8Array): string {
+  let out = "";
+  for (let i = 0; i < bytes.length; i++) out += (bytes[i]! < 16 ? "0" : "") + bytes[i]!.toString(16);
+  return out;
+}
+
+function fromHex(hex: string): Uint8Array {
+  const bytes = new Uint8Array(hex.length >> 1);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(hex.substr(i * 2, 2), 16);
+  return bytes;
+}
+
+function toHost(message: object): unknown {
+  const reply = issueCommand(encodeUtf8(JSON.stringify(message)).buffer as ArrayBuffer);
+  const text = reply.byteLength === 0 ? "" : decodeUtf8(new Uint8Array(reply));
+  return text === "" ? undefined : JSON.parse(text);
+}
+
+interface PendingTimer {
+  readonly id: number;
+  readonly due: number;
+  readonly callback: () => void;
+}
+
+/** Timers fire when a host tick reaches their due time; bounded by what the core schedules. */
+class TickClock implements Clock {
+  #now = 0;
+  #nextId = 1;
+  #timers: PendingTimer[] = [];
+
+  now(): number {
+    return this.#now;
+  }
+
+  setTimer(callback: () => void, delayMs: number): TimerHandle {
+    const id = this.#nextId++;
+    this.#timers.push({ id, due: this.#now + Math.max(0, delayMs), callback });
+    return id;
+  }
+
+  clearTimer(handle: TimerHandle): void {
+    this.#timers = this.#timers.filter((t) => t.id !== handle);
+  }
+
+  advanceTo(now: number): void {
+    if (now > this.#now) this.#now = now;
+    for (;;) {
+      let next: PendingTimer | undefined;
+      for (const t of this.#timers) if (t.due <= this.#now && (next === undefined || t.due < next.due || (t.due === next.due && t.id < next.id))) next = t;
+      if (next === undefined) return;
+      const fired = next;
+      this.#timers = this.#timers.filter((t) => t !== fired);
+      fired.callback();
+    }
+  }
+}
+
+export interface BridgePorts {
+  readonly udp: DatagramPort;
+  readonly clock: Clock;
+  readonly random: RandomSource;
+  readonly log: LogSink;
+  /** Sends an application event (JSON-serialisable) to the host. */
+  emit(event: object): void;
+  /** Asks the host for a value synchronously (e.g. the wall-clock time, a stored key). */
+  ask(name: string, args: readonly unknown[]): unknown;
+  /** Registers a function the host can call by name. */
+  expose(name: string, fn: (...args: unknown[]) => unknown): void;
+}
+
+export function createBridgePorts(): BridgePorts {
+  const clock = new TickClock();
+  let receiver: ((bytes: Uint8Array, from: PeerAddress) => void) | undefined;
+  const exposed = new Map<string, (...args: unknown[]) => unknown>();
+
+  (globalThis as { handleCommand?: (message: ArrayBuffer) => ArrayBuffer }).handleCommand = (message) => {
+    const command = JSON.parse(decodeUtf8(new Uint8Array(message))) as HostMessage;
+    clock.advanceTo(command.now);
+    let result: unknown;
+    if (command.kind === "datagram") receiver?.(fromHex(command.hex), { address: command.address, port: command.port });
+    else if (command.kind === "call") result = exposed.get(command.name)?.(...command.args);
+    return encodeUtf8(result === undefined ? "" : JSON.stringify(result)).buffer as ArrayBuffer;
+  };
+
+  return {
+    clock,
+    udp: {
+      send(bytes, to) {
+        toHost({ kind: "send", hex: toHex(bytes), address: to.address, port: to.port });
+      },
+      onReceive(handler) {
+        receiver = handler;
+      },
+      close() {
+        receiver = undefined;
+        toHost({ kind: "close" });
+      },
+    },
+    random: {
+      next: () => Math.random(),
+      fill(target) {
+        for (let i = 0; i < target.length; i++) target[i] = Math.floor(Math.random() * 256);
+      },
+    },
+    log(level, message) {
+      toHost({ kind: "log", level, message });
+    },
+    emit(event) {
+      toHost({ kind: "event", event });
+    },
+    ask(name, args) {
+      return toHost({ kind: "ask", name, args });
+    },
+    expose(name, fn) {
+      exposed.set(name, fn);
+    },
+  };
+}
