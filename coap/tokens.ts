@@ -1,0 +1,77 @@
+// Request tokens (RFC 7252 §5.3.1): random, so that an off-path attacker cannot guess them
+// (plain CoAP has no other protection against spoofed responses), and unique among the live
+// exchanges and observations, so that every response matches one request.
+import type { RandomSource } from "./ports.js";
+
+export const MIN_TOKEN_LENGTH = 4;
+export const MAX_TOKEN_LENGTH = 8;
+
+const HEX = "0123456789abcdef";
+
+/** A token as a map key: lowercase hex ("" for the empty token). */
+export function tokenKey(token: Uint8Array): string {
+  let key = "";
+  for (let i = 0; i < token.length; i++) key += HEX[token[i]! >> 4]! + HEX[token[i]! & 15]!;
+  return key;
+}
+
+/** Adds one to `token` as a big-endian number, wrapping. */
+function increment(token: Uint8Array): void {
+  for (let i = token.length - 1; i >= 0; i--) {
+    token[i] = (token[i]! + 1) & 0xff;
+    if (token[i] !== 0) return;
+  }
+}
+
+/** Hands out random tokens and remembers which are live. Bound: the live set holds one key per live exchange or observation, both bounded by the endpoint. */
+export class TokenRegistry {
+  readonly #random: RandomSource;
+  readonly #length: number;
+  readonly #live = new Set<string>();
+
+  constructor(random: RandomSource, length: number = MAX_TOKEN_LENGTH) {
+    if (!Number.isInteger(length) || length < MIN_TOKEN_LENGTH || length > MAX_TOKEN_LENGTH) {
+      throw new RangeError(`token length must be ${MIN_TOKEN_LENGTH}..${MAX_TOKEN_LENGTH}: ${length}`);
+    }
+    this.#random = random;
+    this.#length = length;
+  }
+
+  get liveCount(): number {
+    return this.#live.size;
+  }
+
+  isLive(key: string): boolean {
+    return this.#live.has(key);
+  }
+
+  /** A fresh random token, marked live until released. */
+  allocate(): Uint8Array {
+    const token = new Uint8Array(this.#length);
+    this.#random.fill(token);
+    let key = tokenKey(token);
+    // A collision is astronomically rare with a good source; stepping from the random value
+    // ends the search even with a broken one (the live set is far smaller than the token space).
+    while (this.#live.has(key)) {
+      increment(token);
+      key = tokenKey(token);
+    }
+    this.#live.add(key);
+    return token;
+  }
+
+  /** Marks a caller-supplied token live (resend); false if it already is. */
+  claim(key: string): boolean {
+    if (this.#live.has(key)) return false;
+    this.#live.add(key);
+    return true;
+  }
+
+  release(key: string): void {
+    this.#live.delete(key);
+  }
+
+  clear(): void {
+    this.#live.clear();
+  }
+}
