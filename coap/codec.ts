@@ -1,5 +1,6 @@
 // The codec's public surface, for code outside coap/ that wants one import.
 export * from "./codes.js";
+export { DatagramOption } from "./datagram-option.js";
 export * from "./format-error.js";
 export * from "./message.js";
 export * from "./options.js";

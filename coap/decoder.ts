@@ -1,75 +1,114 @@
 // Bytes → message (RFC 7252 §3, §3.1). Never reads past the datagram and never copies: the
-// token, option values and payload are views into `bytes`. Any malformation throws
-// CoapFormatError with a reason; nothing else is thrown.
+// token, option values and payload are views into `bytes` (option values made on first read, see
+// datagram-option.ts). Any malformation throws CoapFormatError with a reason; nothing else is
+// thrown.
 import { Code, type MessageType } from "./codes.js";
+import { DatagramOption } from "./datagram-option.js";
 import { CoapFormatError } from "./format-error.js";
-import { EMPTY_BYTES, type DecodedMessage, type DecodedOption } from "./message.js";
-import { isCritical, isRecognised } from "./options.js";
+import { EMPTY_BYTES, type DecodedMessage } from "./message.js";
+import { optionDefinitions, type OptionDefinition } from "./options.js";
 
 const NONE: readonly number[] = Object.freeze([]);
 const PAYLOAD_MARKER = 0xff;
+const MAX_OPTION_NUMBER = 0xffff;
 
-/** The value of a delta or length field whose nibble is `nibble` and extension starts at `at` (§3.1). */
-function readExtended(bytes: Uint8Array, nibble: number, at: number): number {
-  if (nibble < 13) return nibble;
-  if (nibble === 13) {
-    if (at >= bytes.length) throw new CoapFormatError("option-overrun", "extended field past the end", at);
-    return bytes[at]! + 13;
-  }
-  if (at + 1 >= bytes.length) throw new CoapFormatError("option-overrun", "extended field past the end", at);
-  return ((bytes[at]! << 8) | bytes[at + 1]!) + 269;
-}
+/** The registry indexed by option number (all registered numbers are below 64). */
+const DEFINITION_AT: readonly (OptionDefinition | undefined)[] = (() => {
+  const table: (OptionDefinition | undefined)[] = [];
+  for (const definition of optionDefinitions()) table[definition.number] = definition;
+  for (let i = 0; i < table.length; i++) table[i] ??= undefined;
+  return Object.freeze(table);
+})();
 
-function extendedSize(nibble: number): number {
-  return nibble < 13 ? 0 : nibble === 13 ? 1 : 2;
+/**
+ * Whether a critical option must be treated as unrecognised: unknown (§5.4.1), a value length
+ * outside its definition (§5.4.3), or a second occurrence of a non-repeatable option (§5.4.5).
+ */
+function isUnusableCritical(number: number, length: number, repeated: boolean): boolean {
+  const definition = number < DEFINITION_AT.length ? DEFINITION_AT[number] : undefined;
+  return (
+    definition === undefined ||
+    length < definition.minLength ||
+    length > definition.maxLength ||
+    (repeated && !definition.repeatable)
+  );
 }
 
 export function decodeMessage(bytes: Uint8Array): DecodedMessage {
-  if (bytes.length < 4) throw new CoapFormatError("truncated-header", `${bytes.length} bytes`, 0);
+  const size = bytes.length;
+  if (size < 4) throw new CoapFormatError("truncated-header", `${size} bytes`, 0);
   const first = bytes[0]!;
   const version = first >> 6;
   if (version !== 1) throw new CoapFormatError("bad-version", `version ${version}`, 0);
-  const type = ((first >> 4) & 0x03) as MessageType;
   const tokenLength = first & 0x0f;
+  // RFC 7252 §3: lengths 9–15 are reserved and a message format error.
   if (tokenLength > 8) throw new CoapFormatError("bad-token-length", `token length ${tokenLength}`, 0);
   const code = bytes[1]!;
-  const messageId = (bytes[2]! << 8) | bytes[3]!;
-  if (4 + tokenLength > bytes.length) throw new CoapFormatError("token-overrun", "token past the end", 4);
+  let at = 4 + tokenLength;
+  if (at > size) throw new CoapFormatError("token-overrun", "token past the end", 4);
   // §4.1: an Empty message must end after the message ID.
-  if (code === Code.Empty && bytes.length > 4) {
+  if (code === Code.Empty && size > 4) {
     throw new CoapFormatError("empty-message-not-empty", "bytes after the header of a 0.00 message", 4);
   }
-  const token = tokenLength === 0 ? EMPTY_BYTES : bytes.subarray(4, 4 + tokenLength);
+  const token = tokenLength === 0 ? EMPTY_BYTES : bytes.subarray(4, at);
 
-  const options: DecodedOption[] = [];
+  const options: DatagramOption[] = [];
   let unrecognisedCritical: number[] | undefined;
   let payload = EMPTY_BYTES;
   let number = 0;
-  let at = 4 + tokenLength;
-  while (at < bytes.length) {
+  while (at < size) {
     const head = bytes[at]!;
+    const start = at;
+    at += 1;
     if (head === PAYLOAD_MARKER) {
       // §3: a marker followed by a zero-length payload is a message format error.
-      if (at + 1 >= bytes.length) throw new CoapFormatError("marker-without-payload", "payload marker at the end", at);
-      payload = bytes.subarray(at + 1);
+      if (at === size) throw new CoapFormatError("marker-without-payload", "payload marker at the end", start);
+      payload = bytes.subarray(at);
       break;
     }
-    const deltaNibble = head >> 4;
-    const lengthNibble = head & 0x0f;
-    if (deltaNibble === 15 || lengthNibble === 15) {
-      throw new CoapFormatError("reserved-option-nibble", `option head 0x${head.toString(16)}`, at);
+    // §3.1: nibble 13 adds one extension byte (+13), 14 two (+269), 15 is reserved.
+    let delta = head >> 4;
+    if (delta >= 13) {
+      if (delta === 13) {
+        if (at >= size) throw new CoapFormatError("option-overrun", "delta extension past the end", at);
+        delta = bytes[at]! + 13;
+        at += 1;
+      } else if (delta === 14) {
+        if (at + 1 >= size) throw new CoapFormatError("option-overrun", "delta extension past the end", at);
+        delta = ((bytes[at]! << 8) | bytes[at + 1]!) + 269;
+        at += 2;
+      } else throw new CoapFormatError("reserved-option-nibble", `option head 0x${head.toString(16)}`, start);
     }
-    at += 1;
-    const delta = readExtended(bytes, deltaNibble, at);
-    at += extendedSize(deltaNibble);
-    const length = readExtended(bytes, lengthNibble, at);
-    at += extendedSize(lengthNibble);
+    let length = head & 0x0f;
+    if (length >= 13) {
+      if (length === 13) {
+        if (at >= size) throw new CoapFormatError("option-overrun", "length extension past the end", at);
+        length = bytes[at]! + 13;
+        at += 1;
+      } else if (length === 14) {
+        if (at + 1 >= size) throw new CoapFormatError("option-overrun", "length extension past the end", at);
+        length = ((bytes[at]! << 8) | bytes[at + 1]!) + 269;
+        at += 2;
+      } else throw new CoapFormatError("reserved-option-nibble", `option head 0x${head.toString(16)}`, start);
+    }
     number += delta;
-    if (number > 0xffff) throw new CoapFormatError("option-number-too-large", `option number ${number}`, at);
-    if (at + length > bytes.length) throw new CoapFormatError("option-overrun", `option ${number} of ${length} bytes`, at);
-    options.push({ number, value: bytes.subarray(at, at + length) });
-    if (isCritical(number) && !isRecognised(number)) (unrecognisedCritical ??= []).push(number);
-    at += length;
+    // §12.2: option numbers are 16-bit.
+    if (number > MAX_OPTION_NUMBER) throw new CoapFormatError("option-number-too-large", `option number ${number}`, start);
+    const end = at + length;
+    if (end > size) throw new CoapFormatError("option-overrun", `option ${number} of ${length} bytes`, at);
+    options.push(new DatagramOption(number, bytes, at, end));
+    if ((number & 1) === 1 && isUnusableCritical(number, length, delta === 0 && options.length > 1)) {
+      (unrecognisedCritical ??= []).push(number);
+    }
+    at = end;
   }
-  return { type, code, messageId, token, options, payload, unrecognisedCritical: unrecognisedCritical ?? NONE };
+  return {
+    type: ((first >> 4) & 0x03) as MessageType,
+    code,
+    messageId: (bytes[2]! << 8) | bytes[3]!,
+    token,
+    options,
+    payload,
+    unrecognisedCritical: unrecognisedCritical ?? NONE,
+  };
 }

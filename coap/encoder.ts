@@ -4,21 +4,27 @@ import { Code } from "./codes.js";
 import { CoapFormatError } from "./format-error.js";
 import type { CoapMessage, CoapOption, OptionValue } from "./message.js";
 import { sortOptions } from "./message.js";
-import { checkUint, uintLength } from "./options.js";
+import { uintLength } from "./options.js";
 import { utf8Length, writeUtf8 } from "./utf8.js";
 
 /** RFC 7252 §4.6: 1152 bytes is the recommended upper bound; 1280 is the IPv6 minimum MTU. */
 export const DEFAULT_ENCODER_CAPACITY = 1280;
 /** Largest option length and delta the extended forms can express: 65535 + 269 (§3.1). */
 export const MAX_OPTION_EXTENT = 65535 + 269;
+/** uint option values are at most 4 bytes here (the longest uint in RFC 7252 §5.10 is 4). */
+const MAX_UINT = 0xffffffff;
 
-function valueLength(value: OptionValue): number {
+/** Bytes the value takes on the wire; anything but a uint, a string or bytes is a bad field. */
+function valueLength(number: number, value: OptionValue): number {
   if (typeof value === "number") {
-    checkUint(value);
+    if (!Number.isInteger(value) || value < 0 || value > MAX_UINT) {
+      throw new CoapFormatError("bad-field", `option ${number}: uint value ${value}`);
+    }
     return uintLength(value);
   }
   if (typeof value === "string") return utf8Length(value);
-  return value.length;
+  if (value instanceof Uint8Array) return value.length;
+  throw new CoapFormatError("bad-field", `option ${number}: value is neither a number, a string nor bytes`);
 }
 
 /** Bytes an option's delta or length field needs beyond its nibble: 0, 1 or 2 (§3.1). */
@@ -57,7 +63,7 @@ function encodedLength(message: CoapMessage, options: readonly CoapOption[]): nu
       throw new CoapFormatError("bad-field", `option number ${option.number}`);
     }
     const delta = option.number - previous;
-    const size = valueLength(option.value);
+    const size = valueLength(option.number, option.value);
     if (size > MAX_OPTION_EXTENT) throw new CoapFormatError("option-value-too-long", `option ${option.number}: ${size} bytes`);
     length += 1 + extensionLength(delta) + extensionLength(size) + size;
     previous = option.number;
@@ -105,7 +111,7 @@ function writeMessage(message: CoapMessage, options: readonly CoapOption[], targ
   let previous = 0;
   for (const option of options) {
     const delta = option.number - previous;
-    const size = valueLength(option.value);
+    const size = valueLength(option.number, option.value);
     target[at++] = (nibble(delta) << 4) | nibble(size);
     at = writeExtension(target, at, delta);
     at = writeExtension(target, at, size);

@@ -1,5 +1,6 @@
 // The in-memory form of a CoAP message (RFC 7252 §3) and helpers to read and build options.
 import { type MessageType } from "./codes.js";
+import { DatagramOption } from "./datagram-option.js";
 import { decodeUint, OptionNumber } from "./options.js";
 import { decodeUtf8 } from "./utf8.js";
 
@@ -28,10 +29,19 @@ export interface CoapMessage {
   readonly payload: Uint8Array;
 }
 
-/** A decoded message: option values are views into the datagram, never copies. */
+/** A decoded message: token, option values and payload are views into the datagram, never copies. */
 export interface DecodedMessage extends CoapMessage {
+  /**
+   * DatagramOption instances: `value` is read through a getter (made on first read), so compare
+   * decoded options by `number` and `value`, not by their own keys; spreading one drops `value`.
+   */
   readonly options: readonly DecodedOption[];
-  /** Critical options (odd numbers) this codec does not know (RFC 7252 §5.4.1); empty if none. */
+  /**
+   * Numbers of the critical options (odd numbers) that must be treated as unrecognised, in
+   * order: unknown to this codec (RFC 7252 §5.4.1), a value length outside the option's
+   * definition (§5.4.3), or a repeat of a non-repeatable option (§5.4.5). Empty if none; a
+   * non-empty list means the message must be rejected (§5.4.1).
+   */
   readonly unrecognisedCritical: readonly number[];
 }
 
@@ -45,30 +55,35 @@ function asBytes(value: OptionValue): Uint8Array | undefined {
   return value instanceof Uint8Array ? value : undefined;
 }
 
-/** The first value of option `number`, or undefined. */
-export function findOption(message: CoapMessage, number: number): OptionValue | undefined {
-  for (const option of message.options) if (option.number === number) return option.value;
+function firstOption(message: CoapMessage, number: number): CoapOption | undefined {
+  for (const option of message.options) if (option.number === number) return option;
   return undefined;
 }
 
+/** The first value of option `number`, or undefined. */
+export function findOption(message: CoapMessage, number: number): OptionValue | undefined {
+  return firstOption(message, number)?.value;
+}
+
 export function hasOption(message: CoapMessage, number: number): boolean {
-  return findOption(message, number) !== undefined;
+  return firstOption(message, number) !== undefined;
 }
 
 export function optionUint(message: CoapMessage, number: number): number | undefined {
-  const value = findOption(message, number);
-  if (value === undefined) return undefined;
+  const option = firstOption(message, number);
+  if (option === undefined) return undefined;
+  // A decoded option reads its uint straight from the datagram, without making a view.
+  if (option instanceof DatagramOption) return option.uint();
+  const value = option.value;
   if (typeof value === "number") return value;
   if (typeof value === "string") return undefined;
   return decodeUint(value);
 }
 
 export function optionString(message: CoapMessage, number: number): string | undefined {
-  const value = findOption(message, number);
-  if (value === undefined) return undefined;
-  if (typeof value === "string") return value;
-  const bytes = asBytes(value);
-  return bytes === undefined ? String(value) : decodeUtf8(bytes);
+  const option = firstOption(message, number);
+  if (option === undefined) return undefined;
+  return optionText(option);
 }
 
 export function optionBytes(message: CoapMessage, number: number): Uint8Array | undefined {
@@ -76,14 +91,16 @@ export function optionBytes(message: CoapMessage, number: number): Uint8Array | 
   return value === undefined ? undefined : asBytes(value);
 }
 
+function optionText(option: CoapOption): string {
+  if (option instanceof DatagramOption) return option.text();
+  const value = option.value;
+  return typeof value === "string" ? value : typeof value === "number" ? String(value) : decodeUtf8(value);
+}
+
 /** Every value of a repeatable string option, in order (Uri-Path, Uri-Query, Location-Path …). */
 export function optionStrings(message: CoapMessage, number: number): string[] {
   const out: string[] = [];
-  for (const option of message.options) {
-    if (option.number !== number) continue;
-    const value = option.value;
-    out.push(typeof value === "string" ? value : typeof value === "number" ? String(value) : decodeUtf8(value));
-  }
+  for (const option of message.options) if (option.number === number) out.push(optionText(option));
   return out;
 }
 
