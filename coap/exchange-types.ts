@@ -19,6 +19,15 @@ export interface RequestOptions {
   readonly confirmable?: boolean;
   /** Further options (e.g. ETag); the endpoint adds Uri-Path, Uri-Query, Content-Format, Accept, Observe, Block2 itself. */
   readonly options?: readonly CoapOption[];
+  /** Aborting it cancels the request: it leaves the queue or stops retransmitting, and rejects with "cancelled". */
+  readonly signal?: AbortSignalLike;
+}
+
+/** The part of AbortSignal the endpoint uses: a host AbortSignal fits, and coap/cancel.ts has a portable one. */
+export interface AbortSignalLike {
+  readonly aborted: boolean;
+  addEventListener(type: "abort", listener: () => void): void;
+  removeEventListener(type: "abort", listener: () => void): void;
 }
 
 export interface CoapResponse {
@@ -43,7 +52,9 @@ export type RequestErrorKind =
   /** The request could not be encoded (too big for one datagram, bad option). */
   | "bad-request"
   /** A Block2 transfer broke (server stopped sending blocks, inconsistent blocks). */
-  | "block-transfer";
+  | "block-transfer"
+  /** resend() too late: EXCHANGE_LIFETIME has passed since the first transmission, so the server may have forgotten the message ID; send a fresh request instead. */
+  | "expired";
 
 export class CoapRequestError extends Error {
   readonly kind: RequestErrorKind;
