@@ -1,0 +1,238 @@
+// First boot: a device without a thing token activates itself with the configured activation
+// code and keeps the token in flash; every later boot reads it back and goes straight to work.
+// Nothing here loops hot: every retry waits a Backoff delay on the injected clock, and each
+// distinct problem is explained in one log line (repeats go to debug). The token and the
+// activation code never appear whole in a log line.
+import type { Clock, LogSink, RandomSource, TimerHandle } from "../coap/ports.js";
+import type { ThethingsError } from "../thethings/errors.js";
+import { checkThingToken, redactSecret } from "../thethings/token.js";
+import { Backoff, type BackoffOptions } from "./backoff.js";
+import type { KeyValueStore } from "./ports.js";
+
+/** The store key of the token: short, since Moddable Preference keys hold at most 15 characters. */
+export const TOKEN_STORE_KEY = "thingToken";
+
+/** What provisioning needs from the platform client (ThethingsClient.activate). */
+export interface Activator {
+  activate(activationCode: string, productId?: string): Promise<string>;
+}
+
+export interface ProvisioningOptions {
+  readonly activator: Activator;
+  readonly store: KeyValueStore;
+  readonly clock: Clock;
+  readonly random: RandomSource;
+  readonly log: LogSink;
+  /** From config; empty or blank counts as none. */
+  readonly activationCode?: string;
+  readonly productId?: string;
+  /**
+   * When the platform refuses the token on a thing path: drop it and activate again (true), or
+   * only report it (false, the default: activating again creates a new thing on the platform).
+   */
+  readonly reactivateOnAuthFailure?: boolean;
+  /** Retry timing for activation (random comes from `random`). */
+  readonly backoff?: Omit<BackoffOptions, "random">;
+}
+
+export class Provisioning {
+  #activator: Activator;
+  #store: KeyValueStore;
+  #clock: Clock;
+  #log: LogSink;
+  #activationCode: string | undefined;
+  #productId: string | undefined;
+  #reactivate: boolean;
+  #backoff: Backoff;
+  /** Spaces successive re-activations after refused tokens; not reset within a boot. */
+  #reactivationBackoff: Backoff;
+  #token: string | undefined;
+  #pending: Promise<string | undefined> | undefined;
+  /** The last problem explained at warn/error level, so repeats go to debug. */
+  #lastProblem: string | undefined;
+  /** The token whose refusal was last reported, so each refused token is reported once. */
+  #refusedToken: string | undefined;
+  #timer: TimerHandle | undefined;
+  #wake: (() => void) | undefined;
+  #closed = false;
+
+  constructor(options: ProvisioningOptions) {
+    this.#activator = options.activator;
+    this.#store = options.store;
+    this.#clock = options.clock;
+    this.#log = options.log;
+    const code = options.activationCode?.trim();
+    this.#activationCode = code === undefined || code === "" ? undefined : code;
+    const productId = options.productId?.trim();
+    this.#productId = productId === undefined || productId === "" ? undefined : productId;
+    this.#reactivate = options.reactivateOnAuthFailure ?? false;
+    this.#backoff = new Backoff({ ...options.backoff, random: options.random });
+    this.#reactivationBackoff = new Backoff({ ...options.backoff, random: options.random });
+  }
+
+  /** The token in use, if any. A credential: log it only through redactSecret. */
+  get token(): string | undefined {
+    return this.#token;
+  }
+
+  /**
+   * The thing token: the stored one at once, otherwise after activation, retried with backoff
+   * for as long as it takes (no code configured, code refused, network down). Resolves
+   * undefined only when close() ends the wait. Concurrent calls share one attempt.
+   */
+  obtainToken(): Promise<string | undefined> {
+    if (this.#token !== undefined) return Promise.resolve(this.#token);
+    if (this.#pending === undefined) {
+      this.#pending = this.#provision().finally(() => {
+        this.#pending = undefined;
+      });
+    }
+    return this.#pending;
+  }
+
+  /**
+   * Call when the platform refused the token on a thing path (a ThethingsError of kind
+   * "unauthorized"). Logs it once per token. With reactivateOnAuthFailure, drops the stored
+   * token and activates again after a backoff delay: resolves the new token. Otherwise (or for
+   * another error kind) resolves undefined and keeps the token.
+   */
+  async handleAuthFailure(error: ThethingsError): Promise<string | undefined> {
+    if (error.kind !== "unauthorized" || this.#closed) return undefined;
+    const token = this.#token;
+    if (token === undefined) return this.obtainToken();
+    const what = `the platform refused thing token ${redactSecret(token)} (${error.code ?? "?"} on ${error.operation})`;
+    if (this.#refusedToken !== token) {
+      this.#refusedToken = token;
+      this.#log("error", this.#reactivate
+        ? `${what}: dropping it and activating again`
+        : `${what}: re-provision the device (erase the stored token, or set reactivateOnAuthFailure=true to activate again by itself)`);
+    } else this.#log("debug", what);
+    if (!this.#reactivate) return undefined;
+    this.#token = undefined;
+    this.#remove();
+    await this.#sleep(this.#reactivationBackoff.next());
+    return this.obtainToken();
+  }
+
+  /** Stops waiting (a pending obtainToken() resolves undefined); safe to call twice. */
+  close(): void {
+    this.#closed = true;
+    if (this.#timer !== undefined) this.#clock.clearTimer(this.#timer);
+    this.#timer = undefined;
+    const wake = this.#wake;
+    this.#wake = undefined;
+    wake?.();
+  }
+
+  async #provision(): Promise<string | undefined> {
+    while (!this.#closed) {
+      const stored = this.#load();
+      if (stored !== undefined) {
+        this.#token = stored;
+        this.#log("info", `using the stored thing token ${redactSecret(stored)}`);
+        return stored;
+      }
+      const code = this.#activationCode;
+      if (code === undefined) {
+        this.#problem("no-code", "warn",
+          "no thing token and no activation code: set activationCode=... on the mcconfig command line (or --activation-code on the host); retrying with backoff");
+      } else {
+        const token = await this.#activate(code);
+        if (token !== undefined) return token;
+      }
+      if (this.#closed) break;
+      const delay = this.#backoff.next();
+      this.#log("debug", `provisioning: next attempt in ${delay} ms`);
+      await this.#sleep(delay);
+    }
+    return undefined;
+  }
+
+  /** One activation attempt: the token (stored) or undefined after logging why not. */
+  async #activate(code: string): Promise<string | undefined> {
+    let token: string;
+    try {
+      token = await this.#activator.activate(code, this.#productId);
+    } catch (failure) {
+      const error = failure as Partial<ThethingsError>;
+      const kind = typeof error.kind === "string" ? error.kind : "failure";
+      if (kind === "activation-refused") {
+        this.#problem(`refused ${error.code ?? ""}`, "error",
+          `activation refused (${error.detail ?? String(failure)}): check activation code ${redactSecret(code)}` +
+          `${this.#productId === undefined ? "" : ` and product ID ${this.#productId}`} in the platform's Things Manager; retrying with backoff`);
+      } else {
+        this.#problem(`failed ${kind}`, "warn", `activation failed (${kind}: ${error.detail ?? String(failure)}); retrying with backoff`);
+      }
+      return undefined;
+    }
+    if (this.#closed) return undefined;
+    const check = checkThingToken(token);
+    if (!check.ok) {
+      this.#problem("bad-token", "error", `activation returned an unusable token (${check.reason}); retrying with backoff`);
+      return undefined;
+    }
+    this.#token = token;
+    this.#backoff.reset();
+    this.#lastProblem = undefined;
+    try {
+      this.#store.write(TOKEN_STORE_KEY, token);
+      this.#log("info", `activated: thing token ${redactSecret(token)} stored`);
+    } catch (error) {
+      this.#log("error", `activated thing token ${redactSecret(token)} but could not store it (${String(error)}): the next boot activates again`);
+    }
+    return token;
+  }
+
+  /** The stored token if usable; a malformed one is removed (it can never work). */
+  #load(): string | undefined {
+    let stored: string | undefined;
+    try {
+      stored = this.#store.read(TOKEN_STORE_KEY);
+    } catch (error) {
+      this.#problem("store-read", "error", `could not read the stored thing token (${String(error)})`);
+      return undefined;
+    }
+    if (stored === undefined) return undefined;
+    const check = checkThingToken(stored);
+    if (!check.ok) {
+      this.#log("warn", `the stored thing token is unusable (${check.reason}): removing it`);
+      this.#remove();
+      return undefined;
+    }
+    if (check.warning !== undefined) this.#log("warn", `stored thing token ${redactSecret(stored)}: ${check.warning}`);
+    return stored;
+  }
+
+  #remove(): void {
+    try {
+      this.#store.remove(TOKEN_STORE_KEY);
+    } catch (error) {
+      this.#log("error", `could not remove the stored thing token (${String(error)})`);
+    }
+  }
+
+  // One clear line per distinct problem; the same problem again goes to debug.
+  #problem(key: string, level: "warn" | "error", message: string): void {
+    if (this.#lastProblem === key) {
+      this.#log("debug", message);
+      return;
+    }
+    this.#lastProblem = key;
+    this.#log(level, message);
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.#closed) {
+        resolve();
+        return;
+      }
+      this.#wake = resolve;
+      this.#timer = this.#clock.setTimer(() => {
+        this.#timer = undefined;
+        this.#wake = undefined;
+        resolve();
+      }, ms);
+    });
+  }
+}

@@ -1,0 +1,105 @@
+// The JSON shapes of the platform [thethings-coap-api.md]: value items the device writes, value
+// items that come back on reads and on the subscription, and the status bodies of replies.
+import { formatCompactDate, isPlatformTime, parsePlatformDate } from "./dates.js";
+import { isJsonObject } from "./json.js";
+
+/** Only alphanumerics and `.`, `-`, `_` in a key [doc; `_` inferred]. */
+const KEY_PATTERN = /^[A-Za-z0-9._-]+$/;
+/** A key travels in one Uri-Path option on reads, which holds at most 255 bytes (RFC 7252 §5.10). */
+export const MAX_KEY_LENGTH = 255;
+
+/**
+ * What the device writes: a finite number or a string, the two documented value types. The
+ * platform also stores arrays and objects, but the firmware has nothing to send in those forms,
+ * and booleans are outside the documented list (send 1/0).
+ */
+export type DeviceValue = number | string;
+
+export interface WriteValue {
+  readonly key: string;
+  readonly value: DeviceValue;
+  /** When the value was taken, UTC ms; sent as `YYYYMMDDHHmmss`. Without it the platform stamps arrival time. */
+  readonly datetime?: number;
+  readonly geo?: { readonly lat: number; readonly long: number };
+}
+
+/** A value read back or pushed on the subscription, normalised. */
+export interface ThingValue {
+  readonly key: string;
+  /** Any JSON value: the platform stores numbers, strings, arrays and objects. */
+  readonly value: unknown;
+  /** UTC ms from the item's `datetime` (either form), or undefined when it carried none. */
+  readonly datetime: number | undefined;
+}
+
+export function isValidKey(key: unknown): key is string {
+  return typeof key === "string" && key.length <= MAX_KEY_LENGTH && KEY_PATTERN.test(key);
+}
+
+/** Why `value` cannot be written, or undefined when it can. */
+export function writeValueProblem(value: WriteValue): string | undefined {
+  if (!isValidKey(value.key)) return `key ${JSON.stringify(String(value.key).slice(0, 40))} must be 1–${MAX_KEY_LENGTH} letters, digits, '.', '-' or '_'`;
+  const v = value.value;
+  if (typeof v === "number" ? !Number.isFinite(v) : typeof v !== "string") {
+    return `value of ${value.key} must be a finite number or a string`;
+  }
+  if (value.datetime !== undefined && !isPlatformTime(value.datetime)) {
+    return `datetime of ${value.key} must be UTC milliseconds from 1970 to 9999`;
+  }
+  const geo = value.geo;
+  if (geo !== undefined && !(Number.isFinite(geo.lat) && Number.isFinite(geo.long) && Math.abs(geo.lat) <= 90 && Math.abs(geo.long) <= 180)) {
+    return `geo of ${value.key} must be {lat: -90..90, long: -180..180}`;
+  }
+  return undefined;
+}
+
+/** The write body `{"values":[...]}` [doc]; the values must have passed writeValueProblem. */
+export function encodeWriteBody(values: readonly WriteValue[]): string {
+  const items = values.map((v) => {
+    const item: { key: string; value: DeviceValue; datetime?: string; geo?: { lat: number; long: number } } = { key: v.key, value: v.value };
+    if (v.datetime !== undefined) item.datetime = formatCompactDate(v.datetime);
+    if (v.geo !== undefined) item.geo = { lat: v.geo.lat, long: v.geo.long };
+    return item;
+  });
+  return JSON.stringify({ values: items });
+}
+
+/**
+ * One `{"key"?, "value", "datetime"?}` item from a read or a notification, or undefined if it is
+ * malformed. `expectedKey` is the key a read asked for: it fills in a missing `key`, and an item
+ * naming another key is refused.
+ */
+export function parseValueItem(item: unknown, expectedKey?: string): ThingValue | undefined {
+  if (!isJsonObject(item) || !("value" in item)) return undefined;
+  const key = item.key === undefined ? expectedKey : item.key;
+  if (!isValidKey(key) || (expectedKey !== undefined && key !== expectedKey)) return undefined;
+  let datetime: number | undefined;
+  if (item.datetime !== undefined && item.datetime !== null) {
+    datetime = parsePlatformDate(item.datetime);
+    if (datetime === undefined) return undefined;
+  }
+  return { key, value: item.value, datetime };
+}
+
+/** Items of a JSON array: the well-formed ones, and how many were dropped. */
+export function parseValueItems(items: readonly unknown[], expectedKey?: string): { values: ThingValue[]; dropped: number } {
+  const values: ThingValue[] = [];
+  let dropped = 0;
+  for (const item of items) {
+    const value = parseValueItem(item, expectedKey);
+    if (value === undefined) dropped++;
+    else values.push(value);
+  }
+  return { values, dropped };
+}
+
+/** `{"status": ..., "message"?: ...}` as the platform replies; `status` lower-cased. */
+export interface StatusBody {
+  readonly status: string;
+  readonly message: string | undefined;
+}
+
+export function parseStatusBody(body: unknown): StatusBody | undefined {
+  if (!isJsonObject(body) || typeof body.status !== "string") return undefined;
+  return { status: body.status.toLowerCase(), message: typeof body.message === "string" ? body.message : undefined };
+}
