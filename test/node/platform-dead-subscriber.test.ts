@@ -1,0 +1,46 @@
+// A subscriber that stops acknowledging is dropped. node-coap retransmits an unacknowledged CON
+// notification and ends the observation when it gives up, after EXCHANGE_LIFETIME (247 s with
+// RFC 7252's defaults). This file shortens node-coap's timing, which is process-wide, so it has a
+// process (a test file) of its own.
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { updateTiming } from "coap";
+import { activate, running, type Running } from "./platform/fixtures.js";
+import { RawClient } from "./platform/raw-client.js";
+import { delay } from "./platform/tools.js";
+
+let r: Running;
+before(async () => {
+  // ACK_TIMEOUT 0.1 s, one retransmission, MAX_LATENCY 0.1 s: EXCHANGE_LIFETIME 0.4 s.
+  updateTiming({ ackTimeout: 0.1, ackRandomFactor: 1, maxRetransmit: 1, maxLatency: 0.1 });
+  r = await running();
+});
+after(() => r.stop());
+
+for (const confirmable of [true, false]) {
+  test(`a ${confirmable ? "CON" : "NON"} subscriber that stops acknowledging is dropped`, async () => {
+    const token = await activate(r);
+    const client = await RawClient.open(r.platform.host, r.platform.port);
+    try {
+      const reply = await client.request({ method: "GET", path: ["v2", "things", token], query: ["keepAlive=150"], observe: 0, confirmable });
+      assert.deepEqual(reply.json, { status: "success", message: "subscribed" });
+      assert.equal(r.platform.subscriberCount(), 1);
+      client.answerCon = false;
+      // The first keep-alive (CON) goes unacknowledged: it is sent again, then given up on.
+      const keepAlive = await client.waitFor((p) => p.confirmable && p.token.equals(reply.packet.token), 1000);
+      const again = await client.waitFor((p) => p.messageId === keepAlive.messageId, 1000);
+      assert.deepEqual(again.payload, keepAlive.payload, "a retransmission of the same message");
+      for (let waited = 0; r.platform.subscriberCount() > 0 && waited < 3000; waited += 50) await delay(50);
+      assert.equal(r.platform.subscriberCount(), 0);
+      const end = r.events.find((e) => e.event === "unsubscribed");
+      assert.match((end as { reason: string } | undefined)?.reason ?? "", /no ACK/);
+      client.drain();
+      await delay(400);
+      assert.deepEqual(client.drain().filter((p) => p.token.equals(reply.packet.token) && p.messageId !== keepAlive.messageId), [],
+        "no new notifications to a dropped subscriber");
+    } finally {
+      client.close();
+      r.events.length = 0;
+    }
+  });
+}
