@@ -55,11 +55,19 @@ export function encodeUtf8(text: string): Uint8Array {
   return bytes;
 }
 
-/** Decodes UTF-8; malformed sequences become U+FFFD instead of throwing. */
+/**
+ * Code units passed to one String.fromCharCode call. Each argument takes a slot on the XS
+ * stack, which is small on a device (a few hundred slots) and overflows, killing the VM, at a
+ * few thousand even on a host build.
+ */
+const CHUNK_UNITS = 64;
+
+/** Decodes bytes[start..end) (clamped to the array); malformed sequences become U+FFFD instead of throwing. */
 export function decodeUtf8(bytes: Uint8Array, start = 0, end = bytes.length): string {
-  let out = "";
+  const pieces: string[] = [];
   let chunk: number[] = [];
-  for (let i = start; i < end; ) {
+  if (end > bytes.length) end = bytes.length;
+  for (let i = start < 0 ? 0 : start; i < end; ) {
     const lead = bytes[i]!;
     let point = 0xfffd;
     let size = 1;
@@ -89,13 +97,13 @@ export function decodeUtf8(bytes: Uint8Array, start = 0, end = bytes.length): st
       chunk.push(0xd800 + (point >> 10), 0xdc00 + (point & 0x3ff));
     } else chunk.push(point);
     i += size;
-    // Flush in slices so String.fromCharCode never sees a huge argument list.
-    if (chunk.length >= 4096) {
-      out += String.fromCharCode(...chunk);
+    if (chunk.length >= CHUNK_UNITS) {
+      pieces.push(String.fromCharCode(...chunk));
       chunk = [];
     }
   }
-  return out + String.fromCharCode(...chunk);
+  pieces.push(String.fromCharCode(...chunk));
+  return pieces.length === 1 ? pieces[0]! : pieces.join("");
 }
 
 function isContinuation(byte: number): boolean {
