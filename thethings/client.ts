@@ -2,7 +2,7 @@
 // Subscribe, on top of any CoapClient (coap/exchange-types.ts). Replies and errors become typed
 // results (ThethingsError); the thing token never appears in a log line or an error message.
 import { ContentFormat, isSuccessCode } from "../coap/codes.js";
-import type { CoapClient, CoapResponse, RequestOptions, SentRequest } from "../coap/exchange-types.js";
+import { CoapRequestError, type CoapClient, type CoapResponse, type RequestOptions, type SentRequest } from "../coap/exchange-types.js";
 import type { LogSink } from "../coap/ports.js";
 import { encodeUtf8 } from "../coap/utf8.js";
 import { formatCompactDate, isPlatformTime } from "./dates.js";
@@ -43,7 +43,8 @@ export interface ReadOptions {
  *   The batch may or may not be stored. Pass `retryWith` to writeOnce() with the same values to
  *   send the very same CoAP message again (same message ID and token): within EXCHANGE_LIFETIME
  *   of `retryWith.firstSentAt` (247 s with default parameters, RFC 7252 §4.8.2) the server's
- *   deduplication (§4.5) answers it without storing the batch twice. After that, send it as new.
+ *   deduplication (§4.5) answers it without storing the batch twice. Past that the endpoint
+ *   refuses the resend ("expired") and writeOnce sends the batch as a new message by itself.
  * - `{ok: false, error}` without `retryWith`: the attempt failed for certain. `error.retryable`
  *   says whether a fresh attempt (a new message) may succeed later (5.xx, rate limit, RST …);
  *   "unauthorized" means the token was refused; "bad-request" means the batch will never pass.
@@ -133,11 +134,10 @@ export class ThethingsClient {
     if (previous !== undefined && !endsWith(previous.bytes, encodeUtf8(payload))) {
       throw new ThethingsError("invalid-argument", "write", "the previous attempt carried another batch: resend it with its own values");
     }
+    const request: RequestOptions = { method: "POST", path: `/v2/things/${token}`, payload, contentFormat: ContentFormat.Json };
     let response: CoapResponse;
     try {
-      response = previous === undefined
-        ? await this.#coap.request({ method: "POST", path: `/v2/things/${token}`, payload, contentFormat: ContentFormat.Json })
-        : await this.#coap.resend(previous);
+      response = previous === undefined ? await this.#coap.request(request) : await this.#resendOrSend(previous, request);
     } catch (failure) {
       const error = this.#redacted(errorFromFailure("write", failure));
       const retryWith = error.requestKind === "timeout" ? (error.sent ?? previous) : undefined;
@@ -209,6 +209,19 @@ export class ThethingsClient {
     const open = Array.from(this.#subscriptions);
     this.#subscriptions.clear();
     for (const subscription of open) await subscription.close();
+  }
+
+  // Past EXCHANGE_LIFETIME the server may have forgotten the message ID (RFC 7252 §4.8.2), so
+  // resending it buys nothing over a new message: the endpoint refuses it ("expired") and the
+  // batch goes as a new message, which is what the caller would do next anyway.
+  async #resendOrSend(previous: SentRequest, request: RequestOptions): Promise<CoapResponse> {
+    try {
+      return await this.#coap.resend(previous);
+    } catch (failure) {
+      if (!(failure instanceof CoapRequestError) || failure.kind !== "expired") throw failure;
+      this.#log("info", "write: the unanswered attempt is past EXCHANGE_LIFETIME; sending the batch as a new message (stored twice if the first attempt did arrive)");
+      return this.#coap.request(request);
+    }
   }
 
   #requireToken(operation: ThethingsOperation): string {
