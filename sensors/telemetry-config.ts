@@ -1,0 +1,80 @@
+// Telemetry settings, their defaults and their checks. Values from mc/config arrive as strings:
+// the composition parses them to numbers; anything out of range here throws at startup.
+import type { BackoffOptions } from "../device/backoff.js";
+import { checkThingKey } from "./thing-key.js";
+
+export interface TelemetryConfig {
+  /** Sampling period: every sensor is sampled once per interval (drift-free). */
+  readonly intervalMs: number;
+  /** A batch is flushed as soon as it holds this many values. */
+  readonly batch: number;
+  /** …or when its oldest value is this old. */
+  readonly maxDelayMs: number;
+  /** …or when the next value would push its JSON payload over this many UTF-8 bytes. */
+  readonly maxPayloadBytes: number;
+  /** The store-and-forward bound: values waiting (the batch in flight included). */
+  readonly bufferSize: number;
+  /**
+   * How long after its first transmission an unanswered write is re-sent as the same CoAP
+   * message (RFC 7252 §4.8.2 EXCHANGE_LIFETIME, 247 s with the default parameters); later
+   * attempts are new messages, since the server has forgotten the first one by then.
+   */
+  readonly exchangeLifetimeMs: number;
+  /** The wait before the next attempt after a failed write: grows, jittered, capped (device/backoff.ts). */
+  readonly backoff: TelemetryBackoff;
+  /**
+   * The reserved key on which the number of values dropped since the last report travels, in
+   * the next batch after an overflow. "telemetry.dropped" uses only the documented key
+   * characters (alphanumerics and "."), unlike "_dropped" ("_" is only inferred).
+   */
+  readonly droppedKey: string;
+}
+
+export type TelemetryBackoff = Required<Omit<BackoffOptions, "random">>;
+
+export type TelemetrySettings = Partial<Omit<TelemetryConfig, "backoff">> & { readonly backoff?: Partial<TelemetryBackoff> };
+
+/** The payload limit the platform's CoAP write is sized for: one datagram, no Block1. */
+export const MAX_PAYLOAD_BYTES = 1024;
+/** A payload must fit the largest possible item (64-character key, 24-character number, datetime) and a drop report. */
+export const MIN_PAYLOAD_BYTES = 256;
+/** A hard ceiling on the buffer, so a typo in the config cannot exhaust the heap (≈ 27 bytes a value). */
+export const MAX_BUFFER_SIZE = 20000;
+
+export const DEFAULT_TELEMETRY_CONFIG: TelemetryConfig = Object.freeze({
+  intervalMs: 10_000,
+  batch: 20,
+  maxDelayMs: 60_000,
+  maxPayloadBytes: MAX_PAYLOAD_BYTES,
+  bufferSize: 500,
+  exchangeLifetimeMs: 247_000,
+  backoff: Object.freeze({ initialMs: 2_000, maxMs: 300_000, multiplier: 2, jitter: 0.5 }),
+  droppedKey: "telemetry.dropped",
+});
+
+function integerIn(value: number, name: string, min: number, max: number): number {
+  if (!Number.isInteger(value) || value < min || value > max) throw new RangeError(`telemetry ${name}: an integer ${min}–${max}, got ${value}`);
+  return value;
+}
+
+function positive(value: number, name: string): number {
+  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) throw new RangeError(`telemetry ${name}: a positive number, got ${value}`);
+  return value;
+}
+
+/** Fills in defaults and checks every field; throws RangeError/TypeError on a bad setting. */
+export function resolveTelemetryConfig(settings: TelemetrySettings = {}): TelemetryConfig {
+  const d = DEFAULT_TELEMETRY_CONFIG;
+  const bufferSize = integerIn(settings.bufferSize ?? d.bufferSize, "bufferSize", 1, MAX_BUFFER_SIZE);
+  return Object.freeze({
+    intervalMs: positive(settings.intervalMs ?? d.intervalMs, "intervalMs"),
+    batch: integerIn(settings.batch ?? d.batch, "batch", 1, bufferSize),
+    maxDelayMs: positive(settings.maxDelayMs ?? d.maxDelayMs, "maxDelayMs"),
+    maxPayloadBytes: integerIn(settings.maxPayloadBytes ?? d.maxPayloadBytes, "maxPayloadBytes", MIN_PAYLOAD_BYTES, 65535),
+    bufferSize,
+    exchangeLifetimeMs: positive(settings.exchangeLifetimeMs ?? d.exchangeLifetimeMs, "exchangeLifetimeMs"),
+    // Checked where it is used: the Backoff constructor throws RangeError for a bad value.
+    backoff: Object.freeze({ ...d.backoff, ...settings.backoff }),
+    droppedKey: checkThingKey(settings.droppedKey ?? d.droppedKey, "telemetry droppedKey"),
+  });
+}
