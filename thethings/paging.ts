@@ -53,6 +53,7 @@ export async function readHistory(reader: ValueReader, key: string, options: His
     let undated = false;
     for (const value of page) {
       if (value.datetime === undefined) undated = true;
+      else if (endDate !== undefined && value.datetime > endDate) continue; // outside the range asked for
       else if (value.datetime < oldest) oldest = value.datetime;
       const identity = identityOf(value);
       const seen = alreadyReturned.get(identity) ?? 0;
