@@ -32,11 +32,6 @@ export function formatIso(ms: number): string {
   return new Date(ms).toISOString();
 }
 
-/** `YYYYMMDDHHmmss` in UTC, the form the platform's libraries send (sub-second part dropped). */
-export function formatCompact(ms: number): string {
-  return formatIso(ms).slice(0, 19).replace(/[-T:]/g, "");
-}
-
 function zoneOffsetMinutes(zone: string): number | undefined {
   if (zone === "Z") return 0;
   const sign = zone.startsWith("-") ? -1 : 1;
