@@ -72,14 +72,14 @@ export class ThethingsClient {
     return this.#token !== undefined;
   }
 
-  /** Sets (or with undefined, forgets) the token for write, read and subscribe. Throws ThethingsError "invalid-argument" for a malformed token. */
+  /** Sets (or with undefined, forgets) the token for write, read and subscribe. Throws RangeError for a malformed token. */
   setThingToken(token: string | undefined): void {
     if (token === undefined) {
       this.#token = undefined;
       return;
     }
     const check = checkThingToken(token);
-    if (!check.ok) throw new ThethingsError("invalid-argument", "write", `refusing the thing token: ${check.reason}`);
+    if (!check.ok) throw new RangeError(`refusing the thing token: ${check.reason}`);
     if (check.warning !== undefined) this.#log("warn", `thing token ${redactSecret(token)}: ${check.warning}`);
     this.#token = token;
   }
