@@ -1,10 +1,10 @@
 // The body of a theThings.IO write: {"values":[{"key":K,"value":V,"datetime":"YYYYMMDDHHmmss"},…]}
 // (thethings-coap-api.md, "Operations" and "JSON value items"), the same text JSON.stringify
-// gives for those objects. Sizes are exact UTF-8 byte counts, so telemetry can cut a batch to
+// gives for those objects, as thethings/values.ts encodeWriteBody sends it. Sizes are exact UTF-8 byte counts, so telemetry can cut a batch to
 // the payload limit value by value, without building the whole body each time.
 import { utf8Length } from "../coap/utf8.js";
 import type { BatchValue } from "./batch-sink.js";
-import { formatUtcDatetime } from "./utc-datetime.js";
+import { formatCompactDate } from "../thethings/dates.js";
 
 const PAYLOAD_HEAD = '{"values":[';
 const PAYLOAD_TAIL = "]}";
@@ -28,6 +28,6 @@ export function payloadBytes(itemBytes: number, itemCount: number): number {
 
 /** The write body for `values`. */
 export function encodeBatchPayload(values: readonly BatchValue[]): string {
-  const items = values.map((v) => valueItem(v.key, v.value, v.datetime === undefined ? undefined : formatUtcDatetime(v.datetime)));
+  const items = values.map((v) => valueItem(v.key, v.value, v.datetime === undefined ? undefined : formatCompactDate(v.datetime)));
   return `${PAYLOAD_HEAD}${items.join(",")}${PAYLOAD_TAIL}`;
 }

@@ -8,7 +8,8 @@ import type { BatchAttempt, BatchOutcome, BatchSink, BatchValue } from "./batch-
 import { payloadBytes, valueItemBytes } from "./batch-payload.js";
 import { type CompiledPlan, type SensorBinding, compileBindings, extractReading } from "./sensor-binding.js";
 import { type TelemetryConfig, type TelemetrySettings, resolveTelemetryConfig } from "./telemetry-config.js";
-import { formatUtcDatetime, isPlausibleUtc } from "./utc-datetime.js";
+import { formatCompactDate } from "../thethings/dates.js";
+import { isPlausibleUtc } from "./utc-datetime.js";
 import { ValueRing } from "./value-ring.js";
 
 export interface TelemetryOptions {
@@ -199,7 +200,7 @@ export class Telemetry {
 
   #sampleRound(now: number): void {
     const utcSeconds = this.#utcSecondsNow();
-    const datetime = Number.isNaN(utcSeconds) ? undefined : formatUtcDatetime(utcSeconds * 1000);
+    const datetime = Number.isNaN(utcSeconds) ? undefined : formatCompactDate(utcSeconds * 1000);
     let flat = 0;
     this.#plan.bindings.forEach((binding, b) => {
       const first = flat;

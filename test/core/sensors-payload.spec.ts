@@ -2,7 +2,7 @@
 import { utf8Length } from "../../coap/utf8.js";
 import { encodeBatchPayload, payloadBytes, valueItemBytes } from "../../sensors/batch-payload.js";
 import type { BatchValue } from "../../sensors/batch-sink.js";
-import { formatUtcDatetime } from "../../sensors/utc-datetime.js";
+import { formatCompactDate } from "../../thethings/dates.js";
 import { independentPayload } from "../core-fakes/telemetry-fakes.js";
 import { equal } from "../portable/assert.js";
 import { suite, test } from "../portable/harness.js";
@@ -35,7 +35,7 @@ suite("sensors: batch payload", () => {
         const value = (random.next() - 0.5) * magnitude;
         const datetime = random.chance(0.5) ? Date.UTC(2020 + random.int(10), random.int(12), 1 + random.int(28), random.int(24), random.int(60), random.int(60)) : undefined;
         values.push(datetime === undefined ? { key, value } : { key, value, datetime });
-        items += valueItemBytes(key, value, datetime === undefined ? undefined : formatUtcDatetime(datetime));
+        items += valueItemBytes(key, value, datetime === undefined ? undefined : formatCompactDate(datetime));
       }
       equal(payloadBytes(items, count), utf8Length(encodeBatchPayload(values)), `round ${round}`);
       equal(encodeBatchPayload(values), independentPayload(values), `round ${round}`);
