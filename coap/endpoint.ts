@@ -1,0 +1,344 @@
+// The CoAP client endpoint: one UDP port, one server. Composes the exchange engine (RFC 7252
+// message and request/response layers), request calls with Block2 reassembly (RFC 7959),
+// managed observations (RFC 7641) and an optional idle keep-alive, behind the CoapClient
+// interface the rest of the core uses.
+import type { Block2Settings } from "./block2.js";
+import { Code } from "./codes.js";
+import { decodeMessage } from "./decoder.js";
+import { ExchangeEngine } from "./exchange-engine.js";
+import type { Exchange, ExchangeSink } from "./exchange.js";
+import {
+  CoapRequestError,
+  type AbortSignalLike,
+  type CoapClient,
+  type CoapResponse,
+  type Observation,
+  type ObserveHandlers,
+  type ObserveOptions,
+  type RequestOptions,
+  type SentRequest,
+} from "./exchange-types.js";
+import { IdleKeepAlive } from "./keepalive.js";
+import type { CoapOption, DecodedMessage } from "./message.js";
+import { ManagedObservation, type ObservationHost } from "./observation.js";
+import { transmissionParameters, type TransmissionParameters, type TransmissionSettings } from "./parameters.js";
+import { describePeer, samePeer } from "./peer-address.js";
+import type { Clock, DatagramPort, LogSink, PeerAddress, RandomSource } from "./ports.js";
+import { requestTemplate, withBlock2, type RequestTemplate } from "./request-builder.js";
+import { RequestCall } from "./request-call.js";
+import { newStats, type EndpointStats, type StatsCounters } from "./stats.js";
+
+export interface ReregisterBackoff {
+  /** Delay before the second attempt after a loss (the first is immediate); doubled per failure (default 2 s). */
+  readonly initialMs?: number;
+  /** The cap (default 5 min). Each delay is jittered down by up to half. */
+  readonly maxMs?: number;
+}
+
+export interface EndpointOptions {
+  /** A bound UDP socket; the endpoint owns it from now on and closes it in close(). */
+  readonly port: DatagramPort;
+  /** The server's resolved address. */
+  readonly server: PeerAddress;
+  readonly clock: Clock;
+  readonly random: RandomSource;
+  readonly log?: LogSink;
+  /** RFC 7252 §4.8 transmission parameters (NSTART included); the rest keep their defaults. */
+  readonly parameters?: Partial<TransmissionSettings>;
+  /** Requests that may wait for an NSTART slot before request() fails with "queue-full" (default 8). */
+  readonly maxQueue?: number;
+  /** The largest response body, reassembled from blocks or not (default 16 KiB): larger is "too-large". */
+  readonly maxBodySize?: number;
+  /** Block size to ask for, as SZX 0..6 (16..1024 bytes): sent early in GET/FETCH (RFC 7959 §2.4) and a cap for follow-ups. Default: the server's choice. */
+  readonly preferredBlockSzx?: number;
+  /** The largest datagram built (default 1152, RFC 7252 §4.6). */
+  readonly maxMessageSize?: number;
+  /** Token bytes, 4..8 (default 8: plain CoAP has only the token against spoofed responses). */
+  readonly tokenLength?: number;
+  /** How long an acknowledged request waits for its separate response (default MAX_TRANSMIT_WAIT, 93 s). */
+  readonly separateResponseTimeoutMs?: number;
+  /** How long a NON request waits for its response (default NON_LIFETIME, 145 s). */
+  readonly nonTimeoutMs?: number;
+  /** Server message IDs remembered for duplicate detection (default 64). */
+  readonly dedupCapacity?: number;
+  /** Observations at once (default 8): observe() beyond throws "queue-full". */
+  readonly maxObservations?: number;
+  /** Added to Max-Age for an observation's liveness window when ObserveOptions.livenessMs is not given (default 10 s). */
+  readonly observeGraceMs?: number;
+  readonly reregisterBackoff?: ReregisterBackoff;
+  /** Send a CoAP ping after this much silence toward the server (NAT keep-alive); off by default. A ping that gets no answer re-registers every observation. */
+  readonly keepAliveIdleMs?: number;
+}
+
+function positive(name: string, value: number | undefined, fallback: number, allowZero = false): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
+    throw new RangeError(`${name} out of range: ${value}`);
+  }
+  return value;
+}
+
+function asRequestError(error: unknown): CoapRequestError {
+  return error instanceof CoapRequestError ? error : new CoapRequestError("bad-request", error instanceof Error ? error.message : String(error));
+}
+
+/** The request `message` was, for deriving Block2 follow-ups of a resent request. */
+function templateOf(message: DecodedMessage): RequestTemplate {
+  const options: CoapOption[] = message.options.map((o) => ({ number: o.number, value: o.value.slice() }));
+  return { type: message.type, code: message.code, options, payload: message.payload.slice() };
+}
+
+export class CoapEndpoint implements CoapClient {
+  readonly #engine: ExchangeEngine;
+  readonly #clock: Clock;
+  readonly #log: LogSink | undefined;
+  readonly #stats: StatsCounters = newStats();
+  readonly #parameters: TransmissionParameters;
+  readonly #block2: Block2Settings;
+  readonly #preferredSzx: number | undefined;
+  readonly #maxObservations: number;
+  readonly #observeGraceMs: number;
+  readonly #backoffInitialMs: number;
+  readonly #backoffMaxMs: number;
+  /** Bound: maxObservations. */
+  readonly #observations = new Set<ManagedObservation>();
+  readonly #host: ObservationHost;
+  readonly #keepAlive: IdleKeepAlive | undefined;
+  #closed = false;
+
+  constructor(options: EndpointOptions) {
+    this.#parameters = transmissionParameters(options.parameters);
+    const p = this.#parameters;
+    this.#clock = options.clock;
+    const sink = options.log;
+    // A failing log must not take the protocol down with it.
+    this.#log =
+      sink === undefined
+        ? undefined
+        : (level, text) => {
+            try {
+              sink(level, text);
+            } catch {
+              // Nowhere left to report it.
+            }
+          };
+    const szx = options.preferredBlockSzx;
+    if (szx !== undefined && (!Number.isInteger(szx) || szx < 0 || szx > 6)) throw new RangeError(`preferredBlockSzx must be 0..6: ${szx}`);
+    this.#preferredSzx = szx;
+    this.#block2 = { maxBodySize: positive("maxBodySize", options.maxBodySize, 16_384), preferredSzx: szx };
+    this.#maxObservations = positive("maxObservations", options.maxObservations, 8);
+    this.#observeGraceMs = positive("observeGraceMs", options.observeGraceMs, 10_000, true);
+    this.#backoffInitialMs = positive("reregisterBackoff.initialMs", options.reregisterBackoff?.initialMs, 2000);
+    this.#backoffMaxMs = positive("reregisterBackoff.maxMs", options.reregisterBackoff?.maxMs, 300_000);
+    this.#engine = new ExchangeEngine({
+      port: options.port,
+      server: options.server,
+      clock: options.clock,
+      random: options.random,
+      log: this.#log,
+      stats: this.#stats,
+      parameters: p,
+      maxQueue: positive("maxQueue", options.maxQueue, 8, true),
+      separateResponseTimeoutMs: positive("separateResponseTimeoutMs", options.separateResponseTimeoutMs, p.maxTransmitWaitMs),
+      nonTimeoutMs: positive("nonTimeoutMs", options.nonTimeoutMs, p.nonLifetimeMs),
+      dedupCapacity: positive("dedupCapacity", options.dedupCapacity, 64),
+      maxMessageSize: positive("maxMessageSize", options.maxMessageSize, 1152),
+      tokenLength: options.tokenLength ?? 8,
+    });
+    const engine = this.#engine;
+    this.#host = {
+      clock: options.clock,
+      random: options.random,
+      stats: this.#stats,
+      start: (request, sink) => engine.start(request, sink),
+      cancel: (exchange, reason) => engine.cancel(exchange, reason),
+      countBlockRequest: () => {
+        this.#stats.blockRequests++;
+      },
+      allocateToken: () => engine.allocateToken(),
+      releaseToken: (key) => engine.releaseToken(key),
+      listen: (key, listener) => engine.listen(key, listener),
+      unlisten: (key) => engine.unlisten(key),
+      defer: (callback) => this.#defer(callback),
+      log: (level, text) => this.#log?.(level, text),
+      forget: (observation) => {
+        this.#observations.delete(observation);
+      },
+    };
+    this.#keepAlive =
+      options.keepAliveIdleMs === undefined
+        ? undefined
+        : new IdleKeepAlive({
+            clock: options.clock,
+            idleMs: positive("keepAliveIdleMs", options.keepAliveIdleMs, 0),
+            lastSentAt: () => engine.lastSentAt,
+            ping: () => this.#keepAlivePing(),
+          });
+  }
+
+  /** This endpoint's frozen transmission parameters, derived values included. */
+  get parameters(): TransmissionParameters {
+    return this.#parameters;
+  }
+
+  /** A snapshot of the counters. */
+  get stats(): EndpointStats {
+    return Object.freeze({ ...this.#stats });
+  }
+
+  get server(): PeerAddress {
+    return this.#engine.server;
+  }
+
+  /** Observations currently held (each re-registering or not). */
+  get observationCount(): number {
+    return this.#observations.size;
+  }
+
+  /**
+   * The server's address changed (DNS answered differently): pending requests retransmit to
+   * the new address and every observation registers there again. The same address does nothing.
+   */
+  setServer(server: PeerAddress): void {
+    if (this.#closed || samePeer(server, this.#engine.server)) return;
+    this.#log?.("info", `coap: server is now ${describePeer(server)}`);
+    this.#engine.setServer(server);
+    this.reregisterAll();
+  }
+
+  request(options: RequestOptions): Promise<CoapResponse> {
+    return new Promise<CoapResponse>((resolve, reject) => {
+      let template: RequestTemplate;
+      try {
+        template = requestTemplate(options);
+      } catch (error) {
+        reject(asRequestError(error));
+        return;
+      }
+      const first = this.#withEarlyBlock2(template);
+      this.#run(template, (sink) => this.#engine.start({ template: first }, sink), options.signal, resolve, reject);
+    });
+  }
+
+  resend(sent: SentRequest): Promise<CoapResponse> {
+    return new Promise<CoapResponse>((resolve, reject) => {
+      let template: RequestTemplate;
+      try {
+        template = templateOf(decodeMessage(sent.bytes));
+      } catch (error) {
+        reject(new CoapRequestError("bad-request", `sent.bytes is not a CoAP message: ${error instanceof Error ? error.message : String(error)}`));
+        return;
+      }
+      this.#run(template, (sink) => this.#engine.startResend(sent, sink), undefined, resolve, reject);
+    });
+  }
+
+  /**
+   * Starts observing; the Observation keeps itself registered until cancel() or close().
+   * Throws CoapRequestError "queue-full" past maxObservations, "bad-request" for a request
+   * that cannot be built, "cancelled" after close().
+   */
+  observe(options: RequestOptions, handlers: ObserveHandlers, observeOptions: ObserveOptions = {}): Observation {
+    if (this.#closed) throw new CoapRequestError("cancelled", "endpoint closed");
+    if (this.#observations.size >= this.#maxObservations) {
+      throw new CoapRequestError("queue-full", `already ${this.#observations.size} observations`);
+    }
+    const livenessMs = observeOptions.livenessMs === undefined ? undefined : positive("livenessMs", observeOptions.livenessMs, 0);
+    const template = this.#withEarlyBlock2(requestTemplate(options));
+    const observation = new ManagedObservation(this.#host, template, handlers, {
+      livenessMs,
+      graceMs: this.#observeGraceMs,
+      backoffInitialMs: this.#backoffInitialMs,
+      backoffMaxMs: this.#backoffMaxMs,
+      block2: this.#block2,
+    });
+    this.#observations.add(observation);
+    observation.start();
+    return observation;
+  }
+
+  /** Re-registers every observation now (network back, server known to have restarted). */
+  reregisterAll(): void {
+    for (const observation of Array.from(this.#observations)) observation.reregister();
+  }
+
+  /** A CoAP ping (RFC 7252 §4.3); resolves with the round-trip time in ms, rejects with "timeout". */
+  ping(): Promise<number> {
+    return new Promise<number>((resolve, reject) => {
+      const startedAt = this.#clock.now();
+      try {
+        this.#engine.startPing({ onResponse: () => resolve(this.#clock.now() - startedAt), onFailure: reject });
+      } catch (error) {
+        reject(asRequestError(error));
+      }
+    });
+  }
+
+  /** Rejects everything pending with "cancelled", stops every observation and timer, closes the port. Safe twice. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#keepAlive?.stop();
+    for (const observation of Array.from(this.#observations)) observation.close();
+    this.#engine.close();
+  }
+
+  /** RFC 7959 §2.4 early negotiation: ask for the preferred block size from the first GET/FETCH on. */
+  #withEarlyBlock2(template: RequestTemplate): RequestTemplate {
+    if (this.#preferredSzx === undefined || (template.code !== Code.GET && template.code !== Code.FETCH)) return template;
+    return withBlock2(template, { num: 0, more: false, szx: this.#preferredSzx });
+  }
+
+  #run(
+    template: RequestTemplate,
+    startFirst: (sink: ExchangeSink) => Exchange,
+    signal: AbortSignalLike | undefined,
+    resolve: (response: CoapResponse) => void,
+    reject: (error: CoapRequestError) => void,
+  ): void {
+    if (signal?.aborted === true) {
+      reject(new CoapRequestError("cancelled", "aborted before it was sent"));
+      return;
+    }
+    let onAbort: (() => void) | undefined;
+    const detach = (): void => {
+      if (onAbort !== undefined) signal?.removeEventListener("abort", onAbort);
+      onAbort = undefined;
+    };
+    const call = new RequestCall(this.#host, template, this.#block2, {
+      onResponse: (response) => {
+        detach();
+        resolve(response);
+      },
+      onError: (error) => {
+        detach();
+        reject(error);
+      },
+    });
+    if (signal !== undefined) {
+      onAbort = () => call.cancel("aborted");
+      signal.addEventListener("abort", onAbort);
+    }
+    try {
+      call.begin(startFirst);
+    } catch (error) {
+      detach();
+      reject(asRequestError(error));
+    }
+  }
+
+  #keepAlivePing(): void {
+    if (this.#closed) return;
+    this.ping().catch((error: unknown) => {
+      if (this.#closed) return;
+      this.#log?.("warn", `coap: keep-alive ping failed: ${error instanceof Error ? error.message : String(error)}`);
+      if (error instanceof CoapRequestError && error.kind === "timeout") this.reregisterAll();
+    });
+  }
+
+  #defer(callback: () => void): void {
+    Promise.resolve()
+      .then(callback)
+      .catch((error: unknown) => this.#log?.("error", `coap: application callback threw: ${error instanceof Error ? error.message : String(error)}`));
+  }
+}

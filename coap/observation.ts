@@ -1,0 +1,329 @@
+// One observation (RFC 7641) as the application sees it: one continuous subscription, kept
+// alive underneath by registrations that come and go. Notifications are delivered in order and
+// stale ones dropped (§3.4); a block-wise notification is fetched in full (RFC 7959 §2.6).
+// When the stream stops — silence past the liveness window (Max-Age + grace or the
+// application's keep-alive, §3.3.1), an error or Observe-less notification (§3.2), a failed or
+// refused registration — the application hears onLost once and the observation registers again
+// with a fresh token, at once and then with jittered exponential backoff while it keeps
+// failing; the first success after a loss is reported by onReestablished. The old token is
+// forgotten, so the server's next notification on it gets a RST (reactive cancel, §3.6).
+import { codeString, isSuccessCode } from "./codes.js";
+import type { Block2Settings } from "./block2.js";
+import type { ExchangeSink } from "./exchange.js";
+import type { CoapRequestError, CoapResponse, Observation, ObserveHandlers } from "./exchange-types.js";
+import type { DecodedMessage } from "./message.js";
+import { optionUint } from "./message.js";
+import { ObserveFreshness } from "./observe-freshness.js";
+import { decodeUint, OptionNumber } from "./options.js";
+import type { Clock, RandomSource, TimerHandle } from "./ports.js";
+import { observeRequest, type RequestTemplate } from "./request-builder.js";
+import { block2Of, RequestCall, type CallHost } from "./request-call.js";
+import { toResponse } from "./response.js";
+import type { StatsCounters } from "./stats.js";
+import { tokenKey } from "./tokens.js";
+
+/** RFC 7252 §5.10.5: Max-Age when the option is absent. */
+const DEFAULT_MAX_AGE_S = 60;
+const WITHOUT_BLOCK2: readonly number[] = Object.freeze([OptionNumber.Block2]);
+
+export interface ObservationSettings {
+  /** The application's liveness window (ms), or undefined for Max-Age + grace. */
+  readonly livenessMs: number | undefined;
+  /** Added to Max-Age to allow for the notification's travel and the server's timing. */
+  readonly graceMs: number;
+  /** First backoff delay after a failed re-registration, doubled per failure up to backoffMaxMs. */
+  readonly backoffInitialMs: number;
+  readonly backoffMaxMs: number;
+  readonly block2: Block2Settings;
+}
+
+/** What an observation needs from the endpoint. */
+export interface ObservationHost extends CallHost {
+  readonly clock: Clock;
+  readonly random: RandomSource;
+  readonly stats: StatsCounters;
+  allocateToken(): Uint8Array;
+  releaseToken(key: string): void;
+  listen(key: string, listener: (message: DecodedMessage) => void): void;
+  unlisten(key: string): void;
+  /** Runs `callback` in a later turn (application callbacks are never called re-entrantly). */
+  defer(callback: () => void): void;
+  log(level: "debug" | "info" | "warn" | "error", text: string): void;
+  /** The observation ended for good: drop it from the endpoint's table. */
+  forget(observation: ManagedObservation): void;
+}
+
+type State = "registering" | "established" | "waiting" | "ended";
+
+function responseUint(response: CoapResponse, number: number): number | undefined {
+  for (const option of response.options) {
+    if (option.number !== number) continue;
+    const value = option.value;
+    return typeof value === "number" ? value : typeof value === "string" ? undefined : decodeUint(value);
+  }
+  return undefined;
+}
+
+export class ManagedObservation implements Observation {
+  readonly #host: ObservationHost;
+  readonly #request: RequestTemplate;
+  readonly #register: RequestTemplate;
+  readonly #handlers: ObserveHandlers;
+  readonly #settings: ObservationSettings;
+  readonly #freshness = new ObserveFreshness();
+  #state: State = "registering";
+  #token: Uint8Array | undefined;
+  #key = "";
+  /** The registration in flight. */
+  #registration: RequestCall | undefined;
+  /** The remaining blocks of a block-wise notification. */
+  #fetch: RequestCall | undefined;
+  /** Liveness while established, backoff while waiting. */
+  #timer: TimerHandle | undefined;
+  /** onLost was reported and onReestablished not yet. */
+  #lost = false;
+  /** Registrations failed in a row: the backoff exponent. */
+  #failures = 0;
+
+  /** `request` is the plain request (GET); the observation adds Observe itself. */
+  constructor(host: ObservationHost, request: RequestTemplate, handlers: ObserveHandlers, settings: ObservationSettings) {
+    this.#host = host;
+    this.#request = request;
+    this.#register = observeRequest(request, 0);
+    this.#handlers = handlers;
+    this.#settings = settings;
+  }
+
+  get active(): boolean {
+    return this.#state !== "ended";
+  }
+
+  /** The token of the current registration (hex), "" between registrations. */
+  get tokenKey(): string {
+    return this.#key;
+  }
+
+  /** @internal the endpoint starts it once it is in the table. */
+  start(): void {
+    this.#sendRegistration();
+  }
+
+  reregister(): void {
+    if (this.#state === "ended") return;
+    this.#host.stats.observeReregistrations++;
+    this.#failures = 0;
+    this.#sendRegistration();
+  }
+
+  /** RFC 7641 §3.6: GET with Observe = 1 on the same token, if the server may hold a registration. */
+  cancel(): Promise<void> {
+    if (this.#state === "ended") return Promise.resolve();
+    const registered = this.#state === "established" || (this.#state === "registering" && this.#registration?.transmitted === true);
+    const token = this.#token;
+    const key = this.#key;
+    this.#end();
+    if (!registered || token === undefined) {
+      this.#dropToken();
+      return Promise.resolve();
+    }
+    // The token stays claimed until the deregistration ends: its answer must match it.
+    this.#token = undefined;
+    this.#key = "";
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        this.#host.releaseToken(key);
+        resolve();
+      };
+      const sink: ExchangeSink = { onResponse: done, onFailure: done };
+      try {
+        this.#host.start({ template: observeRequest(this.#request, 1), token, internal: true }, sink);
+      } catch {
+        done();
+      }
+    });
+  }
+
+  /** @internal endpoint closed: stop without a word on the network or to the application. */
+  close(): void {
+    if (this.#state === "ended") return;
+    this.#end();
+    this.#dropToken();
+  }
+
+  #end(): void {
+    this.#state = "ended";
+    this.#lost = false;
+    this.#stopWork();
+    if (this.#key !== "") this.#host.unlisten(this.#key);
+    this.#host.forget(this);
+  }
+
+  #stopWork(): void {
+    if (this.#timer !== undefined) {
+      this.#host.clock.clearTimer(this.#timer);
+      this.#timer = undefined;
+    }
+    const registration = this.#registration;
+    this.#registration = undefined;
+    registration?.cancel("observation changed course");
+    const fetch = this.#fetch;
+    this.#fetch = undefined;
+    fetch?.cancel("observation changed course");
+  }
+
+  #dropToken(): void {
+    if (this.#key === "") return;
+    this.#host.unlisten(this.#key);
+    this.#host.releaseToken(this.#key);
+    this.#token = undefined;
+    this.#key = "";
+  }
+
+  #sendRegistration(): void {
+    this.#stopWork();
+    this.#dropToken();
+    const token = this.#host.allocateToken();
+    const key = tokenKey(token);
+    this.#token = token;
+    this.#key = key;
+    this.#state = "registering";
+    this.#freshness.reset();
+    this.#host.listen(key, (message) => this.#onNotification(message));
+    this.#host.stats.observeRegistrations++;
+    const call = new RequestCall(this.#host, this.#request, this.#settings.block2, {
+      onResponse: (response) => {
+        if (this.#registration === call) this.#onRegistered(response);
+      },
+      onError: (error) => {
+        if (this.#registration === call) this.#onRegistrationFailed(error);
+      },
+    });
+    this.#registration = call;
+    try {
+      call.begin((sink) => this.#host.start({ template: this.#register, token, internal: true }, sink));
+    } catch (error) {
+      this.#registration = undefined;
+      this.#lose(`registration not sent: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  #onRegistered(response: CoapResponse): void {
+    this.#registration = undefined;
+    const sequence = responseUint(response, OptionNumber.Observe);
+    if (!isSuccessCode(response.code) || sequence === undefined) {
+      // §3.1: without Observe in the response the server keeps no registration.
+      this.#deliver(response);
+      this.#lose(isSuccessCode(response.code) ? "the server did not accept the observation" : `registration answered ${codeString(response.code)}`);
+      return;
+    }
+    this.#freshness.accept(sequence, this.#host.clock.now());
+    this.#established(responseUint(response, OptionNumber.MaxAge));
+    this.#deliver(response);
+  }
+
+  #onRegistrationFailed(error: CoapRequestError): void {
+    this.#registration = undefined;
+    this.#lose(`registration failed: ${error.kind}: ${error.message}`);
+  }
+
+  #onNotification(message: DecodedMessage): void {
+    if (this.#state !== "established") return;
+    const sequence = optionUint(message, OptionNumber.Observe);
+    if (!isSuccessCode(message.code) || sequence === undefined) {
+      // §3.2: a notification without Observe, or with an error code, is the last one.
+      this.#deliver(toResponse(message, undefined, WITHOUT_BLOCK2));
+      this.#lose(isSuccessCode(message.code) ? "the server ended the observation" : `notification ${codeString(message.code)} ended the observation`);
+      return;
+    }
+    if (!this.#freshness.accept(sequence, this.#host.clock.now())) {
+      this.#host.stats.staleNotifications++;
+      this.#host.log("debug", `coap: stale notification ${sequence} dropped`);
+      return;
+    }
+    this.#armLiveness(optionUint(message, OptionNumber.MaxAge));
+    const block = block2Of(message);
+    if (block !== undefined && (block.more || block.num !== 0)) {
+      this.#fetchRest(message);
+      return;
+    }
+    this.#deliver(toResponse(message, undefined, WITHOUT_BLOCK2));
+  }
+
+  /** RFC 7959 §2.6: the rest of a block-wise notification by plain GETs; a newer notification supersedes it. */
+  #fetchRest(first: DecodedMessage): void {
+    const previous = this.#fetch;
+    this.#fetch = undefined;
+    previous?.cancel("superseded by a newer notification");
+    const call = new RequestCall(this.#host, this.#request, this.#settings.block2, {
+      onResponse: (response) => {
+        if (this.#fetch !== call) return;
+        this.#fetch = undefined;
+        this.#deliver(response);
+      },
+      onError: (error) => {
+        if (this.#fetch === call) this.#fetch = undefined;
+        if (error.kind !== "cancelled") this.#host.log("warn", `coap: block-wise notification not completed: ${error.kind}: ${error.message}`);
+      },
+    });
+    this.#fetch = call;
+    call.continueFrom(first);
+  }
+
+  #established(maxAge: number | undefined): void {
+    this.#state = "established";
+    this.#failures = 0;
+    if (this.#lost) {
+      this.#lost = false;
+      this.#host.defer(() => {
+        if (this.#state !== "ended") this.#handlers.onReestablished?.();
+      });
+    }
+    this.#armLiveness(maxAge);
+  }
+
+  #armLiveness(maxAgeSeconds: number | undefined): void {
+    const window = this.#settings.livenessMs ?? (maxAgeSeconds ?? DEFAULT_MAX_AGE_S) * 1000 + this.#settings.graceMs;
+    if (this.#timer !== undefined) this.#host.clock.clearTimer(this.#timer);
+    this.#timer = this.#host.clock.setTimer(() => {
+      this.#timer = undefined;
+      this.#lose(`no notification for ${window} ms`);
+    }, window);
+  }
+
+  #lose(reason: string): void {
+    if (this.#state === "ended") return;
+    this.#stopWork();
+    this.#dropToken();
+    this.#state = "waiting";
+    this.#host.stats.observeLost++;
+    this.#host.log("info", `coap: observation lost: ${reason}`);
+    if (!this.#lost) {
+      this.#lost = true;
+      this.#host.defer(() => {
+        if (this.#state !== "ended") this.#handlers.onLost?.(reason);
+      });
+    }
+    const delay = this.#backoffMs();
+    this.#failures++;
+    this.#timer = this.#host.clock.setTimer(() => {
+      this.#timer = undefined;
+      this.#host.stats.observeReregistrations++;
+      this.#sendRegistration();
+    }, delay);
+  }
+
+  /** At once after a working observation is lost; then initial × 2^(n−1), capped, with jitter in [½, 1]. */
+  #backoffMs(): number {
+    if (this.#failures === 0) return 0;
+    const ceiling = Math.min(this.#settings.backoffMaxMs, this.#settings.backoffInitialMs * 2 ** (this.#failures - 1));
+    return Math.floor(ceiling * (0.5 + 0.5 * this.#host.random.next()));
+  }
+
+  #deliver(response: CoapResponse): void {
+    this.#host.defer(() => {
+      if (this.#state === "ended") return;
+      this.#host.stats.notifications++;
+      this.#handlers.onNotification(response);
+    });
+  }
+}
