@@ -78,9 +78,8 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     store.addActivationCode(code);
     return code;
   };
-  const activationCodes = (options.activationCodes ?? []).length > 0
-    ? (options.activationCodes ?? []).map((c) => addActivationCode(c))
-    : [addActivationCode()];
+  const given = options.activationCodes ?? [];
+  const activationCodes = given.length > 0 ? given.map((c) => addActivationCode(c)) : [addActivationCode()];
 
   let socket: Socket;
   try {
@@ -91,8 +90,8 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   }
   // node-coap is handed the bound socket rather than binding its own, so the platform knows the
   // real port and closes the socket itself.
-  const server = new PlatformCoapServer({ type: isIPv6(host) ? "udp6" : "udp4" }, ctx.maxPayloadBytes, (rsinfo, code) =>
-    log({ event: "refused", code: "4.13", message: "block-wise request body", method: code, from: formatEndpoint(rsinfo) }));
+  const server = new PlatformCoapServer({ type: isIPv6(host) ? "udp6" : "udp4" }, ctx.maxPayloadBytes, (rsinfo, method) =>
+    log({ event: "refused", code: "4.13", message: "block-wise request body", method, from: formatEndpoint(rsinfo) }));
   server.on("request", (req: IncomingMessage, res: OutgoingMessage | ObserveWriteStream) => serve(ctx, req, res));
   server.on("error", (err: Error) => log({ event: "failed", error: err.message, from: "socket" }));
   server.listen(socket);
