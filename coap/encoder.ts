@@ -54,17 +54,25 @@ function checkHeader(message: CoapMessage): void {
   }
 }
 
+function checkOptionNumber(number: number): void {
+  if (!Number.isInteger(number) || number < 0 || number > 0xffff) {
+    throw new CoapFormatError("bad-field", `option number ${number}`);
+  }
+}
+
+function checkValueSize(number: number, size: number): void {
+  if (size > MAX_OPTION_EXTENT) throw new CoapFormatError("option-value-too-long", `option ${number}: ${size} bytes`);
+}
+
 /** The exact encoded size of `message` (options must already be in order). */
 function encodedLength(message: CoapMessage, options: readonly CoapOption[]): number {
   let length = 4 + message.token.length;
   let previous = 0;
   for (const option of options) {
-    if (!Number.isInteger(option.number) || option.number < 0 || option.number > 0xffff) {
-      throw new CoapFormatError("bad-field", `option number ${option.number}`);
-    }
+    checkOptionNumber(option.number);
     const delta = option.number - previous;
     const size = valueLength(option.number, option.value);
-    if (size > MAX_OPTION_EXTENT) throw new CoapFormatError("option-value-too-long", `option ${option.number}: ${size} bytes`);
+    checkValueSize(option.number, size);
     length += 1 + extensionLength(delta) + extensionLength(size) + size;
     previous = option.number;
   }
@@ -90,38 +98,62 @@ function nibble(field: number): number {
   return field < 13 ? field : field < 269 ? 13 : 14;
 }
 
+/** Copies bytes; a plain loop beats TypedArray.set for the few bytes of a token or an option. */
+function copyBytes(source: Uint8Array, target: Uint8Array, at: number): number {
+  const length = source.length;
+  if (length > 16) {
+    target.set(source, at);
+    return at + length;
+  }
+  for (let i = 0; i < length; i++) target[at + i] = source[i]!;
+  return at + length;
+}
+
 function writeValue(target: Uint8Array, at: number, value: OptionValue, size: number): number {
   if (typeof value === "number") {
     for (let i = size - 1, v = value; i >= 0; i--, v = Math.floor(v / 256)) target[at + i] = v & 0xff;
     return at + size;
   }
   if (typeof value === "string") return writeUtf8(value, target, at);
-  target.set(value, at);
-  return at + size;
+  return copyBytes(value, target, at);
 }
 
+function tooLarge(capacity: number): CoapFormatError {
+  return new CoapFormatError("message-too-large", `the message exceeds the encoder's ${capacity} bytes`);
+}
+
+/**
+ * Writes `message` into `target` in one pass, validating each option and checking room before
+ * every write (so a string value's UTF-8 length is computed once); returns the end offset.
+ */
 function writeMessage(message: CoapMessage, options: readonly CoapOption[], target: Uint8Array): number {
+  const capacity = target.length;
   const token = message.token;
+  if (4 + token.length > capacity) throw tooLarge(capacity);
   target[0] = 0x40 | (message.type << 4) | token.length;
   target[1] = message.code;
   target[2] = message.messageId >> 8;
   target[3] = message.messageId & 0xff;
-  target.set(token, 4);
-  let at = 4 + token.length;
+  let at = copyBytes(token, target, 4);
   let previous = 0;
   for (const option of options) {
-    const delta = option.number - previous;
-    const size = valueLength(option.number, option.value);
+    const number = option.number;
+    checkOptionNumber(number);
+    const delta = number - previous;
+    const size = valueLength(number, option.value);
+    checkValueSize(number, size);
+    if (at + 1 + extensionLength(delta) + extensionLength(size) + size > capacity) throw tooLarge(capacity);
     target[at++] = (nibble(delta) << 4) | nibble(size);
     at = writeExtension(target, at, delta);
     at = writeExtension(target, at, size);
     at = writeValue(target, at, option.value, size);
-    previous = option.number;
+    previous = number;
   }
-  if (message.payload.length > 0) {
+  const payload = message.payload;
+  if (payload.length > 0) {
+    if (at + 1 + payload.length > capacity) throw tooLarge(capacity);
     target[at++] = 0xff;
-    target.set(message.payload, at);
-    at += message.payload.length;
+    at = copyBytes(payload, target, at);
   }
   return at;
 }
@@ -139,15 +171,12 @@ export class MessageEncoder {
 
   /**
    * Encodes into the encoder's own buffer and returns a view of it, valid until the next call:
-   * copy it (`slice()`) to keep it, e.g. for retransmission.
+   * copy it (`slice()`) to keep it, e.g. for retransmission. A message that does not fit throws
+   * "message-too-large" (and leaves the buffer's contents undefined).
    */
   encode(message: CoapMessage): Uint8Array {
     checkHeader(message);
     const options = isSorted(message.options) ? message.options : sortOptions(message.options);
-    const length = encodedLength(message, options);
-    if (length > this.#buffer.length) {
-      throw new CoapFormatError("message-too-large", `${length} bytes exceed the encoder's ${this.#buffer.length}`);
-    }
     return this.#buffer.subarray(0, writeMessage(message, options, this.#buffer));
   }
 }

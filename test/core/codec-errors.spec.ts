@@ -151,11 +151,21 @@ suite("codec errors", () => {
       refusesToEncode(message({ options: [{ number: 11, value: filled(MAX_OPTION_EXTENT + 1, 0) }] }), "option-value-too-long");
     });
 
-    test("a message larger than the encoder's buffer; the buffer is left usable", () => {
+    test("a message larger than the encoder's buffer, in its token, an option or its payload; the encoder stays usable", () => {
       const encoder = new MessageEncoder(16);
-      const error = assert.throws(() => encoder.encode(message({ payload: filled(13, 1) }))) as CoapFormatError;
-      assert.equal(error.reason, "message-too-large");
-      assert.deepEqual(encoder.encode(message({ payload: filled(11, 1) })).length, 16);
+      const tooLarge = [
+        message({ token: filled(8, 1), options: [{ number: 11, value: "abcd" }] }),
+        message({ options: [{ number: 11, value: "0123456789ab" }] }),
+        message({ options: [{ number: 11, value: "€€€€" }] }),
+        message({ payload: filled(12, 1) }),
+      ];
+      for (const input of tooLarge) {
+        const error = assert.throws(() => encoder.encode(input)) as CoapFormatError;
+        assert.equal(error.reason, "message-too-large");
+      }
+      assert.equal(new MessageEncoder(16).encode(message({ options: [{ number: 11, value: "0123456789" }] })).length, 15);
+      assert.deepEqual(encoder.encode(message({ payload: filled(11, 1) })), new Uint8Array([0x40, 1, 0, 0, 0xff, ...filled(11, 1)]));
+      assert.throws(() => new MessageEncoder(3).encode(message({})), (e) => e instanceof CoapFormatError && e.reason === "message-too-large");
     });
   });
 });
