@@ -1,0 +1,27 @@
+// The ESP32 target: ECMA-419 Analog and I2C sensors (SHT3x through Moddable's driver), Digital
+// and PWM outputs. Pins come from the configuration; nothing here is board-specific beyond the
+// defaults in device/config.ts (I2C on 21/22, Moddable's generic ESP32 target).
+/// <reference path="./esp32/sht3x.d.ts" />
+import I2C from "embedded:io/i2c";
+import SHT3x from "embedded:sensor/Humidity-Temperature/SHT3x";
+import type { LogSink } from "../coap/ports.js";
+import type { ActuatorSpec } from "../device/config.js";
+import type { ActuatorOutput, Sensor } from "../device/ports.js";
+import type { BoardIo, HardwareSensorSpec } from "./board-io-types.js";
+import { AnalogInput } from "./esp32/analog-input.js";
+import { DigitalOutput } from "./esp32/digital-output.js";
+import { PwmOutput } from "./esp32/pwm-output.js";
+
+const esp32Io: BoardIo = Object.freeze({
+  name: "esp32",
+  openSensor(spec: HardwareSensorSpec): Sensor {
+    if (spec.kind === "analog") return new AnalogInput({ pin: spec.pin });
+    // The driver soft-resets the part in its constructor, so a missing SHT3x throws here.
+    return new SHT3x({ sensor: { io: I2C, data: spec.sda, clock: spec.scl, address: spec.address } });
+  },
+  openActuator(spec: ActuatorSpec, _log: LogSink): ActuatorOutput {
+    return spec.kind === "digital" ? new DigitalOutput({ pin: spec.pin, activeLow: spec.activeLow }) : new PwmOutput({ pin: spec.pin, hz: spec.hz });
+  },
+});
+
+export default esp32Io;

@@ -1,0 +1,24 @@
+// Link state for the composition: when the network comes back the server is looked up again and
+// the endpoint's exchanges can be retried at once instead of waiting out their backoff. The
+// manifest maps "moddable/network" to moddable/network-esp32.ts (Wi-Fi, rejoined after a loss)
+// or moddable/network-sim.ts (the host's network, always up).
+import type { Clock, LogSink, RandomSource } from "../coap/ports.js";
+
+export interface NetworkWatchOptions {
+  readonly clock: Clock;
+  readonly random: RandomSource;
+  readonly log: LogSink;
+  /** Wi-Fi credentials as mcconfig delivers them (ssid=… password=…); unused in the simulator. */
+  readonly ssid: string | undefined;
+  readonly password: string | undefined;
+  /** Told each change of state: true once the link has an address again, false when it is lost. */
+  readonly onChange: (online: boolean) => void;
+}
+
+export interface NetworkWatch {
+  /** Whether the link has an address now. */
+  readonly online: boolean;
+  close(): void;
+}
+
+export type OpenNetworkWatch = (options: NetworkWatchOptions) => NetworkWatch;
