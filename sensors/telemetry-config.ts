@@ -38,7 +38,7 @@ export type TelemetrySettings = Partial<Omit<TelemetryConfig, "backoff">> & { re
 export const MAX_PAYLOAD_BYTES = 1024;
 /** A payload must fit the largest possible item (64-character key, 24-character number, datetime) and a drop report. */
 export const MIN_PAYLOAD_BYTES = 256;
-/** A hard ceiling on the buffer, so a typo in the config cannot exhaust the heap (≈ 27 bytes a value). */
+/** A hard ceiling on the buffer, so a typo in the config cannot exhaust the heap (28 bytes a value). */
 export const MAX_BUFFER_SIZE = 20000;
 
 export const DEFAULT_TELEMETRY_CONFIG: TelemetryConfig = Object.freeze({

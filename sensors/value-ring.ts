@@ -1,5 +1,5 @@
 // The store-and-forward buffer: a ring of at most `capacity` values, allocated once as parallel
-// typed arrays (about 27 bytes a value), so sampling allocates nothing and memory never grows.
+// typed arrays (28 bytes a value), so sampling allocates nothing and memory never grows.
 
 export class ValueRing {
   readonly capacity: number;
