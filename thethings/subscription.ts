@@ -7,8 +7,9 @@
 import type { LogSink } from "../coap/ports.js";
 import { isSuccessCode } from "../coap/codes.js";
 import type { CoapClient, CoapResponse, Observation } from "../coap/exchange-types.js";
-import { errorFromFailure, errorFromResponse, protocolError, type ThethingsError } from "./errors.js";
+import { errorFromFailure, errorFromResponse, protocolError, redactError, type ThethingsError } from "./errors.js";
 import { DEFAULT_JSON_LIMITS, isJsonObject, parseJsonPayload, type JsonLimits } from "./json.js";
+import { redactIn } from "./token.js";
 import { parseStatusBody, parseValueItem, parseValueItems, type ThingValue } from "./values.js";
 
 /**
@@ -128,7 +129,9 @@ export class ThingSubscription {
         { method: "GET", path: `/v2/things/${options.thingToken}`, query: { keepAlive: this.keepAliveMs } },
         {
           onNotification: (response) => this.#receive(response),
-          onLost: (reason) => {
+          onLost: (endpointReason) => {
+            // The endpoint's reason may quote the request path, and so the token.
+            const reason = redactIn(endpointReason, options.thingToken);
             this.#log("warn", `subscription lost (${reason}); re-subscribing`);
             this.#call("onLost", () => this.#handlers.onLost?.(reason));
           },
@@ -141,7 +144,7 @@ export class ThingSubscription {
         { livenessMs: this.livenessMs },
       );
     } catch (failure) {
-      throw errorFromFailure("subscribe", failure);
+      throw redactError(errorFromFailure("subscribe", failure), options.thingToken);
     }
   }
 

@@ -158,11 +158,14 @@ suite("thethings subscription", () => {
     equal(log.matching("handler bug").length, 2);
   });
 
-  test("onLost and onReestablished are passed through", () => {
-    const { observation, events } = setup();
+  test("onLost and onReestablished are passed through; the logged reason never carries the token", () => {
+    const { observation, events, log } = setup();
     observation.handlers.onLost?.("silence");
+    observation.handlers.onLost?.(`RST for GET /v2/things/${TOKEN}`);
     observation.handlers.onReestablished?.();
-    deepEqual(events, ["lost:silence", "reestablished"]);
+    deepEqual(events, ["lost:silence", "lost:RST for GET /v2/things/AbCd… (43 chars)", "reestablished"]);
+    equal(log.matching("subscription lost").length, 2);
+    ok(!log.text.includes(TOKEN), log.text);
   });
 
   test("close() cancels the observation once; later notifications are ignored", async () => {
