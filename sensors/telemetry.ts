@@ -4,11 +4,11 @@
 import type { Clock, LogSink, RandomSource, TimerHandle } from "../coap/ports.js";
 import { Backoff } from "../device/backoff.js";
 import type { WallClock } from "../device/ports.js";
+import { formatCompactDate } from "../thethings/dates.js";
 import type { BatchAttempt, BatchOutcome, BatchSink, BatchValue } from "./batch-sink.js";
 import { payloadBytes, valueItemBytes } from "./batch-payload.js";
 import { type CompiledPlan, type SensorBinding, compileBindings, extractReading } from "./sensor-binding.js";
 import { type TelemetryConfig, type TelemetrySettings, resolveTelemetryConfig } from "./telemetry-config.js";
-import { formatCompactDate } from "../thethings/dates.js";
 import { isPlausibleUtc } from "./utc-datetime.js";
 import { ValueRing } from "./value-ring.js";
 
@@ -251,7 +251,10 @@ export class Telemetry {
     this.#send();
   }
 
-  /** How many of the oldest values fit one payload, with the drop report if one is due. */
+  /**
+   * How many of the oldest values fit one payload, with the drop report if one is due. At least
+   * one whenever the ring holds any: MIN_PAYLOAD_BYTES fits the largest item and a report.
+   */
   #fittingCount(): number {
     const { batch, maxPayloadBytes } = this.config;
     let items = 0;

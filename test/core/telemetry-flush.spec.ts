@@ -77,6 +77,31 @@ suite("telemetry: flush triggers", () => {
     telemetry.close();
   });
 
+  test("the smallest payload limit still carries the largest value and a drop report", async () => {
+    const key = "k".repeat(64);
+    const { clock, sink, telemetry } = makeRig({
+      config: { intervalMs: 1000, batch: 4, bufferSize: 4, maxDelayMs: 1e9, maxPayloadBytes: 256, droppedKey: "d".repeat(64) },
+      bindings: (sensor) => {
+        sensor.produce = () => ({ v: -1.2345678901234567e-300 });
+        return [{ sensor, readings: [{ path: "v", key }] }];
+      },
+    });
+    let online = false;
+    sink.autoAnswer = () => (online ? { kind: "stored" } : { kind: "unavailable", reason: "offline" });
+    telemetry.start();
+    await clock.advance(60_000);
+    ok(telemetry.counters.dropped > 50);
+    online = true;
+    await clock.advance(600_000);
+    ok(telemetry.counters.sent > 100);
+    for (const call of sink.calls) {
+      ok(payloadSize(call.values) <= 256, `${payloadSize(call.values)} bytes`);
+      ok(call.values.some((v) => v.key === key), "every batch carries a value");
+    }
+    ok(sink.calls.some((c) => c.values.length === 2 && c.values[1]!.key === "d".repeat(64)), "a value and a report together");
+    telemetry.close();
+  });
+
   test("one batch in flight at a time; the next goes when the first is answered", async () => {
     const { clock, sink, telemetry } = makeRig({ config: { intervalMs: 1000, batch: 2, maxDelayMs: 1e9 } });
     telemetry.start();
