@@ -69,6 +69,14 @@ export function coapCliCodes(stderr: string): string[] {
   return [...stderr.matchAll(/\((\d\.\d\d)\)/g)].map((m) => m[1] as string);
 }
 
+/** Polls `condition` every 20 ms until it holds or `timeoutMs` passes; returns whether it held. */
+export async function until(condition: () => boolean, timeoutMs = 2000): Promise<boolean> {
+  for (const end = Date.now() + timeoutMs; !condition(); await delay(20)) {
+    if (Date.now() > end) return false;
+  }
+  return true;
+}
+
 export function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
