@@ -161,6 +161,19 @@ export class Telemetry {
     this.#sampleTimer = undefined;
   }
 
+  /**
+   * The network or the thing token came back: make the next attempt now rather than wait out
+   * the backoff, which restarts from its first step. Does nothing while a write is in flight
+   * or when no retry is pending.
+   */
+  retryNow(): void {
+    if (this.#closed || this.#retryTimer === undefined) return;
+    this.#cancel(this.#retryTimer);
+    this.#retryTimer = undefined;
+    this.#backoff.reset();
+    this.#pump();
+  }
+
   /** Stops everything; buffered values are abandoned (they live in RAM only). Safe to call twice. */
   close(): void {
     if (this.#closed) return;

@@ -130,4 +130,28 @@ suite("telemetry: backoff", () => {
     equal(waits[1], 4000);
     telemetry.close();
   });
+
+  test("retryNow() skips the rest of the wait when the network comes back, and restarts the backoff", async () => {
+    const { clock, sink, telemetry } = makeRig({ config: { intervalMs: 1000, batch: 1, maxDelayMs: 1e9 } });
+    let online = false;
+    sink.autoAnswer = () => (online ? { kind: "stored" } : { kind: "unavailable", reason: "no token yet" });
+    telemetry.start();
+    telemetry.stop();
+    await clock.advance(600_000);
+    const attempts = sink.calls.length;
+    ok(clock.nextDueAt()! - clock.now() > 10_000, "a long wait is pending");
+    telemetry.retryNow();
+    await clock.settle();
+    equal(sink.calls.length, attempts + 1);
+    equal(sink.last.at, clock.now(), "attempted at once");
+    equal(clock.nextDueAt()! - clock.now(), 2000, "that attempt failed too: the wait starts over from 2 s");
+    online = true;
+    await clock.advance(2000);
+    equal(telemetry.counters.sent, 1);
+    const after = sink.calls.length;
+    telemetry.retryNow();
+    await clock.settle();
+    equal(sink.calls.length, after, "nothing pending: nothing to do");
+    telemetry.close();
+  });
 });
