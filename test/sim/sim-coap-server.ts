@@ -379,7 +379,9 @@ export class SimCoapServer {
   #shape(response: SimResponse, asked: BlockValue | undefined): { code: number; options: CoapOption[]; payload: Uint8Array } {
     const body = bytesOf(response.payload);
     const options = [...(response.options ?? [])];
-    if (asked === undefined && body.length <= blockSize(this.#maxBlockSzx)) return { code: response.code, options, payload: body };
+    // A handler that sets Block2 itself does its own slicing.
+    const ownBlock2 = options.some((o) => o.number === OptionNumber.Block2);
+    if (ownBlock2 || (asked === undefined && body.length <= blockSize(this.#maxBlockSzx))) return { code: response.code, options, payload: body };
     const szx = Math.min(asked?.szx ?? this.#maxBlockSzx, this.#maxBlockSzx);
     const size = blockSize(szx);
     const num = asked === undefined ? 0 : (asked.num * blockSize(asked.szx)) / size;

@@ -1,0 +1,91 @@
+// The endpoint's small pieces on their own: duplicate cache, retransmission schedule, peer
+// matching, request building.
+import { Code, MessageType } from "../../coap/codes.js";
+import { DuplicateCache } from "../../coap/dedup-cache.js";
+import { CoapRequestError } from "../../coap/exchange-types.js";
+import { OptionNumber } from "../../coap/options.js";
+import { transmissionParameters } from "../../coap/parameters.js";
+import { samePeer } from "../../coap/peer-address.js";
+import { blockFollowUp, observeRequest, requestTemplate } from "../../coap/request-builder.js";
+import { initialTimeoutMs, RetransmissionSchedule } from "../../coap/retransmission.js";
+import { deepEqual, equal, ok, throws } from "../portable/assert.js";
+import { suite, test } from "../portable/harness.js";
+import { ConstantRandom, SeededRandom } from "../sim/seeded-random.js";
+
+suite("duplicate cache (RFC 7252 §4.5)", () => {
+  test("remembers the reply for the lifetime, then forgets", () => {
+    const cache = new DuplicateCache(8);
+    cache.record(7, "ack", 1000, 247_000);
+    equal(cache.lookup(7, 1000), "ack");
+    equal(cache.lookup(7, 247_999), "ack");
+    equal(cache.lookup(7, 248_000), undefined);
+    equal(cache.size, 0);
+  });
+
+  test("bounded: the oldest entry goes first", () => {
+    const cache = new DuplicateCache(3);
+    for (let id = 1; id <= 5; id++) cache.record(id, id % 2 === 0 ? "rst" : "none", id, 1000);
+    equal(cache.size, 3);
+    equal(cache.lookup(1, 10), undefined);
+    equal(cache.lookup(2, 10), undefined);
+    deepEqual([cache.lookup(3, 10), cache.lookup(4, 10), cache.lookup(5, 10)], ["none", "rst", "none"]);
+    throws(() => new DuplicateCache(0), (e) => e instanceof RangeError);
+  });
+
+  test("expired entries are purged as new ones arrive", () => {
+    const cache = new DuplicateCache(100);
+    for (let id = 0; id < 50; id++) cache.record(id, "ack", 0, 10);
+    cache.record(99, "ack", 11, 10);
+    equal(cache.size, 1);
+  });
+});
+
+suite("retransmission schedule (RFC 7252 §4.2)", () => {
+  test("initial timeout in [ACK_TIMEOUT, ACK_TIMEOUT × ACK_RANDOM_FACTOR)", () => {
+    const p = transmissionParameters();
+    const random = new SeededRandom(5);
+    for (let i = 0; i < 1000; i++) {
+      const t = initialTimeoutMs(p, random);
+      ok(t >= 2000 && t < 3000 && Number.isInteger(t), String(t));
+    }
+    equal(initialTimeoutMs(transmissionParameters({ ackRandomFactor: 1 }), random), 2000);
+  });
+
+  test("doubles after each retransmission and stops after MAX_RETRANSMIT", () => {
+    const s = new RetransmissionSchedule(transmissionParameters(), new ConstantRandom(0.5));
+    const waits = [s.timeoutMs];
+    while (s.expire()) waits.push(s.timeoutMs);
+    deepEqual(waits, [2500, 5000, 10_000, 20_000, 40_000]);
+    equal(s.retransmissions, 4);
+    ok(!s.expire());
+  });
+});
+
+suite("peer matching", () => {
+  test("same address and port; IPv4-mapped IPv6 and case do not matter", () => {
+    ok(samePeer({ address: "127.0.0.1", port: 5683 }, { address: "::ffff:127.0.0.1", port: 5683 }));
+    ok(samePeer({ address: "FE80::1", port: 1 }, { address: "fe80::1", port: 1 }));
+    ok(!samePeer({ address: "127.0.0.1", port: 5683 }, { address: "127.0.0.1", port: 5684 }));
+    ok(!samePeer({ address: "127.0.0.1", port: 5683 }, { address: "127.0.0.2", port: 5683 }));
+  });
+});
+
+suite("request building", () => {
+  test("method, path, query, formats, type", () => {
+    const t = requestTemplate({ method: "PUT", path: "/a//b/", query: { x: 1, y: "z", off: false }, contentFormat: 50, accept: 60, payload: "é", confirmable: false });
+    equal(t.code, Code.PUT);
+    equal(t.type, MessageType.NON);
+    deepEqual(t.options.map((o) => [o.number, o.value]), [[11, "a"], [11, "b"], [15, "x=1"], [15, "y=z"], [12, 50], [17, 60]]);
+    deepEqual(Array.from(t.payload), [0xc3, 0xa9]);
+    throws(() => requestTemplate({ method: "BREW" as "GET", path: "/" }), (e) => e instanceof CoapRequestError && e.kind === "bad-request");
+  });
+
+  test("observe and block follow-up variants replace their options", () => {
+    const t = requestTemplate({ method: "GET", path: "/r", options: [{ number: OptionNumber.Observe, value: 7 }] });
+    const registration = observeRequest(t, 0);
+    deepEqual(registration.options.filter((o) => o.number === OptionNumber.Observe).map((o) => o.value), [0]);
+    const followUp = blockFollowUp(registration, { num: 3, more: false, szx: 2 });
+    ok(!followUp.options.some((o) => o.number === OptionNumber.Observe));
+    deepEqual(followUp.options.filter((o) => o.number === OptionNumber.Block2).map((o) => o.value), [3 * 16 + 2]);
+  });
+});
