@@ -10,6 +10,8 @@ import { generate, parse, type ParsedPacket } from "coap-packet";
 export interface LoadOptions {
   things: number;
   seconds: number;
+  /** SQLite file for the platform; default in memory. */
+  dbPath?: string;
 }
 
 export interface LoadResult {
@@ -95,7 +97,7 @@ class Endpoint {
 
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const codes = Array.from({ length: options.things }, (_, i) => `LOAD-${i}-${randomBytes(8).toString("hex")}`);
-  const worker = new Worker(new URL("./platform-load-worker.js", import.meta.url), { workerData: { activationCodes: codes } });
+  const worker = new Worker(new URL("./platform-load-worker.js", import.meta.url), { workerData: { activationCodes: codes, dbPath: options.dbPath ?? ":memory:" } });
   const port = await new Promise<number>((resolve, reject) => {
     worker.once("message", (m: { port: number }) => resolve(m.port));
     worker.once("error", reject);

@@ -4,11 +4,11 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { startPlatform } from "../platform/server.js";
 
-const { activationCodes } = workerData as { activationCodes: string[] };
+const { activationCodes, dbPath } = workerData as { activationCodes: string[]; dbPath: string };
 const port = parentPort;
 if (port === null) throw new Error("platform-load-worker runs only as a worker thread");
 
-const platform = await startPlatform({ host: "127.0.0.1", port: 0, activationCodes });
+const platform = await startPlatform({ host: "127.0.0.1", port: 0, activationCodes, dbPath });
 port.postMessage({ port: platform.port });
 port.on("message", (message: unknown) => {
   if (message === "stop") void platform.stop().then(() => port.close());
