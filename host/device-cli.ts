@@ -1,0 +1,123 @@
+// `npm run device -- [--server coap://HOST:PORT] [--activation-code CODE] [--state DIR]
+//   [--interval MS] [--batch N] [--max-delay MS] [--keep-alive MS] [--json]`
+// The device core on a PC. With --json, stdout carries one JSON object per line with an `event`
+// field (activated, subscribed, sent, command, error, and a last stats on SIGINT/SIGTERM); log
+// lines go to stderr.
+import { parseArgs } from "node:util";
+import type { LogSink } from "../coap/ports.js";
+import type { DeviceEvent } from "../device/app.js";
+import { ConfigError } from "../device/config.js";
+import { runDevice } from "./run-device.js";
+
+const USAGE = `usage: npm run device -- [--server coap://HOST:PORT] [--activation-code CODE] [--product-id ID]
+  [--state DIR] [--interval MS] [--batch N] [--max-delay MS] [--keep-alive MS] [--buffer-size N]
+  [--sensors LIST] [--actuators LIST] [--reactivate] [--log-level debug|info|warn|error] [--json]`;
+
+/** Flags in milliseconds become durations device/config.ts reads ("5000" → "5000ms"). */
+function milliseconds(value: string | undefined): string | undefined {
+  return value === undefined ? undefined : /^\d+$/.test(value) ? `${value}ms` : value;
+}
+
+function describe(event: DeviceEvent): string {
+  switch (event.event) {
+    case "activated":
+      return `activated: thing token ${event.token}`;
+    case "subscribed":
+      return "subscribed to the thing: commands will arrive";
+    case "subscription-lost":
+      return `subscription lost (${event.reason}); re-registering`;
+    case "sent":
+      return `sent a batch of ${event.count} value(s)`;
+    case "command":
+      return `command ${event.key} = ${JSON.stringify(event.value)} → level ${event.level} (${event.source})`;
+    case "error":
+      return `error: ${event.message}`;
+  }
+}
+
+async function main(): Promise<void> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      options: {
+        server: { type: "string" },
+        "activation-code": { type: "string" },
+        "product-id": { type: "string" },
+        state: { type: "string", default: "state" },
+        interval: { type: "string" },
+        batch: { type: "string" },
+        "max-delay": { type: "string" },
+        "keep-alive": { type: "string" },
+        "buffer-size": { type: "string" },
+        sensors: { type: "string" },
+        actuators: { type: "string" },
+        reactivate: { type: "boolean", default: false },
+        "log-level": { type: "string" },
+        json: { type: "boolean", default: false },
+        help: { type: "boolean", default: false },
+      },
+      strict: true,
+    });
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n${USAGE}\n`);
+    process.exitCode = 2;
+    return;
+  }
+  const flags = parsed.values;
+  if (flags.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  const json = flags.json === true;
+  const print = (line: object): void => {
+    process.stdout.write(`${JSON.stringify(line)}\n`);
+  };
+  const log: LogSink = (level, message) => {
+    if (level === "debug" && flags["log-level"] !== "debug") return;
+    process.stderr.write(`[${level}] ${message}\n`);
+  };
+  const settings: Record<string, string> = {};
+  const set = (key: string, value: string | undefined): void => {
+    if (value !== undefined) settings[key] = value;
+  };
+  set("server", flags.server);
+  set("activationCode", flags["activation-code"]);
+  set("productId", flags["product-id"]);
+  set("interval", milliseconds(flags.interval));
+  set("batch", flags.batch);
+  set("maxDelay", milliseconds(flags["max-delay"]));
+  set("keepAlive", milliseconds(flags["keep-alive"]));
+  set("bufferSize", flags["buffer-size"]);
+  set("sensors", flags.sensors);
+  set("actuators", flags.actuators);
+  set("logLevel", flags["log-level"]);
+  if (flags.reactivate === true) settings.reactivateOnAuthFailure = "true";
+
+  let running;
+  try {
+    running = await runDevice({
+      settings,
+      stateDir: flags.state ?? "state",
+      log,
+      onEvent: (event) => (json ? print(event) : process.stdout.write(`${describe(event)}\n`)),
+    });
+  } catch (error) {
+    const message = error instanceof ConfigError ? error.message : `cannot start: ${String(error)}`;
+    if (json) print({ event: "error", message });
+    process.stderr.write(`${message}\n`);
+    process.exitCode = 2;
+    return;
+  }
+  const { device } = running;
+  const stop = (): void => {
+    const stats = device.stats();
+    const counters = { sampled: stats.sampled, sent: stats.sent, buffered: stats.buffered, dropped: stats.dropped, retransmissions: stats.retransmissions };
+    if (json) print({ event: "stats", ...counters });
+    else process.stdout.write(`stats: ${JSON.stringify(counters)}\n`);
+    running.stop();
+  };
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+}
+
+await main();

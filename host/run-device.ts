@@ -1,0 +1,61 @@
+// Runs the device core on a PC: Node adapters for every port, the simulated sensors and outputs,
+// and a JSON file for the flash. Shared by `npm run device`, `npm start` and the end-to-end tests.
+import type { LogSink } from "../coap/ports.js";
+import { Device, type DeviceEvent, type DeviceOptions } from "../device/app.js";
+import { parseDeviceConfig } from "../device/config.js";
+import simulatorIo from "../moddable/board-io-sim.js";
+import { openActuators } from "../moddable/actuators.js";
+import { openSensors } from "../moddable/sensors.js";
+import { JsonFileStore } from "./json-file-store.js";
+import { NodeClock } from "./node-clock.js";
+import { NodeRandom } from "./node-random.js";
+import { NodeDatagramPort } from "./node-udp.js";
+import { lookup } from "node:dns/promises";
+
+export interface RunDeviceOptions {
+  /** Settings as device/config.ts reads them (strings, as typed on a command line). */
+  readonly settings: Readonly<Record<string, string>>;
+  /** Folder of the JSON file that stands in for flash. */
+  readonly stateDir: string;
+  readonly log: LogSink;
+  readonly onEvent?: (event: DeviceEvent) => void;
+  readonly endpoint?: DeviceOptions["endpoint"];
+}
+
+export interface RunningDevice {
+  readonly device: Device;
+  readonly store: JsonFileStore;
+  stop(): void;
+}
+
+/** The PC has the simulator's outputs: a simulated LED on the key `led` unless told otherwise. */
+export const PC_DEFAULT_SETTINGS: Readonly<Record<string, string>> = Object.freeze({
+  sensors: "sim",
+  actuators: "led:digital:2",
+});
+
+export async function runDevice(options: RunDeviceOptions): Promise<RunningDevice> {
+  const config = parseDeviceConfig({ ...PC_DEFAULT_SETTINGS, ...options.settings });
+  const { log } = options;
+  const random = new NodeRandom();
+  const udp = await NodeDatagramPort.open({ type: config.server.host.includes(":") ? "udp6" : "udp4", log });
+  const store = new JsonFileStore(options.stateDir);
+  const device = new Device({
+    config,
+    ports: {
+      udp,
+      clock: new NodeClock(),
+      random,
+      wallClock: { utcNow: () => Date.now() },
+      store,
+      log,
+      sensors: openSensors(config.sensors, { board: simulatorIo, random, log }),
+      actuators: openActuators(config.actuators, { board: simulatorIo, log }),
+      resolve: async (host) => (await lookup(host)).address,
+    },
+    onEvent: options.onEvent,
+    endpoint: options.endpoint,
+  });
+  device.start();
+  return { device, store, stop: () => device.close() };
+}
