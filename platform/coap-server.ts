@@ -1,8 +1,11 @@
-// node-coap's server with one change: request bodies sent block-wise (Block1) are refused with
-// 4.13 before node-coap tries to reassemble them. node-coap keys the blocks of a body by CoAP
-// token, but RFC 7959 lets a client use a new token per block (libcoap does), and then node-coap
-// fails the request with a 5.00. The platform takes request bodies of one message only
-// (PlatformOptions.maxPayloadBytes), so a block-wise body is by definition too large.
+// node-coap's server with two changes, made before node-coap sees a request:
+// - Request bodies sent block-wise (Block1) are refused with 4.13. node-coap keys the blocks of a
+//   body by CoAP token, but RFC 7959 lets a client use a new token per block (libcoap does), and
+//   then node-coap fails the request with a 5.00. The platform takes request bodies of one
+//   message only (PlatformOptions.maxPayloadBytes), so a block-wise body is too large anyway.
+// - An Observe option on a method other than GET or FETCH is dropped: it means nothing there
+//   (RFC 7641 §2), and node-coap would answer such a request with a 5.00 that carries neither
+//   its message ID nor its token.
 import type { AddressInfo } from "node:net";
 import { Server, type CoapPacket, type CoapServerOptions } from "coap";
 import { generate } from "coap-packet";
@@ -23,7 +26,11 @@ export class PlatformCoapServer extends Server {
 
   override _handle(packet: CoapPacket, rsinfo: AddressInfo): void {
     const isRequest = typeof packet.code === "string" && packet.code.startsWith("0.") && packet.code !== "0.00";
-    if (!isRequest || !(packet.options ?? []).some((o) => o.name === "Block1")) {
+    const options = packet.options ?? [];
+    if (isRequest && packet.code !== "0.01" && packet.code !== "0.05") {
+      packet.options = options.filter((o) => o.name !== "Observe");
+    }
+    if (!isRequest || !options.some((o) => o.name === "Block1")) {
       super._handle(packet, rsinfo);
       return;
     }

@@ -239,3 +239,15 @@ test("NON requests get NON replies echoing the token; duplicates of a CON write 
   const read = await readKey(r, token, "dup", ["limit=10"]);
   assert.equal((read.json as unknown[]).length, 1, "stored once");
 });
+
+test("robustness: garbage datagrams and stray responses are survived; Observe on a POST is ignored", async () => {
+  const token = await activate(r);
+  r.client.sendRaw(Buffer.from([0xff, 0x00, 0x01]));
+  r.client.sendRaw(Buffer.from("not coap at all"));
+  const { generate } = await import("coap-packet");
+  r.client.sendRaw(generate({ messageId: 1, code: "2.05", confirmable: true, payload: Buffer.from("a stray response") }));
+  const write = await r.client.request({ method: "POST", path: ["v2", "things", token], observe: 0, payload: '{"values":[{"key":"obs","value":1}]}' });
+  assert.equal(write.code, "2.01", write.text);
+  assert.equal(write.option("Observe"), undefined);
+  assert.deepEqual(((await readKey(r, token, "obs")).json as { value: number }[]).map((v) => v.value), [1], "the platform still serves");
+});
