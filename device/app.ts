@@ -75,6 +75,7 @@ export class Device {
   #subscription: ThingSubscription | undefined;
   #resolveTimer: TimerHandle | undefined;
   #reauthorizing = false;
+  #subscriptionLost = false;
   #closed = false;
 
   constructor(options: DeviceOptions) {
@@ -179,7 +180,11 @@ export class Device {
         const client = this.#client;
         if (client === undefined) throw new ThethingsError("no-token", "write", "not connected to the platform yet");
         const outcome = await client.writeOnce(values, previous);
-        if (outcome.ok) this.#emit({ event: "sent", count: values.filter((value) => value.key !== droppedKey).length });
+        if (outcome.ok) {
+          this.#emit({ event: "sent", count: values.filter((value) => value.key !== droppedKey).length });
+          // The platform answers writes again: a lost subscription need not wait out its backoff.
+          if (this.#subscriptionLost) this.#subscription?.reregister();
+        }
         else if (outcome.error.kind === "unauthorized") {
           this.#emit({ event: "error", message: outcome.error.message });
           this.#onUnauthorized(outcome.error);
@@ -226,7 +231,17 @@ export class Device {
       return;
     }
     const { udp, clock, random, log } = this.#ports;
-    this.#endpoint = new CoapEndpoint({ ...this.#endpointSettings, port: udp, server, clock, random, log });
+    this.#endpoint = new CoapEndpoint({
+      // Re-registration attempts while the platform is away are at most keepAlive apart, so the
+      // subscription is back within about keepAlive + grace of the platform's return.
+      reregisterBackoff: { maxMs: this.#config.keepAliveMs },
+      ...this.#endpointSettings,
+      port: udp,
+      server,
+      clock,
+      random,
+      log,
+    });
     this.#client = new ThethingsClient({ coap: this.#endpoint, log });
     log("info", `platform at ${server.address}:${server.port}`);
     void this.#bringUp();
@@ -254,11 +269,15 @@ export class Device {
       {
         onValues: (values) => this.#dispatcher.dispatch(values),
         onSubscribed: () => {
+          this.#subscriptionLost = false;
           // The platform answers again: whatever waits in the buffer can go now.
           this.#telemetry.retryNow();
           this.#emit({ event: "subscribed" });
         },
-        onLost: (reason) => this.#emit({ event: "subscription-lost", reason }),
+        onLost: (reason) => {
+          this.#subscriptionLost = true;
+          this.#emit({ event: "subscription-lost", reason });
+        },
         onError: (error) => {
           this.#emit({ event: "error", message: error.message });
           this.#onUnauthorized(error);

@@ -42,6 +42,20 @@ export function notEqual<T>(actual: T, unexpected: T, message?: string): void {
   }
 }
 
+/**
+ * Own enumerable keys plus getters defined on the prototype chain, so objects that expose their
+ * data through accessors (the decoder's options) are compared by what they expose.
+ */
+function comparableKeys(value: object): string[] {
+  const keys = Object.keys(value);
+  for (let proto = Object.getPrototypeOf(value); proto !== null && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
+    for (const name of Object.getOwnPropertyNames(proto)) {
+      if (keys.indexOf(name) < 0 && Object.getOwnPropertyDescriptor(proto, name)?.get !== undefined) keys.push(name);
+    }
+  }
+  return keys;
+}
+
 function isDeepEqual(a: unknown, b: unknown): boolean {
   if (Object.is(a, b)) return true;
   if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
@@ -58,8 +72,8 @@ function isDeepEqual(a: unknown, b: unknown): boolean {
     for (const [k, v] of a) if (!b.has(k) || !isDeepEqual(v, b.get(k))) return false;
     return true;
   }
-  const keysA = Object.keys(a);
-  const keysB = Object.keys(b);
+  const keysA = comparableKeys(a);
+  const keysB = comparableKeys(b);
   if (keysA.length !== keysB.length) return false;
   for (const key of keysA) {
     if (!Object.prototype.hasOwnProperty.call(b, key)) return false;

@@ -1,0 +1,154 @@
+// The device core on Node adapters against the local platform over loopback UDP: first boot,
+// reuse of the stored token, batches, commands, a platform restart, a 60 s outage, a bad code.
+import assert from "node:assert/strict";
+import { after, test } from "node:test";
+import { TOKEN_STORE_KEY } from "../../device/provisioning.js";
+import { DeviceUnderTest, RestartablePlatform, sleep, waitFor, writeAsAnotherClient } from "../e2e/harness.js";
+
+const CODE = "E2EACTIVATIONCODE00000000000000001";
+const cleanups: (() => unknown)[] = [];
+after(async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup();
+});
+
+async function platformWith(codes: readonly string[] = [CODE]): Promise<RestartablePlatform> {
+  const platform = new RestartablePlatform(codes);
+  cleanups.push(() => platform.dispose());
+  await platform.start();
+  return platform;
+}
+
+function deviceFor(stateDir?: string): DeviceUnderTest {
+  const device = new DeviceUnderTest(stateDir);
+  cleanups.push(() => device.dispose());
+  return device;
+}
+
+function settings(platform: RestartablePlatform, extra: Record<string, string> = {}): Record<string, string> {
+  return { server: `coap://127.0.0.1:${platform.port}`, interval: "200ms", batch: "5", maxDelay: "1s", keepAlive: "5s", ...extra };
+}
+
+test("first boot activates and stores the token; the next boot reuses it without activating", async () => {
+  const platform = await platformWith();
+  const first = deviceFor();
+  await first.start(settings(platform, { activationCode: CODE }));
+  await waitFor("the first subscription", () => first.count("subscribed") > 0, 10_000);
+  assert.equal(first.count("activated"), 1);
+  const token = first.running!.store.read(TOKEN_STORE_KEY);
+  assert.match(token ?? "", /^[A-Za-z0-9_-]{43}$/);
+  assert.ok(first.logs.every((line) => !line.includes(token!)), "the token never appears whole in a log line");
+  first.stop();
+
+  const second = deviceFor(first.stateDir);
+  await second.start(settings(platform, { activationCode: CODE }));
+  await waitFor("the second boot's subscription", () => second.count("subscribed") > 0, 10_000);
+  await waitFor("a batch from the second boot", () => second.count("sent") > 0, 10_000);
+  assert.equal(second.count("activated"), 0);
+  assert.equal(platform.count("activated"), 1, "the platform saw one activation in all");
+  assert.equal(second.running!.store.read(TOKEN_STORE_KEY), token);
+});
+
+test("batches reach the platform with the configured keys, numeric values and sampling datetimes", async () => {
+  const platform = await platformWith();
+  const device = deviceFor();
+  const startedAt = Date.now();
+  await device.start(settings(platform, { activationCode: CODE }));
+  await waitFor("three batches", () => device.count("sent") >= 3, 15_000);
+  const stats = device.running!.device.stats();
+  device.stop();
+  const stored = platform.storedValues();
+  assert.equal(stored.length, stats.sent, "every acknowledged value is stored once");
+  assert.ok(stored.length >= 15);
+  for (const value of stored) {
+    assert.ok(value.key === "temperature" || value.key === "humidity", value.key);
+    assert.ok(Number.isFinite(Number(JSON.parse(value.value))), value.value);
+    assert.ok(value.datetime >= Math.floor(startedAt / 1000) * 1000 && value.datetime <= Date.now(), `datetime ${value.datetime}`);
+  }
+  const temperatures = stored.filter((v) => v.key === "temperature").map((v) => v.datetime);
+  assert.ok(new Set(temperatures).size > 1, "values carry their own sampling times, not one arrival time");
+});
+
+test("a value written to the thing by another client drives the actuator", async () => {
+  const platform = await platformWith();
+  const device = deviceFor();
+  await device.start(settings(platform, { activationCode: CODE }));
+  await waitFor("the subscription", () => device.count("subscribed") > 0, 10_000);
+  const token = device.running!.store.read(TOKEN_STORE_KEY)!;
+  assert.equal(await writeAsAnotherClient(platform.port, token, [{ key: "led", value: 1 }]), "2.01");
+  await waitFor("the command", () => device.events.some((e) => e.event.event === "command" && e.event.key === "led" && e.event.level === 1), 5_000);
+  assert.equal(await writeAsAnotherClient(platform.port, token, [{ key: "led", value: "off" }]), "2.01");
+  await waitFor("the second command", () => device.events.some((e) => e.event.event === "command" && e.event.level === 0), 5_000);
+  const commands = device.events.filter((e) => e.event.event === "command");
+  assert.equal(commands.length, 2, "the device's own telemetry coming back on the subscription drives nothing");
+});
+
+test("at boot the actuator takes its last commanded value from the platform", async () => {
+  const platform = await platformWith();
+  const first = deviceFor();
+  await first.start(settings(platform, { activationCode: CODE }));
+  await waitFor("the subscription", () => first.count("subscribed") > 0, 10_000);
+  const token = first.running!.store.read(TOKEN_STORE_KEY)!;
+  first.stop();
+  assert.equal(await writeAsAnotherClient(platform.port, token, [{ key: "led", value: 1 }]), "2.01");
+  const second = deviceFor(first.stateDir);
+  await second.start(settings(platform));
+  await waitFor("the restored command", () => second.events.some((e) => e.event.event === "command" && e.event.source === "restore" && e.event.level === 1), 10_000);
+  const restoredAt = second.events.findIndex((e) => e.event.event === "command");
+  const subscribedAt = second.events.findIndex((e) => e.event.event === "subscribed");
+  assert.ok(restoredAt >= 0 && (subscribedAt < 0 || restoredAt < subscribedAt), "restored before the subscription started");
+});
+
+test("the subscription comes back after the platform restarts, and commands flow again", async () => {
+  const platform = await platformWith();
+  const device = deviceFor();
+  await device.start(settings(platform, { activationCode: CODE }));
+  await waitFor("the subscription", () => device.count("subscribed") > 0, 10_000);
+  const token = device.running!.store.read(TOKEN_STORE_KEY)!;
+  await platform.stop();
+  await sleep(500);
+  await platform.start();
+  const restartedAt = Date.now();
+  // keepAlive 5 s + grace 5 s, then re-registration (backoff capped at keepAlive).
+  await waitFor("a new subscription", () => device.count("subscribed") >= 2, 25_000);
+  const back = device.events.filter((e) => e.event.event === "subscribed").at(-1)!.at - restartedAt;
+  assert.ok(back < 20_000, `subscription back ${back} ms after the restart`);
+  assert.equal(await writeAsAnotherClient(platform.port, token, [{ key: "led", value: 1 }]), "2.01");
+  await waitFor("the command after the restart", () => device.events.some((e) => e.event.event === "command" && e.event.level === 1), 5_000);
+});
+
+test("60 s with the platform down loses no values, and stores none twice", async () => {
+  const platform = await platformWith();
+  const device = deviceFor();
+  await device.start(settings(platform, { activationCode: CODE, interval: "500ms", batch: "10", bufferSize: "2000" }));
+  const core = device.running!.device;
+  const stats = () => core.stats();
+  await waitFor("a first batch", () => device.count("sent") > 0, 10_000);
+  await platform.stop();
+  await sleep(60_000);
+  const atReturn = stats();
+  assert.ok(atReturn.buffered >= 200, `values buffered during the outage: ${atReturn.buffered}`);
+  await platform.start();
+  await waitFor("every value sampled before the platform returned", () => stats().sent >= atReturn.sampled, 40_000);
+  device.stop();
+  const final = stats();
+  const stored = platform.storedValues();
+  assert.equal(final.dropped, 0);
+  assert.equal(final.sent + final.buffered, final.sampled, "every sampled value is stored or still buffered");
+  assert.equal(stored.length, final.sent, "the platform holds exactly the acknowledged values: none lost, none twice");
+});
+
+test("a refused activation code is retried with growing, jittered delays, and said clearly once", async () => {
+  const platform = await platformWith(["THEONLYGOODCODE000000000000000001"]);
+  const device = deviceFor();
+  await device.start(settings(platform, { activationCode: "WRONGCODE" }));
+  await sleep(12_000);
+  device.stop();
+  const attempts = platform.events.filter((e) => e.event.event === "refused").map((e) => e.at);
+  assert.ok(attempts.length >= 3 && attempts.length <= 6, `activation attempts in 12 s: ${attempts.length}`);
+  const gaps = attempts.slice(1).map((at, i) => at - attempts[i]!);
+  assert.ok(gaps[gaps.length - 1]! > gaps[0]!, `gaps grow: ${gaps.join(", ")}`);
+  assert.ok(gaps.every((gap) => gap >= 400), `never a hot loop: ${gaps.join(", ")}`);
+  const explained = device.logs.filter((line) => /activation/i.test(line) && /\[(warn|error)\]/.test(line));
+  assert.ok(explained.length >= 1, "a log line says what went wrong");
+  assert.equal(device.count("activated"), 0);
+});
