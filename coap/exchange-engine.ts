@@ -331,6 +331,7 @@ export class ExchangeEngine {
 
   #expire(exchange: Exchange): void {
     exchange.timer = undefined;
+    if (exchange.state === "done" || exchange.state === "queued") return;
     if (exchange.state === "awaiting-ack" && exchange.schedule !== undefined) {
       const lastChance = exchange.deadline !== undefined && this.#clock.now() >= exchange.deadline;
       if (!lastChance && exchange.schedule.expire()) {
@@ -341,7 +342,6 @@ export class ExchangeEngine {
         return;
       }
     }
-    if (exchange.state === "done" || exchange.state === "queued") return;
     if (exchange.ping) this.#stats.pingTimeouts++;
     this.#stats.timeouts++;
     const what = exchange.state === "awaiting-ack" ? "no ACK after MAX_RETRANSMIT retransmissions" : "no response in time";
