@@ -1,1 +1,93 @@
-trace("placeholder\n");
+// The firmware's composition root (ESP32 and simulator): reads the configuration, builds the
+// Moddable adapter for every port and starts the device core. Nothing else lives here. On the
+// board, setup/network (manifest_net.json) has joined Wi-Fi and set the clock before main runs.
+// Every native object (socket, timers, IO) is made inside main(), never at module load.
+import config from "mc/config";
+import boardIo from "moddable/board-io";
+import openNetworkWatch from "moddable/network";
+import { Device, type DeviceEvent } from "./device/app.js";
+import { ConfigError, type DeviceConfig, parseDeviceConfig } from "./device/config.js";
+import { openActuators } from "./moddable/actuators.js";
+import { ModdableClock } from "./moddable/clock.js";
+import { HostResolver } from "./moddable/host-resolver.js";
+import { PreferenceStore } from "./moddable/preference-store.js";
+import { ModdableRandom } from "./moddable/random.js";
+import { openSensors } from "./moddable/sensors.js";
+import { createTraceLog } from "./moddable/trace-log.js";
+import { ModdableDatagramPort } from "./moddable/udp.js";
+import { SystemWallClock } from "./moddable/wall-clock.js";
+
+/** The Preference domain of everything the device keeps in flash (≤ 15 characters). */
+const STORE_DOMAIN = "tt";
+
+function optionalText(value: unknown): string | undefined {
+  return typeof value === "string" && value !== "" ? value : undefined;
+}
+
+function describeEvent(event: DeviceEvent): string {
+  switch (event.event) {
+    case "activated":
+      return `activated: thing token ${event.token}`;
+    case "subscribed":
+      return "subscribed to the thing's values";
+    case "subscription-lost":
+      return `subscription lost: ${event.reason}`;
+    case "sent":
+      return `platform stored ${event.count} value(s)`;
+    case "command":
+      return `command ${event.key} = ${JSON.stringify(event.value)} (${event.source})`;
+    case "error":
+      return `error: ${event.message}`;
+  }
+}
+
+function describeConfig(settings: DeviceConfig): string {
+  const sensors = settings.sensors.map((spec) => spec.entry).join(",") || "none";
+  const actuators = settings.actuators.map((spec) => spec.entry).join(",") || "none";
+  const interval = settings.telemetry.intervalMs;
+  return `server ${settings.server.uri}, sensors ${sensors}, actuators ${actuators}, every ${interval} ms`;
+}
+
+export default function main(): void {
+  let settings: DeviceConfig;
+  try {
+    settings = parseDeviceConfig(config);
+  } catch (error) {
+    const problem = error instanceof ConfigError ? error.message : `config: ${String(error)}`;
+    trace(`${problem}\nstopped: fix the value (mcconfig … key=value, or manifest.json "config") and build again\n`);
+    return;
+  }
+
+  const clock = new ModdableClock();
+  const random = new ModdableRandom();
+  const log = createTraceLog({ minimum: settings.logLevel, now: () => clock.now() });
+  log("info", `theThings.IO firmware on ${boardIo.name}: ${describeConfig(settings)}`);
+
+  const resolver = new HostResolver({ clock });
+  const device = new Device({
+    config: settings,
+    ports: {
+      udp: new ModdableDatagramPort({ log }),
+      clock,
+      random,
+      wallClock: new SystemWallClock(),
+      store: new PreferenceStore({ domain: STORE_DOMAIN }),
+      log,
+      sensors: openSensors(settings.sensors, { board: boardIo, random, log }),
+      actuators: openActuators(settings.actuators, { board: boardIo, log }),
+      resolve: (host) => resolver.resolve(host),
+    },
+    onEvent: (event) => log(event.event === "error" ? "warn" : "info", describeEvent(event)),
+  });
+  openNetworkWatch({
+    clock,
+    random,
+    log,
+    ssid: optionalText(config.ssid),
+    password: optionalText(config.password),
+    onChange: (online) => {
+      if (online) device.networkChanged();
+    },
+  });
+  device.start();
+}

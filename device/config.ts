@@ -8,12 +8,16 @@ import { DEFAULT_TELEMETRY_CONFIG, MAX_BUFFER_SIZE, type TelemetryConfig, resolv
 import { isValidThingKey, MAX_KEY_LENGTH } from "../sensors/thing-key.js";
 
 export class ConfigError extends Error {
+  /**
+   * A field, not `this.name = …`: Moddable freezes the built-ins at build time, and assigning
+   * over the frozen Error.prototype.name throws a TypeError on the board and in the simulator.
+   */
+  override readonly name = "ConfigError";
   /** The setting that is wrong, as spelled on the command line. */
   readonly key: string;
 
   constructor(key: string, problem: string) {
     super(`config ${key}: ${problem}`);
-    this.name = "ConfigError";
     this.key = key;
   }
 }

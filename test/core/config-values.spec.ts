@@ -21,6 +21,20 @@ function rejected(fn: () => unknown, key: string, ...fragments: string[]): void 
 }
 
 suite("config values", () => {
+  test("ConfigError constructs where Error.prototype.name is read-only, as on Moddable (built-ins frozen at build time)", () => {
+    const original = Object.getPrototypeOf(ConfigError.prototype) as object;
+    const frozen = Object.freeze(Object.create(Error.prototype, { name: { value: "Error", writable: false } }) as object);
+    Object.setPrototypeOf(ConfigError.prototype, frozen);
+    try {
+      const error = new ConfigError("batch", "bad");
+      assert.equal(error.name, "ConfigError");
+      assert.equal(error.message, "config batch: bad");
+      assert.ok(error instanceof Error, "still an Error");
+    } finally {
+      Object.setPrototypeOf(ConfigError.prototype, original);
+    }
+  });
+
   test("integers: decimal and 0x hex, as text or JSON numbers, inside the range", () => {
     assert.equal(parseInteger("batch", "20", 1, 100), 20);
     assert.equal(parseInteger("batch", " 7 ", 1, 100), 7, "surrounding spaces are trimmed");
