@@ -40,9 +40,15 @@ interface GuestMessage {
   args?: unknown[];
 }
 
+/** Bundles a compiled entry module and everything it imports into one script XS can evaluate. */
 export async function bundleForXs(entry: string): Promise<string> {
   const result = await build({ entryPoints: [entry], bundle: true, write: false, format: "iife", target: "es2022", platform: "neutral", logLevel: "error" });
   return result.outputFiles[0]!.text;
+}
+
+/** An xsnap worker with no metering limit, its output on ours, answering the guest's issueCommand with `handleCommand`. */
+export function spawnXsWorker(name: string, handleCommand: (message: Uint8Array) => Promise<Uint8Array>): Promise<XsnapWorker> {
+  return xsnap({ os: os.type(), spawn, fs: {} as never, name, stdout: "inherit", stderr: "inherit", meteringLimit: 0, handleCommand });
 }
 
 export async function startXsGuest(options: XsGuestOptions): Promise<XsGuest> {
@@ -86,15 +92,7 @@ export async function startXsGuest(options: XsGuestOptions): Promise<XsGuest> {
     return created;
   };
 
-  worker = await xsnap({
-    os: os.type(),
-    spawn,
-    fs: {} as never,
-    name: "xs-guest",
-    stdout: "inherit",
-    stderr: "inherit",
-    meteringLimit: 0,
-    handleCommand: async (raw: Uint8Array) => {
+  worker = await spawnXsWorker("xs-guest", async (raw: Uint8Array) => {
       const message = JSON.parse(decoder.decode(raw)) as GuestMessage;
       let answer: unknown;
       switch (message.kind) {
@@ -117,7 +115,6 @@ export async function startXsGuest(options: XsGuestOptions): Promise<XsGuest> {
           break;
       }
       return encoder.encode(answer === undefined ? "" : JSON.stringify(answer));
-    },
   });
 
   await worker.evaluate(code).catch((error: unknown) => {

@@ -2,15 +2,12 @@
 // into one script, evaluates it in an xsnap worker, and counts the results reported back through
 // issueCommand. A bundle that fails to load, or stops before its "done" report, fails the run:
 // xsnap itself would hide such errors.
-import "@endo/init";
-import { xsnap } from "@agoric/xsnap";
-import { build } from "esbuild";
-import { spawn } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import * as os from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { bundleForXs, spawnXsWorker } from "./xs-bridge.js";
 
 const buildRoot = fileURLToPath(new URL("../", import.meta.url));
 
@@ -30,8 +27,7 @@ const report = (line) => issueCommand(encoder.encode(JSON.stringify(line)).buffe
 runRegistered(report).catch((error) => report({ kind: "crash", error: String(error && error.stack || error) }));
 `,
     );
-    const result = await build({ entryPoints: [entry], bundle: true, write: false, format: "iife", target: "es2022", platform: "neutral", logLevel: "error" });
-    return result.outputFiles[0]!.text;
+    return await bundleForXs(entry);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -53,15 +49,7 @@ async function main(): Promise<number> {
   let failed = 0;
   let done = false;
   let current = "";
-  const worker = await xsnap({
-    os: os.type(),
-    spawn,
-    fs: {} as never,
-    name: "xs-tests",
-    stdout: "inherit",
-    stderr: "inherit",
-    meteringLimit: 0,
-    handleCommand: async (message: Uint8Array) => {
+  const worker = await spawnXsWorker("xs-tests", async (message: Uint8Array) => {
       const line = JSON.parse(decoder.decode(message)) as Line;
       if (line.kind === "start") current = line.name ?? "";
       else if (line.kind === "result") {
@@ -79,7 +67,6 @@ async function main(): Promise<number> {
         console.log(`CRASH [xs] ${line.error}`);
       }
       return new Uint8Array(0);
-    },
   });
   try {
     await worker.evaluate(code);
