@@ -146,6 +146,14 @@ export class Device {
     } else this.#resolveServer(new Backoff({ ...RESOLVE_BACKOFF, random: this.#ports.random }));
   }
 
+  /**
+   * Stops sampling; what is buffered keeps going out (e.g. before a planned power-down: wait for
+   * stats().buffered to reach 0, then close()).
+   */
+  stopSampling(): void {
+    this.#telemetry.stop();
+  }
+
   stats(): DeviceStats {
     const telemetry = this.#telemetry.counters;
     const endpoint = this.#endpoint?.stats;

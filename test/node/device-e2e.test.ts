@@ -54,7 +54,10 @@ test("batches reach the platform with the configured keys, numeric values and sa
   const startedAt = Date.now();
   await device.start(settings(platform, { activationCode: CODE }));
   await waitFor("three batches", () => device.count("sent") >= 3, 15_000);
-  const stats = device.running!.device.stats();
+  const core = device.running!.device;
+  core.stopSampling();
+  await waitFor("the buffer to drain", () => core.stats().buffered === 0, 10_000);
+  const stats = core.stats();
   device.stop();
   const stored = platform.storedValues();
   assert.equal(stored.length, stats.sent, "every acknowledged value is stored once");
@@ -129,6 +132,8 @@ test("60 s with the platform down loses no values, and stores none twice", async
   assert.ok(atReturn.buffered >= 200, `values buffered during the outage: ${atReturn.buffered}`);
   await platform.start();
   await waitFor("every value sampled before the platform returned", () => stats().sent >= atReturn.sampled, 40_000);
+  core.stopSampling();
+  await waitFor("the buffer to drain", () => stats().buffered === 0, 10_000);
   device.stop();
   const final = stats();
   const stored = platform.storedValues();

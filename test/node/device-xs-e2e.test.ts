@@ -64,9 +64,19 @@ test("on XS: first boot activates, batches are stored once, a command applies, a
   await platform.stop();
   await platform.start();
   await waitFor("the subscription back after the platform restart", () => first.count("subscribed") >= 2, 30_000);
+  let drained = false;
+  const poll = setInterval(() => {
+    void first.guest.call("stats").then((s) => {
+      drained = (s as { buffered: number }).buffered === 0;
+    });
+  }, 100);
 
+  await first.guest.call("stopSampling");
+  await waitFor("the buffer to drain on XS", () => drained, 15_000);
+  const stats = (await first.guest.call("stats")) as { sent: number; sampled: number; dropped: number };
+  clearInterval(poll);
   await first.guest.call("stop");
-  const stats = (await first.guest.call("stats")) as { sent: number; dropped: number };
+  assert.equal(stats.sent, stats.sampled, "everything sampled was acknowledged");
   await first.guest.stop();
   assert.equal(first.guest.failure, undefined);
   assert.equal(platform.storedValues().filter((v) => v.key !== "led").length, stats.sent, "every acknowledged value stored exactly once");

@@ -35,5 +35,6 @@ bridge.expose("stats", () => {
   const { sampled, sent, buffered, dropped, retransmissions } = device.stats();
   return { sampled, sent, buffered, dropped, retransmissions };
 });
+bridge.expose("stopSampling", () => device.stopSampling());
 bridge.expose("stop", () => device.close());
 device.start();
