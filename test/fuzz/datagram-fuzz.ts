@@ -154,6 +154,13 @@ const MUTATORS: readonly ((random: SeededRandom, bytes: Uint8Array, donor: Uint8
   },
 ]);
 
+/** `bytes` bent by `count` mutations drawn from the fuzzer's set (`donor` feeds splices); the input is not changed. */
+export function mutateDatagram(random: SeededRandom, bytes: Uint8Array, donor: Uint8Array, count: number): Uint8Array {
+  let out = bytes;
+  for (let i = 0; i < count; i++) out = random.pick(MUTATORS)(random, out, donor);
+  return out;
+}
+
 /** One fuzz case: purely random bytes, a valid message, or a valid message after 1–4 mutations. */
 export function fuzzCase(random: SeededRandom): Uint8Array {
   const roll = random.below(20);
@@ -164,12 +171,10 @@ export function fuzzCase(random: SeededRandom): Uint8Array {
     bytes[0] = 0x40 | (bytes[0]! & 0x3f);
     return bytes;
   }
-  let bytes = encodeMessage(randomMessage(random));
+  const bytes = encodeMessage(randomMessage(random));
   if (roll === 2) return bytes;
   const donor = encodeMessage(randomMessage(random));
-  const mutations = 1 + random.below(4);
-  for (let i = 0; i < mutations; i++) bytes = random.pick(MUTATORS)(random, bytes, donor);
-  return bytes;
+  return mutateDatagram(random, bytes, donor, 1 + random.below(4));
 }
 
 export interface FuzzFailure {
