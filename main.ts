@@ -77,7 +77,8 @@ export default function main(): void {
       actuators: openActuators(settings.actuators, { board: boardIo, log }),
       resolve: (host) => resolver.resolve(host),
     },
-    onEvent: (event) => log(event.event === "error" ? "warn" : "info", describeEvent(event)),
+    // The parts log their own progress; stored batches are the one thing only the event tells.
+    onEvent: (event) => log(event.event === "sent" ? "info" : "debug", describeEvent(event)),
   });
   openNetworkWatch({
     clock,
