@@ -8,7 +8,7 @@ import { join } from "node:path";
 import type { DeviceEvent } from "../../device/app.js";
 import type { PlatformEvent } from "../../platform/events.js";
 import { startPlatform, type Platform } from "../../platform/server.js";
-import { runDevice, type RunningDevice } from "../../host/run-device.js";
+import { runDevice, type RunDeviceOptions, type RunningDevice } from "../../host/run-device.js";
 
 export interface TimedEvent<T> {
   readonly at: number;
@@ -32,9 +32,10 @@ export class RestartablePlatform {
     return this.#port;
   }
 
-  async start(): Promise<void> {
+  /** Starts (again) on its port, or on `port` the first time (e.g. to take over another platform's). */
+  async start(port = this.#port): Promise<void> {
     this.#platform = await startPlatform({
-      port: this.#port,
+      port,
       dbPath: this.dbPath,
       activationCodes: this.#codes,
       log: (event) => this.events.push({ at: Date.now(), event }),
@@ -70,6 +71,8 @@ export class RestartablePlatform {
 export class DeviceUnderTest {
   readonly events: TimedEvent<DeviceEvent>[] = [];
   readonly logs: string[] = [];
+  /** The same lines with the time each was logged. */
+  readonly timedLogs: TimedEvent<string>[] = [];
   running: RunningDevice | undefined;
   readonly stateDir: string;
 
@@ -77,11 +80,17 @@ export class DeviceUnderTest {
     this.stateDir = stateDir;
   }
 
-  async start(settings: Record<string, string>): Promise<void> {
+  /** `extra` passes endpoint settings (e.g. shorter ACK timeouts) or replacement sensors through to runDevice. */
+  async start(settings: Record<string, string>, extra: Pick<RunDeviceOptions, "endpoint" | "sensors"> = {}): Promise<void> {
     this.running = await runDevice({
+      ...extra,
       settings,
       stateDir: this.stateDir,
-      log: (level, message) => this.logs.push(`[${level}] ${message}`),
+      log: (level, message) => {
+        const line = `[${level}] ${message}`;
+        this.logs.push(line);
+        this.timedLogs.push({ at: Date.now(), event: line });
+      },
       onEvent: (event) => this.events.push({ at: Date.now(), event }),
     });
   }

@@ -157,3 +157,22 @@ test("a refused activation code is retried with growing, jittered delays, and sa
   assert.ok(explained.length >= 1, "a log line says what went wrong");
   assert.equal(device.count("activated"), 0);
 });
+
+test("a token the platform no longer knows is reported; with reactivateOnAuthFailure the device activates again and carries on", async () => {
+  const platform = await platformWith();
+  const device = deviceFor();
+  await device.start(settings(platform, { activationCode: CODE, reactivateOnAuthFailure: "true" }));
+  await waitFor("the first subscription", () => device.count("subscribed") > 0, 10_000);
+  const firstToken = device.running!.store.read(TOKEN_STORE_KEY);
+  // The platform loses every thing (a new, empty database on the same port) but takes the code again.
+  await platform.stop();
+  const fresh = new RestartablePlatform([CODE]);
+  cleanups.push(() => fresh.dispose());
+  await fresh.start(platform.port);
+  await waitFor("a second activation", () => device.count("activated") >= 2, 40_000);
+  await waitFor("batches stored by the new thing", () => fresh.storedValues().length > 0, 20_000);
+  const secondToken = device.running!.store.read(TOKEN_STORE_KEY);
+  assert.notEqual(secondToken, firstToken, "the refused token was replaced in flash");
+  assert.ok(device.logs.some((line) => line.startsWith("[error]") && /refused thing token/.test(line)), "the refusal is logged clearly");
+  assert.ok(device.logs.every((line) => !line.includes(firstToken!) && !line.includes(secondToken!)), "no token is ever logged whole");
+});
