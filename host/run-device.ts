@@ -6,6 +6,7 @@ import { parseDeviceConfig } from "../device/config.js";
 import simulatorIo from "../moddable/board-io-sim.js";
 import { openActuators } from "../moddable/actuators.js";
 import { openSensors } from "../moddable/sensors.js";
+import type { SensorBinding } from "../sensors/sensor-binding.js";
 import { JsonFileStore } from "./json-file-store.js";
 import { NodeClock } from "./node-clock.js";
 import { NodeRandom } from "./node-random.js";
@@ -20,6 +21,8 @@ export interface RunDeviceOptions {
   readonly log: LogSink;
   readonly onEvent?: (event: DeviceEvent) => void;
   readonly endpoint?: DeviceOptions["endpoint"];
+  /** Sensors to use instead of the ones `settings.sensors` names (tests: e.g. a counter with unique values). */
+  readonly sensors?: readonly SensorBinding[];
 }
 
 export interface RunningDevice {
@@ -49,7 +52,7 @@ export async function runDevice(options: RunDeviceOptions): Promise<RunningDevic
       wallClock: { utcNow: () => Date.now() },
       store,
       log,
-      sensors: openSensors(config.sensors, { board: simulatorIo, random, log }),
+      sensors: options.sensors ?? openSensors(config.sensors, { board: simulatorIo, random, log }),
       actuators: openActuators(config.actuators, { board: simulatorIo, log }),
       resolve: async (host) => (await lookup(host)).address,
     },
