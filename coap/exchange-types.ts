@@ -57,13 +57,14 @@ export type RequestErrorKind =
   | "expired";
 
 export class CoapRequestError extends Error {
+  /** A field, not `this.name = …` in the constructor: Moddable freezes Error.prototype, and the assignment throws there. */
+  override readonly name = "CoapRequestError";
   readonly kind: RequestErrorKind;
   /** For "timeout": what was sent, so the same message can be sent again (see Endpoint.resend). */
   readonly sent: SentRequest | undefined;
 
   constructor(kind: RequestErrorKind, message: string, sent?: SentRequest) {
     super(message);
-    this.name = "CoapRequestError";
     this.kind = kind;
     this.sent = sent;
   }

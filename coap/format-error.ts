@@ -15,13 +15,14 @@ export type CoapFormatReason =
   | "message-too-large";
 
 export class CoapFormatError extends Error {
+  /** A field, not `this.name = …` in the constructor: Moddable freezes Error.prototype, and the assignment throws there. */
+  override readonly name = "CoapFormatError";
   readonly reason: CoapFormatReason;
   /** Byte offset in the datagram where decoding stopped, when decoding. */
   readonly offset: number;
 
   constructor(reason: CoapFormatReason, detail: string, offset = -1) {
     super(`${reason}: ${detail}`);
-    this.name = "CoapFormatError";
     this.reason = reason;
     this.offset = offset;
   }

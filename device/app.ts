@@ -176,7 +176,7 @@ export class Device {
     this.#telemetry.close();
     this.#provisioning.close();
     this.#dispatcher.close();
-    void this.#client?.close();
+    this.#client?.close().catch(() => undefined);
     this.#endpoint?.close();
     this.#ports.udp.close();
   }
@@ -252,7 +252,8 @@ export class Device {
     });
     this.#client = new ThethingsClient({ coap: this.#endpoint, log });
     log("info", `platform at ${server.address}:${server.port}`);
-    void this.#bringUp();
+    // An unhandled rejection aborts the XS machine (the board restarts): report it instead.
+    this.#bringUp().catch((error: unknown) => this.#ports.log("error", `bring-up failed: ${String(error)}`));
   }
 
   /** Token → actuator state from the platform → subscription. */
@@ -299,13 +300,19 @@ export class Device {
   #onUnauthorized(error: ThethingsError): void {
     if (error.kind !== "unauthorized" || this.#closed || this.#reauthorizing) return;
     this.#reauthorizing = true;
-    void this.#provisioning.handleAuthFailure(error).then((token) => {
-      this.#reauthorizing = false;
-      const client = this.#client;
-      if (token === undefined || client === undefined || this.#closed) return;
-      client.setThingToken(token);
-      this.#telemetry.retryNow();
-      this.#subscribe(client);
-    });
+    this.#reprovision(error)
+      .catch((failure: unknown) => this.#ports.log("error", `re-provisioning failed: ${String(failure)}`))
+      .finally(() => {
+        this.#reauthorizing = false;
+      });
+  }
+
+  async #reprovision(error: ThethingsError): Promise<void> {
+    const token = await this.#provisioning.handleAuthFailure(error);
+    const client = this.#client;
+    if (token === undefined || client === undefined || this.#closed) return;
+    client.setThingToken(token);
+    this.#telemetry.retryNow();
+    this.#subscribe(client);
   }
 }

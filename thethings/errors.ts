@@ -45,6 +45,8 @@ export interface ThethingsErrorDetails {
 const MAX_PLATFORM_MESSAGE = 160;
 
 export class ThethingsError extends Error {
+  /** A field, not `this.name = …` in the constructor: Moddable freezes Error.prototype, and the assignment throws there. */
+  override readonly name = "ThethingsError";
   readonly kind: ThethingsErrorKind;
   /** The message without the "operation: " prefix. */
   readonly detail: string;
@@ -57,7 +59,6 @@ export class ThethingsError extends Error {
 
   constructor(kind: ThethingsErrorKind, operation: ThethingsOperation, message: string, details: ThethingsErrorDetails = {}) {
     super(`${operation}: ${message}`);
-    this.name = "ThethingsError";
     this.kind = kind;
     this.detail = message;
     this.operation = operation;
