@@ -5,8 +5,9 @@
 import config from "mc/config";
 import boardIo from "moddable/board-io";
 import openNetworkWatch from "moddable/network";
-import { Device, type DeviceEvent } from "./device/app.js";
+import { Device } from "./device/app.js";
 import { ConfigError, type DeviceConfig, parseDeviceConfig } from "./device/config.js";
+import { describeDeviceEvent } from "./device/event-text.js";
 import { openActuators } from "./moddable/actuators.js";
 import { ModdableClock } from "./moddable/clock.js";
 import { HostResolver } from "./moddable/host-resolver.js";
@@ -22,23 +23,6 @@ const STORE_DOMAIN = "tt";
 
 function optionalText(value: unknown): string | undefined {
   return typeof value === "string" && value !== "" ? value : undefined;
-}
-
-function describeEvent(event: DeviceEvent): string {
-  switch (event.event) {
-    case "activated":
-      return `activated: thing token ${event.token}`;
-    case "subscribed":
-      return "subscribed to the thing's values";
-    case "subscription-lost":
-      return `subscription lost: ${event.reason}`;
-    case "sent":
-      return `platform stored ${event.count} value(s)`;
-    case "command":
-      return `command ${event.key} = ${JSON.stringify(event.value)} (${event.source})`;
-    case "error":
-      return `error: ${event.message}`;
-  }
 }
 
 function describeConfig(settings: DeviceConfig): string {
@@ -78,7 +62,7 @@ export default function main(): void {
       resolve: (host) => resolver.resolve(host),
     },
     // The parts log their own progress; stored batches are the one thing only the event tells.
-    onEvent: (event) => log(event.event === "sent" ? "info" : "debug", describeEvent(event)),
+    onEvent: (event) => log(event.event === "sent" ? "info" : "debug", describeDeviceEvent(event)),
   });
   openNetworkWatch({
     clock,

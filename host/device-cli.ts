@@ -5,8 +5,8 @@
 // lines go to stderr.
 import { parseArgs } from "node:util";
 import type { LogSink } from "../coap/ports.js";
-import type { DeviceEvent } from "../device/app.js";
 import { ConfigError } from "../device/config.js";
+import { describeDeviceEvent } from "../device/event-text.js";
 import { runDevice } from "./run-device.js";
 
 const USAGE = `usage: npm run device -- [--server coap://HOST:PORT] [--activation-code CODE] [--product-id ID]
@@ -16,23 +16,6 @@ const USAGE = `usage: npm run device -- [--server coap://HOST:PORT] [--activatio
 /** Flags in milliseconds become durations device/config.ts reads ("5000" → "5000ms"). */
 function milliseconds(value: string | undefined): string | undefined {
   return value === undefined ? undefined : /^\d+$/.test(value) ? `${value}ms` : value;
-}
-
-function describe(event: DeviceEvent): string {
-  switch (event.event) {
-    case "activated":
-      return `activated: thing token ${event.token}`;
-    case "subscribed":
-      return "subscribed to the thing: commands will arrive";
-    case "subscription-lost":
-      return `subscription lost (${event.reason}); re-registering`;
-    case "sent":
-      return `sent a batch of ${event.count} value(s)`;
-    case "command":
-      return `command ${event.key} = ${JSON.stringify(event.value)} → level ${event.level} (${event.source})`;
-    case "error":
-      return `error: ${event.message}`;
-  }
 }
 
 async function main(): Promise<void> {
@@ -99,7 +82,7 @@ async function main(): Promise<void> {
       settings,
       stateDir: flags.state ?? "state",
       log,
-      onEvent: (event) => (json ? print(event) : process.stdout.write(`${describe(event)}\n`)),
+      onEvent: (event) => (json ? print(event) : process.stdout.write(`${describeDeviceEvent(event)}\n`)),
     });
   } catch (error) {
     const message = error instanceof ConfigError ? error.message : `cannot start: ${String(error)}`;
