@@ -50,7 +50,8 @@ const scenario: ChaosScenario = {
     { kind: "restart", atMs: 50_000 + outageMs, durationMs: 3_000 },
     { kind: "outage", atMs: 80_000 + outageMs, durationMs: outageMs },
   ],
-  deadlineMs: 330_000 + 2 * (outageMs - 60_000),
+  // Sampling takes 200 s; the two outages and the checks after each disruption fit in the rest.
+  deadlineMs: 360_000 + 2 * (outageMs - 60_000),
   traceFile: args.trace,
   progress: (line) => console.error(`[${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s] ${line}`),
 };
