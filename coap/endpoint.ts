@@ -251,6 +251,7 @@ export class CoapEndpoint implements CoapClient {
       backoffInitialMs: this.#backoffInitialMs,
       backoffMaxMs: this.#backoffMaxMs,
       block2: this.#block2,
+      deliverReordered: observeOptions.deliverReordered === true,
     });
     this.#observations.add(observation);
     observation.start();

@@ -95,6 +95,14 @@ export interface ObserveHandlers {
 export interface ObserveOptions {
   /** Declare the observation lost after this much silence (ms). Default: Max-Age of the last notification + grace. */
   readonly livenessMs?: number;
+  /**
+   * Deliver a notification that arrives after a newer one instead of dropping it. RFC 7641 §3.4
+   * drops it because a notification is a resource's state and the newer state wins; when the
+   * notifications are events (theThings.IO pushes every write), a late one still carries news
+   * and the application orders events itself (by their own timestamps). Duplicates are still
+   * suppressed by message deduplication (RFC 7252 §4.5). Default false.
+   */
+  readonly deliverReordered?: boolean;
 }
 
 export interface Observation {

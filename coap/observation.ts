@@ -35,6 +35,8 @@ export interface ObservationSettings {
   readonly backoffInitialMs: number;
   readonly backoffMaxMs: number;
   readonly block2: Block2Settings;
+  /** See ObserveOptions.deliverReordered. */
+  readonly deliverReordered: boolean;
 }
 
 /** What an observation needs from the endpoint. */
@@ -237,8 +239,11 @@ export class ManagedObservation implements Observation {
     }
     if (!this.#freshness.accept(sequence, this.#host.clock.now())) {
       this.#host.stats.staleNotifications++;
-      this.#host.log("debug", `coap: stale notification ${sequence} dropped`);
-      return;
+      if (!this.#settings.deliverReordered) {
+        this.#host.log("debug", `coap: stale notification ${sequence} dropped`);
+        return;
+      }
+      this.#host.log("debug", `coap: notification ${sequence} arrived after a newer one; delivered (events, not states)`);
     }
     this.#armLiveness(optionUint(message, OptionNumber.MaxAge));
     const block = block2Of(message);

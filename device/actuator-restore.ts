@@ -6,13 +6,15 @@
 import type { LogSink } from "../coap/ports.js";
 import { ThethingsError } from "../thethings/errors.js";
 import type { ValueReader } from "../thethings/paging.js";
-import type { CommandDispatcher } from "./commands.js";
+import type { CommandDispatcher, CommandSource } from "./commands.js";
 
 export interface RestoreOptions {
   /** ThethingsClient (its read). */
   readonly reader: ValueReader;
   readonly dispatcher: CommandDispatcher;
   readonly log: LogSink;
+  /** "restore" at boot (default); "catch-up" after a subscription gap. */
+  readonly source?: Exclude<CommandSource, "subscription">;
 }
 
 export interface RestoreReport {
@@ -26,6 +28,7 @@ export interface RestoreReport {
 
 export async function restoreActuators(options: RestoreOptions): Promise<RestoreReport> {
   const { reader, dispatcher, log } = options;
+  const source = options.source ?? "restore";
   const report: RestoreReport = { restored: [], nothingToRestore: [], failed: [] };
   for (const key of dispatcher.actuatorKeys) {
     let latest;
@@ -41,7 +44,7 @@ export async function restoreActuators(options: RestoreOptions): Promise<Restore
       report.failed.push({ key, error });
       continue;
     }
-    if (latest !== undefined && dispatcher.apply(latest, "restore")) report.restored.push(key);
+    if (latest !== undefined && dispatcher.apply(latest, source)) report.restored.push(key);
     else report.nothingToRestore.push(key);
   }
   return report;

@@ -76,6 +76,8 @@ export class Device {
   #resolveTimer: TimerHandle | undefined;
   #reauthorizing = false;
   #subscriptionLost = false;
+  /** A subscription was confirmed before: the next confirmation follows a gap (loss, new token, restart). */
+  #subscribedBefore = false;
   #closed = false;
 
   constructor(options: DeviceOptions) {
@@ -278,6 +280,9 @@ export class Device {
       {
         onValues: (values) => this.#dispatcher.dispatch(values),
         onSubscribed: () => {
+          // Commands written while the subscription was away were pushed to nobody: read them.
+          if (this.#subscriptionLost || this.#subscribedBefore) this.#catchUp(client);
+          this.#subscribedBefore = true;
           this.#subscriptionLost = false;
           // The platform answers again: whatever waits in the buffer can go now.
           this.#telemetry.retryNow();
@@ -293,6 +298,13 @@ export class Device {
         },
       },
       { keepAliveMs: this.#config.keepAliveMs },
+    );
+  }
+
+  #catchUp(client: ThethingsClient): void {
+    if (this.#ports.actuators.length === 0) return;
+    restoreActuators({ reader: client, dispatcher: this.#dispatcher, log: this.#ports.log, source: "catch-up" }).catch((error: unknown) =>
+      this.#ports.log("warn", `catching up on commands failed: ${String(error)}`),
     );
   }
 

@@ -17,7 +17,12 @@ export interface ActuatorBinding {
   readonly pwmScale?: PwmScale;
 }
 
-export type CommandSource = "subscription" | "restore";
+/**
+ * Where a command came from: the subscription; the read of each output's last value at boot
+ * ("restore"); or the same read after the subscription came back from a gap ("catch-up"), which
+ * finds commands written while the device could not hear them.
+ */
+export type CommandSource = "subscription" | "restore" | "catch-up";
 
 export interface AppliedCommand {
   readonly key: string;
@@ -39,7 +44,9 @@ export type IgnoreReason =
   /** Older (by datetime) than the command already applied: it arrived late. */
   | "stale"
   /** The output threw when written. */
-  | "output-failed";
+  | "output-failed"
+  /** A catch-up read found the command the output already has. */
+  | "already-applied";
 
 export interface IgnoredCommand {
   readonly key: string;
@@ -116,6 +123,11 @@ export class CommandDispatcher {
       this.#ignore(key, "stale", value, "info");
       return false;
     }
+    // A catch-up read returns the newest value, usually the very command already applied.
+    if (source === "catch-up" && datetime !== undefined && datetime === state.datetime) {
+      this.#ignore(key, "already-applied", value, "debug");
+      return false;
+    }
     const { output, pwmScale } = state.binding;
     const level = output.kind === "digital" ? parseDigitalLevel(value) : parsePwmDuty(value, pwmScale);
     if (level === undefined) {
@@ -133,7 +145,7 @@ export class CommandDispatcher {
     // alone: it cannot be ordered against the others.
     if (datetime !== undefined) state.datetime = datetime;
     state.level = level;
-    this.#log("info", `actuator ${key} set to ${describe(value)} (level ${level}${source === "restore" ? ", restored" : ""})`);
+    this.#log("info", `actuator ${key} set to ${describe(value)} (level ${level}${source === "subscription" ? "" : `, ${source}`})`);
     this.#notify(() => this.#onApplied?.({ key, value, level, datetime, source }));
     return true;
   }

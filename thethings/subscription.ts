@@ -141,7 +141,9 @@ export class ThingSubscription {
           },
         },
         // The endpoint declares the observation lost after this much silence and re-registers.
-        { livenessMs: this.livenessMs },
+        // The platform pushes every write as it happens: its notifications are events, so one
+        // overtaken by a keep-alive on the way still counts (the dispatcher orders commands by datetime).
+        { livenessMs: this.livenessMs, deliverReordered: true },
       );
     } catch (failure) {
       throw redactError(errorFromFailure("subscribe", failure), options.thingToken);

@@ -91,4 +91,20 @@ suite("commands restore", () => {
     await restoreActuators({ reader: client, dispatcher, log: () => undefined });
     deepEqual(sources, ["restore"]);
   });
+
+  test("a catch-up read after a subscription gap applies a command written meanwhile, and skips the one already applied", async () => {
+    const { coap, log, client, led, fan, dispatcher } = setup();
+    dispatcher.apply({ key: "led", value: 1, datetime: Date.UTC(2026, 0, 1, 10) });
+    dispatcher.apply({ key: "fan", value: 0.2, datetime: Date.UTC(2026, 0, 1, 10) });
+    const writesBefore = led.writes;
+    coap.script(
+      reply("2.05", [{ key: "led", value: 1, datetime: "2026-01-01T10:00:00.000Z" }]),
+      reply("2.05", [{ key: "fan", value: 0.8, datetime: "2026-01-01T10:05:00.000Z" }]),
+      reply("4.04", { status: "error", message: "resource not found" }),
+    );
+    const report = await restoreActuators({ reader: client, dispatcher, log: log.sink, source: "catch-up" });
+    deepEqual(report.restored, ["fan"]);
+    equal(led.writes, writesBefore, "the command the led already has is not written again");
+    equal(fan.level, 0.8, "the command written during the gap is applied");
+  });
 });

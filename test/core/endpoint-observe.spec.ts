@@ -23,7 +23,7 @@ interface Recorder {
   readonly observation: Observation;
 }
 
-function observe(f: Fixture, path: string, livenessMs?: number): Recorder {
+function observe(f: Fixture, path: string, livenessMs?: number, deliverReordered?: boolean): Recorder {
   const seen: string[] = [];
   const codes: number[] = [];
   const events: string[] = [];
@@ -38,7 +38,7 @@ function observe(f: Fixture, path: string, livenessMs?: number): Recorder {
       onLost: (reason) => events.push(`lost:${reason.split(":")[0]}`),
       onReestablished: () => events.push("back"),
     },
-    livenessMs === undefined ? {} : { livenessMs },
+    { ...(livenessMs === undefined ? {} : { livenessMs }), ...(deliverReordered === undefined ? {} : { deliverReordered }) },
   );
   return { seen, codes, events, observation };
 }
@@ -103,6 +103,21 @@ suite("endpoint observe", () => {
     await f.clock.advance(200);
     deepEqual(r.seen, ["v0", "v2"]);
     equal(f.endpoint.stats.staleNotifications, 1);
+  });
+
+  test("with deliverReordered (events, not states) the older one is delivered late instead, and a duplicate still is not", async () => {
+    const f = endpointFixture();
+    f.server.content("/t", "v0");
+    const r = observe(f, "/t", undefined, true);
+    await f.clock.advance(100);
+    f.net.delay({ ...fromServer, type: MessageType.NON }, 50, { nth: 1 });
+    f.net.duplicate({ ...fromServer, type: MessageType.NON }, { nth: 2 });
+    f.server.update("/t", "v1");
+    f.server.update("/t", "v2");
+    await f.clock.advance(200);
+    deepEqual(r.seen, ["v0", "v2", "v1"]);
+    equal(f.endpoint.stats.staleNotifications, 1);
+    equal(f.endpoint.stats.duplicates, 1, "the duplicated datagram was caught by message deduplication");
   });
 
   test("ordering across the 24-bit wrap-around; stale after the wrap is dropped; after 128 s anything is fresh", async () => {

@@ -41,7 +41,7 @@ suite("thethings subscription", () => {
     equal(observation.request.method, "GET");
     equal(observation.request.path, `/v2/things/${TOKEN}`);
     deepEqual(observation.request.query, { keepAlive: 20_000 });
-    deepEqual(observation.observeOptions, { livenessMs: 22_000 });
+    deepEqual(observation.observeOptions, { livenessMs: 22_000, deliverReordered: true });
     equal(subscription.livenessMs, 22_000);
     equal(coap.requests.length, 0, "no plain request");
   });
@@ -51,7 +51,7 @@ suite("thethings subscription", () => {
     const client = new ThethingsClient({ coap, log: () => undefined, thingToken: TOKEN });
     client.subscribe({ onValues: () => undefined });
     deepEqual(coap.observations[0]!.request.query, { keepAlive: DEFAULT_KEEP_ALIVE_MS });
-    deepEqual(coap.observations[0]!.observeOptions, { livenessMs: DEFAULT_KEEP_ALIVE_MS + DEFAULT_GRACE_MS });
+    deepEqual(coap.observations[0]!.observeOptions, { livenessMs: DEFAULT_KEEP_ALIVE_MS + DEFAULT_GRACE_MS, deliverReordered: true });
   });
 
   test('"subscribed" calls onSubscribed; {} counts as a keep-alive and calls nothing', () => {

@@ -101,7 +101,7 @@ test("at boot the actuator takes its last commanded value from the platform", as
   assert.ok(restoredAt >= 0 && (subscribedAt < 0 || restoredAt < subscribedAt), "restored before the subscription started");
 });
 
-test("the subscription comes back after the platform restarts, and commands flow again", async () => {
+test("the subscription comes back after the platform restarts; a command written before it was back is caught up, and commands flow again", async () => {
   const platform = await platformWith();
   const device = deviceFor();
   await device.start(settings(platform, { activationCode: CODE }));
@@ -111,12 +111,15 @@ test("the subscription comes back after the platform restarts, and commands flow
   await sleep(500);
   await platform.start();
   const restartedAt = Date.now();
+  // Written while the device's subscription is still gone: the platform pushes it to nobody.
+  assert.equal(await writeAsAnotherClient(platform.port, token, [{ key: "led", value: 1 }]), "2.01");
   // keepAlive 5 s + grace 5 s, then re-registration (backoff capped at keepAlive).
   await waitFor("a new subscription", () => device.count("subscribed") >= 2, 25_000);
   const back = device.events.filter((e) => e.event.event === "subscribed").at(-1)!.at - restartedAt;
   assert.ok(back < 20_000, `subscription back ${back} ms after the restart`);
-  assert.equal(await writeAsAnotherClient(platform.port, token, [{ key: "led", value: 1 }]), "2.01");
-  await waitFor("the command after the restart", () => device.events.some((e) => e.event.event === "command" && e.event.level === 1), 5_000);
+  await waitFor("the missed command, caught up", () => device.events.some((e) => e.event.event === "command" && e.event.level === 1 && e.event.source === "catch-up"), 5_000);
+  assert.equal(await writeAsAnotherClient(platform.port, token, [{ key: "led", value: 0 }]), "2.01");
+  await waitFor("the command after the restart", () => device.events.some((e) => e.event.event === "command" && e.event.level === 0 && e.event.source === "subscription"), 5_000);
 });
 
 test("60 s with the platform down loses no values, and stores none twice", async () => {
