@@ -5,6 +5,7 @@ export type PlatformEvent =
   | { event: "listening"; host: string; port: number; db: string; activationCodes: readonly string[] }
   | { event: "activated"; thing: string; productId?: string; from: string }
   | { event: "write"; thing: string; values: number; keys: readonly string[]; from: string }
+  | { event: "duplicate"; thing: string; messageId: number; from: string }
   | { event: "subscribed"; thing: string; from: string; keepAliveMs: number; type: "CON" | "NON" }
   | { event: "unsubscribed"; thing: string; from: string; reason: string }
   | { event: "refused"; code: string; message: string; method: string; from: string }
@@ -31,6 +32,8 @@ export function describeEvent(e: PlatformEvent): string {
       return `activated thing ${e.thing}${e.productId === undefined ? "" : ` (product ${e.productId})`} from ${e.from}`;
     case "write":
       return `write to ${e.thing} from ${e.from}: ${e.values} value(s), keys ${e.keys.join(", ")}`;
+    case "duplicate":
+      return `write to ${e.thing} from ${e.from} again (message ID ${e.messageId}): answered, not stored twice`;
     case "subscribed":
       return `subscription to ${e.thing} from ${e.from} (${e.type}, keepAlive ${e.keepAliveMs} ms)`;
     case "unsubscribed":

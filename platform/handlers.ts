@@ -101,6 +101,9 @@ function activate(ctx: PlatformContext, req: IncomingMessage, res: OutgoingMessa
     : { event: "activated", thing: redactToken(token), productId, from });
 }
 
+/** RFC 7252 §4.8.2 with the default transmission parameters: how long a client may retransmit a message. */
+const EXCHANGE_LIFETIME_MS = 247_000;
+
 function write(ctx: PlatformContext, req: IncomingMessage, res: OutgoingMessage, thing: number, token: string, from: string): void {
   const items = checkWrite(parseJsonObject(req.payload));
   const arrival = ctx.now();
@@ -115,7 +118,14 @@ function write(ctx: PlatformContext, req: IncomingMessage, res: OutgoingMessage,
   if (!encoded.every(fitsInNotification)) {
     throw new PlatformError("4.13", `A value must fit in one notification (${NOTIFICATION_MAX_BYTES} bytes as JSON)`);
   }
-  ctx.store.write(thing, values);
+  const request = { peer: from, messageId: req._packet.messageId ?? -1, token: tokenHex(req) };
+  if (!ctx.store.writeOnce(thing, values, request, ctx.now(), EXCHANGE_LIFETIME_MS)) {
+    // A retransmission of a write already stored (before a restart, when node-coap's own
+    // duplicate cache was lost): the same answer, nothing stored or pushed again.
+    reply(res, "2.01", jsonBytes(WRITTEN));
+    ctx.log({ event: "duplicate", thing: redactToken(token), messageId: request.messageId, from });
+    return;
+  }
   reply(res, "2.01", jsonBytes(WRITTEN));
   ctx.log({ event: "write", thing: redactToken(token), values: values.length, keys: [...new Set(values.map((v) => v.key))], from });
   ctx.subscriptions.publish(thing, encoded);

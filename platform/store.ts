@@ -11,6 +11,13 @@ export interface StoredValue {
   geo?: Geo;
 }
 
+/** What makes a request the same request again (RFC 7252 §4.5): its sender, message ID and token. */
+export interface WriteRequestKey {
+  peer: string;
+  messageId: number;
+  token: string;
+}
+
 export interface ReadRange {
   limit: number;
   startDate: number;
@@ -40,6 +47,14 @@ const SCHEMA = `
     geo_long REAL
   );
   CREATE INDEX IF NOT EXISTS thing_values_by_key_and_date ON thing_values (thing, key, datetime);
+  CREATE TABLE IF NOT EXISTS recent_writes (
+    peer TEXT NOT NULL,
+    message_id INTEGER NOT NULL,
+    token TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    PRIMARY KEY (peer, message_id, token)
+  );
+  CREATE INDEX IF NOT EXISTS recent_writes_by_age ON recent_writes (at);
 `;
 
 interface ValueRow {
@@ -62,6 +77,7 @@ export class Store {
   readonly #hasKey: Statement;
   readonly #activate: (code: string, productId: string | undefined, token: string, now: number) => boolean;
   readonly #write: (thing: number, values: readonly StoredValue[]) => void;
+  readonly #writeOnce: (thing: number, values: readonly StoredValue[], request: WriteRequestKey, now: number, lifetimeMs: number) => boolean;
 
   constructor(path: string) {
     this.#db = new Database(path);
@@ -105,6 +121,25 @@ export class Store {
         this.#insertValue.run(thing, v.key, v.value, v.datetime, v.geo?.lat ?? null, v.geo?.long ?? null);
       }
     });
+    const forgetOld = this.#db.prepare("DELETE FROM recent_writes WHERE at < ?");
+    const remember = this.#db.prepare("INSERT OR IGNORE INTO recent_writes (peer, message_id, token, at) VALUES (?, ?, ?, ?)");
+    this.#writeOnce = this.#db.transaction((thing: number, values: readonly StoredValue[], request: WriteRequestKey, now: number, lifetimeMs: number) => {
+      forgetOld.run(now - lifetimeMs);
+      if (remember.run(request.peer, request.messageId, request.token, now).changes === 0) return false;
+      this.#write(thing, values);
+      return true;
+    });
+  }
+
+  /**
+   * Stores the values unless the same request (peer, message ID, token) was stored within
+   * `lifetimeMs`; false for such a duplicate. RFC 7252 §4.5 asks a server to process a message
+   * once within EXCHANGE_LIFETIME; node-coap's cache does that in memory, and this record does it
+   * across a restart too, where a client's retransmission would otherwise be stored twice.
+   * Records older than the lifetime are deleted as new ones come, which bounds the table.
+   */
+  writeOnce(thing: number, values: readonly StoredValue[], request: WriteRequestKey, now: number, lifetimeMs: number): boolean {
+    return this.#writeOnce(thing, values, request, now, lifetimeMs);
   }
 
   /** Makes `code` usable for one activation; a code already known (used or not) is left as it is. */
