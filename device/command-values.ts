@@ -2,11 +2,17 @@
 // a REST call may send the same command in several forms, so each form that means one thing is
 // accepted, and anything else is refused (undefined) rather than guessed.
 
+/**
+ * The longest command text taken: every real form ("off", "0.35", " 50 % ") is far shorter, and a
+ * hostile value padded with thousands of blanks or zeros is refused before it is trimmed or parsed.
+ */
+export const MAX_COMMAND_TEXT = 32;
+
 /** 1/0, true/false, "1"/"0", "on"/"off", "true"/"false" (any case, surrounding blanks ignored). */
 export function parseDigitalLevel(value: unknown): 0 | 1 | undefined {
   if (value === 1 || value === true) return 1;
   if (value === 0 || value === false) return 0;
-  if (typeof value !== "string") return undefined;
+  if (typeof value !== "string" || value.length > MAX_COMMAND_TEXT) return undefined;
   switch (value.trim().toLowerCase()) {
     case "1":
     case "on":
@@ -40,6 +46,7 @@ export function parsePwmDuty(value: unknown, scale: PwmScale = "auto"): number |
   let percent = scale === "percent";
   if (typeof value === "number") amount = value;
   else if (typeof value === "string") {
+    if (value.length > MAX_COMMAND_TEXT) return undefined;
     let text = value.trim();
     if (text.endsWith("%")) {
       percent = true;

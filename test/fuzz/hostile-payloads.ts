@@ -111,6 +111,8 @@ export const HOSTILE_PAYLOADS: readonly HostilePayload[] = Object.freeze([
   row("a 12,000-character key", `[{"key":"${"k".repeat(12_000)}","value":1}]`, items(1)),
   row("a 12,000-character digital value", `[{"key":"led","value":"${"1".repeat(12_000)}"}]`, ignored("malformed")),
   row("a 12,000-digit PWM value", `[{"key":"dim","value":"${"5".repeat(12_000)}"}]`, ignored("malformed")),
+  row('"on" padded with 7,000 blanks', `[{"key":"led","value":"on${" ".repeat(7_000)}"}]`, ignored("malformed")),
+  row('"0.5" padded with 7,000 zeros', `[{"key":"dim","value":"0.5${"0".repeat(7_000)}"}]`, ignored("malformed")),
   row("a key with a Cyrillic letter", '[{"key":"l\u0435d","value":1}]', items(1)),
   row("a 10,000-character member name", `{"${"m".repeat(10_000)}":1}`, SUBSCRIPTION),
   row("700 items for keys nobody listens to", `[${Array.from({ length: 700 }, () => '{"key":"x","value":1}').join(",")}]`, ignored("unknown-key", 700)),
