@@ -7,7 +7,7 @@ import type { LogSink } from "../coap/ports.js";
 import { encodeUtf8 } from "../coap/utf8.js";
 import { formatCompactDate, isPlatformTime } from "./dates.js";
 import { errorFromFailure, errorFromResponse, protocolError, redactError, ThethingsError, type ThethingsOperation } from "./errors.js";
-import { DEFAULT_JSON_LIMITS, isJsonObject, parseJsonPayload, type JsonLimits } from "./json.js";
+import { DEFAULT_JSON_LIMITS, DEFAULT_NAME_BUDGET, MemberNameBudget, isJsonObject, parseJsonPayload, type JsonLimits } from "./json.js";
 import { ThingSubscription, type SubscribeOptions, type SubscriptionHandlers } from "./subscription.js";
 import { checkThingToken, redactSecret } from "./token.js";
 import { encodeWriteBody, isValidKey, parseStatusBody, parseValueItems, writeValueProblem, type ThingValue, type WriteValue } from "./values.js";
@@ -64,7 +64,9 @@ export class ThethingsClient {
   constructor(options: ThethingsClientOptions) {
     this.#coap = options.coap;
     this.#log = options.log;
-    this.#limits = options.jsonLimits ?? DEFAULT_JSON_LIMITS;
+    const limits = options.jsonLimits ?? DEFAULT_JSON_LIMITS;
+    // One budget for every reply and notification of this client (see MemberNameBudget).
+    this.#limits = limits.names === undefined ? { ...limits, names: new MemberNameBudget(DEFAULT_NAME_BUDGET) } : limits;
     if (options.thingToken !== undefined) this.setThingToken(options.thingToken);
   }
 

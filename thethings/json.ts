@@ -9,7 +9,54 @@ export interface JsonLimits {
   readonly maxBytes: number;
   /** Deepest nesting of arrays and objects accepted (a flat array of flat objects is 2). */
   readonly maxDepth: number;
+  /** Member names beyond the platform's own that may ever be parsed (see MemberNameBudget); none: any. */
+  readonly names?: MemberNameBudget;
 }
+
+/** The member names of the platform's documented bodies: always accepted. */
+const PLATFORM_NAMES: ReadonlySet<string> = new Set([
+  "key", "value", "values", "datetime", "geo", "lat", "long", "status", "message", "thingToken", "activationCode", "productId",
+]);
+
+/**
+ * XS turns every member name JSON.parse meets into a property key and never frees keys, so a
+ * stream of payloads with ever-new names ({"x1":1}, {"x2":1} …) would grow the heap until the
+ * device dies. A budget admits at most `capacity` distinct names beyond the platform's own (a
+ * field the platform adds one day, or objects written as values); past that, a payload bringing
+ * a new name is refused before it is parsed. Bound: `capacity` names of at most
+ * MAX_MEMBER_NAME_BYTES each.
+ */
+export class MemberNameBudget {
+  readonly capacity: number;
+  readonly #admitted = new Set<string>();
+
+  constructor(capacity: number) {
+    this.capacity = capacity;
+  }
+
+  get used(): number {
+    return this.#admitted.size;
+  }
+
+  /** Whether every name of `names` may be parsed; admits the new ones only if all fit and none is too long. */
+  admit(names: readonly string[]): boolean {
+    let fresh = 0;
+    for (const name of names) {
+      if (PLATFORM_NAMES.has(name) || this.#admitted.has(name)) continue;
+      if (name.length > MAX_MEMBER_NAME_BYTES) return false;
+      fresh++;
+    }
+    if (fresh === 0) return true;
+    if (this.#admitted.size + fresh > this.capacity) return false;
+    for (const name of names) if (!PLATFORM_NAMES.has(name)) this.#admitted.add(name);
+    return true;
+  }
+}
+
+/** Distinct names a budget admits by default: room for a few new fields or a small object as a value. */
+export const DEFAULT_NAME_BUDGET = 16;
+/** The longest member name a budget admits, in bytes (the platform's longest is "activationCode"). */
+export const MAX_MEMBER_NAME_BYTES = 32;
 
 /** 16 KB holds a full read of 100 values with room to spare; a notification is far smaller. */
 export const DEFAULT_JSON_LIMITS: JsonLimits = Object.freeze({ maxBytes: 16 * 1024, maxDepth: 16 });
@@ -33,6 +80,11 @@ export function parseJsonPayload(bytes: Uint8Array, limits: JsonLimits = DEFAULT
   }
   const depth = nestingDepth(bytes);
   if (depth > limits.maxDepth) return { ok: false, reason: `JSON nested deeper than ${limits.maxDepth}` };
+  if (limits.names !== undefined) {
+    const names = memberNames(bytes);
+    if (names === undefined) return { ok: false, reason: "an escaped member name" };
+    if (!limits.names.admit(names)) return { ok: false, reason: `new member names beyond the budget of ${limits.names.capacity}` };
+  }
   try {
     return { ok: true, value: JSON.parse(decodeUtf8(bytes)) as unknown };
   } catch {
@@ -57,6 +109,39 @@ export function nestingDepth(bytes: Uint8Array): number {
     } else if (byte === CLOSE_BRACKET || byte === CLOSE_BRACE) depth--;
   }
   return deepest;
+}
+
+function isWhitespace(byte: number): boolean {
+  return byte === 0x20 || byte === 0x09 || byte === 0x0a || byte === 0x0d;
+}
+
+/**
+ * The distinct member names of a JSON text, found on the raw bytes: strings followed by a colon.
+ * Undefined when a member name holds an escape (no platform name does, and an escape could spell
+ * a name in ways this scan would not compare). Malformed input gives some list, never a throw.
+ */
+export function memberNames(bytes: Uint8Array): string[] | undefined {
+  const names: string[] = [];
+  for (let i = 0; i < bytes.length; i++) {
+    if (bytes[i] !== QUOTE) continue;
+    const start = i + 1;
+    let escaped = false;
+    for (i = start; i < bytes.length && bytes[i] !== QUOTE; i++) {
+      if (bytes[i] === BACKSLASH) {
+        escaped = true;
+        i++;
+      }
+    }
+    const end = i;
+    let next = end + 1;
+    while (next < bytes.length && isWhitespace(bytes[next]!)) next++;
+    if (next >= bytes.length || bytes[next] !== 0x3a) continue;
+    if (escaped) return undefined;
+    // Long names are not decoded: a budget refuses them anyway, and a short stand-in says so.
+    const name = end - start > MAX_MEMBER_NAME_BYTES ? "\u0000".repeat(MAX_MEMBER_NAME_BYTES + 1) : decodeUtf8(bytes, start, end);
+    if (names.indexOf(name) < 0) names.push(name);
+  }
+  return names;
 }
 
 /** A plain JSON object (not an array, not null). */
