@@ -68,9 +68,12 @@ export interface DisruptionReport {
    * A command written while the device could not hear it (mid-outage, or just after the
    * platform came back and before the device re-subscribed): ms from the subscription's return
    * to its application, or undefined if it was not applied within MISSED_COMMAND_WAIT_MS.
-   * Reported, not a pass criterion (the issue asks only for commands sent after recovery).
+   * The device finds such commands by reading each output's last value once the subscription
+   * is back (its "catch-up").
    */
   readonly missedCommandAppliedMs: number | undefined;
+  /** The device logged that its catch-up read of that output failed (one exchange, lost 5 times). */
+  readonly catchUpReadFailed: boolean;
 }
 
 export interface ChaosReport {
@@ -242,6 +245,10 @@ export async function runChaosScenario(scenario: ChaosScenario): Promise<ChaosRe
     if (d.recoveryMs === undefined) failures.push(`${name}: the subscription did not come back`);
     else if (d.recoveryMs > recoveryBoundMs) failures.push(`${name}: the subscription came back ${d.recoveryMs} ms after the end, over keepAlive + grace (${recoveryBoundMs} ms)`);
     if (d.commandLatencyMs === undefined) failures.push(`${name}: the command sent after recovery was not applied`);
+    if (d.missedCommandAppliedMs === undefined) {
+      failures.push(`${name}: the command written during the gap was not applied within ${MISSED_COMMAND_WAIT_MS} ms of the subscription's return` +
+        (d.catchUpReadFailed ? " (the catch-up read of the output failed and was not retried)" : ""));
+    }
   }
   if (disruptions.length < scenario.disruptions.length) failures.push(`only ${disruptions.length} of ${scenario.disruptions.length} disruptions ran`);
   const { toServer, toDevice } = proxy;
@@ -324,7 +331,7 @@ async function disrupt(disruption: Disruption, ctx: DisruptContext): Promise<Dis
   };
   if (back === undefined) {
     progress(`  subscription not back`);
-    return { ...report, commandLatencyMs: undefined, missedCommandAppliedMs: undefined };
+    return { ...report, commandLatencyMs: undefined, missedCommandAppliedMs: undefined, catchUpReadFailed: false };
   }
   progress(`  subscription back ${back - end} ms after the end (down ${report.subscriptionDownMs} ms)`);
   const writtenAt = Date.now();
@@ -343,6 +350,7 @@ async function disrupt(disruption: Disruption, ctx: DisruptContext): Promise<Dis
     ...report,
     commandLatencyMs: applied === undefined ? undefined : applied - writtenAt,
     missedCommandAppliedMs: missedApplied === undefined ? undefined : missedApplied - back,
+    catchUpReadFailed: device.timedLogs.some((l) => l.at >= back && l.event.includes(`actuator ${MISSED_COMMAND_KEY}: could not read its last command`)),
   };
 }
 
