@@ -371,13 +371,22 @@ export class ExchangeEngine {
     this.#transmit(reply);
   }
 
+  /**
+   * Answers a message that matched nothing, without remembering it: a forged message carrying the
+   * ID the server uses next must not turn the server's real message into a "duplicate" that gets
+   * the forgery's RST. A duplicate of an unmatched message matches nothing again and gets the same
+   * answer anyway (§4.5).
+   */
+  #reject(message: DecodedMessage, reply: "rst" | "none"): void {
+    if (reply === "rst") this.#sendEmpty(MessageType.RST, message.messageId);
+  }
+
   /** Answers a message from the server and remembers the answer for its duplicates (§4.5). */
-  #answer(message: DecodedMessage, reply: "ack" | "rst" | "none"): void {
+  #answer(message: DecodedMessage, reply: "ack" | "none"): void {
     const con = message.type === MessageType.CON;
     const lifetime = con ? this.#parameters.exchangeLifetimeMs : this.#parameters.nonLifetimeMs;
     this.#duplicates.record(message.messageId, reply, this.#clock.now(), lifetime);
     if (reply === "ack") this.#sendEmpty(MessageType.ACK, message.messageId);
-    else if (reply === "rst") this.#sendEmpty(MessageType.RST, message.messageId);
   }
 
   /** Takes `exchange` out of every table and timer; its slot goes back (without pumping yet). */
@@ -483,8 +492,8 @@ export class ExchangeEngine {
   }
 
   #onAck(message: DecodedMessage): void {
-    const exchange = this.#byMessageId.get(message.messageId);
-    if (exchange === undefined || exchange.state !== "awaiting-ack") {
+    const exchange = this.#byMessageId.get(message.messageId) ?? this.#acknowledgedAwaiting(message);
+    if (exchange === undefined || (exchange.state !== "awaiting-ack" && exchange.state !== "awaiting-response")) {
       this.#drop(`ACK mid=${message.messageId} matches no pending CON`);
       return;
     }
@@ -494,6 +503,10 @@ export class ExchangeEngine {
       return;
     }
     if (message.code === Code.Empty) {
+      if (exchange.state === "awaiting-response") {
+        this.#drop(`a second empty ACK mid=${message.messageId}`);
+        return;
+      }
       // §5.2.2: the request arrived; stop retransmitting and wait for the separate response.
       // The exchange is no longer outstanding in the sense of NSTART (§4.7).
       this.#byMessageId.delete(exchange.messageId);
@@ -519,6 +532,17 @@ export class ExchangeEngine {
       return;
     }
     this.#complete(exchange, message);
+  }
+
+  /**
+   * The exchange a piggybacked response belongs to when an empty ACK (perhaps forged: plain CoAP
+   * cannot tell) already moved it to waiting for a separate response: same message ID, same
+   * token. Without this the real response would match nothing and the request would time out.
+   */
+  #acknowledgedAwaiting(message: DecodedMessage): Exchange | undefined {
+    if (message.code === Code.Empty) return undefined;
+    const exchange = this.#byToken.get(tokenKey(message.token));
+    return exchange !== undefined && exchange.state === "awaiting-response" && exchange.messageId === message.messageId ? exchange : undefined;
   }
 
   #onReset(message: DecodedMessage): void {
@@ -547,21 +571,21 @@ export class ExchangeEngine {
     }
     if (message.code === Code.Empty) {
       // §4.3: an empty CON is a ping, answered with RST; an empty NON is meaningless.
-      if (con) this.#answer(message, "rst");
+      if (con) this.#reject(message, "rst");
       else this.#drop("empty NON");
       return;
     }
     if (!isResponseCode(message.code)) {
       // A request to a client, or a reserved code class (§4.2): rejected.
       this.#drop(`${con ? "CON" : "NON"} with code class ${codeClass(message.code)}`);
-      this.#answer(message, con ? "rst" : "none");
+      this.#reject(message, con ? "rst" : "none");
       return;
     }
     if (message.unrecognisedCritical.length > 0) {
       // §5.4.1: the response is rejected: RST for a CON, ignored if NON.
       this.#stats.rejectedCritical++;
       this.#logLine("warn", `rejected a response with unrecognised critical options ${message.unrecognisedCritical.join(",")}`);
-      this.#answer(message, con ? "rst" : "none");
+      this.#reject(message, con ? "rst" : "none");
       return;
     }
     const key = tokenKey(message.token);
@@ -587,7 +611,7 @@ export class ExchangeEngine {
     // forgotten observation at the server (RFC 7641 §3.6); any other NON is ignored (§4.3).
     const notification = hasOption(message, OptionNumber.Observe);
     this.#drop(`${con ? "CON" : "NON"} response for unknown token ${key}`);
-    this.#answer(message, con || notification ? "rst" : "none");
+    this.#reject(message, con || notification ? "rst" : "none");
   }
 
   #logLine(level: "debug" | "info" | "warn" | "error", text: string): void {

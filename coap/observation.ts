@@ -24,6 +24,11 @@ import { tokenKey } from "./tokens.js";
 
 /** RFC 7252 §5.10.5: Max-Age when the option is absent. */
 const DEFAULT_MAX_AGE_S = 60;
+/**
+ * The longest silence a Max-Age can buy (a forged or odd Max-Age reaches 2^32 − 1 s, §5.10.5):
+ * one day, so the observation is re-checked at least daily, and well inside the timers' range.
+ */
+const MAX_LIVENESS_MS = 86_400_000;
 const WITHOUT_BLOCK2: readonly number[] = Object.freeze([OptionNumber.Block2]);
 
 export interface ObservationSettings {
@@ -287,7 +292,8 @@ export class ManagedObservation implements Observation {
   }
 
   #armLiveness(maxAgeSeconds: number | undefined): void {
-    const window = this.#settings.livenessMs ?? (maxAgeSeconds ?? DEFAULT_MAX_AGE_S) * 1000 + this.#settings.graceMs;
+    const fromMaxAge = Math.min((maxAgeSeconds ?? DEFAULT_MAX_AGE_S) * 1000 + this.#settings.graceMs, MAX_LIVENESS_MS);
+    const window = this.#settings.livenessMs ?? fromMaxAge;
     if (this.#timer !== undefined) this.#host.clock.clearTimer(this.#timer);
     this.#timer = this.#host.clock.setTimer(() => {
       this.#timer = undefined;
