@@ -20,6 +20,7 @@ export function formatReport(r: ChaosReport): string {
     `lost                    ${lost}`,
     `duplicated              ${r.duplicated.length}${r.duplicatedAcrossRestart.length > 0 ? `  (${r.duplicatedAcrossRestart.length} across the platform restart: ${r.duplicatedAcrossRestart[0]}…${r.duplicatedAcrossRestart.at(-1)})` : ""}`,
     `still buffered          ${r.stats.buffered}`,
+    `repeats the platform caught from its stored duplicate record: ${r.platformDuplicates}`,
     "",
     "disruption   length   lost after   subscription down   back after end   command after recovery   command during the gap",
     ...r.disruptions.map((d, i) =>

@@ -93,6 +93,11 @@ export interface ChaosReport {
    * lives in memory.
    */
   readonly duplicatedAcrossRestart: readonly number[];
+  /**
+   * Writes the platform recognised as repeats from its stored duplicate record (those its
+   * in-memory reply cache no longer knew, e.g. after the restart) and so did not store again.
+   */
+  readonly platformDuplicates: number;
   /** Sum of the drop reports ('telemetry.dropped') the platform stored. */
   readonly dropReportsStored: number;
   readonly disruptions: readonly DisruptionReport[];
@@ -269,6 +274,7 @@ export async function runChaosScenario(scenario: ChaosScenario): Promise<ChaosRe
     missing,
     duplicated,
     duplicatedAcrossRestart,
+    platformDuplicates: platform.count("duplicate"),
     dropReportsStored,
     disruptions,
     spuriousLosses: countSpuriousLosses(device, chaosStart, disruptions),
