@@ -59,6 +59,9 @@ export interface DeviceOptions {
   readonly endpoint?: Omit<Partial<EndpointOptions>, "port" | "server" | "clock" | "random" | "log">;
 }
 
+/** Reads of the outputs' last commands after a subscription gap, at most, while reads fail. */
+const CATCH_UP_ATTEMPTS = 6;
+
 /** Waits between DNS attempts while the server's name does not resolve. */
 const RESOLVE_BACKOFF = Object.freeze({ initialMs: 1_000, maxMs: 60_000 });
 
@@ -78,6 +81,11 @@ export class Device {
   #subscriptionLost = false;
   /** A subscription was confirmed before: the next confirmation follows a gap (loss, new token, restart). */
   #subscribedBefore = false;
+  /** The boot's read of the outputs' last commands did not get every answer. */
+  #restoreIncomplete = false;
+  #catchUpTimer: TimerHandle | undefined;
+  /** Which catch-up is current: an older one's late result does not schedule retries. */
+  #catchUpGeneration = 0;
   #closed = false;
 
   constructor(options: DeviceOptions) {
@@ -175,6 +183,7 @@ export class Device {
     if (this.#closed) return;
     this.#closed = true;
     if (this.#resolveTimer !== undefined) this.#ports.clock.clearTimer(this.#resolveTimer);
+    if (this.#catchUpTimer !== undefined) this.#ports.clock.clearTimer(this.#catchUpTimer);
     this.#telemetry.close();
     this.#provisioning.close();
     this.#dispatcher.close();
@@ -268,7 +277,9 @@ export class Device {
     // Values sampled while there was no token wait in the buffer behind a backoff: send them now.
     this.#telemetry.retryNow();
     if (this.#ports.actuators.length > 0) {
-      await restoreActuators({ reader: client, dispatcher: this.#dispatcher, log: this.#ports.log });
+      const report = await restoreActuators({ reader: client, dispatcher: this.#dispatcher, log: this.#ports.log });
+      // Reads lost at boot are made again, with retries, once the subscription is up.
+      this.#restoreIncomplete = report.failed.length > 0;
     }
     if (this.#closed) return;
     this.#subscribe(client);
@@ -281,7 +292,8 @@ export class Device {
         onValues: (values) => this.#dispatcher.dispatch(values),
         onSubscribed: () => {
           // Commands written while the subscription was away were pushed to nobody: read them.
-          if (this.#subscriptionLost || this.#subscribedBefore) this.#catchUp(client);
+          if (this.#subscriptionLost || this.#subscribedBefore || this.#restoreIncomplete) this.#catchUp(client);
+          this.#restoreIncomplete = false;
           this.#subscribedBefore = true;
           this.#subscriptionLost = false;
           // The platform answers again: whatever waits in the buffer can go now.
@@ -301,10 +313,31 @@ export class Device {
     );
   }
 
-  #catchUp(client: ThethingsClient): void {
-    if (this.#ports.actuators.length === 0) return;
-    restoreActuators({ reader: client, dispatcher: this.#dispatcher, log: this.#ports.log, source: "catch-up" }).catch((error: unknown) =>
-      this.#ports.log("warn", `catching up on commands failed: ${String(error)}`),
+  /**
+   * Reads each output's last command after a subscription gap. A read lost on a bad link is
+   * tried again (backoff up to keepAlive, at most CATCH_UP_ATTEMPTS reads in all) until every
+   * output has its answer; a newer subscription starts its own catch-up instead.
+   */
+  #catchUp(client: ThethingsClient, backoff = new Backoff({ initialMs: 2_000, maxMs: this.#config.keepAliveMs, random: this.#ports.random }), attempt = 1): void {
+    if (this.#ports.actuators.length === 0 || this.#closed) return;
+    if (attempt === 1 && this.#catchUpTimer !== undefined) {
+      this.#ports.clock.clearTimer(this.#catchUpTimer);
+      this.#catchUpTimer = undefined;
+    }
+    const generation = ++this.#catchUpGeneration;
+    restoreActuators({ reader: client, dispatcher: this.#dispatcher, log: this.#ports.log, source: "catch-up" }).then(
+      (report) => {
+        if (report.failed.length === 0 || this.#closed || generation !== this.#catchUpGeneration) return;
+        if (attempt >= CATCH_UP_ATTEMPTS) {
+          this.#ports.log("warn", `gave up catching up on commands for ${report.failed.map((f) => f.key).join(", ")} after ${attempt} reads`);
+          return;
+        }
+        this.#catchUpTimer = this.#ports.clock.setTimer(() => {
+          this.#catchUpTimer = undefined;
+          this.#catchUp(client, backoff, attempt + 1);
+        }, backoff.next());
+      },
+      (error: unknown) => this.#ports.log("warn", `catching up on commands failed: ${String(error)}`),
     );
   }
 

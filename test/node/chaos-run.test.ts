@@ -78,9 +78,7 @@ test("a command written while the device could not hear it is applied once the s
   }
 });
 
-test("a catch-up read that fails is tried again", {
-  todo: "device/app.ts reads each output once after a gap; a read whose 5 transmissions are all lost (about 3.5% at 30% loss each way) leaves the command unapplied until the next gap",
-}, () => {
+test("a catch-up read that fails is tried again", () => {
   for (const disruption of report.disruptions) {
     assert.notEqual(disruption.missedCommandAppliedMs, undefined, `${disruption.kind}: the command written during the gap was not applied${shown}`);
   }
