@@ -99,7 +99,7 @@ export class ThethingsClient {
       throw new ThethingsError("invalid-argument", "activate", "the product ID must be non-empty text");
     }
     const body = productId === undefined ? { activationCode } : { activationCode, productId };
-    const response = await this.#send("activate", { method: "POST", path: "/v2/things/", payload: JSON.stringify(body), contentFormat: ContentFormat.Json });
+    const response = await this.#sendUntilAnswered("activate", { method: "POST", path: "/v2/things/", payload: JSON.stringify(body), contentFormat: ContentFormat.Json });
     const reply = this.#replyBody("activate", response);
     const status = parseStatusBody(reply);
     if (status?.status === "error") {
@@ -237,6 +237,34 @@ export class ThethingsClient {
     } catch (failure) {
       throw this.#redacted(errorFromFailure(operation, failure));
     }
+  }
+
+  /**
+   * For a request the platform must see once (an activation code activates one thing): when no
+   * answer came, the same message (same message ID and token) goes again while the server may
+   * remember it (EXCHANGE_LIFETIME, RFC 7252 §4.8.2), so a server whose reply was lost answers
+   * from its duplicate record (§4.5) instead of refusing a code it has just used. Past the
+   * lifetime the failure is returned as any other.
+   */
+  async #sendUntilAnswered(operation: ThethingsOperation, request: RequestOptions): Promise<CoapResponse> {
+    let failure: unknown;
+    try {
+      return await this.#coap.request(request);
+    } catch (error) {
+      failure = error;
+    }
+    while (failure instanceof CoapRequestError && failure.kind === "timeout" && failure.sent !== undefined) {
+      const sent: SentRequest = failure.sent;
+      this.#log("info", `${operation}: no answer; sending the same message again (mid ${sent.messageId})`);
+      try {
+        return await this.#coap.resend(sent);
+      } catch (error) {
+        // Past the lifetime ("expired") the attempt simply timed out: report that.
+        if (!(error instanceof CoapRequestError) || error.kind !== "expired") failure = error;
+        else break;
+      }
+    }
+    throw this.#redacted(errorFromFailure(operation, failure));
   }
 
   /** The parsed JSON body of a success reply (undefined if empty), or the error it stands for. */

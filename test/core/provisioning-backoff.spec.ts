@@ -1,5 +1,6 @@
 // Backoff (device/backoff.ts) and the retry schedule of provisioning: delays grow, stay within
 // their jitter bounds, stop at the cap, and nothing retries without waiting.
+import { CoapRequestError } from "../../coap/exchange-types.js";
 import { Backoff } from "../../device/backoff.js";
 import { Provisioning, TOKEN_STORE_KEY } from "../../device/provisioning.js";
 import { ThethingsClient } from "../../thethings/client.js";
@@ -149,7 +150,9 @@ suite("provisioning backoff", () => {
       const clock = new FakeClock();
       const log = new RecordingLog();
       const coap = new FakeCoapClient();
-      coap.script(coap.timeoutStep(), coap.timeoutStep(), reply("2.01", { status: "created", thingToken: TOKEN }));
+      // Each attempt: no answer, and resending the same message is no longer possible (past EXCHANGE_LIFETIME).
+      const expired = () => new CoapRequestError("expired", "past EXCHANGE_LIFETIME");
+      coap.script(coap.timeoutStep(), expired, coap.timeoutStep(), expired, reply("2.01", { status: "created", thingToken: TOKEN }));
       const provisioning = new Provisioning({
         activator: new ThethingsClient({ coap, log: log.sink }),
         store: new MemoryStore(),
@@ -166,6 +169,27 @@ suite("provisioning backoff", () => {
       equal(result, TOKEN);
       equal(log.at("warn").length, 1);
       ok(log.at("warn")[0]!.message.includes("timeout"));
+      equal(coap.resends.length, 2, "each attempt first sent its message again");
+    });
+
+    test("an unanswered activation is sent again as the same message, so a platform that lost only its reply answers from its duplicate record", async () => {
+      const clock = new FakeClock();
+      const log = new RecordingLog();
+      const coap = new FakeCoapClient();
+      coap.script(coap.timeoutStep(), coap.timeoutStep(), reply("2.01", { status: "created", thingToken: TOKEN }));
+      const provisioning = new Provisioning({
+        activator: new ThethingsClient({ coap, log: log.sink }),
+        store: new MemoryStore(),
+        clock,
+        random: new ConstantRandom(0),
+        log: log.sink,
+        activationCode: CODE,
+      });
+      const token = await provisioning.obtainToken();
+      equal(token, TOKEN);
+      equal(coap.requests.length, 1, "one activation message");
+      equal(coap.resends.length, 2, "sent again twice, unchanged");
+      ok(coap.resends.every((sent) => sent.messageId === coap.resends[0]!.messageId));
     });
 
     test("close() ends the wait: obtainToken resolves undefined, no timer left", async () => {
