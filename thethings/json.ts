@@ -38,14 +38,10 @@ export class MemberNameBudget {
     return this.#admitted.size;
   }
 
-  /** Whether every name of `names` may be parsed; admits the new ones only if all fit and none is too long. */
+  /** Whether every name of `names` may be parsed; admits the new ones only if all fit. */
   admit(names: readonly string[]): boolean {
     let fresh = 0;
-    for (const name of names) {
-      if (PLATFORM_NAMES.has(name) || this.#admitted.has(name)) continue;
-      if (name.length > MAX_MEMBER_NAME_BYTES) return false;
-      fresh++;
-    }
+    for (const name of names) if (!PLATFORM_NAMES.has(name) && !this.#admitted.has(name)) fresh++;
     if (fresh === 0) return true;
     if (this.#admitted.size + fresh > this.capacity) return false;
     for (const name of names) if (!PLATFORM_NAMES.has(name)) this.#admitted.add(name);
@@ -82,7 +78,7 @@ export function parseJsonPayload(bytes: Uint8Array, limits: JsonLimits = DEFAULT
   if (depth > limits.maxDepth) return { ok: false, reason: `JSON nested deeper than ${limits.maxDepth}` };
   if (limits.names !== undefined) {
     const names = memberNames(bytes);
-    if (names === undefined) return { ok: false, reason: "an escaped member name" };
+    if (names === undefined) return { ok: false, reason: `an escaped member name, or one over ${MAX_MEMBER_NAME_BYTES} bytes` };
     if (!limits.names.admit(names)) return { ok: false, reason: `new member names beyond the budget of ${limits.names.capacity}` };
   }
   try {
@@ -118,7 +114,9 @@ function isWhitespace(byte: number): boolean {
 /**
  * The distinct member names of a JSON text, found on the raw bytes: strings followed by a colon.
  * Undefined when a member name holds an escape (no platform name does, and an escape could spell
- * a name in ways this scan would not compare). Malformed input gives some list, never a throw.
+ * a name in ways this scan would not compare) or is longer than MAX_MEMBER_NAME_BYTES (the
+ * platform's longest is 14): such a payload is refused, and the long name is never decoded.
+ * Malformed input gives some list, never a throw.
  */
 export function memberNames(bytes: Uint8Array): string[] | undefined {
   const names: string[] = [];
@@ -137,8 +135,8 @@ export function memberNames(bytes: Uint8Array): string[] | undefined {
     while (next < bytes.length && isWhitespace(bytes[next]!)) next++;
     if (next >= bytes.length || bytes[next] !== 0x3a) continue;
     if (escaped) return undefined;
-    // Long names are not decoded: a budget refuses them anyway, and a short stand-in says so.
-    const name = end - start > MAX_MEMBER_NAME_BYTES ? "\u0000".repeat(MAX_MEMBER_NAME_BYTES + 1) : decodeUtf8(bytes, start, end);
+    if (end - start > MAX_MEMBER_NAME_BYTES) return undefined;
+    const name = decodeUtf8(bytes, start, end);
     if (names.indexOf(name) < 0) names.push(name);
   }
   return names;
