@@ -1,0 +1,143 @@
+// Stand-ins for the ECMA-419 IO classes the ESP32 adapters use (embedded:io/digital, pwm, analog,
+// embedded:network/interface/wifi), shaped after Moddable's ESP32 implementations (modules/io,
+// modules/io/wifi/esp32): the same constructor bags, properties and connection codes. They are
+// strict where the hardware would misbehave silently — a PWM value that is not an integer in
+// range, a write after close — so the adapters' arithmetic and life cycle can be checked on a PC.
+// test/node/moddable-esp32-adapters.test.ts bundles the adapters with these in place of the
+// SDK's modules. Bound: each log holds what one test does.
+
+/** Everything the fakes were asked to do, in order, for the test to read. */
+export const io = {
+  opened: [] as { kind: string; options: Record<string, unknown> }[],
+  writes: [] as { kind: string; pin: number; value: number }[],
+  closed: [] as { kind: string; pin: number }[],
+  /** The next Analog.read() results, oldest first; 0 when empty. */
+  analogReadings: [] as number[],
+  /** The state the next FakeWiFi starts in, as setup/network left the link before main. */
+  wifiAtStart: { connection: 200, address: undefined } as { connection: number; address: string | undefined },
+  /** The last FakeWiFi constructed. */
+  wifi: undefined as FakeWiFi | undefined,
+  reset(): void {
+    this.opened.length = 0;
+    this.writes.length = 0;
+    this.closed.length = 0;
+    this.analogReadings.length = 0;
+    this.wifiAtStart = { connection: 200, address: undefined };
+    this.wifi = undefined;
+  },
+};
+
+abstract class FakePin {
+  readonly #kind: string;
+  #pin: number | undefined;
+
+  constructor(kind: string, options: { pin: number } & Record<string, unknown>) {
+    if (!Number.isInteger(options.pin)) throw new RangeError(`${kind}: invalid pin`);
+    this.#kind = kind;
+    this.#pin = options.pin;
+    io.opened.push({ kind, options: { ...options } });
+  }
+
+  protected pin(): number {
+    if (this.#pin === undefined) throw new Error(`${this.#kind}: closed`);
+    return this.#pin;
+  }
+
+  protected record(value: number): void {
+    io.writes.push({ kind: this.#kind, pin: this.pin(), value });
+  }
+
+  close(): void {
+    if (this.#pin === undefined) return;
+    io.closed.push({ kind: this.#kind, pin: this.#pin });
+    this.#pin = undefined;
+  }
+}
+
+export class FakeDigital extends FakePin {
+  static readonly Input = 0;
+  static readonly Output = 8;
+
+  constructor(options: { pin: number; mode: number }) {
+    if (options.mode !== FakeDigital.Output) throw new RangeError("Digital: this fake only drives outputs");
+    super("digital", options);
+  }
+
+  write(value: number): void {
+    if (value !== 0 && value !== 1) throw new RangeError(`Digital: ${value}`);
+    this.record(value);
+  }
+}
+
+export class FakePWM extends FakePin {
+  /** ESP32 LEDC as Moddable configures it by default. */
+  readonly resolution = 10;
+
+  constructor(options: { pin: number; hz?: number }) {
+    super("pwm", options);
+  }
+
+  write(value: number): void {
+    if (!Number.isInteger(value) || value < 0 || value > 2 ** this.resolution - 1) throw new RangeError(`PWM: ${value}`);
+    this.record(value);
+  }
+}
+
+export class FakeAnalog extends FakePin {
+  /** The ESP32 ADC's width in Moddable's ECMA-419 Analog. */
+  readonly resolution = 12;
+
+  constructor(options: { pin: number }) {
+    super("analog", options);
+  }
+
+  read(): number {
+    this.pin();
+    return io.analogReadings.shift() ?? 0;
+  }
+}
+
+type WiFiProperty = "connection" | "address";
+
+/** Connection codes of modules/io/wifi/esp32: 500 joined with an address, 400 joined, 300 joining, 200 not joined. */
+export class FakeWiFi {
+  readonly #onChanged: ((property: WiFiProperty) => void) | undefined;
+  readonly connects: { SSID: string; password?: string }[] = [];
+  /** Makes the next connect() throw with this message (a busy driver). */
+  failNextConnect: string | undefined;
+  connection: number;
+  address: string | undefined;
+  closed = false;
+
+  constructor(options: { onChanged?: (property: WiFiProperty) => void }) {
+    this.#onChanged = options.onChanged;
+    this.connection = io.wifiAtStart.connection;
+    this.address = io.wifiAtStart.address;
+    io.wifi = this;
+  }
+
+  connect(options: { SSID: string; password?: string }): void {
+    if (this.failNextConnect !== undefined) {
+      const message = this.failNextConnect;
+      this.failNextConnect = undefined;
+      throw new Error(message);
+    }
+    this.connects.push({ ...options });
+    this.connection = 300;
+  }
+
+  disconnect(): void {
+    this.connection = 200;
+  }
+
+  close(): void {
+    this.closed = true;
+  }
+
+  /** What the driver does on an event: new state, then onChanged per property that changed (wifi-esp32.c). */
+  emit(connection: number, address: string | undefined, properties: readonly WiFiProperty[]): void {
+    this.connection = connection;
+    this.address = address;
+    for (const property of properties) this.#onChanged?.(property);
+  }
+}

@@ -1,0 +1,276 @@
+// The ESP32 adapters (moddable/esp32/*, moddable/network-esp32.ts) on a PC: esbuild bundles them
+// from source with test/moddable-fakes/ecma419.ts standing in for the SDK's ECMA-419 modules, so
+// their arithmetic (active-low, PWM scaling), life cycle (start safe, close twice) and the Wi-Fi
+// rejoin logic run here. What this cannot show is the SDK's own behaviour on a board; the fakes
+// follow its sources (modules/io, modules/io/wifi/esp32) and are strict where hardware is not.
+import assert from "node:assert/strict";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import * as os from "node:os";
+import { join } from "node:path";
+import { after, before, beforeEach, suite, test } from "node:test";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { build, type Plugin } from "esbuild";
+import type { LogSink } from "../../coap/ports.js";
+import type { ActuatorOutput, Sensor } from "../../device/ports.js";
+import { FakeClock } from "../sim/fake-clock.js";
+import { SeededRandom } from "../sim/seeded-random.js";
+import type { io as FakeIo } from "../moddable-fakes/ecma419.js";
+
+const root = fileURLToPath(new URL("../../../", import.meta.url));
+const fakesPath = join(root, "test/moddable-fakes/ecma419.ts");
+
+/** SDK module → the fake class standing in for its default export. */
+const fakeModules: Readonly<Record<string, string>> = {
+  "embedded:io/digital": "FakeDigital",
+  "embedded:io/pwm": "FakePWM",
+  "embedded:io/analog": "FakeAnalog",
+  "embedded:network/interface/wifi": "FakeWiFi",
+};
+
+const ecma419Fakes: Plugin = {
+  name: "ecma419-fakes",
+  setup(builder) {
+    builder.onResolve({ filter: /^embedded:/ }, (args) => {
+      if (!(args.path in fakeModules)) return { errors: [{ text: `no fake for ${args.path}` }] };
+      return { path: args.path, namespace: "ecma419-fake" };
+    });
+    builder.onLoad({ filter: /.*/, namespace: "ecma419-fake" }, (args) => ({
+      contents: `export { ${fakeModules[args.path]} as default } from ${JSON.stringify(fakesPath)};`,
+      loader: "ts",
+      resolveDir: root,
+    }));
+  },
+};
+
+interface NetworkWatch {
+  readonly online: boolean;
+  close(): void;
+}
+
+interface Adapters {
+  io: typeof FakeIo;
+  DigitalOutput: new (options: { pin: number; activeLow: boolean }) => ActuatorOutput & { close(): void };
+  PwmOutput: new (options: { pin: number; hz: number | undefined }) => ActuatorOutput & { close(): void };
+  AnalogInput: new (options: { pin: number }) => Sensor & { readonly resolution: number; close(): void };
+  openNetworkWatch: (options: {
+    clock: FakeClock;
+    random: SeededRandom;
+    log: LogSink;
+    ssid: string | undefined;
+    password: string | undefined;
+    onChange: (online: boolean) => void;
+  }) => NetworkWatch;
+}
+
+let adapters: Adapters;
+let bundleDir: string;
+
+before(async () => {
+  const entry = [
+    `export { io } from ${JSON.stringify(fakesPath)};`,
+    `export { DigitalOutput } from "./moddable/esp32/digital-output.ts";`,
+    `export { PwmOutput } from "./moddable/esp32/pwm-output.ts";`,
+    `export { AnalogInput } from "./moddable/esp32/analog-input.ts";`,
+    `export { default as openNetworkWatch } from "./moddable/network-esp32.ts";`,
+  ].join("\n");
+  const result = await build({
+    stdin: { contents: entry, loader: "ts", resolveDir: root, sourcefile: "esp32-adapters-entry.ts" },
+    bundle: true,
+    write: false,
+    format: "esm",
+    platform: "neutral",
+    target: "es2022",
+    plugins: [ecma419Fakes],
+    logLevel: "error",
+  });
+  bundleDir = await mkdtemp(join(os.tmpdir(), "esp32-adapters-"));
+  const file = join(bundleDir, "adapters.mjs");
+  await writeFile(file, result.outputFiles[0]!.text);
+  adapters = (await import(pathToFileURL(file).href)) as Adapters;
+});
+
+after(async () => {
+  await rm(bundleDir, { recursive: true, force: true });
+});
+
+beforeEach(() => adapters.io.reset());
+
+suite("Digital output (ECMA-419 embedded:io/digital)", () => {
+  test("active high: opens as an output, starts off, follows write, closes once", () => {
+    const { io, DigitalOutput } = adapters;
+    const led = new DigitalOutput({ pin: 2, activeLow: false });
+    led.write(1);
+    led.write(0);
+    assert.deepEqual(io.opened, [{ kind: "digital", options: { pin: 2, mode: 8 } }]);
+    assert.deepEqual(io.writes.map((w) => w.value), [0, 1, 0], "off at start, then each command");
+    led.close();
+    led.close();
+    assert.deepEqual(io.closed, [{ kind: "digital", pin: 2 }], "closed once");
+    assert.throws(() => led.write(1), /closed/);
+  });
+
+  test("active low: off is a high pin, from the start", () => {
+    const { io, DigitalOutput } = adapters;
+    const relay = new DigitalOutput({ pin: 5, activeLow: true });
+    relay.write(1);
+    relay.write(0);
+    assert.deepEqual(io.writes.map((w) => w.value), [1, 0, 1]);
+  });
+
+  test("a level other than 0 or 1 is refused before it reaches the pin", () => {
+    const { io, DigitalOutput } = adapters;
+    const led = new DigitalOutput({ pin: 2, activeLow: false });
+    for (const level of [2, -1, 0.5, Number.NaN]) assert.throws(() => led.write(level), RangeError);
+    assert.equal(io.writes.length, 1, "only the initial off");
+  });
+});
+
+suite("PWM output (ECMA-419 embedded:io/pwm)", () => {
+  test("duty 0–1 scales to the port's resolution (10 bits on the ESP32) as integers", () => {
+    const { io, PwmOutput } = adapters;
+    const dimmer = new PwmOutput({ pin: 4, hz: undefined });
+    for (const duty of [1, 0.5, 0.25, 1 / 1023, 0.0004, 0]) dimmer.write(duty);
+    assert.deepEqual(io.writes.map((w) => w.value), [0, 1023, 512, 256, 1, 0, 0]);
+    assert.deepEqual(io.opened[0]!.options, { pin: 4 }, "no hz: the port's default frequency");
+  });
+
+  test("the configured frequency is passed to the port", () => {
+    const { io, PwmOutput } = adapters;
+    new PwmOutput({ pin: 4, hz: 5000 }).close();
+    assert.deepEqual(io.opened[0]!.options, { pin: 4, hz: 5000 });
+  });
+
+  test("a duty outside 0–1 is refused; close is safe twice", () => {
+    const { io, PwmOutput } = adapters;
+    const dimmer = new PwmOutput({ pin: 4, hz: undefined });
+    for (const duty of [1.01, -0.1, Number.NaN, Number.POSITIVE_INFINITY]) assert.throws(() => dimmer.write(duty), RangeError);
+    dimmer.close();
+    dimmer.close();
+    assert.equal(io.closed.length, 1);
+    assert.throws(() => dimmer.write(0.5), /closed/);
+  });
+});
+
+suite("Analog input (ECMA-419 embedded:io/analog)", () => {
+  test("sample() is {raw} in ADC counts, the shape the simulated analog input has", () => {
+    const { io, AnalogInput } = adapters;
+    io.analogReadings.push(0, 2048, 4095);
+    const adc = new AnalogInput({ pin: 34 });
+    assert.equal(adc.resolution, 12);
+    assert.deepEqual([adc.sample(), adc.sample(), adc.sample()], [{ raw: 0 }, { raw: 2048 }, { raw: 4095 }]);
+    adc.close();
+    adc.close();
+    assert.equal(adc.resolution, 0);
+    assert.throws(() => adc.sample(), /closed/);
+    assert.equal(io.closed.length, 1);
+  });
+});
+
+suite("Wi-Fi watch (embedded:network/interface/wifi, connection codes of modules/io/wifi/esp32)", () => {
+  interface Rig {
+    clock: FakeClock;
+    changes: boolean[];
+    logs: string[];
+    watch: NetworkWatch;
+  }
+
+  function start(ssid: string | undefined, password: string | undefined): Rig {
+    const clock = new FakeClock();
+    const changes: boolean[] = [];
+    const logs: string[] = [];
+    const watch = adapters.openNetworkWatch({
+      clock,
+      random: new SeededRandom(3),
+      log: (level, text) => logs.push(`${level}: ${text}`),
+      ssid,
+      password,
+      onChange: (online) => changes.push(online),
+    });
+    return { clock, changes, logs, watch };
+  }
+
+  function wifi(): NonNullable<typeof FakeIo.wifi> {
+    const current = adapters.io.wifi;
+    assert.ok(current, "a WiFi instance was opened");
+    return current;
+  }
+
+  test("joined at start: online, nothing to do", () => {
+    adapters.io.wifiAtStart = { connection: 500, address: "192.168.1.20" };
+    const rig = start("home", "secret");
+    assert.equal(rig.watch.online, true);
+    rig.clock.advanceSync(600_000);
+    assert.deepEqual(wifi().connects, []);
+    assert.deepEqual(rig.changes, []);
+  });
+
+  test("a lost link is reported and rejoined on a growing backoff; the join is reported once", () => {
+    adapters.io.wifiAtStart = { connection: 500, address: "192.168.1.20" };
+    const rig = start("home", "secret");
+    wifi().emit(200, undefined, ["connection"]);
+    assert.deepEqual(rig.changes, [false]);
+    assert.equal(rig.watch.online, false);
+
+    rig.clock.advanceSync(999);
+    assert.equal(wifi().connects.length, 0, "not at once: the first delay is 1–2 s");
+    rig.clock.advanceSync(1001);
+    assert.deepEqual(wifi().connects, [{ SSID: "home", password: "secret" }]);
+
+    // The attempt fails: the driver reports not joined again, and the next try waits longer.
+    const firstAt = rig.clock.now();
+    wifi().emit(200, undefined, ["connection"]);
+    rig.clock.advanceSync(1999);
+    assert.equal(wifi().connects.length, 1, "the second delay is 2–4 s");
+    rig.clock.advanceSync(2001);
+    assert.equal(wifi().connects.length, 2);
+    assert.ok(rig.clock.now() - firstAt >= 2000);
+
+    // Joined, then the address: one report, as the driver sends "connection" then "address".
+    wifi().emit(400, undefined, ["connection"]);
+    wifi().emit(500, "192.168.1.21", ["connection", "address"]);
+    assert.deepEqual(rig.changes, [false, true]);
+    assert.equal(rig.watch.online, true);
+    assert.ok(rig.logs.some((line) => line === "info: Wi-Fi: back online, address 192.168.1.21"), rig.logs.join("\n"));
+
+    // The backoff started over after the join.
+    wifi().emit(200, undefined, ["connection"]);
+    rig.clock.advanceSync(2000);
+    assert.equal(wifi().connects.length, 3, "first delay again");
+  });
+
+  test("a new address while joined is reported as online again, so observations re-register from it", () => {
+    adapters.io.wifiAtStart = { connection: 500, address: "10.0.0.5" };
+    const rig = start("home", undefined);
+    wifi().emit(500, "10.0.0.5", ["address"]);
+    assert.deepEqual(rig.changes, [], "the same address is no news");
+    wifi().emit(500, "10.0.0.9", ["address"]);
+    assert.deepEqual(rig.changes, [true]);
+    assert.ok(rig.logs.includes("info: Wi-Fi: address changed from 10.0.0.5 to 10.0.0.9"), rig.logs.join("\n"));
+  });
+
+  test("an open network joins without a password; a join that throws is logged and tried again", () => {
+    const rig = start("cafe", "");
+    wifi().failNextConnect = "busy";
+    rig.clock.advanceSync(2000);
+    assert.equal(wifi().connects.length, 0);
+    assert.ok(rig.logs.some((line) => line === "warn: Wi-Fi: join failed: busy"), rig.logs.join("\n"));
+    rig.clock.advanceSync(4000);
+    assert.deepEqual(wifi().connects, [{ SSID: "cafe" }]);
+  });
+
+  test("without an ssid it only reports; close stops the rejoin and is safe twice", () => {
+    const quiet = start(undefined, undefined);
+    quiet.clock.advanceSync(600_000);
+    assert.deepEqual(wifi().connects, []);
+    quiet.watch.close();
+
+    adapters.io.reset();
+    const rig = start("home", "secret");
+    rig.watch.close();
+    rig.watch.close();
+    assert.equal(wifi().closed, true);
+    rig.clock.advanceSync(600_000);
+    assert.deepEqual(wifi().connects, [], "no join after close");
+    assert.equal(rig.clock.nextDueAt(), undefined, "no timer left");
+  });
+});
