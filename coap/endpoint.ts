@@ -33,6 +33,11 @@ export interface ReregisterBackoff {
   readonly initialMs?: number;
   /** The cap (default 5 min). Each delay is jittered down by up to half. */
   readonly maxMs?: number;
+  /**
+   * Retransmissions of one registration attempt (default 2, at most MAX_RETRANSMIT): with the
+   * defaults an attempt gives up after 14–21 s instead of 93 s, and the backoff retries it.
+   */
+  readonly attemptMaxRetransmit?: number;
 }
 
 export interface EndpointOptions {
@@ -70,6 +75,9 @@ export interface EndpointOptions {
   readonly keepAliveIdleMs?: number;
 }
 
+/** Transmissions at 0, 2–3 and 6–9 s, giving up at 14–21 s (ACK_TIMEOUT 2 s, ACK_RANDOM_FACTOR 1.5). */
+const DEFAULT_ATTEMPT_MAX_RETRANSMIT = 2;
+
 function positive(name: string, value: number | undefined, fallback: number, allowZero = false): number {
   if (value === undefined) return fallback;
   if (typeof value !== "number" || !Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
@@ -100,6 +108,7 @@ export class CoapEndpoint implements CoapClient {
   readonly #observeGraceMs: number;
   readonly #backoffInitialMs: number;
   readonly #backoffMaxMs: number;
+  readonly #registrationMaxRetransmit: number;
   /** Bound: maxObservations. */
   readonly #observations = new Set<ManagedObservation>();
   readonly #host: ObservationHost;
@@ -130,6 +139,11 @@ export class CoapEndpoint implements CoapClient {
     this.#observeGraceMs = positive("observeGraceMs", options.observeGraceMs, 10_000, true);
     this.#backoffInitialMs = positive("reregisterBackoff.initialMs", options.reregisterBackoff?.initialMs, 2000);
     this.#backoffMaxMs = positive("reregisterBackoff.maxMs", options.reregisterBackoff?.maxMs, 300_000);
+    const attemptMaxRetransmit = options.reregisterBackoff?.attemptMaxRetransmit ?? DEFAULT_ATTEMPT_MAX_RETRANSMIT;
+    if (!Number.isInteger(attemptMaxRetransmit) || attemptMaxRetransmit < 0) {
+      throw new RangeError(`reregisterBackoff.attemptMaxRetransmit out of range: ${attemptMaxRetransmit}`);
+    }
+    this.#registrationMaxRetransmit = Math.min(attemptMaxRetransmit, p.maxRetransmit);
     this.#engine = new ExchangeEngine({
       port: options.port,
       server: options.server,
@@ -250,6 +264,7 @@ export class CoapEndpoint implements CoapClient {
       graceMs: this.#observeGraceMs,
       backoffInitialMs: this.#backoffInitialMs,
       backoffMaxMs: this.#backoffMaxMs,
+      registrationMaxRetransmit: this.#registrationMaxRetransmit,
       block2: this.#block2,
       deliverReordered: observeOptions.deliverReordered === true,
     });

@@ -51,6 +51,11 @@ export interface OutgoingRequest {
   readonly priority?: boolean;
   /** Exempt from the queue bound: bounded by the observation table or by its block transfer. */
   readonly internal?: boolean;
+  /**
+   * Fewer retransmissions than MAX_RETRANSMIT, for an owner that retries on its own backoff
+   * (observe registrations): its attempt gives up sooner instead of waiting out MAX_TRANSMIT_WAIT.
+   */
+  readonly maxRetransmit?: number;
 }
 
 /** The first byte's version bits (RFC 7252 §3). */
@@ -175,6 +180,7 @@ export class ExchangeEngine {
       ping: false,
       priority: request.priority === true,
       counted,
+      maxRetransmit: request.maxRetransmit,
       sink,
     });
     this.#enqueue(exchange);
@@ -312,7 +318,7 @@ export class ExchangeEngine {
     if (!exchange.ping) this.#byToken.set(exchange.tokenKey, exchange);
     if (exchange.confirmable) {
       exchange.state = "awaiting-ack";
-      exchange.schedule = new RetransmissionSchedule(this.#parameters, this.#random);
+      exchange.schedule = new RetransmissionSchedule(this.#parameters, this.#random, exchange.maxRetransmit);
       this.#arm(exchange, exchange.schedule.timeoutMs);
     } else {
       exchange.state = "awaiting-response";

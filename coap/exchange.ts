@@ -34,6 +34,8 @@ export interface ExchangeInit {
   readonly priority: boolean;
   /** Counts against the queue bound (user requests); internal ones are bounded by their owners. */
   readonly counted: boolean;
+  /** Fewer retransmissions than MAX_RETRANSMIT for this exchange (see OutgoingRequest). */
+  readonly maxRetransmit?: number;
   readonly sink: ExchangeSink;
 }
 
@@ -51,6 +53,7 @@ export class Exchange {
   readonly ping: boolean;
   readonly priority: boolean;
   readonly counted: boolean;
+  readonly maxRetransmit: number | undefined;
   readonly sink: ExchangeSink;
   schedule: RetransmissionSchedule | undefined;
   timer: TimerHandle | undefined;
@@ -70,6 +73,7 @@ export class Exchange {
     this.ping = init.ping;
     this.priority = init.priority;
     this.counted = init.counted;
+    this.maxRetransmit = init.maxRetransmit;
     this.sink = init.sink;
   }
 

@@ -5,8 +5,12 @@
 // application's keep-alive, §3.3.1), an error or Observe-less notification (§3.2), a failed or
 // refused registration — the application hears onLost once and the observation registers again
 // with a fresh token, at once and then with jittered exponential backoff while it keeps
-// failing; the first success after a loss is reported by onReestablished. The old token is
-// forgotten, so the server's next notification on it gets a RST (reactive cancel, §3.6).
+// failing. Each registration attempt retransmits fewer times than MAX_RETRANSMIT: with a
+// server away, a full CON exchange would spend MAX_TRANSMIT_WAIT (93 s) on one attempt and leave
+// gaps of tens of seconds between its last transmissions, while short attempts on the backoff
+// keep the next registration at most the backoff cap away from the server's return. The first
+// success after a loss is reported by onReestablished. The old token is forgotten, so the
+// server's next notification on it gets a RST (reactive cancel, §3.6).
 import { codeString, isSuccessCode } from "./codes.js";
 import type { Block2Settings } from "./block2.js";
 import type { ExchangeSink } from "./exchange.js";
@@ -39,6 +43,8 @@ export interface ObservationSettings {
   /** First backoff delay after a failed re-registration, doubled per failure up to backoffMaxMs. */
   readonly backoffInitialMs: number;
   readonly backoffMaxMs: number;
+  /** Retransmissions of one registration attempt: the backoff above does the retrying. */
+  readonly registrationMaxRetransmit: number;
   readonly block2: Block2Settings;
   /** See ObserveOptions.deliverReordered. */
   readonly deliverReordered: boolean;
@@ -207,7 +213,8 @@ export class ManagedObservation implements Observation {
     });
     this.#registration = call;
     try {
-      call.begin((sink) => this.#host.start({ template: this.#register, token, internal: true }, sink));
+      const maxRetransmit = this.#settings.registrationMaxRetransmit;
+      call.begin((sink) => this.#host.start({ template: this.#register, token, internal: true, maxRetransmit }, sink));
     } catch (error) {
       this.#registration = undefined;
       this.#lose(`registration not sent: ${error instanceof Error ? error.message : String(error)}`);

@@ -16,9 +16,10 @@ export class RetransmissionSchedule {
   #retransmissions = 0;
   readonly #maxRetransmit: number;
 
-  constructor(parameters: TransmissionParameters, random: RandomSource) {
+  /** `maxRetransmit` below MAX_RETRANSMIT shortens this exchange only (an owner that retries on its own). */
+  constructor(parameters: TransmissionParameters, random: RandomSource, maxRetransmit: number = parameters.maxRetransmit) {
     this.#timeoutMs = initialTimeoutMs(parameters, random);
-    this.#maxRetransmit = parameters.maxRetransmit;
+    this.#maxRetransmit = Math.min(maxRetransmit, parameters.maxRetransmit);
   }
 
   /** How long to wait for the ACK from the transmission just made. */

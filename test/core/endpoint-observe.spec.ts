@@ -253,6 +253,44 @@ suite("endpoint observe", () => {
     deepEqual(r.events, ["lost:registration failed", "back", "n:v0"]);
   });
 
+  test("a server away for 100 s: each registration attempt transmits 3 times and yields to the backoff, so the next one is near its return", async () => {
+    const f = endpointFixture({ random: new ConstantRandom(0), endpoint: { reregisterBackoff: { initialMs: 2000, maxMs: 30_000 } } });
+    f.server.content("/t", "v0");
+    const outageEndsAt = 100_000;
+    f.net.drop({ ...fromClient, type: MessageType.CON, where: (d) => d.sentAt < outageEndsAt }, { count: 1000 });
+    const r = observe(f, "/t");
+    await f.clock.runUntil(() => r.seen.length > 0, 1_000_000);
+    const transmissions = f.net.sent({ ...fromClient, type: MessageType.CON }).map((d) => d.sentAt);
+    // Attempts at 0, 14, 29, 45, 63, 85 s (each: +0, +2, +6 s, given up at +14 s; backoff 0, 1, 2, 4, 8 s
+    // with random 0), then 15 s: the registration that gets through goes out 14 s after the return.
+    // A full CON exchange per attempt (MAX_RETRANSMIT 4) would transmit at 0, 2, 6, 14, 30, 62, 64,
+    // 68, 76, 92 s and then not before 125 s.
+    deepEqual(transmissions, [0, 2000, 6000, 14_000, 16_000, 20_000, 29_000, 31_000, 35_000, 45_000, 47_000, 51_000, 63_000, 65_000, 69_000, 85_000, 87_000, 91_000, 114_000]);
+    deepEqual(r.events, ["lost:registration failed", "back", "n:v0"]);
+  });
+
+  test("only registrations are shortened: a request in the same outage still retransmits MAX_RETRANSMIT times", async () => {
+    const f = endpointFixture({ random: new ConstantRandom(0) });
+    f.server.content("/r", "x");
+    f.net.drop({ ...fromClient, type: MessageType.CON }, { count: 1000 });
+    const response = track(f.endpoint.request({ method: "GET", path: "/r" }));
+    await f.clock.runUntil(() => response.settled, 1_000_000);
+    deepEqual(f.net.sent({ ...fromClient, type: MessageType.CON }).map((d) => d.sentAt), [0, 2000, 6000, 14_000, 30_000]);
+    ok(response.error instanceof Error && /no ACK/.test(response.error.message), String(response.error));
+  });
+
+  test("attemptMaxRetransmit: above MAX_RETRANSMIT it is capped there; a negative or fractional value is refused", async () => {
+    const f = endpointFixture({ random: new ConstantRandom(0), endpoint: { parameters: { maxRetransmit: 1 }, reregisterBackoff: { attemptMaxRetransmit: 9 } } });
+    f.server.content("/t", "v0");
+    f.net.drop({ ...fromClient, type: MessageType.CON }, { count: 2 });
+    const r = observe(f, "/t");
+    await f.clock.runUntil(() => r.seen.length > 0, 1_000_000);
+    deepEqual(f.net.sent({ ...fromClient, type: MessageType.CON }).map((d) => d.sentAt), [0, 2000, 6000]);
+    for (const bad of [-1, 1.5]) {
+      throws(() => endpointFixture({ endpoint: { reregisterBackoff: { attemptMaxRetransmit: bad } } }), (e) => e instanceof RangeError);
+    }
+  });
+
   test("an error notification ends the observation: delivered, lost, re-registered; a refusing server gets backoff", async () => {
     const f = endpointFixture({ random: new ConstantRandom(0), endpoint: { reregisterBackoff: { initialMs: 4000, maxMs: 8000 } } });
     f.server.content("/t", "v0");
