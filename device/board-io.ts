@@ -1,10 +1,14 @@
-// What a target contributes: its hardware sensors and its outputs. The manifest maps the module
-// specifier "moddable/board-io" to moddable/board-io-esp32.ts on the board and to
-// moddable/board-io-sim.ts in the simulator (which has UDP but no Digital, PWM, Analog or I2C),
-// so the target is chosen by the build, never by editing code.
+// The port through which a target contributes its hardware: sensors and outputs. The device core
+// defines it and opens through it (open-sensors.ts, open-actuators.ts); each target implements it.
+// The Moddable build maps the specifier "moddable/board-io" to moddable/board-io-esp32.ts on the
+// board and to moddable/board-io-sim.ts in the simulator (which has UDP but no Digital, PWM, Analog
+// or I2C), so the target is chosen by the build, never by editing code. The simulator's
+// implementation is portable (simulated-board-io.ts) and also serves the PC runner and tests.
+// Kept apart from ports.ts because it is written in terms of the configuration's specs, and
+// ports.ts stays a leaf that config.ts and sensors/ can import.
 import type { LogSink } from "../coap/ports.js";
-import type { ActuatorSpec, AnalogSpec, Sht3xSpec } from "../device/config.js";
-import type { ActuatorOutput, Sensor } from "../device/ports.js";
+import type { ActuatorSpec, AnalogSpec, Sht3xSpec } from "./config.js";
+import type { ActuatorOutput, Sensor } from "./ports.js";
 
 /** Sensor kinds that need hardware; the simulated kinds are the same everywhere. */
 export type HardwareSensorSpec = Sht3xSpec | AnalogSpec;

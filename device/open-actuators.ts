@@ -2,9 +2,9 @@
 // output that fails to open (a pin the chip lacks, a PWM channel shortage) is logged and left
 // out; commands for its key are then ignored as unknown.
 import type { LogSink } from "../coap/ports.js";
-import type { ActuatorBinding } from "../device/commands.js";
-import type { ActuatorSpec } from "../device/config.js";
-import type { BoardIo } from "./board-io-types.js";
+import type { BoardIo } from "./board-io.js";
+import type { ActuatorBinding } from "./commands.js";
+import type { ActuatorSpec } from "./config.js";
 
 export interface OpenActuatorsOptions {
   readonly board: BoardIo;

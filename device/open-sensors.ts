@@ -3,12 +3,12 @@
 // to open (not fitted, not answering, not available on this target) is logged and left out, so
 // the device still reports the others and still takes commands.
 import type { LogSink, RandomSource } from "../coap/ports.js";
-import type { SensorSpec } from "../device/config.js";
-import type { Sensor } from "../device/ports.js";
 import type { SensorBinding } from "../sensors/sensor-binding.js";
 import { SimulatedAnalogInput } from "../sensors/simulated-analog.js";
 import { SimulatedClimateSensor } from "../sensors/simulated-climate.js";
-import type { BoardIo } from "./board-io-types.js";
+import type { BoardIo } from "./board-io.js";
+import type { SensorSpec } from "./config.js";
+import type { Sensor } from "./ports.js";
 
 export interface OpenSensorsOptions {
   readonly board: BoardIo;

@@ -1,5 +1,6 @@
 // The ports of the device core (provisioning, telemetry, commands). Adapters: moddable/ for the
-// board and simulator, host/ for the PC.
+// board and simulator, host/ for the PC. Sensors and outputs are opened through the target's
+// BoardIo (board-io.ts).
 
 /** Small persistent key/value storage (Moddable Preference: keys ≤ 15 characters, values ≤ 4000 bytes). */
 export interface KeyValueStore {

@@ -3,9 +3,9 @@
 import type { LogSink } from "../coap/ports.js";
 import { Device, type DeviceEvent, type DeviceOptions } from "../device/app.js";
 import { parseDeviceConfig } from "../device/config.js";
-import simulatorIo from "../moddable/board-io-sim.js";
-import { openActuators } from "../moddable/actuators.js";
-import { openSensors } from "../moddable/sensors.js";
+import { openActuators } from "../device/open-actuators.js";
+import { openSensors } from "../device/open-sensors.js";
+import { simulatedBoardIo } from "../device/simulated-board-io.js";
 import type { SensorBinding } from "../sensors/sensor-binding.js";
 import { JsonFileStore } from "./json-file-store.js";
 import { NodeClock } from "./node-clock.js";
@@ -52,8 +52,8 @@ export async function runDevice(options: RunDeviceOptions): Promise<RunningDevic
       wallClock: { utcNow: () => Date.now() },
       store,
       log,
-      sensors: options.sensors ?? openSensors(config.sensors, { board: simulatorIo, random, log }),
-      actuators: openActuators(config.actuators, { board: simulatorIo, log }),
+      sensors: options.sensors ?? openSensors(config.sensors, { board: simulatedBoardIo, random, log }),
+      actuators: openActuators(config.actuators, { board: simulatedBoardIo, log }),
       resolve: async (host) => (await lookup(host)).address,
     },
     onEvent: options.onEvent,

@@ -5,9 +5,9 @@
 import I2C from "embedded:io/i2c";
 import SHT3x from "embedded:sensor/Humidity-Temperature/SHT3x";
 import type { LogSink } from "../coap/ports.js";
+import type { BoardIo, HardwareSensorSpec } from "../device/board-io.js";
 import type { ActuatorSpec } from "../device/config.js";
 import type { ActuatorOutput, Sensor } from "../device/ports.js";
-import type { BoardIo, HardwareSensorSpec } from "./board-io-types.js";
 import { AnalogInput } from "./esp32/analog-input.js";
 import { DigitalOutput } from "./esp32/digital-output.js";
 import { PwmOutput } from "./esp32/pwm-output.js";

@@ -1,29 +1,6 @@
-// The simulator target (mcsim on Linux, macOS, Windows). Its IO manifests provide UDP and TCP but
-// no Digital, PWM, Analog or I2C, so hardware sensors are refused with a hint and every output is
-// simulated: it keeps its level and logs each change, which is how a command shows up in the log.
-import type { LogSink } from "../coap/ports.js";
-import type { ActuatorSpec } from "../device/config.js";
-import type { ActuatorOutput, Sensor } from "../device/ports.js";
-import { SimulatedActuator } from "../device/simulated-actuator.js";
-import type { BoardIo, HardwareSensorSpec } from "./board-io-types.js";
+// The simulator target's board IO: the manifest maps "moddable/board-io" here on lin, mac and win
+// (and leaves this file out of the ESP32 build). The simulator has no Digital, PWM, Analog or
+// I2C, so its board IO is the portable one in device/simulated-board-io.ts.
+import { simulatedBoardIo } from "../device/simulated-board-io.js";
 
-function describeLevel(spec: ActuatorSpec, level: number): string {
-  if (spec.kind === "digital") return level === 1 ? "on" : "off";
-  return `${Math.round(level * 1000) / 10}%`;
-}
-
-const simulatorIo: BoardIo = Object.freeze({
-  name: "simulator",
-  openSensor(spec: HardwareSensorSpec): Sensor {
-    const instead = spec.kind === "analog" ? "sim-analog" : "sim";
-    throw new Error(`the simulator has no ${spec.kind === "analog" ? "ADC" : "I2C"}; use ${instead}`);
-  },
-  openActuator(spec: ActuatorSpec, log: LogSink): ActuatorOutput {
-    return new SimulatedActuator({
-      kind: spec.kind,
-      onWrite: (level) => log("info", `actuator ${spec.key} (simulated ${spec.kind} pin ${spec.pin}) → ${describeLevel(spec, level)}`),
-    });
-  },
-});
-
-export default simulatorIo;
+export default simulatedBoardIo;

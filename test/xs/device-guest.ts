@@ -3,9 +3,9 @@
 // settings and the flash contents, and reads events and stats back.
 import { Device } from "../../device/app.js";
 import { parseDeviceConfig } from "../../device/config.js";
-import simulatorIo from "../../moddable/board-io-sim.js";
-import { openActuators } from "../../moddable/actuators.js";
-import { openSensors } from "../../moddable/sensors.js";
+import { openActuators } from "../../device/open-actuators.js";
+import { openSensors } from "../../device/open-sensors.js";
+import { simulatedBoardIo } from "../../device/simulated-board-io.js";
 import { createBridgePorts } from "./bridge-guest.js";
 
 const bridge = createBridgePorts();
@@ -26,8 +26,8 @@ const device = new Device({
       remove: (key) => void bridge.ask("storeRemove", [key]),
     },
     log,
-    sensors: openSensors(config.sensors, { board: simulatorIo, random: bridge.random, log }),
-    actuators: openActuators(config.actuators, { board: simulatorIo, log }),
+    sensors: openSensors(config.sensors, { board: simulatedBoardIo, random: bridge.random, log }),
+    actuators: openActuators(config.actuators, { board: simulatedBoardIo, log }),
   },
   onEvent: (event) => bridge.emit(event),
 });
