@@ -5,17 +5,16 @@
 // a separate CON response (RFC 7252 §5.2.2); answers duplicates from a window of recent message
 // IDs (§4.5); keeps one observer per path with its sequence (RFC 7641 §4); retransmits its CONs
 // (§4.2); drops an observer on a RST to its notification (§3.6); and slices large bodies into
-// Block2 blocks (RFC 7959 §2.4). Portable.
-import { Code, isRequestCode, MessageType } from "../../coap/codes.js";
-import { decodeMessage } from "../../coap/decoder.js";
-import { encodeMessage } from "../../coap/encoder.js";
-import { EMPTY_BYTES, optionUint, uriPath, type CoapOption, type DecodedMessage } from "../../coap/message.js";
-import { blockSize, decodeBlock, encodeBlock, observeValue, OptionNumber, type BlockValue } from "../../coap/options.js";
-import type { PeerAddress, TimerHandle } from "../../coap/ports.js";
+// Block2 blocks (RFC 7959 §2.4). The wire side (replies, retransmission, RST matching, block
+// slicing) is the message layer it shares with SimCoapServer (server-message-layer.ts). Portable.
+import { MessageType } from "../../coap/codes.js";
+import { optionUint, uriPath, type CoapOption, type DecodedMessage } from "../../coap/message.js";
+import { observeValue, OptionNumber, type BlockValue } from "../../coap/options.js";
+import type { PeerAddress } from "../../coap/ports.js";
 import { tokenKey } from "../../coap/tokens.js";
-import { encodeUtf8 } from "../../coap/utf8.js";
 import type { FakeClock } from "./fake-clock.js";
-import { peerKey, samePeerAddress, type SimNetwork, type SimPort } from "./sim-network.js";
+import { dedupKey, payloadBytes, requestedBlock2, ServerMessageLayer, sliceBlock2, type PendingCon, type ShapedResponse } from "./server-message-layer.js";
+import { samePeerAddress, type SimNetwork, type SimPort } from "./sim-network.js";
 
 export interface BoundedRequest {
   readonly code: number;
@@ -56,18 +55,9 @@ interface Observer {
   readonly peer: PeerAddress;
   readonly token: Uint8Array;
   readonly tokenKey: string;
+  /** The observed path, its key in the observer table. */
+  readonly path: string;
   sequence: number;
-}
-
-interface PendingCon {
-  readonly bytes: Uint8Array;
-  readonly to: PeerAddress;
-  /** The observed path, for a notification. */
-  readonly path: string | undefined;
-  readonly tokenKey: string;
-  timer: TimerHandle | undefined;
-  timeoutMs: number;
-  retransmissions: number;
 }
 
 export interface BoundedServerCounters {
@@ -81,38 +71,42 @@ export interface BoundedServerCounters {
 /** NON notification IDs kept for matching a RST (RFC 7641 §3.6). */
 const RECENT_NON_LIMIT = 32;
 
-function bytesOf(payload: Uint8Array | string | undefined): Uint8Array {
-  return payload === undefined ? EMPTY_BYTES : typeof payload === "string" ? encodeUtf8(payload) : payload;
-}
-
 export class BoundedCoapServer {
   readonly #clock: FakeClock;
   readonly #port: SimPort;
   readonly #handler: BoundedHandler;
-  readonly #ackTimeoutMs: number;
-  readonly #maxRetransmit: number;
   readonly #dedupWindow: number;
   readonly #maxBlockSzx: number;
-  #nextMessageId = 0x2000;
+  /**
+   * Message IDs from 0x2000. Bound: its pending CONs each end after maxRetransmit
+   * retransmissions or their ACK/RST; the observers of the last RECENT_NON_LIMIT NON
+   * notifications, for matching a RST.
+   */
+  readonly #messages: ServerMessageLayer<Observer>;
   /** Bound: dedupWindow entries, oldest forgotten first. */
   readonly #recent = new Map<string, Uint8Array | undefined>();
   /** Bound: one per path served. */
   readonly #observers = new Map<string, Observer>();
-  /** Bound: each entry ends after maxRetransmit retransmissions or its ACK/RST. */
-  readonly #pending = new Map<number, PendingCon>();
-  /** Bound: RECENT_NON_LIMIT. */
-  readonly #recentNon = new Map<number, { path: string; tokenKey: string }>();
   readonly counters: BoundedServerCounters = { requests: 0, duplicates: 0, notifications: 0, resetsReceived: 0, observersDropped: 0 };
 
   constructor(options: BoundedCoapServerOptions) {
     this.#clock = options.network.clock;
     this.#port = options.network.bind(options.address);
     this.#handler = options.handler;
-    this.#ackTimeoutMs = options.ackTimeoutMs ?? 2000;
-    this.#maxRetransmit = options.maxRetransmit ?? 4;
     this.#dedupWindow = options.dedupWindow ?? 64;
     this.#maxBlockSzx = options.maxBlockSzx ?? 6;
-    this.#port.onReceive((bytes, from) => this.#receive(bytes, from));
+    this.#messages = new ServerMessageLayer<Observer>({
+      port: this.#port,
+      clock: this.#clock,
+      firstMessageId: 0x2000,
+      ackTimeoutMs: options.ackTimeoutMs ?? 2000,
+      maxRetransmit: options.maxRetransmit ?? 4,
+      recentNonLimit: RECENT_NON_LIMIT,
+      onRequest: (message, from) => this.#onRequest(message, from),
+      onReset: (messageId, pending) => this.#onReset(messageId, pending),
+      // RFC 7641 §4.5: an observer that does not acknowledge a CON notification is removed.
+      onGiveUp: (observer) => this.#dropObserver(observer),
+    });
   }
 
   get address(): PeerAddress {
@@ -135,17 +129,16 @@ export class BoundedCoapServer {
     observer.sequence = observeValue(observer.sequence + 1);
     this.counters.notifications++;
     const shaped = this.#shape(answer, undefined, [{ number: OptionNumber.Observe, value: observer.sequence }]);
-    this.#sendNew(confirmable ? MessageType.CON : MessageType.NON, shaped, observer.token, observer.peer, path);
+    this.#messages.send(confirmable ? MessageType.CON : MessageType.NON, shaped, observer.token, observer.peer, observer);
     return true;
   }
 
   /** Forgets every observer and pending message, as after a reboot. */
   restart(): void {
-    for (const pending of this.#pending.values()) if (pending.timer !== undefined) this.#clock.clearTimer(pending.timer);
-    this.#pending.clear();
+    this.#messages.cancelPending();
     this.#observers.clear();
     this.#recent.clear();
-    this.#recentNon.clear();
+    this.#messages.forgetNonNotifications();
   }
 
   close(): void {
@@ -153,74 +146,41 @@ export class BoundedCoapServer {
     this.#port.close();
   }
 
-  #takeMessageId(): number {
-    const id = this.#nextMessageId;
-    this.#nextMessageId = (id + 1) & 0xffff;
-    return id;
-  }
-
-  #receive(bytes: Uint8Array, from: PeerAddress): void {
-    let message: DecodedMessage;
-    try {
-      message = decodeMessage(bytes);
-    } catch {
-      return;
-    }
-    if (message.type === MessageType.ACK || message.type === MessageType.RST) {
-      this.#onAckOrReset(message);
-      return;
-    }
-    if (message.code === Code.Empty) {
-      // A ping (RFC 7252 §4.3).
-      if (message.type === MessageType.CON) this.#sendEmpty(MessageType.RST, message.messageId, from);
-      return;
-    }
-    if (!isRequestCode(message.code)) return;
+  #onRequest(message: DecodedMessage, from: PeerAddress): void {
     const confirmable = message.type === MessageType.CON;
-    const dedupKey = `${peerKey(from)}#${message.messageId}`;
-    if (this.#recent.has(dedupKey)) {
+    const key = dedupKey(from, message.messageId);
+    if (this.#recent.has(key)) {
       this.counters.duplicates++;
-      const reply = this.#recent.get(dedupKey);
+      const reply = this.#recent.get(key);
       if (reply !== undefined) this.#port.send(reply, from);
       return;
     }
-    this.#remember(dedupKey, undefined);
+    this.#remember(key, undefined);
     this.counters.requests++;
     const path = uriPath(message);
     const observe = optionUint(message, OptionNumber.Observe);
-    const block2Value = optionUint(message, OptionNumber.Block2);
-    const block2 = block2Value === undefined ? undefined : decodeBlock(block2Value);
+    const block2 = requestedBlock2(message);
     const answer = this.#handler({ code: message.code, path, payload: message.payload, observe, block2, confirmable, from });
     if (answer === undefined) return;
     const extra: CoapOption[] = [];
-    const key = tokenKey(message.token);
+    const requestTokenKey = tokenKey(message.token);
     if (observe === 1 || (observe === 0 && !(answer.code >> 5 === 2))) {
       const current = this.#observers.get(path);
-      if (current !== undefined && current.tokenKey === key && samePeerAddress(current.peer, from)) this.#observers.delete(path);
+      if (current !== undefined && current.tokenKey === requestTokenKey && samePeerAddress(current.peer, from)) this.#observers.delete(path);
     } else if (observe === 0 && (block2 === undefined || block2.num === 0)) {
       const current = this.#observers.get(path);
       const sequence = current?.sequence ?? 0;
-      this.#observers.set(path, { peer: from, token: message.token.slice(), tokenKey: key, sequence });
+      this.#observers.set(path, { peer: from, token: message.token.slice(), tokenKey: requestTokenKey, path, sequence });
       extra.push({ number: OptionNumber.Observe, value: sequence });
     }
     const shaped = this.#shape(answer, block2, extra);
     if (answer.separateAfterMs !== undefined && confirmable) {
-      const ack = this.#sendEmpty(MessageType.ACK, message.messageId, from);
-      this.#remember(dedupKey, ack);
+      this.#remember(key, this.#messages.sendEmpty(MessageType.ACK, message.messageId, from));
       const token = message.token.slice();
-      this.#clock.setTimer(() => this.#sendNew(MessageType.CON, shaped, token, from, undefined), answer.separateAfterMs);
+      this.#clock.setTimer(() => this.#messages.send(MessageType.CON, shaped, token, from, undefined), answer.separateAfterMs);
       return;
     }
-    const reply = encodeMessage({
-      type: confirmable ? MessageType.ACK : MessageType.NON,
-      code: shaped.code,
-      messageId: confirmable ? message.messageId : this.#takeMessageId(),
-      token: message.token,
-      options: shaped.options,
-      payload: shaped.payload,
-    });
-    this.#remember(dedupKey, reply);
-    this.#port.send(reply, from);
+    this.#remember(key, this.#messages.reply(message, shaped, from));
   }
 
   #remember(key: string, reply: Uint8Array | undefined): void {
@@ -229,75 +189,27 @@ export class BoundedCoapServer {
     if (this.#recent.size > this.#dedupWindow) this.#recent.delete(this.#recent.keys().next().value as string);
   }
 
-  #onAckOrReset(message: DecodedMessage): void {
-    const pending = this.#pending.get(message.messageId);
-    if (pending !== undefined) {
-      if (pending.timer !== undefined) this.#clock.clearTimer(pending.timer);
-      this.#pending.delete(message.messageId);
-    }
-    if (message.type !== MessageType.RST) return;
+  /**
+   * RFC 7641 §3.6: a RST to a notification cancels the observation. A CON notification is
+   * matched by its pending entry (a pending separate response cancels nothing), a NON one by the
+   * message IDs of recent NON notifications.
+   */
+  #onReset(messageId: number, pending: PendingCon<Observer> | undefined): void {
     this.counters.resetsReceived++;
-    const target = pending ?? this.#recentNon.get(message.messageId);
-    if (target?.path !== undefined) this.#dropObserver(target.path, target.tokenKey);
+    const observer = pending !== undefined ? pending.subject : this.#messages.nonNotification(messageId);
+    if (observer !== undefined) this.#dropObserver(observer);
   }
 
-  #dropObserver(path: string, key: string): void {
-    const observer = this.#observers.get(path);
-    if (observer === undefined || observer.tokenKey !== key) return;
-    this.#observers.delete(path);
+  /** Removes `observer` if it still holds its path (a newer registration with another token stays). */
+  #dropObserver(observer: Observer): void {
+    const current = this.#observers.get(observer.path);
+    if (current === undefined || current.tokenKey !== observer.tokenKey) return;
+    this.#observers.delete(observer.path);
     this.counters.observersDropped++;
   }
 
-  #sendEmpty(type: MessageType, messageId: number, to: PeerAddress): Uint8Array {
-    const bytes = encodeMessage({ type, code: Code.Empty, messageId, token: EMPTY_BYTES, options: [], payload: EMPTY_BYTES });
-    this.#port.send(bytes, to);
-    return bytes;
-  }
-
   /** Slices a large body into the block asked for, or block 0 (RFC 7959 §2.4). */
-  #shape(answer: BoundedAnswer, asked: BlockValue | undefined, extra: readonly CoapOption[]): { code: number; options: CoapOption[]; payload: Uint8Array } {
-    const body = bytesOf(answer.payload);
-    const options = [...(answer.options ?? []), ...extra];
-    if (asked === undefined && body.length <= blockSize(this.#maxBlockSzx)) return { code: answer.code, options, payload: body };
-    const szx = Math.min(asked?.szx ?? this.#maxBlockSzx, this.#maxBlockSzx);
-    const size = blockSize(szx);
-    const num = asked === undefined ? 0 : Math.floor((asked.num * blockSize(asked.szx)) / size);
-    const start = num * size;
-    options.push({ number: OptionNumber.Block2, value: encodeBlock({ num, more: start + size < body.length, szx }) });
-    if (num === 0) options.push({ number: OptionNumber.Size2, value: body.length });
-    options.sort((a, b) => a.number - b.number);
-    return { code: answer.code, options, payload: body.subarray(Math.min(start, body.length), Math.min(body.length, start + size)) };
-  }
-
-  #sendNew(type: MessageType, shaped: { code: number; options: CoapOption[]; payload: Uint8Array }, token: Uint8Array, to: PeerAddress, path: string | undefined): void {
-    const messageId = this.#takeMessageId();
-    const bytes = encodeMessage({ type, code: shaped.code, messageId, token, options: shaped.options, payload: shaped.payload });
-    this.#port.send(bytes, to);
-    const key = tokenKey(token);
-    if (type !== MessageType.CON) {
-      if (path === undefined) return;
-      this.#recentNon.set(messageId, { path, tokenKey: key });
-      if (this.#recentNon.size > RECENT_NON_LIMIT) this.#recentNon.delete(this.#recentNon.keys().next().value as number);
-      return;
-    }
-    const pending: PendingCon = { bytes, to, path, tokenKey: key, timer: undefined, timeoutMs: this.#ackTimeoutMs, retransmissions: 0 };
-    this.#pending.set(messageId, pending);
-    this.#arm(messageId, pending);
-  }
-
-  #arm(messageId: number, pending: PendingCon): void {
-    pending.timer = this.#clock.setTimer(() => {
-      pending.timer = undefined;
-      if (pending.retransmissions >= this.#maxRetransmit) {
-        this.#pending.delete(messageId);
-        // RFC 7641 §4.5: an observer that does not acknowledge a CON notification is removed.
-        if (pending.path !== undefined) this.#dropObserver(pending.path, pending.tokenKey);
-        return;
-      }
-      pending.retransmissions++;
-      pending.timeoutMs *= 2;
-      this.#port.send(pending.bytes, pending.to);
-      this.#arm(messageId, pending);
-    }, pending.timeoutMs);
+  #shape(answer: BoundedAnswer, asked: BlockValue | undefined, extra: readonly CoapOption[]): ShapedResponse {
+    return sliceBlock2(answer.code, payloadBytes(answer.payload), [...(answer.options ?? []), ...extra], asked, this.#maxBlockSzx);
   }
 }

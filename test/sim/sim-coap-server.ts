@@ -3,17 +3,17 @@
 // rest the way a real one would: duplicate detection with cached replies (RFC 7252 §4.5),
 // retransmission of its own CONs (§4.2), observers with sequence numbers and removal on RST or
 // deregistration (RFC 7641), and Block2 slicing of large bodies (RFC 7959), honouring the block
-// size the client asks for. Portable.
-import { Code, isRequestCode, MessageType } from "../../coap/codes.js";
-import { decodeMessage } from "../../coap/decoder.js";
+// size the client asks for. The wire side (replies, retransmission, RST matching, block slicing)
+// is the message layer it shares with BoundedCoapServer (server-message-layer.ts). Portable.
+import { Code, MessageType } from "../../coap/codes.js";
 import { encodeMessage } from "../../coap/encoder.js";
 import { EMPTY_BYTES, optionStrings, optionUint, uriPath, type CoapOption, type DecodedMessage } from "../../coap/message.js";
-import { blockSize, decodeBlock, encodeBlock, observeValue, OptionNumber, type BlockValue } from "../../coap/options.js";
-import type { PeerAddress, TimerHandle } from "../../coap/ports.js";
+import { observeValue, OptionNumber, type BlockValue } from "../../coap/options.js";
+import type { PeerAddress } from "../../coap/ports.js";
 import { tokenKey } from "../../coap/tokens.js";
-import { encodeUtf8 } from "../../coap/utf8.js";
 import type { FakeClock } from "./fake-clock.js";
-import { peerKey, samePeerAddress, type SimNetwork, type SimPort } from "./sim-network.js";
+import { dedupKey, payloadBytes, requestedBlock2, ServerMessageLayer, sliceBlock2, type ShapedResponse } from "./server-message-layer.js";
+import { samePeerAddress, type SimNetwork, type SimPort } from "./sim-network.js";
 
 export interface SimRequest {
   readonly message: DecodedMessage;
@@ -92,15 +92,6 @@ interface Remembered {
   reply: Uint8Array | undefined;
 }
 
-interface PendingCon {
-  readonly bytes: Uint8Array;
-  readonly to: PeerAddress;
-  readonly observer: SimObserver | undefined;
-  timer: TimerHandle | undefined;
-  timeoutMs: number;
-  retransmissions: number;
-}
-
 interface Content {
   body: Uint8Array;
   etag: Uint8Array | undefined;
@@ -108,23 +99,23 @@ interface Content {
   readonly maxAge: number | undefined;
 }
 
-function bytesOf(payload: Uint8Array | string | undefined): Uint8Array {
-  return payload === undefined ? EMPTY_BYTES : typeof payload === "string" ? encodeUtf8(payload) : payload;
-}
+/** NON notifications remembered for matching a RST (RFC 7641 §3.6). */
+const RECENT_NON_LIMIT = 256;
 
 export class SimCoapServer {
   readonly #network: SimNetwork;
   readonly #clock: FakeClock;
   readonly #port: SimPort;
   readonly #maxBlockSzx: number;
-  readonly #ackTimeoutMs: number;
-  readonly #maxRetransmit: number;
   readonly #dedupLifetimeMs: number;
-  #nextMessageId: number;
+  /**
+   * Message IDs, the server's CONs until acknowledged (each ends after maxRetransmit
+   * retransmissions or its ACK/RST) and the last RECENT_NON_LIMIT NON notifications.
+   */
+  readonly #messages: ServerMessageLayer<SimObserver>;
   #handler: SimHandler | undefined;
   readonly #routes = new Map<string, SimHandler>();
   #remembered = new Map<string, Remembered>();
-  #pending = new Map<number, PendingCon>();
   #observers: SimObserver[] = [];
   #sequence = new Map<string, number>();
   readonly #contents = new Map<string, Content>();
@@ -139,11 +130,25 @@ export class SimCoapServer {
     this.#clock = options.network.clock;
     this.#port = options.network.bind(options.address);
     this.#maxBlockSzx = options.maxBlockSzx ?? 6;
-    this.#ackTimeoutMs = options.ackTimeoutMs ?? 2000;
-    this.#maxRetransmit = options.maxRetransmit ?? 4;
     this.#dedupLifetimeMs = options.dedupLifetimeMs ?? 247_000;
-    this.#nextMessageId = options.firstMessageId ?? 0x4000;
-    this.#port.onReceive((bytes, from) => this.#receive(bytes, from));
+    this.#messages = new ServerMessageLayer<SimObserver>({
+      port: this.#port,
+      clock: this.#clock,
+      firstMessageId: options.firstMessageId ?? 0x4000,
+      ackTimeoutMs: options.ackTimeoutMs ?? 2000,
+      maxRetransmit: options.maxRetransmit ?? 4,
+      recentNonLimit: RECENT_NON_LIMIT,
+      onDecoded: (message) => void this.received.push(message),
+      onRequest: (message, from) => this.#onRequest(message, from),
+      onReset: (messageId, pending) => {
+        // RFC 7641 §3.6: a RST to a notification cancels the observation. NON notifications are
+        // not pending, so the RST is matched against them by the notification's message ID.
+        const observer = pending?.subject ?? this.#messages.nonNotification(messageId);
+        if (observer !== undefined) this.removeObserver(observer.peer, observer.token);
+      },
+      // RFC 7641 §4.5: an observer that does not acknowledge a CON notification is removed.
+      onGiveUp: (observer) => this.removeObserver(observer.peer, observer.token),
+    });
   }
 
   get address(): PeerAddress {
@@ -165,7 +170,7 @@ export class SimCoapServer {
    * registers an observer, Observe = 1 deregisters; update() changes it and notifies.
    */
   content(path: string, body: Uint8Array | string, options: { etag?: Uint8Array; contentFormat?: number; maxAge?: number } = {}): void {
-    this.#contents.set(path, { body: bytesOf(body), etag: options.etag, contentFormat: options.contentFormat, maxAge: options.maxAge });
+    this.#contents.set(path, { body: payloadBytes(body), etag: options.etag, contentFormat: options.contentFormat, maxAge: options.maxAge });
     this.route(path, (request, reply) => {
       if (request.method !== Code.GET) {
         reply.respond({ code: Code.MethodNotAllowed });
@@ -185,7 +190,7 @@ export class SimCoapServer {
   update(path: string, body: Uint8Array | string, options: NotifyOptions & { etag?: Uint8Array } = {}): void {
     const content = this.#contents.get(path);
     if (content === undefined) throw new Error(`no content at ${path}`);
-    content.body = bytesOf(body);
+    content.body = payloadBytes(body);
     if (options.etag !== undefined) content.etag = options.etag;
     this.notify(path, { code: Code.Content, payload: content.body, options: this.#contentOptions(content) }, options);
   }
@@ -241,13 +246,7 @@ export class SimCoapServer {
     // RFC 7959 §2.6: block 0 of a large notification, in the size the registration asked for.
     const asked = observer.request.block2 === undefined ? undefined : { num: 0, more: false, szx: observer.request.block2.szx };
     const shaped = this.#shape({ ...response, options: [...(response.options ?? []), ...extra] }, asked);
-    this.#sendMessage(
-      options.confirmable === true ? MessageType.CON : MessageType.NON,
-      shaped,
-      observer.token,
-      observer.peer,
-      observer,
-    );
+    this.#messages.send(options.confirmable === true ? MessageType.CON : MessageType.NON, shaped, observer.token, observer.peer, observer);
   }
 
   /** Sends a message as is (for crafted or misbehaving traffic). */
@@ -257,9 +256,9 @@ export class SimCoapServer {
 
   /** Builds and sends one message with the next message ID; returns that ID. */
   send(to: PeerAddress, message: { type: MessageType; code: number; token?: Uint8Array; options?: readonly CoapOption[]; payload?: Uint8Array | string; messageId?: number }): number {
-    const messageId = message.messageId ?? this.#takeMessageId();
+    const messageId = message.messageId ?? this.#messages.takeMessageId();
     this.#port.send(
-      encodeMessage({ type: message.type, code: message.code, messageId, token: message.token ?? EMPTY_BYTES, options: message.options ?? [], payload: bytesOf(message.payload) }),
+      encodeMessage({ type: message.type, code: message.code, messageId, token: message.token ?? EMPTY_BYTES, options: message.options ?? [], payload: payloadBytes(message.payload) }),
       to,
     );
     return messageId;
@@ -267,11 +266,10 @@ export class SimCoapServer {
 
   /** A server reboot: observers, remembered message IDs and pending retransmissions are gone. */
   restart(): void {
-    for (const pending of this.#pending.values()) if (pending.timer !== undefined) this.#clock.clearTimer(pending.timer);
-    this.#pending.clear();
+    this.#messages.cancelPending();
     this.#remembered.clear();
     this.#observers = [];
-    this.#nextMessageId = (this.#nextMessageId + 0x1234) & 0xffff;
+    this.#messages.skipMessageIds(0x1234);
   }
 
   close(): void {
@@ -279,41 +277,17 @@ export class SimCoapServer {
     this.#port.close();
   }
 
-  #takeMessageId(): number {
-    const id = this.#nextMessageId;
-    this.#nextMessageId = (id + 1) & 0xffff;
-    return id;
-  }
-
-  #receive(bytes: Uint8Array, from: PeerAddress): void {
-    let message: DecodedMessage;
-    try {
-      // The network hands over a private copy, so the decoded views stay valid.
-      message = decodeMessage(bytes);
-    } catch {
-      return;
-    }
-    this.received.push(message);
-    if (message.type === MessageType.ACK || message.type === MessageType.RST) {
-      this.#onAckOrReset(message);
-      return;
-    }
-    if (message.code === Code.Empty) {
-      // A ping (RFC 7252 §4.3).
-      if (message.type === MessageType.CON) this.send(from, { type: MessageType.RST, code: Code.Empty, messageId: message.messageId });
-      return;
-    }
-    if (!isRequestCode(message.code)) return;
-    const dedupKey = `${peerKey(from)}#${message.messageId}`;
+  #onRequest(message: DecodedMessage, from: PeerAddress): void {
+    const key = dedupKey(from, message.messageId);
     const now = this.#clock.now();
-    const seen = this.#remembered.get(dedupKey);
+    const seen = this.#remembered.get(key);
     if (seen !== undefined && seen.expiresAt > now) {
       this.duplicateRequests++;
       if (seen.reply !== undefined) this.#port.send(seen.reply, from);
       return;
     }
     const remembered: Remembered = { expiresAt: now + this.#dedupLifetimeMs, reply: undefined };
-    this.#remembered.set(dedupKey, remembered);
+    this.#remembered.set(key, remembered);
     const request: SimRequest = {
       message,
       from,
@@ -324,7 +298,7 @@ export class SimCoapServer {
       query: optionStrings(message, OptionNumber.UriQuery),
       payload: message.payload,
       observe: optionUint(message, OptionNumber.Observe),
-      block2: ((v) => (v === undefined ? undefined : decodeBlock(v)))(optionUint(message, OptionNumber.Block2)),
+      block2: requestedBlock2(message),
       tokenKey: tokenKey(message.token),
     };
     this.requests.push(request);
@@ -341,110 +315,33 @@ export class SimCoapServer {
       respond: (response) => this.#reply(request, remembered, response),
       ack: () => {
         if (!request.confirmable) return;
-        const ack = encodeMessage({ type: MessageType.ACK, code: Code.Empty, messageId: request.message.messageId, token: EMPTY_BYTES, options: [], payload: EMPTY_BYTES });
-        remembered.reply = ack;
-        this.#port.send(ack, request.from);
+        remembered.reply = this.#messages.sendEmpty(MessageType.ACK, request.message.messageId, request.from);
       },
       respondLater: (response, options = {}) => {
         const send = (): void => {
           const shaped = this.#shape(response, request.block2);
-          this.#sendMessage(options.confirmable === false ? MessageType.NON : MessageType.CON, shaped, request.message.token, request.from, undefined);
+          this.#messages.send(options.confirmable === false ? MessageType.NON : MessageType.CON, shaped, request.message.token, request.from, undefined);
         };
         if ((options.delayMs ?? 0) > 0) this.#clock.setTimer(send, options.delayMs!);
         else send();
       },
       reset: () => {
-        const rst = encodeMessage({ type: MessageType.RST, code: Code.Empty, messageId: request.message.messageId, token: EMPTY_BYTES, options: [], payload: EMPTY_BYTES });
-        remembered.reply = rst;
-        this.#port.send(rst, request.from);
+        remembered.reply = this.#messages.sendEmpty(MessageType.RST, request.message.messageId, request.from);
       },
     };
   }
 
   #reply(request: SimRequest, remembered: Remembered, response: SimResponse): void {
-    const shaped = this.#shape(response, request.block2);
-    const bytes = encodeMessage({
-      type: request.confirmable ? MessageType.ACK : MessageType.NON,
-      code: shaped.code,
-      messageId: request.confirmable ? request.message.messageId : this.#takeMessageId(),
-      token: request.message.token,
-      options: shaped.options,
-      payload: shaped.payload,
-    });
-    remembered.reply = bytes;
-    this.#port.send(bytes, request.from);
+    remembered.reply = this.#messages.reply(request.message, this.#shape(response, request.block2), request.from);
   }
 
   /** Slices a large body (or any body the request asked a block of) into the requested block (RFC 7959 §2.4). */
-  #shape(response: SimResponse, asked: BlockValue | undefined): { code: number; options: CoapOption[]; payload: Uint8Array } {
-    const body = bytesOf(response.payload);
+  #shape(response: SimResponse, asked: BlockValue | undefined): ShapedResponse {
+    const body = payloadBytes(response.payload);
     const options = [...(response.options ?? [])];
     // A handler that sets Block2 itself does its own slicing.
-    const ownBlock2 = options.some((o) => o.number === OptionNumber.Block2);
-    if (ownBlock2 || (asked === undefined && body.length <= blockSize(this.#maxBlockSzx))) return { code: response.code, options, payload: body };
-    const szx = Math.min(asked?.szx ?? this.#maxBlockSzx, this.#maxBlockSzx);
-    const size = blockSize(szx);
-    const num = asked === undefined ? 0 : (asked.num * blockSize(asked.szx)) / size;
-    const start = num * size;
-    const payload = body.subarray(start, Math.min(body.length, start + size));
-    const more = start + size < body.length;
-    options.push({ number: OptionNumber.Block2, value: encodeBlock({ num, more, szx }) });
-    if (num === 0) options.push({ number: OptionNumber.Size2, value: body.length });
-    return { code: response.code, options, payload };
-  }
-
-  #sendMessage(type: MessageType, shaped: { code: number; options: CoapOption[]; payload: Uint8Array }, token: Uint8Array, to: PeerAddress, observer: SimObserver | undefined): void {
-    const messageId = this.#takeMessageId();
-    const bytes = encodeMessage({ type, code: shaped.code, messageId, token, options: shaped.options, payload: shaped.payload });
-    this.#port.send(bytes, to);
-    if (type !== MessageType.CON) {
-      if (observer !== undefined) this.#recordNon(messageId, observer);
-      return;
-    }
-    const pending: PendingCon = { bytes, to, observer, timer: undefined, timeoutMs: this.#ackTimeoutMs, retransmissions: 0 };
-    this.#pending.set(messageId, pending);
-    this.#armRetransmission(messageId, pending);
-  }
-
-  #armRetransmission(messageId: number, pending: PendingCon): void {
-    pending.timer = this.#clock.setTimer(() => {
-      if (pending.retransmissions >= this.#maxRetransmit) {
-        this.#pending.delete(messageId);
-        // RFC 7641 §4.5: an observer that does not acknowledge a CON notification is removed.
-        if (pending.observer !== undefined) this.removeObserver(pending.observer.peer, pending.observer.token);
-        return;
-      }
-      pending.retransmissions++;
-      pending.timeoutMs *= 2;
-      this.#port.send(pending.bytes, pending.to);
-      this.#armRetransmission(messageId, pending);
-    }, pending.timeoutMs);
-  }
-
-  #onAckOrReset(message: DecodedMessage): void {
-    const pending = this.#pending.get(message.messageId);
-    if (pending !== undefined) {
-      if (pending.timer !== undefined) this.#clock.clearTimer(pending.timer);
-      this.#pending.delete(message.messageId);
-    }
-    // RFC 7641 §3.6: a RST to a notification cancels the observation. NON notifications are not
-    // pending, so the RST is matched against the observers by the notification's message ID.
-    if (message.type === MessageType.RST) {
-      const observer = pending?.observer ?? this.#nonNotificationObserver(message.messageId);
-      if (observer !== undefined) this.removeObserver(observer.peer, observer.token);
-    }
-  }
-
-  /** NON notifications by message ID, for matching RSTs. Bound: the last 256. */
-  readonly #recentNon = new Map<number, SimObserver>();
-
-  #nonNotificationObserver(messageId: number): SimObserver | undefined {
-    return this.#recentNon.get(messageId);
-  }
-
-  #recordNon(messageId: number, observer: SimObserver): void {
-    this.#recentNon.set(messageId, observer);
-    if (this.#recentNon.size > 256) this.#recentNon.delete(this.#recentNon.keys().next().value as number);
+    if (options.some((o) => o.number === OptionNumber.Block2)) return { code: response.code, options, payload: body };
+    return sliceBlock2(response.code, body, options, asked, this.#maxBlockSzx);
   }
 
   get network(): SimNetwork {
