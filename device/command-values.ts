@@ -38,8 +38,6 @@ export function parseDigitalLevel(value: unknown): 0 | 1 | undefined {
  */
 export type PwmScale = "auto" | "fraction" | "percent";
 
-const DECIMAL = /^\+?(\d+(\.\d*)?|\.\d+)$/;
-
 /** The duty cycle in [0, 1] for a number or a numeric string ("50", "0.5", "50%"), else undefined. */
 export function parsePwmDuty(value: unknown, scale: PwmScale = "auto"): number | undefined {
   let amount: number;
@@ -52,7 +50,7 @@ export function parsePwmDuty(value: unknown, scale: PwmScale = "auto"): number |
       percent = true;
       text = text.slice(0, -1).trim();
     }
-    if (!DECIMAL.test(text)) return undefined;
+    if (!/^\+?(\d+(\.\d*)?|\.\d+)$/.test(text)) return undefined;
     amount = Number(text);
   } else return undefined;
   if (!Number.isFinite(amount) || amount < 0) return undefined;

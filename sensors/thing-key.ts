@@ -1,13 +1,12 @@
 // Keys of theThings.IO values: alphanumerics and ".", "-", "_" (thethings-coap-api.md, "JSON value
 // items"; "_" is inferred from a garbled page, so the firmware's own reserved keys avoid it).
+import { hasKeyCharactersOnly } from "../thethings/values.js";
 
 /** Our bound, not the platform's (which is undocumented): keeps every value item small. */
 export const MAX_KEY_LENGTH = 64;
 
-const KEY_PATTERN = /^[A-Za-z0-9._-]+$/;
-
 export function isValidThingKey(key: unknown): key is string {
-  return typeof key === "string" && key.length <= MAX_KEY_LENGTH && KEY_PATTERN.test(key);
+  return typeof key === "string" && key.length <= MAX_KEY_LENGTH && hasKeyCharactersOnly(key);
 }
 
 /** Throws a TypeError naming `what` when `key` is not a valid key. */

@@ -2,10 +2,17 @@
 // (UTC), reads may return either that form or ISO 8601 (`2015-01-30T15:35:33.000Z`). Inside the
 // firmware a date is a number: milliseconds since 1970-01-01 UTC.
 
-const COMPACT = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})$/;
+// No RegExp is kept at module level: Moddable preloads this module into flash, and XS crashes in
+// exec() on a RegExp stored there (SIGSEGV in fx_RegExp_prototype_exec, SDK 8.2.3).
+
+/** `YYYYMMDDHHmmss`: the form every value item the device writes carries, parsed without a RegExp. */
+const COMPACT_LENGTH = 14;
+
 // Date and time, optional seconds and fraction, optional zone; no zone means UTC, the platform's
 // only time zone.
-const ISO = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}(?::?\d{2})?)?$/;
+function isoPattern(): RegExp {
+  return /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}(?::?\d{2})?)?$/;
+}
 
 /** The longest date text worth matching (ISO with nanoseconds and a zone is 35 characters). */
 const MAX_DATE_TEXT = 40;
@@ -31,17 +38,25 @@ export function formatCompactDate(ms: number): string {
 /** Milliseconds since the epoch from either form, or undefined for anything else (never throws). */
 export function parsePlatformDate(text: unknown): number | undefined {
   if (typeof text !== "string" || text.length > MAX_DATE_TEXT) return undefined;
-  const compact = COMPACT.exec(text);
-  if (compact !== null) {
-    return utc(num(compact[1]), num(compact[2]), num(compact[3]), num(compact[4]), num(compact[5]), num(compact[6]), 0, 0);
+  if (text.length === COMPACT_LENGTH && allDigits(text)) {
+    const field = (start: number, end: number): number => Number(text.slice(start, end));
+    return utc(field(0, 4), field(4, 6), field(6, 8), field(8, 10), field(10, 12), field(12, 14), 0, 0);
   }
-  const iso = ISO.exec(text);
+  const iso = isoPattern().exec(text);
   if (iso === null) return undefined;
   // Only the first three fraction digits are milliseconds; finer digits are truncated.
   const ms = Number((iso[7] ?? "").padEnd(3, "0").slice(0, 3));
   const offset = zoneOffsetMinutes(iso[8] ?? "Z");
   if (offset === undefined) return undefined;
   return utc(num(iso[1]), num(iso[2]), num(iso[3]), num(iso[4]), num(iso[5]), num(iso[6] ?? "0"), ms, offset);
+}
+
+function allDigits(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return false;
+  }
+  return true;
 }
 
 function pad(value: number, width: number): string {

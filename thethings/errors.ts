@@ -86,7 +86,6 @@ export class ThethingsError extends Error {
   }
 }
 
-const RATE_LIMIT_WORDS = /rate|limit|too many|throttl/i;
 
 /** The error for a non-success response `code` to `operation`, with the platform's message if any. */
 export function errorFromResponse(operation: ThethingsOperation, code: number, platformMessage?: string): ThethingsError {
@@ -100,7 +99,7 @@ function kindForCode(operation: ThethingsOperation, code: number, message: strin
   if (codeClass(code) === 5) return "server";
   if (codeClass(code) !== 4) return "protocol";
   if (code === Code.TooManyRequests) return "rate-limited";
-  if (code === Code.Forbidden && message !== undefined && RATE_LIMIT_WORDS.test(message)) return "rate-limited";
+  if (code === Code.Forbidden && message !== undefined && /rate|limit|too many|throttl/i.test(message)) return "rate-limited";
   const refusedCredential = code === Code.Unauthorized || code === Code.Forbidden || code === Code.NotFound;
   if (operation === "activate") return refusedCredential || code === Code.BadRequest ? "activation-refused" : "bad-request";
   if (operation === "read" && code === Code.NotFound) return "not-found";

@@ -13,8 +13,6 @@ export const MIN_TOKEN_LENGTH = 16;
 /** One Uri-Path option holds at most 255 bytes (RFC 7252 §5.10). */
 export const MAX_TOKEN_LENGTH = 255;
 
-const TOKEN_CHARACTERS = /^[A-Za-z0-9_-]+$/;
-
 export type TokenCheck =
   | { readonly ok: true; readonly warning?: string }
   | { readonly ok: false; readonly reason: string };
@@ -23,7 +21,7 @@ export type TokenCheck =
 export function checkThingToken(token: unknown): TokenCheck {
   if (typeof token !== "string") return { ok: false, reason: "the token is not text" };
   if (token.length === 0) return { ok: false, reason: "the token is empty" };
-  if (!TOKEN_CHARACTERS.test(token)) {
+  if (!/^[A-Za-z0-9_-]+$/.test(token)) {
     return { ok: false, reason: "the token has characters other than letters, digits, '_' and '-'" };
   }
   if (token.length < MIN_TOKEN_LENGTH || token.length > MAX_TOKEN_LENGTH) {

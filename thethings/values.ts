@@ -3,8 +3,6 @@
 import { formatCompactDate, isPlatformTime, parsePlatformDate } from "./dates.js";
 import { isJsonObject } from "./json.js";
 
-/** Only alphanumerics and `.`, `-`, `_` in a key [doc; `_` inferred]. */
-const KEY_PATTERN = /^[A-Za-z0-9._-]+$/;
 /** A key travels in one Uri-Path option on reads, which holds at most 255 bytes (RFC 7252 §5.10). */
 export const MAX_KEY_LENGTH = 255;
 
@@ -32,8 +30,22 @@ export interface ThingValue {
   readonly datetime: number | undefined;
 }
 
+/**
+ * Only alphanumerics and `.`, `-`, `_` in a key [doc; `_` inferred], at least one. A loop, not a
+ * RegExp: it runs for every value, and a module-level RegExp cannot be preloaded (moddable/README.md).
+ */
+export function hasKeyCharactersOnly(text: string): boolean {
+  if (text.length === 0) return false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    const alphanumeric = (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
+    if (!alphanumeric && c !== 0x2e && c !== 0x2d && c !== 0x5f) return false;
+  }
+  return true;
+}
+
 export function isValidKey(key: unknown): key is string {
-  return typeof key === "string" && key.length <= MAX_KEY_LENGTH && KEY_PATTERN.test(key);
+  return typeof key === "string" && key.length <= MAX_KEY_LENGTH && hasKeyCharactersOnly(key);
 }
 
 /** Why `value` cannot be written, or undefined when it can. */
