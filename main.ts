@@ -70,6 +70,7 @@ export default function main(): void {
     log,
     ssid: optionalText(config.ssid),
     password: optionalText(config.password),
+    sntpHost: optionalText(config.sntp),
     onChange: (online) => {
       if (online) device.networkChanged();
     },

@@ -11,6 +11,8 @@ export interface NetworkWatchOptions {
   /** Wi-Fi credentials as mcconfig delivers them (ssid=… password=…); unused in the simulator. */
   readonly ssid: string | undefined;
   readonly password: string | undefined;
+  /** The SNTP server that sets the board's clock (config.sntp); unused in the simulator, whose clock is the host's. */
+  readonly sntpHost: string | undefined;
   /** Told each change of state: true once the link has an address again, false when it is lost. */
   readonly onChange: (online: boolean) => void;
 }

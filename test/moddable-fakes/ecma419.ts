@@ -1,6 +1,7 @@
 // Stand-ins for the ECMA-419 IO classes the ESP32 adapters use (embedded:io/digital, pwm, analog,
-// embedded:network/interface/wifi), shaped after Moddable's ESP32 implementations (modules/io,
-// modules/io/wifi/esp32): the same constructor bags, properties and connection codes. They are
+// embedded:network/interface/wifi) and for the SDK's `sntp` and `time`, shaped after Moddable's
+// ESP32 implementations (modules/io, modules/io/wifi/esp32, modules/network/sntp): the same
+// constructor bags, properties, connection codes and callback messages. They are
 // strict where the hardware would misbehave silently — a PWM value that is not an integer in
 // range, a write after close — so the adapters' arithmetic and life cycle can be checked on a PC.
 // test/node/moddable-esp32-adapters.test.ts bundles the adapters with these in place of the
@@ -17,6 +18,10 @@ export const io = {
   wifiAtStart: { connection: 200, address: undefined } as { connection: number; address: string | undefined },
   /** The last FakeWiFi constructed. */
   wifi: undefined as FakeWiFi | undefined,
+  /** Every SNTP request made, oldest first. */
+  sntp: [] as FakeSNTP[],
+  /** Every Time.set(seconds). */
+  timeSet: [] as number[],
   reset(): void {
     this.opened.length = 0;
     this.writes.length = 0;
@@ -24,6 +29,8 @@ export const io = {
     this.analogReadings.length = 0;
     this.wifiAtStart = { connection: 200, address: undefined };
     this.wifi = undefined;
+    this.sntp.length = 0;
+    this.timeSet.length = 0;
   },
 };
 
@@ -141,3 +148,43 @@ export class FakeWiFi {
     for (const property of properties) this.#onChanged?.(property);
   }
 }
+
+/** modules/network/sntp: asks `host` at once; the test answers with answer() or fail(). */
+export class FakeSNTP {
+  static readonly time = 1;
+  static readonly retry = 2;
+  static readonly error = -1;
+  readonly host: string;
+  readonly #callback: (message: number, value?: unknown) => unknown;
+  closed = false;
+
+  constructor(options: { host: string }, callback: (message: number, value?: unknown) => unknown) {
+    this.host = options.host;
+    this.#callback = callback;
+    io.sntp.push(this);
+  }
+
+  /** The server answered: the SDK closes itself, then reports the time in seconds. */
+  answer(seconds: number): void {
+    this.closed = true;
+    this.#callback(FakeSNTP.time, seconds);
+  }
+
+  /** Every retry ran out: the SDK closes itself unless the callback names another host. */
+  fail(message: string): void {
+    const next = this.#callback(FakeSNTP.error, message);
+    if (next === undefined) this.closed = true;
+  }
+
+  close(): void {
+    this.closed = true;
+  }
+}
+
+/** modules/base/time: set(seconds) moves the clock Date reads. */
+export const FakeTime = {
+  set(seconds: number): void {
+    io.timeSet.push(seconds);
+  },
+  ticks: 0,
+};

@@ -25,12 +25,14 @@ const fakeModules: Readonly<Record<string, string>> = {
   "embedded:io/pwm": "FakePWM",
   "embedded:io/analog": "FakeAnalog",
   "embedded:network/interface/wifi": "FakeWiFi",
+  sntp: "FakeSNTP",
+  time: "FakeTime",
 };
 
 const ecma419Fakes: Plugin = {
   name: "ecma419-fakes",
   setup(builder) {
-    builder.onResolve({ filter: /^embedded:/ }, (args) => {
+    builder.onResolve({ filter: /^(embedded:.*|sntp|time)$/ }, (args) => {
       if (!(args.path in fakeModules)) return { errors: [{ text: `no fake for ${args.path}` }] };
       return { path: args.path, namespace: "ecma419-fake" };
     });
@@ -58,8 +60,11 @@ interface Adapters {
     log: LogSink;
     ssid: string | undefined;
     password: string | undefined;
+    sntpHost: string | undefined;
     onChange: (online: boolean) => void;
   }) => NetworkWatch;
+  setupNetwork: (done: () => void) => void;
+  RESYNC_MS: number;
 }
 
 let adapters: Adapters;
@@ -72,6 +77,8 @@ before(async () => {
     `export { PwmOutput } from "./moddable/esp32/pwm-output.ts";`,
     `export { AnalogInput } from "./moddable/esp32/analog-input.ts";`,
     `export { default as openNetworkWatch } from "./moddable/network-esp32.ts";`,
+    `export { default as setupNetwork } from "./moddable/esp32/setup-network.ts";`,
+    `export { RESYNC_MS } from "./moddable/esp32/clock-sync.ts";`,
   ].join("\n");
   const result = await build({
     stdin: { contents: entry, loader: "ts", resolveDir: root, sourcefile: "esp32-adapters-entry.ts" },
@@ -174,7 +181,7 @@ suite("Wi-Fi watch (embedded:network/interface/wifi, connection codes of modules
     watch: NetworkWatch;
   }
 
-  function start(ssid: string | undefined, password: string | undefined): Rig {
+  function start(ssid: string | undefined, password: string | undefined, sntpHost?: string): Rig {
     const clock = new FakeClock();
     const changes: boolean[] = [];
     const logs: string[] = [];
@@ -184,6 +191,7 @@ suite("Wi-Fi watch (embedded:network/interface/wifi, connection codes of modules
       log: (level, text) => logs.push(`${level}: ${text}`),
       ssid,
       password,
+      sntpHost,
       onChange: (online) => changes.push(online),
     });
     return { clock, changes, logs, watch };
@@ -248,8 +256,30 @@ suite("Wi-Fi watch (embedded:network/interface/wifi, connection codes of modules
     assert.ok(rig.logs.includes("info: Wi-Fi: address changed from 10.0.0.5 to 10.0.0.9"), rig.logs.join("\n"));
   });
 
+  test("booting without a network holds nothing back: setup/network is done at once and the first join goes out immediately", () => {
+    let done = false;
+    adapters.setupNetwork(() => {
+      done = true;
+    });
+    assert.equal(done, true, "main runs without waiting for Wi-Fi");
+    const rig = start("home", "secret");
+    assert.equal(rig.watch.online, false);
+    assert.deepEqual(wifi().connects, [{ SSID: "home", password: "secret" }], "joined at once, no timer first");
+    // The access point is down: the driver reports the failure and the watch keeps trying.
+    wifi().emit(200, undefined, ["connection"]);
+    rig.clock.advanceSync(2000);
+    assert.equal(wifi().connects.length, 2);
+    wifi().emit(200, undefined, ["connection"]);
+    rig.clock.advanceSync(4000);
+    assert.equal(wifi().connects.length, 3);
+    wifi().emit(500, "192.168.1.30", ["connection", "address"]);
+    assert.deepEqual(rig.changes, [true]);
+  });
+
   test("an open network joins without a password; a join that throws is logged and tried again", () => {
+    adapters.io.wifiAtStart = { connection: 500, address: "10.0.0.5" };
     const rig = start("cafe", "");
+    wifi().emit(200, undefined, ["connection"]);
     wifi().failNextConnect = "busy";
     rig.clock.advanceSync(2000);
     assert.equal(wifi().connects.length, 0);
@@ -266,11 +296,94 @@ suite("Wi-Fi watch (embedded:network/interface/wifi, connection codes of modules
 
     adapters.io.reset();
     const rig = start("home", "secret");
+    wifi().emit(200, undefined, ["connection"]);
     rig.watch.close();
     rig.watch.close();
     assert.equal(wifi().closed, true);
     rig.clock.advanceSync(600_000);
-    assert.deepEqual(wifi().connects, [], "no join after close");
+    assert.equal(wifi().connects.length, 1, "the join at boot, none after close");
+    assert.equal(rig.clock.nextDueAt(), undefined, "no timer left");
+  });
+});
+
+suite("clock sync (the SDK's sntp and time, host from config.sntp)", () => {
+  function online(sntpHost: string | undefined) {
+    adapters.io.wifiAtStart = { connection: 200, address: undefined };
+    const clock = new FakeClock();
+    const logs: string[] = [];
+    const watch = adapters.openNetworkWatch({
+      clock,
+      random: new SeededRandom(5),
+      log: (level, text) => logs.push(`${level}: ${text}`),
+      ssid: "home",
+      password: "secret",
+      sntpHost,
+      onChange: () => undefined,
+    });
+    const wifi = adapters.io.wifi!;
+    const up = (): void => wifi.emit(500, "192.168.1.40", ["connection", "address"]);
+    const down = (): void => wifi.emit(200, undefined, ["connection"]);
+    return { clock, logs, watch, up, down };
+  }
+
+  test("nothing is asked before there is an address; the answer sets the clock once", () => {
+    const { io } = adapters;
+    const rig = online("pool.ntp.org");
+    assert.equal(io.sntp.length, 0, "offline: no request");
+    rig.up();
+    assert.deepEqual(io.sntp.map((request) => request.host), ["pool.ntp.org"]);
+    io.sntp[0]!.answer(1_795_000_000);
+    assert.deepEqual(io.timeSet, [1_795_000_000]);
+    assert.ok(rig.logs.some((line) => line.startsWith("info: clock set by SNTP from pool.ntp.org: 2026-")), rig.logs.join("\n"));
+  });
+
+  test("a link that comes back within a day does not ask again; after a day online it re-syncs", () => {
+    const { io, RESYNC_MS } = adapters;
+    const rig = online("pool.ntp.org");
+    rig.up();
+    io.sntp[0]!.answer(1_795_000_000);
+    rig.down();
+    rig.clock.advanceSync(60_000);
+    rig.up();
+    assert.equal(io.sntp.length, 1, "still fresh");
+    rig.clock.advanceSync(RESYNC_MS);
+    assert.equal(io.sntp.length, 2, "the daily re-sync");
+    io.sntp[1]!.answer(1_795_086_400);
+    assert.deepEqual(io.timeSet, [1_795_000_000, 1_795_086_400]);
+  });
+
+  test("a failed request is retried on a backoff while online, at once when the link comes back, and the SDK object closes", () => {
+    const { io } = adapters;
+    const rig = online("ntp.example");
+    rig.up();
+    io.sntp[0]!.fail("no response from SNTP server");
+    assert.equal(io.sntp[0]!.closed, true, "the callback named no other host");
+    assert.ok(rig.logs.some((line) => line.startsWith("warn: SNTP: no response from SNTP server; values go without a datetime")), rig.logs.join("\n"));
+    rig.clock.advanceSync(14_999);
+    assert.equal(io.sntp.length, 1, "the first retry waits 15–30 s");
+    rig.clock.advanceSync(15_001);
+    assert.equal(io.sntp.length, 2);
+    io.sntp[1]!.fail("cannot resolve ntp.example");
+    rig.down();
+    rig.clock.advanceSync(3_600_000);
+    assert.equal(io.sntp.length, 2, "no request while offline");
+    rig.up();
+    assert.equal(io.sntp.length, 3, "the link is back: ask at once");
+    assert.deepEqual(io.timeSet, []);
+  });
+
+  test("without a host the clock is left alone; close() stops a request in flight", () => {
+    const { io } = adapters;
+    const quiet = online(undefined);
+    quiet.up();
+    assert.equal(io.sntp.length, 0);
+    quiet.watch.close();
+
+    io.reset();
+    const rig = online("pool.ntp.org");
+    rig.up();
+    rig.watch.close();
+    assert.equal(io.sntp[0]!.closed, true);
     assert.equal(rig.clock.nextDueAt(), undefined, "no timer left");
   });
 });

@@ -21,6 +21,7 @@ const SPECIFIER_OF: Readonly<Record<string, string | undefined>> = {
   "moddable/board-io-sim": "moddable/board-io",
   "moddable/network-esp32": "moddable/network",
   "moddable/network-sim": "moddable/network",
+  "moddable/esp32/setup-network": "setup/network",
 };
 
 function moduleFiles(): string[] {
