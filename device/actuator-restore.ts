@@ -1,7 +1,8 @@
 // At boot, before the subscription starts, each actuator gets back the last value commanded on
 // the platform, so a reboot or a power cut does not lose actuator state: one read with limit=1
-// per actuator key, one at a time. A key never written yet (4.04 [lib]) has nothing to restore;
-// any other failure is logged and leaves that output as it is, so a bad network cannot hold
+// per actuator key, one at a time. A key never written yet (4.04 [lib]) has nothing to restore,
+// and is read as an empty answer rather than an exception (ReadOptions.absentIsEmpty); any other
+// failure is logged and leaves that output as it is, so a bad network cannot hold
 // the boot: the subscription brings the next command anyway.
 import type { LogSink } from "../coap/ports.js";
 import { ThethingsError } from "../thethings/errors.js";
@@ -33,7 +34,7 @@ export async function restoreActuators(options: RestoreOptions): Promise<Restore
   for (const key of dispatcher.actuatorKeys) {
     let latest;
     try {
-      latest = (await reader.read(key, { limit: 1 }))[0];
+      latest = (await reader.read(key, { limit: 1, absentIsEmpty: true }))[0];
     } catch (failure) {
       const error = failure instanceof ThethingsError ? failure : new ThethingsError("network", "read", String(failure), { cause: failure });
       if (error.kind === "not-found") {

@@ -373,6 +373,17 @@ suite("thethings client", () => {
       }
     });
 
+    test("absentIsEmpty: a 4.04 reads as no values; 4.01, 4.03 and 5.03 still reject", async () => {
+      const { coap, client } = setup();
+      coap.script(reply("4.04", { status: "error", message: "Resource not found" }));
+      deepEqual(await client.read("k", { limit: 1, absentIsEmpty: true }), []);
+      for (const [code, kind] of [["4.01", "unauthorized"], ["4.03", "unauthorized"], ["5.03", "server"]] as const) {
+        const other = setup();
+        other.coap.script(reply(code, { status: "error", message: "x" }));
+        await rejects(other.client.read("k", { absentIsEmpty: true }), isKind(kind, code), code);
+      }
+    });
+
     test("a reply that is not an array, too large, or nested too deep is a protocol error", async () => {
       const tooLarge = JSON.stringify([{ key: "k", value: "x".repeat(17 * 1024) }]);
       const tooDeep = `${"[".repeat(5000)}${"]".repeat(5000)}`;
