@@ -35,6 +35,7 @@ class WiFiWatch implements NetworkWatch {
     this.#online = this.#wifi.connection === CONNECTED_WITH_ADDRESS;
     this.#address = this.#online ? this.#wifi.address : undefined;
     if (this.#online) this.#clockSync.online();
+    else if (!this.#canJoin()) options.log("warn", "Wi-Fi: no ssid configured (build with mcconfig … ssid=NAME password=SECRET); sampling and buffering offline");
     else if (this.#wifi.connection <= DISCONNECTED) this.#join();
   }
 

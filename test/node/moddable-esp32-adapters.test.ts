@@ -292,6 +292,7 @@ suite("Wi-Fi watch (embedded:network/interface/wifi, connection codes of modules
     const quiet = start(undefined, undefined);
     quiet.clock.advanceSync(600_000);
     assert.deepEqual(wifi().connects, []);
+    assert.ok(quiet.logs.some((line) => line.startsWith("warn: Wi-Fi: no ssid configured (build with mcconfig")), quiet.logs.join("\n"));
     quiet.watch.close();
 
     adapters.io.reset();
