@@ -153,6 +153,7 @@ export class Device {
     if (this.#config.server.isIpLiteral || this.#ports.resolve === undefined) {
       this.#endpoint?.reregisterAll();
       this.#telemetry.retryNow();
+      this.#provisioning.retryNow();
     } else this.#resolveServer(new Backoff({ ...RESOLVE_BACKOFF, random: this.#ports.random }));
   }
 
@@ -247,6 +248,7 @@ export class Device {
       this.#endpoint.setServer(server);
       this.#endpoint.reregisterAll();
       this.#telemetry.retryNow();
+      this.#provisioning.retryNow();
       return;
     }
     const { udp, clock, random, log } = this.#ports;

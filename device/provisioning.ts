@@ -54,6 +54,8 @@ export class Provisioning {
   #refusedToken: string | undefined;
   #timer: TimerHandle | undefined;
   #wake: (() => void) | undefined;
+  /** The activation backoff now running follows a failure to reach the platform (not a refusal). */
+  #waitingOnNetwork = false;
   #closed = false;
 
   constructor(options: ProvisioningOptions) {
@@ -114,6 +116,21 @@ export class Provisioning {
     return this.obtainToken();
   }
 
+  /**
+   * The network came back: an activation waiting out its backoff after failing to reach the
+   * platform tries again now, instead of up to the backoff cap later (a first boot offline).
+   * A refused code or a missing one keeps its backoff: the network changes nothing for them.
+   */
+  retryNow(): void {
+    if (!this.#waitingOnNetwork || this.#timer === undefined) return;
+    this.#log("debug", "provisioning: network back, activating now");
+    this.#clock.clearTimer(this.#timer);
+    this.#timer = undefined;
+    const wake = this.#wake;
+    this.#wake = undefined;
+    wake?.();
+  }
+
   /** Stops waiting (a pending obtainToken() resolves undefined); safe to call twice. */
   close(): void {
     this.#closed = true;
@@ -133,6 +150,7 @@ export class Provisioning {
         return stored;
       }
       const code = this.#activationCode;
+      this.#waitingOnNetwork = false;
       if (code === undefined) {
         this.#problem("no-code", "warn",
           "no thing token and no activation code: set activationCode=... on the mcconfig command line (or --activation-code on the host); retrying with backoff");
@@ -161,6 +179,7 @@ export class Provisioning {
           `activation refused (${error.detail ?? String(failure)}): check activation code ${redactSecret(code)}` +
           `${this.#productId === undefined ? "" : ` and product ID ${this.#productId}`} in the platform's Things Manager; retrying with backoff`);
       } else {
+        this.#waitingOnNetwork = kind === "network" || kind === "failure";
         this.#problem(`failed ${kind}`, "warn", `activation failed (${kind}: ${error.detail ?? String(failure)}); retrying with backoff`);
       }
       return undefined;

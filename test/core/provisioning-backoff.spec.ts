@@ -6,7 +6,7 @@ import { Provisioning, TOKEN_STORE_KEY } from "../../device/provisioning.js";
 import { ThethingsClient } from "../../thethings/client.js";
 import { equal, ok, throws } from "../portable/assert.js";
 import { suite, test } from "../portable/harness.js";
-import { FakeCoapClient, reply } from "../core-fakes/fake-coap-client.js";
+import { FakeCoapClient, reply, type FakeStep } from "../core-fakes/fake-coap-client.js";
 import { MemoryStore, RecordingLog } from "../core-fakes/thethings-fakes.js";
 import { FakeClock } from "../sim/fake-clock.js";
 import { ConstantRandom, SeededRandom } from "../sim/seeded-random.js";
@@ -170,6 +170,43 @@ suite("provisioning backoff", () => {
       equal(log.at("warn").length, 1);
       ok(log.at("warn")[0]!.message.includes("timeout"));
       equal(coap.resends.length, 2, "each attempt first sent its message again");
+    });
+
+    test("retryNow (the network is back): an activation waiting after an unreachable platform goes at once; a refused one keeps its backoff", async () => {
+      const setup = (firstAttempt: (coap: FakeCoapClient) => FakeStep[]) => {
+        const clock = new FakeClock();
+        const coap = new FakeCoapClient();
+        coap.script(...firstAttempt(coap), reply("2.01", { status: "created", thingToken: TOKEN }));
+        const provisioning = new Provisioning({
+          activator: new ThethingsClient({ coap, log: () => undefined }),
+          store: new MemoryStore(),
+          clock,
+          random: new ConstantRandom(0),
+          log: () => undefined,
+          activationCode: CODE,
+          backoff: { initialMs: 60_000, maxMs: 300_000 },
+        });
+        let result: string | undefined;
+        void provisioning.obtainToken().then((token) => (result = token));
+        return { clock, coap, provisioning, result: () => result };
+      };
+
+      // No answer, and the same message can no longer be resent: the platform is unreachable.
+      const unreachable = setup((coap) => [coap.timeoutStep(), () => new CoapRequestError("expired", "past EXCHANGE_LIFETIME")]);
+      await unreachable.clock.settle();
+      equal(unreachable.clock.pendingTimers, 1, "waiting out the backoff");
+      unreachable.provisioning.retryNow();
+      await unreachable.clock.settle();
+      equal(unreachable.result(), TOKEN, "activated at once");
+      equal(unreachable.clock.now(), 0, "no time passed");
+
+      const refused = setup(() => [reply("4.00", { status: "error", message: "Error creating thing" })]);
+      await refused.clock.settle();
+      refused.provisioning.retryNow();
+      await refused.clock.settle();
+      equal(refused.result(), undefined, "a refusal is not hurried");
+      equal(refused.coap.requests.length, 1);
+      equal(refused.clock.pendingTimers, 1);
     });
 
     test("an unanswered activation is sent again as the same message, so a platform that lost only its reply answers from its duplicate record", async () => {
