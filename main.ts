@@ -1,6 +1,7 @@
 // The firmware's composition root (ESP32 and simulator): reads the configuration, builds the
 // Moddable adapter for every port and starts the device core. Nothing else lives here. On the
-// board, setup/network (manifest_net.json) has joined Wi-Fi and set the clock before main runs.
+// board main runs without waiting for Wi-Fi (moddable/esp32/setup-network.ts): the network watch
+// joins, rejoins and sets the clock by SNTP while the device samples and buffers.
 // Every native object (socket, timers, IO) is made inside main(), never at module load.
 import config from "mc/config";
 import boardIo from "moddable/board-io";

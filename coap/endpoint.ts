@@ -143,7 +143,8 @@ export class CoapEndpoint implements CoapClient {
     if (!Number.isInteger(attemptMaxRetransmit) || attemptMaxRetransmit < 0) {
       throw new RangeError(`reregisterBackoff.attemptMaxRetransmit out of range: ${attemptMaxRetransmit}`);
     }
-    this.#registrationMaxRetransmit = Math.min(attemptMaxRetransmit, p.maxRetransmit);
+    // RetransmissionSchedule caps it at MAX_RETRANSMIT.
+    this.#registrationMaxRetransmit = attemptMaxRetransmit;
     this.#engine = new ExchangeEngine({
       port: options.port,
       server: options.server,

@@ -143,19 +143,9 @@ const FALSE_WORDS = Object.freeze(["false", "0", "no", "off"]);
 const LOG_LEVELS: readonly LogLevel[] = Object.freeze(["debug", "info", "warn", "error"] as const);
 /** RFC 7252 §6.1: the coap scheme; default port 5683. */
 const COAP_DEFAULT_PORT = 5683;
-/**
- * Each pattern is made where it is used, never kept at module level: Moddable preloads this
- * module into flash, and XS crashes in exec() on a RegExp stored there (SIGSEGV in
- * fx_RegExp_prototype_exec, SDK 8.2.3). Configuration is parsed once per boot.
- */
-const PATTERNS = Object.freeze({
-  duration: (): RegExp => /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/,
-  integer: (): RegExp => /^(?:\d+|0x[0-9a-f]+)$/i,
-  server: (): RegExp => /^([A-Za-z][A-Za-z0-9+.-]*):\/\/(\[[^\]]*\]|[^:/?#[\]]*)(?::([^/?#]*))?(\/[^?#]*)?([?#].*)?$/,
-  hostLabel: (): RegExp => /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/,
-  ipv4: (): RegExp => /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/,
-  ipv6: (): RegExp => /^[0-9A-Fa-f:.]+$/,
-});
+// Every pattern is written where it is used, never kept at module level: Moddable preloads this
+// module into flash, and XS crashes in exec() on a RegExp stored there (SIGSEGV in
+// fx_RegExp_prototype_exec, SDK 8.2.3). Configuration is parsed once per boot.
 
 /** The value as it appears in messages: quoted, cut short. */
 function shown(value: unknown): string {
@@ -173,7 +163,7 @@ function asText(key: string, value: unknown): string {
 /** A whole number, decimal or 0x hex, in [min, max]. */
 export function parseInteger(key: string, value: unknown, min: number, max: number): number {
   const text = asText(key, value);
-  const number = PATTERNS.integer().test(text) ? Number(text) : Number.NaN;
+  const number = /^(?:\d+|0x[0-9a-f]+)$/i.test(text) ? Number(text) : Number.NaN;
   if (!Number.isSafeInteger(number)) throw new ConfigError(key, `${shown(value)} is not a whole number`);
   if (number < min || number > max) throw new ConfigError(key, `${shown(value)} is outside ${min}–${max}`);
   return number;
@@ -185,7 +175,7 @@ export function parseInteger(key: string, value: unknown, min: number, max: numb
  */
 export function parseDuration(key: string, value: unknown, minMs: number, maxMs: number): number {
   const text = asText(key, value).toLowerCase();
-  const match = PATTERNS.duration().exec(text);
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text);
   const ms = match === null ? Number.NaN : Number(match[1]) * DURATION_UNITS[match[2] ?? "s"]!;
   if (!Number.isSafeInteger(ms)) {
     throw new ConfigError(key, `${shown(value)} is not a duration in whole milliseconds (e.g. 500ms, 10s, 2m, 1h; a bare number is seconds)`);
@@ -236,16 +226,16 @@ export function parseLogLevel(key: string, value: unknown): LogLevel {
 function checkHost(key: string, value: unknown, host: string): boolean {
   if (host.startsWith("[")) {
     const inner = host.slice(1, -1);
-    if (!inner.includes(":") || !PATTERNS.ipv6().test(inner)) throw new ConfigError(key, `${shown(value)} has a malformed IPv6 literal`);
+    if (!inner.includes(":") || !/^[0-9A-Fa-f:.]+$/.test(inner)) throw new ConfigError(key, `${shown(value)} has a malformed IPv6 literal`);
     return true;
   }
-  const ipv4 = PATTERNS.ipv4().exec(host);
+  const ipv4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host);
   if (ipv4 !== null) {
     if (ipv4.slice(1).some((octet) => Number(octet) > 255)) throw new ConfigError(key, `${shown(value)} has a malformed IPv4 address`);
     return true;
   }
   const labels = host.endsWith(".") ? host.slice(0, -1).split(".") : host.split(".");
-  const hostLabel = PATTERNS.hostLabel();
+  const hostLabel = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
   if (host.length === 0 || host.length > 253 || !labels.every((label) => hostLabel.test(label))) {
     throw new ConfigError(key, `${shown(value)} does not name a valid host`);
   }
@@ -256,7 +246,7 @@ function checkHost(key: string, value: unknown, host: string): boolean {
 /** `coap://host[:port][/]` (RFC 7252 §6.1). No coaps: theThings.IO offers no DTLS. */
 export function parseServer(key: string, value: unknown): ServerAddress {
   const text = asText(key, value);
-  const match = PATTERNS.server().exec(text);
+  const match = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/(\[[^\]]*\]|[^:/?#[\]]*)(?::([^/?#]*))?(\/[^?#]*)?([?#].*)?$/.exec(text);
   if (match === null) throw new ConfigError(key, `${shown(value)} is not a URI like coap://host:5683`);
   const [, scheme, rawHost, rawPort, path, rest] = match;
   const lowerScheme = scheme!.toLowerCase();

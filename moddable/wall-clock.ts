@@ -1,7 +1,7 @@
 // UTC time for value datetimes. On the board Date starts near 1970 and only becomes real once
-// setup/network's SNTP (config.sntp) has set it; in the simulator it is the host clock. Until
-// it is plausible the port says "unknown", and the core sends values without a datetime or
-// holds them, rather than stamping them 1970.
+// SNTP (config.sntp, moddable/esp32/clock-sync.ts) has set it; in the simulator it is the host
+// clock. Until it is plausible the port says "unknown", and the core sends values without a
+// datetime rather than stamping them 1970.
 import type { WallClock } from "../device/ports.js";
 
 export class SystemWallClock implements WallClock {

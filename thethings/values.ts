@@ -33,11 +33,12 @@ export interface ThingValue {
 /**
  * Only alphanumerics and `.`, `-`, `_` in a key [doc; `_` inferred], at least one. A loop, not a
  * RegExp: it runs for every value, and a module-level RegExp cannot be preloaded (moddable/README.md).
+ * for…of, not charCodeAt(i): XS keeps strings as UTF-8, where indexing is quadratic (coap/utf8.ts).
  */
 export function hasKeyCharactersOnly(text: string): boolean {
   if (text.length === 0) return false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
+  for (const character of text) {
+    const c = character.charCodeAt(0);
     const alphanumeric = (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
     if (!alphanumeric && c !== 0x2e && c !== 0x2d && c !== 0x5f) return false;
   }
