@@ -11,13 +11,13 @@ import { ConfigError, type DeviceConfig, parseDeviceConfig } from "./device/conf
 import { describeDeviceEvent } from "./device/event-text.js";
 import { openActuators } from "./device/open-actuators.js";
 import { openSensors } from "./device/open-sensors.js";
-import { ModdableClock } from "./moddable/clock.js";
-import { HostResolver } from "./moddable/host-resolver.js";
+import { ModdableClock } from "./kernel/moddable/clock.js";
+import { HostResolver } from "./coap/moddable/host-resolver.js";
 import { PreferenceStore } from "./moddable/preference-store.js";
-import { ModdableRandom } from "./moddable/random.js";
-import { createTraceLog } from "./moddable/trace-log.js";
-import { ModdableDatagramPort } from "./moddable/udp.js";
-import { SystemWallClock } from "./moddable/wall-clock.js";
+import { ModdableRandom } from "./kernel/moddable/random.js";
+import { createTraceLog } from "./kernel/moddable/trace-log.js";
+import { ModdableDatagramPort } from "./coap/moddable/udp.js";
+import { SystemWallClock } from "./kernel/moddable/wall-clock.js";
 
 /** The Preference domain of everything the device keeps in flash (≤ 15 characters). */
 const STORE_DOMAIN = "tt";

@@ -11,7 +11,7 @@ import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { TOKEN_STORE_KEY } from "../device/provisioning.js";
 import { runDevice } from "../host/run-device.js";
-import { startPlatform } from "../platform/server.js";
+import { startPlatform } from "../emulator/server.js";
 
 const WRITES = 300;
 const code = "BENCHLATENCYCODE00000000000000001";

@@ -10,7 +10,7 @@ import { encodeMessage, MessageEncoder } from "../coap/encoder.js";
 import type { CoapMessage, DecodedMessage, OptionValue } from "../coap/message.js";
 import { optionUint, pathOptions } from "../coap/message.js";
 import { encodeUint, OptionNumber } from "../coap/options.js";
-import { encodeUtf8 } from "../coap/utf8.js";
+import { encodeUtf8 } from "../kernel/utf8.js";
 import { compare, thousands, type Comparison, type Contender } from "./measure.js";
 
 const TARGET_RATIO = 3;

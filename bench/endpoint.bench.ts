@@ -12,7 +12,7 @@ import { cpus, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import * as coap from "coap";
 import { CoapEndpoint } from "../coap/endpoint.js";
-import type { PeerAddress } from "../coap/ports.js";
+import type { PeerAddress } from "../coap/peer-address.js";
 import { NodeClock } from "../host/node-clock.js";
 import { NodeRandom } from "../host/node-random.js";
 import { NodeDatagramPort } from "../host/node-udp.js";

@@ -2,7 +2,7 @@
 // share its event loop. Started by platform-load-driver.ts; replies with the bound port, stops on
 // "stop".
 import { parentPort, workerData } from "node:worker_threads";
-import { startPlatform } from "../platform/server.js";
+import { startPlatform } from "../emulator/server.js";
 
 const { activationCodes, dbPath } = workerData as { activationCodes: string[]; dbPath: string };
 const port = parentPort;

@@ -1,5 +1,5 @@
 // A portable stand-in for AbortController (XS has none): cancels the requests given its signal.
-import type { AbortSignalLike } from "./exchange-types.js";
+import type { AbortSignalLike } from "./client-api.js";
 
 class CancelSignal implements AbortSignalLike {
   #aborted = false;

@@ -6,4 +6,4 @@ export * from "./message.js";
 export * from "./options.js";
 export { DEFAULT_ENCODER_CAPACITY, MAX_OPTION_EXTENT, MessageEncoder, encodeMessage } from "./encoder.js";
 export { decodeMessage } from "./decoder.js";
-export { decodeUtf8, encodeUtf8, utf8Length, writeUtf8 } from "./utf8.js";
+export { decodeUtf8, encodeUtf8, utf8Length, writeUtf8 } from "../kernel/utf8.js";

@@ -3,7 +3,7 @@
 // view costs more than the rest of decoding an option put together (on V8 as on XS: it is an
 // object with its own buffer reference), while an endpoint reads most options, Observe,
 // Content-Format, Block2, only as numbers: `uint()` reads those straight from the datagram.
-import { decodeUtf8 } from "./utf8.js";
+import { decodeUtf8 } from "../kernel/utf8.js";
 
 export class DatagramOption {
   readonly number: number;

@@ -5,7 +5,7 @@ import { CoapFormatError } from "./format-error.js";
 import type { CoapMessage, CoapOption, OptionValue } from "./message.js";
 import { sortOptions } from "./message.js";
 import { uintLength } from "./options.js";
-import { utf8Length, writeUtf8 } from "./utf8.js";
+import { utf8Length, writeUtf8 } from "../kernel/utf8.js";
 
 /** RFC 7252 §4.6: 1152 bytes is the recommended upper bound; 1280 is the IPv6 minimum MTU. */
 export const DEFAULT_ENCODER_CAPACITY = 1280;

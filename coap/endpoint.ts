@@ -6,7 +6,7 @@ import type { Block2Settings } from "./block2.js";
 import { Code } from "./codes.js";
 import { decodeMessage } from "./decoder.js";
 import { ExchangeEngine } from "./exchange-engine.js";
-import type { Exchange, ExchangeSink } from "./exchange.js";
+import type { Exchange, ExchangeSink } from "./pending-exchange.js";
 import {
   CoapRequestError,
   type AbortSignalLike,
@@ -17,15 +17,19 @@ import {
   type ObserveOptions,
   type RequestOptions,
   type SentRequest,
-} from "./exchange-types.js";
+} from "./client-api.js";
 import { IdleKeepAlive } from "./keepalive.js";
 import type { CoapOption, DecodedMessage } from "./message.js";
 import { ManagedObservation, type ObservationHost } from "./observation.js";
 import { transmissionParameters, type TransmissionParameters, type TransmissionSettings } from "./parameters.js";
 import { describePeer, samePeer } from "./peer-address.js";
-import type { Clock, DatagramPort, LogSink, PeerAddress, RandomSource } from "./ports.js";
-import { requestTemplate, withBlock2, type RequestTemplate } from "./request-builder.js";
-import { RequestCall } from "./request-call.js";
+import type { Clock } from "../kernel/clock.js";
+import type { DatagramPort } from "./datagram-port.js";
+import type { LogSink } from "../kernel/log.js";
+import type { PeerAddress } from "./peer-address.js";
+import type { RandomSource } from "../kernel/random.js";
+import { requestTemplate, withBlock2, type RequestTemplate } from "./request-template.js";
+import { RequestCall } from "./blockwise-request.js";
 import { newStats, type EndpointStats, type StatsCounters } from "./stats.js";
 
 export interface ReregisterBackoff {

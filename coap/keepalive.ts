@@ -2,7 +2,7 @@
 // `idleMs`, a CoAP ping (empty CON, RFC 7252 §4.3) goes out. Home routers and carrier NATs forget
 // UDP mappings after 30 s to a few minutes; without outbound traffic, notifications from the
 // server would then stop arriving without anyone noticing until the liveness window ran out.
-import type { Clock, TimerHandle } from "./ports.js";
+import type { Clock, TimerHandle } from "../kernel/clock.js";
 
 export interface KeepAliveOptions {
   readonly clock: Clock;

@@ -1,6 +1,6 @@
 // Message IDs (RFC 7252 §4.4): 16 bits, starting at a random value so that a rebooted device
 // does not repeat the IDs the server still remembers from before, then incremented.
-import type { RandomSource } from "./ports.js";
+import type { RandomSource } from "../kernel/random.js";
 
 export const MESSAGE_ID_MODULUS = 0x10000;
 

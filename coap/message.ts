@@ -2,7 +2,7 @@
 import { type MessageType } from "./codes.js";
 import { DatagramOption } from "./datagram-option.js";
 import { decodeUint, OptionNumber } from "./options.js";
-import { decodeUtf8 } from "./utf8.js";
+import { decodeUtf8 } from "../kernel/utf8.js";
 
 /**
  * An option value: raw bytes as decoded, or, when building a message, a number (written as a

@@ -13,16 +13,17 @@
 // server's next notification on it gets a RST (reactive cancel, §3.6).
 import { codeString, isSuccessCode } from "./codes.js";
 import type { Block2Settings } from "./block2.js";
-import type { ExchangeSink } from "./exchange.js";
-import type { CoapRequestError, CoapResponse, Observation, ObserveHandlers } from "./exchange-types.js";
+import type { ExchangeSink } from "./pending-exchange.js";
+import type { CoapRequestError, CoapResponse, Observation, ObserveHandlers } from "./client-api.js";
 import type { DecodedMessage } from "./message.js";
 import { optionUint } from "./message.js";
 import { ObserveFreshness } from "./observe-freshness.js";
 import { decodeUint, OptionNumber } from "./options.js";
-import type { Clock, RandomSource, TimerHandle } from "./ports.js";
-import { observeRequest, type RequestTemplate } from "./request-builder.js";
-import { block2Of, RequestCall, type CallHost } from "./request-call.js";
-import { toResponse } from "./response.js";
+import type { Clock, TimerHandle } from "../kernel/clock.js";
+import type { RandomSource } from "../kernel/random.js";
+import { observeRequest, type RequestTemplate } from "./request-template.js";
+import { block2Of, RequestCall, type CallHost } from "./blockwise-request.js";
+import { toResponse } from "./response-view.js";
 import type { StatsCounters } from "./stats.js";
 import { tokenKey } from "./tokens.js";
 

@@ -1,6 +1,11 @@
 // Comparing a datagram's source with the server's address (RFC 7252 §5.3.2: a response must
 // come from the endpoint the request went to).
-import type { PeerAddress } from "./ports.js";
+
+/** Where a datagram came from or goes to. */
+export interface PeerAddress {
+  readonly address: string;
+  readonly port: number;
+}
 
 const MAPPED_V4_PREFIX = "::ffff:";
 

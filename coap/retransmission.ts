@@ -3,7 +3,7 @@
 // retransmission, at most MAX_RETRANSMIT retransmissions, then one last doubled wait for the
 // ACK. With the defaults the whole exchange gives up after at most MAX_TRANSMIT_WAIT (93 s).
 import type { TransmissionParameters } from "./parameters.js";
-import type { RandomSource } from "./ports.js";
+import type { RandomSource } from "../kernel/random.js";
 
 /** §4.2: the random initial timeout, whole milliseconds. */
 export function initialTimeoutMs(parameters: TransmissionParameters, random: RandomSource): number {

@@ -1,7 +1,7 @@
 // Request tokens (RFC 7252 §5.3.1): random, so that an off-path attacker cannot guess them
 // (plain CoAP has no other protection against spoofed responses), and unique among the live
 // exchanges and observations, so that every response matches one request.
-import type { RandomSource } from "./ports.js";
+import type { RandomSource } from "../kernel/random.js";
 
 export const MIN_TOKEN_LENGTH = 4;
 export const MAX_TOKEN_LENGTH = 8;

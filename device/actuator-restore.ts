@@ -4,7 +4,7 @@
 // and is read as an empty answer rather than an exception (ReadOptions.absentIsEmpty); any other
 // failure is logged and leaves that output as it is, so a bad network cannot hold
 // the boot: the subscription brings the next command anyway.
-import type { LogSink } from "../coap/ports.js";
+import type { LogSink } from "../kernel/log.js";
 import { ThethingsError } from "../thethings/errors.js";
 import type { ValueReader } from "../thethings/paging.js";
 import type { CommandDispatcher, CommandSource } from "./commands.js";

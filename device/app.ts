@@ -2,7 +2,11 @@
 // one CoAP endpoint. Both adapters (moddable/ via main.ts, host/ via the PC runner) build the
 // ports and call `new Device(...).start()`; nothing here knows which one it runs on.
 import { CoapEndpoint, type EndpointOptions } from "../coap/endpoint.js";
-import type { Clock, DatagramPort, LogSink, PeerAddress, RandomSource, TimerHandle } from "../coap/ports.js";
+import type { Clock, TimerHandle } from "../kernel/clock.js";
+import type { DatagramPort } from "../coap/datagram-port.js";
+import type { LogSink } from "../kernel/log.js";
+import type { PeerAddress } from "../coap/peer-address.js";
+import type { RandomSource } from "../kernel/random.js";
 import type { SensorBinding } from "../sensors/sensor-binding.js";
 import { Telemetry, type TelemetryCounters } from "../sensors/telemetry.js";
 import { type BatchWriter, ThethingsBatchSink } from "../sensors/thethings-batch-sink.js";
@@ -11,10 +15,11 @@ import { ThethingsError } from "../thethings/errors.js";
 import type { ThingSubscription } from "../thethings/subscription.js";
 import { redactSecret } from "../thethings/token.js";
 import { restoreActuators } from "./actuator-restore.js";
-import { Backoff } from "./backoff.js";
+import { Backoff } from "../kernel/backoff.js";
 import { type ActuatorBinding, CommandDispatcher } from "./commands.js";
 import type { DeviceConfig } from "./config.js";
-import type { KeyValueStore, WallClock } from "./ports.js";
+import type { KeyValueStore } from "../kernel/key-value-store.js";
+import type { WallClock } from "../kernel/wall-clock.js";
 import { Provisioning } from "./provisioning.js";
 
 export interface DevicePorts {

@@ -6,9 +6,10 @@
 // implementation is portable (simulated-board-io.ts) and also serves the PC runner and tests.
 // Kept apart from ports.ts because it is written in terms of the configuration's specs, and
 // ports.ts stays a leaf that config.ts and sensors/ can import.
-import type { LogSink } from "../coap/ports.js";
+import type { LogSink } from "../kernel/log.js";
 import type { ActuatorSpec, AnalogSpec, Sht3xSpec } from "./config.js";
-import type { ActuatorOutput, Sensor } from "./ports.js";
+import type { ActuatorOutput } from "./actuator-output.js";
+import type { Sensor } from "../sensors/sensor.js";
 
 /** Sensor kinds that need hardware; the simulated kinds are the same everywhere. */
 export type HardwareSensorSpec = Sht3xSpec | AnalogSpec;

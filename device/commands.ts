@@ -4,10 +4,10 @@
 // through a table (one entry per configured output), in the manner of an RPC handler table;
 // the device's own keys and unknown keys are ignored, malformed values are logged and ignored,
 // and the newest command per actuator wins.
-import type { LogSink } from "../coap/ports.js";
+import type { LogSink } from "../kernel/log.js";
 import { isValidKey, type ThingValue } from "../thethings/values.js";
 import { parseDigitalLevel, parsePwmDuty, type PwmScale } from "./command-values.js";
-import type { ActuatorOutput } from "./ports.js";
+import type { ActuatorOutput } from "./actuator-output.js";
 
 export interface ActuatorBinding {
   /** The platform key that commands this output. */

@@ -3,6 +3,7 @@
 // from the mcconfig command line, which are always strings. The PC tools parse their flags with
 // the same functions. A bad value stops startup with a ConfigError that names the key and the
 // value, so a typo on the command line never becomes a device that silently does something else.
+import type { LogLevel } from "../kernel/log.js";
 import type { ReadingBinding } from "../sensors/sensor-binding.js";
 import { DEFAULT_TELEMETRY_CONFIG, MAX_BUFFER_SIZE, type TelemetryConfig, resolveTelemetryConfig } from "../sensors/telemetry-config.js";
 import { isValidThingKey, MAX_KEY_LENGTH } from "../sensors/thing-key.js";
@@ -112,8 +113,6 @@ export interface PwmActuatorSpec {
 }
 
 export type ActuatorSpec = DigitalActuatorSpec | PwmActuatorSpec;
-
-export type LogLevel = "debug" | "info" | "warn" | "error";
 
 export interface DeviceConfig {
   /** Undefined when not given: the device can only run with a thing token it already stored. */

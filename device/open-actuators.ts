@@ -1,7 +1,7 @@
 // Opens the configured outputs and pairs each with the theThings.IO key that commands it. An
 // output that fails to open (a pin the chip lacks, a PWM channel shortage) is logged and left
 // out; commands for its key are then ignored as unknown.
-import type { LogSink } from "../coap/ports.js";
+import type { LogSink } from "../kernel/log.js";
 import type { BoardIo } from "./board-io.js";
 import type { ActuatorBinding } from "./commands.js";
 import type { ActuatorSpec } from "./config.js";

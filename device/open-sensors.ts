@@ -2,13 +2,14 @@
 // kinds work on every target; hardware kinds come from the target's BoardIo. A sensor that fails
 // to open (not fitted, not answering, not available on this target) is logged and left out, so
 // the device still reports the others and still takes commands.
-import type { LogSink, RandomSource } from "../coap/ports.js";
+import type { LogSink } from "../kernel/log.js";
+import type { RandomSource } from "../kernel/random.js";
 import type { SensorBinding } from "../sensors/sensor-binding.js";
 import { SimulatedAnalogInput } from "../sensors/simulated-analog.js";
 import { SimulatedClimateSensor } from "../sensors/simulated-climate.js";
 import type { BoardIo } from "./board-io.js";
 import type { SensorSpec } from "./config.js";
-import type { Sensor } from "./ports.js";
+import type { Sensor } from "../sensors/sensor.js";
 
 export interface OpenSensorsOptions {
   readonly board: BoardIo;

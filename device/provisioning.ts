@@ -3,11 +3,13 @@
 // Nothing here loops hot: every retry waits a Backoff delay on the injected clock, and each
 // distinct problem is explained in one log line (repeats go to debug). The token and the
 // activation code never appear whole in a log line.
-import type { Clock, LogSink, RandomSource, TimerHandle } from "../coap/ports.js";
+import type { Clock, TimerHandle } from "../kernel/clock.js";
+import type { LogSink } from "../kernel/log.js";
+import type { RandomSource } from "../kernel/random.js";
 import type { ThethingsError } from "../thethings/errors.js";
 import { checkThingToken, redactSecret } from "../thethings/token.js";
-import { Backoff, type BackoffOptions } from "./backoff.js";
-import type { KeyValueStore } from "./ports.js";
+import { Backoff, type BackoffOptions } from "../kernel/backoff.js";
+import type { KeyValueStore } from "../kernel/key-value-store.js";
 
 /** The store key of the token: short, since Moddable Preference keys hold at most 15 characters. */
 export const TOKEN_STORE_KEY = "thingToken";

@@ -1,6 +1,6 @@
 // An actuator without hardware, for the simulator build (its IO manifests have no Digital or
 // PWM) and for tests: it keeps the level it was given and reports each change.
-import type { ActuatorOutput } from "./ports.js";
+import type { ActuatorOutput } from "./actuator-output.js";
 
 export interface SimulatedActuatorOptions {
   readonly kind: "digital" | "pwm";

@@ -2,10 +2,11 @@
 // Windows, whose IO manifests provide UDP and TCP but no Digital, PWM, Analog or I2C), the PC
 // runner and the tests. Hardware sensors are refused with a hint and every output is simulated:
 // it keeps its level and logs each change, which is how a command shows up in the log.
-import type { LogSink } from "../coap/ports.js";
+import type { LogSink } from "../kernel/log.js";
 import type { BoardIo, HardwareSensorSpec } from "./board-io.js";
 import type { ActuatorSpec } from "./config.js";
-import type { ActuatorOutput, Sensor } from "./ports.js";
+import type { ActuatorOutput } from "./actuator-output.js";
+import type { Sensor } from "../sensors/sensor.js";
 import { SimulatedActuator } from "./simulated-actuator.js";
 
 function describeLevel(spec: ActuatorSpec, level: number): string {

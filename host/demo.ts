@@ -10,8 +10,8 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import type { DeviceEvent } from "../device/app.js";
 import { TOKEN_STORE_KEY } from "../device/provisioning.js";
-import { describeEvent } from "../platform/events.js";
-import { startPlatform } from "../platform/server.js";
+import { describeEvent } from "../emulator/events.js";
+import { startPlatform } from "../emulator/server.js";
 import { runDevice } from "./run-device.js";
 
 const { values: flags } = parseArgs({ options: { seconds: { type: "string", default: "30" } } });

@@ -4,7 +4,7 @@
 // field (activated, subscribed, sent, command, error, and a last stats on SIGINT/SIGTERM); log
 // lines go to stderr.
 import { parseArgs } from "node:util";
-import type { LogSink } from "../coap/ports.js";
+import type { LogSink } from "../kernel/log.js";
 import { ConfigError } from "../device/config.js";
 import { describeDeviceEvent } from "../device/event-text.js";
 import { runDevice } from "./run-device.js";

@@ -2,7 +2,7 @@
 // write replaces the file atomically (temporary file + rename), so a crash never leaves it torn.
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { KeyValueStore } from "../device/ports.js";
+import type { KeyValueStore } from "../kernel/key-value-store.js";
 
 export class JsonFileStore implements KeyValueStore {
   readonly path: string;

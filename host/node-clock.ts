@@ -1,6 +1,6 @@
 // Clock over Node's monotonic performance.now() and setTimeout.
 import { performance } from "node:perf_hooks";
-import type { Clock, TimerHandle } from "../coap/ports.js";
+import type { Clock, TimerHandle } from "../kernel/clock.js";
 
 export interface NodeClockOptions {
   /** Timers do not keep the process alive (default false: pending exchanges do). */

@@ -2,7 +2,7 @@
 // Drawn from the kernel in batches: one randomFillSync per request would cost more than the
 // rest of building the request.
 import { randomFillSync } from "node:crypto";
-import type { RandomSource } from "../coap/ports.js";
+import type { RandomSource } from "../kernel/random.js";
 
 const POOL_BYTES = 256;
 

@@ -1,7 +1,9 @@
 // DatagramPort over Node's dgram: the endpoint's UDP port for host tools, tests and benchmarks.
 import * as dgram from "node:dgram";
 import type { AddressInfo } from "node:net";
-import type { DatagramPort, LogSink, PeerAddress } from "../coap/ports.js";
+import type { DatagramPort } from "../coap/datagram-port.js";
+import type { LogSink } from "../kernel/log.js";
+import type { PeerAddress } from "../coap/peer-address.js";
 
 export interface NodeUdpOptions {
   /** "udp4" (default) or "udp6" (dual-stack unless ipv6Only). */

@@ -1,6 +1,6 @@
 // Runs the device core on a PC: Node adapters for every port, the simulated sensors and outputs,
 // and a JSON file for the flash. Shared by `npm run device`, `npm start` and the end-to-end tests.
-import type { LogSink } from "../coap/ports.js";
+import type { LogSink } from "../kernel/log.js";
 import { Device, type DeviceEvent, type DeviceOptions } from "../device/app.js";
 import { parseDeviceConfig } from "../device/config.js";
 import { openActuators } from "../device/open-actuators.js";

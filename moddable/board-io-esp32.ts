@@ -4,10 +4,11 @@
 /// <reference path="./esp32/sht3x.d.ts" />
 import I2C from "embedded:io/i2c";
 import SHT3x from "embedded:sensor/Humidity-Temperature/SHT3x";
-import type { LogSink } from "../coap/ports.js";
+import type { LogSink } from "../kernel/log.js";
 import type { BoardIo, HardwareSensorSpec } from "../device/board-io.js";
 import type { ActuatorSpec } from "../device/config.js";
-import type { ActuatorOutput, Sensor } from "../device/ports.js";
+import type { ActuatorOutput } from "../device/actuator-output.js";
+import type { Sensor } from "../sensors/sensor.js";
 import { AnalogInput } from "./esp32/analog-input.js";
 import { DigitalOutput } from "./esp32/digital-output.js";
 import { PwmOutput } from "./esp32/pwm-output.js";

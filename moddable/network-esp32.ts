@@ -8,8 +8,8 @@
 // must be registered again from the new one at once, not after a keep-alive period of silence.
 // Without an ssid (Ethernet, or Wi-Fi managed elsewhere) it only reports.
 import WiFi, { type WiFiChangedProperty } from "embedded:network/interface/wifi";
-import type { TimerHandle } from "../coap/ports.js";
-import { Backoff } from "../device/backoff.js";
+import type { TimerHandle } from "../kernel/clock.js";
+import { Backoff } from "../kernel/backoff.js";
 import { ClockSync } from "./esp32/clock-sync.js";
 import type { NetworkWatch, NetworkWatchOptions } from "./network-types.js";
 

@@ -2,7 +2,9 @@
 // the endpoint's exchanges can be retried at once instead of waiting out their backoff. The
 // manifest maps "moddable/network" to moddable/network-esp32.ts (Wi-Fi, rejoined after a loss)
 // or moddable/network-sim.ts (the host's network, always up).
-import type { Clock, LogSink, RandomSource } from "../coap/ports.js";
+import type { Clock } from "../kernel/clock.js";
+import type { LogSink } from "../kernel/log.js";
+import type { RandomSource } from "../kernel/random.js";
 
 export interface NetworkWatchOptions {
   readonly clock: Clock;

@@ -3,8 +3,8 @@
 // to 4000 bytes; every set/delete wears flash, so this skips writes that change nothing and the
 // core writes rarely (the thing token once per activation, never per sample).
 import Preference from "preference";
-import { utf8Length } from "../coap/utf8.js";
-import type { KeyValueStore } from "../device/ports.js";
+import { utf8Length } from "../kernel/utf8.js";
+import type { KeyValueStore } from "../kernel/key-value-store.js";
 
 export interface PreferenceStoreOptions {
   /** The Preference domain all keys live in, 1–15 characters. */

@@ -2,7 +2,7 @@
 // sample() returns an object of readings) plugs in the same way, simulated or real:
 //   { sensor: sht3x, readings: [{ path: "temperature", key: "temperature", decimals: 2 }] }
 //   { sensor: bmp280, readings: [{ path: "thermometer.temperature", key: "temp" }] }
-import type { Sensor } from "../device/ports.js";
+import type { Sensor } from "./sensor.js";
 import { checkThingKey } from "./thing-key.js";
 
 export interface ReadingBinding {

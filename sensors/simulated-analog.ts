@@ -1,8 +1,8 @@
 // A simulated analog input (think potentiometer or light sensor on an ADC pin) for the simulator
 // and the PC. sample() returns {raw}: an integer count 0 … 2^resolution − 1, as ECMA-419 Analog's
 // read() gives; a reading binding's `scale` turns counts into units (e.g. 3.3 / 4095 for volts).
-import type { RandomSource } from "../coap/ports.js";
-import type { Sensor } from "../device/ports.js";
+import type { RandomSource } from "../kernel/random.js";
+import type { Sensor } from "./sensor.js";
 
 export interface SimulatedAnalogOptions {
   readonly random: RandomSource;

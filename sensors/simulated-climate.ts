@@ -2,8 +2,8 @@
 // SHT3x driver (embedded:sensor/Humidity-Temperature/SHT3x): sample() returns
 // {temperature (°C), humidity (%RH)}. Values drift plausibly: a random walk pulled back towards
 // a set point, humidity moving against temperature, rounded to the SHT3x's 0.01 resolution.
-import type { RandomSource } from "../coap/ports.js";
-import type { Sensor } from "../device/ports.js";
+import type { RandomSource } from "../kernel/random.js";
+import type { Sensor } from "./sensor.js";
 
 export interface SimulatedClimateOptions {
   readonly random: RandomSource;

@@ -1,6 +1,6 @@
 // Telemetry settings, their defaults and their checks. Values from mc/config arrive as strings:
 // the composition parses them to numbers; anything out of range here throws at startup.
-import type { BackoffOptions } from "../device/backoff.js";
+import type { BackoffOptions } from "../kernel/backoff.js";
 import { checkThingKey } from "./thing-key.js";
 
 export interface TelemetryConfig {
@@ -20,7 +20,7 @@ export interface TelemetryConfig {
    * attempts are new messages, since the server has forgotten the first one by then.
    */
   readonly exchangeLifetimeMs: number;
-  /** The wait before the next attempt after a failed write: grows, jittered, capped (device/backoff.ts). */
+  /** The wait before the next attempt after a failed write: grows, jittered, capped (kernel/backoff.ts). */
   readonly backoff: TelemetryBackoff;
   /**
    * The reserved key on which the number of values dropped since the last report travels, in

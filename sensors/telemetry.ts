@@ -1,9 +1,11 @@
 // The telemetry loop: samples the bound sensors every interval, keeps the values in a bounded
 // store-and-forward ring, and writes them to the platform in batches, one batch in flight at a
 // time, oldest first, each value leaving the buffer only once its write was stored (2.01).
-import type { Clock, LogSink, RandomSource, TimerHandle } from "../coap/ports.js";
-import { Backoff } from "../device/backoff.js";
-import type { WallClock } from "../device/ports.js";
+import type { Clock, TimerHandle } from "../kernel/clock.js";
+import type { LogSink } from "../kernel/log.js";
+import type { RandomSource } from "../kernel/random.js";
+import { Backoff } from "../kernel/backoff.js";
+import type { WallClock } from "../kernel/wall-clock.js";
 import { formatCompactDate } from "../thethings/dates.js";
 import type { BatchAttempt, BatchOutcome, BatchSink, BatchValue } from "./batch-sink.js";
 import { payloadBytes, valueItemBytes } from "./batch-payload.js";

@@ -1,6 +1,6 @@
 // The telemetry BatchSink over the theThings.IO client's exactly-once write (writeOnce): maps
 // its outcomes and typed errors onto what telemetry decides on (keep, re-send, give up).
-import type { SentRequest } from "../coap/exchange-types.js";
+import type { SentRequest } from "../coap/client-api.js";
 import type { ThethingsClient } from "../thethings/client.js";
 import { ThethingsError } from "../thethings/errors.js";
 import type { BatchAttempt, BatchOutcome, BatchSink, BatchValue } from "./batch-sink.js";

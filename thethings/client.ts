@@ -1,10 +1,10 @@
 // The theThings.IO device API over CoAP [thethings-coap-api.md]: Activate, Write, Read and
-// Subscribe, on top of any CoapClient (coap/exchange-types.ts). Replies and errors become typed
+// Subscribe, on top of any CoapClient (coap/client-api.ts). Replies and errors become typed
 // results (ThethingsError); the thing token never appears in a log line or an error message.
 import { Code, ContentFormat, isSuccessCode } from "../coap/codes.js";
-import { CoapRequestError, type CoapClient, type CoapResponse, type RequestOptions, type SentRequest } from "../coap/exchange-types.js";
-import type { LogSink } from "../coap/ports.js";
-import { encodeUtf8 } from "../coap/utf8.js";
+import { CoapRequestError, type CoapClient, type CoapResponse, type RequestOptions, type SentRequest } from "../coap/client-api.js";
+import type { LogSink } from "../kernel/log.js";
+import { encodeUtf8 } from "../kernel/utf8.js";
 import { formatCompactDate, isPlatformTime } from "./dates.js";
 import { errorFromFailure, errorFromResponse, protocolError, redactError, ThethingsError, type ThethingsOperation } from "./errors.js";
 import { DEFAULT_JSON_LIMITS, DEFAULT_NAME_BUDGET, MemberNameBudget, isJsonObject, parseJsonPayload, type JsonLimits } from "./json.js";

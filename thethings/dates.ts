@@ -51,7 +51,7 @@ export function parsePlatformDate(text: unknown): number | undefined {
   return utc(num(iso[1]), num(iso[2]), num(iso[3]), num(iso[4]), num(iso[5]), num(iso[6] ?? "0"), ms, offset);
 }
 
-/** for…of, not charCodeAt(i): XS keeps strings as UTF-8, where indexing is quadratic (coap/utf8.ts). */
+/** for…of, not charCodeAt(i): XS keeps strings as UTF-8, where indexing is quadratic (kernel/utf8.ts). */
 function allDigits(text: string): boolean {
   for (const character of text) {
     if (character < "0" || character > "9") return false;

@@ -2,7 +2,7 @@
 // message, a transport failure or a local misuse each become a ThethingsError with a `kind`
 // that callers can act on without parsing text.
 import { codeClass, codeString, Code } from "../coap/codes.js";
-import { CoapRequestError, type RequestErrorKind, type SentRequest } from "../coap/exchange-types.js";
+import { CoapRequestError, type RequestErrorKind, type SentRequest } from "../coap/client-api.js";
 import { redactIn } from "./token.js";
 
 export type ThethingsOperation = "activate" | "write" | "read" | "subscribe";

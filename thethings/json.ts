@@ -2,7 +2,7 @@
 // anything is decoded, and the nesting depth is measured on the raw bytes before JSON.parse runs,
 // because JSON.parse recurses natively and a small payload of 8000 "[" could exhaust the
 // stack of a microcontroller. Nothing here throws.
-import { decodeUtf8 } from "../coap/utf8.js";
+import { decodeUtf8 } from "../kernel/utf8.js";
 
 export interface JsonLimits {
   /** Largest payload accepted, in bytes. */

@@ -4,9 +4,9 @@
 // keep-alive roughly every keepAlive ms, JSON arrays of value items, and
 // {"status":"error","message":...}. Anything else is dropped, logged and counted: nothing that
 // arrives here can throw out of the endpoint's callback.
-import type { LogSink } from "../coap/ports.js";
+import type { LogSink } from "../kernel/log.js";
 import { isSuccessCode } from "../coap/codes.js";
-import type { CoapClient, CoapResponse, Observation } from "../coap/exchange-types.js";
+import type { CoapClient, CoapResponse, Observation } from "../coap/client-api.js";
 import { errorFromFailure, errorFromResponse, protocolError, redactError, type ThethingsError } from "./errors.js";
 import { DEFAULT_JSON_LIMITS, isJsonObject, parseJsonPayload, type JsonLimits } from "./json.js";
 import { redactIn } from "./token.js";

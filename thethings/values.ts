@@ -33,7 +33,7 @@ export interface ThingValue {
 /**
  * Only alphanumerics and `.`, `-`, `_` in a key [doc; `_` inferred], at least one. A loop, not a
  * RegExp: it runs for every value, and a module-level RegExp cannot be preloaded (moddable/README.md).
- * for…of, not charCodeAt(i): XS keeps strings as UTF-8, where indexing is quadratic (coap/utf8.ts).
+ * for…of, not charCodeAt(i): XS keeps strings as UTF-8, where indexing is quadratic (kernel/utf8.ts).
  */
 export function hasKeyCharactersOnly(text: string): boolean {
   if (text.length === 0) return false;

@@ -1,7 +1,7 @@
 // An ECMA-419 Analog input as a Sensor: sample() is {raw}, the ADC count (0 … 2^resolution − 1),
 // the same shape as the simulated analog input, so one reading binding serves both.
 import Analog from "embedded:io/analog";
-import type { Sensor } from "../../device/ports.js";
+import type { Sensor } from "../../sensors/sensor.js";
 
 export interface AnalogInputOptions {
   readonly pin: number;

@@ -2,12 +2,14 @@
 // link comes up and the clock is not known to be fresh: after boot, since main no longer waits
 // for setup/network (moddable/esp32/setup-network.ts), and again every day, because the ESP32's
 // RTC drifts by seconds a day. Until the first answer, telemetry sends values without a
-// datetime (moddable/wall-clock.ts). A failed attempt is retried while online, on a backoff from
+// datetime (kernel/moddable/wall-clock.ts). A failed attempt is retried while online, on a backoff from
 // 30 s to 30 min.
 import SNTP from "sntp";
 import Time from "time";
-import type { Clock, LogSink, RandomSource, TimerHandle } from "../../coap/ports.js";
-import { Backoff } from "../../device/backoff.js";
+import type { Clock, TimerHandle } from "../../kernel/clock.js";
+import type { LogSink } from "../../kernel/log.js";
+import type { RandomSource } from "../../kernel/random.js";
+import { Backoff } from "../../kernel/backoff.js";
 
 /** How long a clock set by SNTP counts as fresh. */
 export const RESYNC_MS = 86_400_000;

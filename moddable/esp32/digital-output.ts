@@ -1,7 +1,7 @@
 // An ECMA-419 Digital output as an ActuatorOutput: write(0 | 1), inverted for active-low wiring.
 // Starts off, so a reboot never leaves a relay on until the first command arrives.
 import Digital from "embedded:io/digital";
-import type { ActuatorOutput } from "../../device/ports.js";
+import type { ActuatorOutput } from "../../device/actuator-output.js";
 
 export interface DigitalOutputOptions {
   readonly pin: number;

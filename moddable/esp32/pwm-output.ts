@@ -1,7 +1,7 @@
 // An ECMA-419 PWM output as an ActuatorOutput: write(duty) with duty in [0, 1], scaled to the
 // port's resolution (ESP32 LEDC: 10 bits by default). Starts at 0.
 import PWM from "embedded:io/pwm";
-import type { ActuatorOutput } from "../../device/ports.js";
+import type { ActuatorOutput } from "../../device/actuator-output.js";
 
 export interface PwmOutputOptions {
   readonly pin: number;

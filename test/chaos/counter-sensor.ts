@@ -3,7 +3,7 @@
 // stops the flow of new values so the buffer can drain (a reading that is missing is skipped by
 // telemetry, not sampled). Each sample carries `perSample` numbers, all on one key, so a run can
 // produce values faster than the shortest sampling interval the config takes (100 ms).
-import type { Sensor } from "../../device/ports.js";
+import type { Sensor } from "../../sensors/sensor.js";
 import type { SensorBinding } from "../../sensors/sensor-binding.js";
 
 /** The theThings.IO key the counter's values are written to. */

@@ -12,10 +12,10 @@ import {
   type ObserveOptions,
   type RequestOptions,
   type SentRequest,
-} from "../../coap/exchange-types.js";
+} from "../../coap/client-api.js";
 import { EMPTY_BYTES, pathOptions, queryOptions, sortOptions, type CoapOption } from "../../coap/message.js";
 import { OptionNumber } from "../../coap/options.js";
-import { encodeUtf8 } from "../../coap/utf8.js";
+import { encodeUtf8 } from "../../kernel/utf8.js";
 
 /** What a scripted step does with a request: answer it, or fail it. */
 export type FakeAnswer = CoapResponse | Error;

@@ -1,9 +1,10 @@
 // Fakes for the telemetry specs: a batch sink the test answers by hand, a settable wall clock,
 // a sensor driven by a function, and a log that keeps its lines. Portable (Node and XS).
-import type { LogSink } from "../../coap/ports.js";
-import type { Sensor, WallClock } from "../../device/ports.js";
+import type { LogSink } from "../../kernel/log.js";
+import type { Sensor } from "../../sensors/sensor.js";
+import type { WallClock } from "../../kernel/wall-clock.js";
 import type { BatchAttempt, BatchOutcome, BatchSink, BatchValue } from "../../sensors/batch-sink.js";
-import { utf8Length } from "../../coap/utf8.js";
+import { utf8Length } from "../../kernel/utf8.js";
 
 /** One send() call, pending until the test answers it. */
 export interface SinkCall {

@@ -1,5 +1,5 @@
 // A Telemetry wired to fakes: fake clock, fake sink, settable wall clock, scripted sensor.
-import type { RandomSource } from "../../coap/ports.js";
+import type { RandomSource } from "../../kernel/random.js";
 import type { SensorBinding } from "../../sensors/sensor-binding.js";
 import { Telemetry } from "../../sensors/telemetry.js";
 import type { TelemetrySettings } from "../../sensors/telemetry-config.js";

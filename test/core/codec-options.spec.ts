@@ -14,7 +14,7 @@ import {
   OBSERVE_DEREGISTER, OBSERVE_MODULUS, OBSERVE_REGISTER, observeValue, optionByName, optionDefinition, optionDefinitions,
   OptionNumber, szxForSize, uintLength,
 } from "../../coap/options.js";
-import { decodeUtf8, encodeUtf8, utf8Length, writeUtf8 } from "../../coap/utf8.js";
+import { decodeUtf8, encodeUtf8, utf8Length, writeUtf8 } from "../../kernel/utf8.js";
 import { bytes, message } from "./codec-fixtures.js";
 
 suite("codec options and helpers", () => {

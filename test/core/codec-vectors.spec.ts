@@ -8,7 +8,7 @@ import { decodeMessage } from "../../coap/decoder.js";
 import { MessageEncoder, encodeMessage, MAX_OPTION_EXTENT } from "../../coap/encoder.js";
 import type { CoapMessage, CoapOption, DecodedMessage } from "../../coap/message.js";
 import { OptionNumber } from "../../coap/options.js";
-import { encodeUtf8 } from "../../coap/utf8.js";
+import { encodeUtf8 } from "../../kernel/utf8.js";
 import { bytes, filled, message, plainOptions } from "./codec-fixtures.js";
 
 

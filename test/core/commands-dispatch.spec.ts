@@ -2,7 +2,7 @@
 // newest command winning by datetime, and the events the app sees.
 import { parseDigitalLevel, parsePwmDuty } from "../../device/command-values.js";
 import { CommandDispatcher, type ActuatorBinding, type AppliedCommand, type IgnoredCommand } from "../../device/commands.js";
-import type { ActuatorOutput } from "../../device/ports.js";
+import type { ActuatorOutput } from "../../device/actuator-output.js";
 import { SimulatedActuator } from "../../device/simulated-actuator.js";
 import { ThethingsClient } from "../../thethings/client.js";
 import type { ThingValue } from "../../thethings/values.js";

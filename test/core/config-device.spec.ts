@@ -3,17 +3,7 @@
 // turns into, and the clear stop for a bad value or settings that contradict each other.
 import * as assert from "../portable/assert.js";
 import { suite, test } from "../portable/harness.js";
-import {
-  ConfigError,
-  DEFAULT_SETTINGS,
-  MAX_ACTUATORS,
-  MAX_SENSORS,
-  parseActuators,
-  parseDeviceConfig,
-  parseSensors,
-  SETTING_KEYS,
-  SHT3X_DEFAULTS,
-} from "../../device/config.js";
+import { ConfigError, DEFAULT_SETTINGS, MAX_ACTUATORS, MAX_SENSORS, parseActuators, parseDeviceConfig, parseSensors, SETTING_KEYS, SHT3X_DEFAULTS } from "../../device/config.js";
 import { DEFAULT_TELEMETRY_CONFIG, MAX_BUFFER_SIZE } from "../../sensors/telemetry-config.js";
 
 function rejected(fn: () => unknown, key: string, ...fragments: string[]): void {

@@ -3,15 +3,7 @@
 // ConfigError that names the key and shows the value.
 import * as assert from "../portable/assert.js";
 import { suite, test } from "../portable/harness.js";
-import {
-  ConfigError,
-  parseBoolean,
-  parseCredential,
-  parseDuration,
-  parseInteger,
-  parseLogLevel,
-  parseServer,
-} from "../../device/config.js";
+import { ConfigError, parseBoolean, parseCredential, parseDuration, parseInteger, parseLogLevel, parseServer } from "../../device/config.js";
 
 function rejected(fn: () => unknown, key: string, ...fragments: string[]): void {
   const error = assert.throws(fn, (e) => e instanceof ConfigError, `ConfigError for ${key}`) as ConfigError;

@@ -1,11 +1,12 @@
 // Opening the configured sensors and outputs through a target's BoardIo (device/open-sensors.ts,
 // device/open-actuators.ts), and the simulator's board IO (device/simulated-board-io.ts).
-import type { LogSink } from "../../coap/ports.js";
+import type { LogSink } from "../../kernel/log.js";
 import type { BoardIo, HardwareSensorSpec } from "../../device/board-io.js";
 import { type ActuatorSpec, parseActuators, parseSensors } from "../../device/config.js";
 import { openActuators } from "../../device/open-actuators.js";
 import { openSensors } from "../../device/open-sensors.js";
-import type { ActuatorOutput, Sensor } from "../../device/ports.js";
+import type { ActuatorOutput } from "../../device/actuator-output.js";
+import type { Sensor } from "../../sensors/sensor.js";
 import { SimulatedActuator } from "../../device/simulated-actuator.js";
 import { simulatedBoardIo } from "../../device/simulated-board-io.js";
 import { compileBindings } from "../../sensors/sensor-binding.js";

@@ -4,7 +4,7 @@
 // its backoff must go at once, not up to the 5 min cap later.
 import { Code, ContentFormat } from "../../coap/codes.js";
 import { OptionNumber } from "../../coap/options.js";
-import { decodeUtf8 } from "../../coap/utf8.js";
+import { decodeUtf8 } from "../../kernel/utf8.js";
 import { Device, type DeviceEvent } from "../../device/app.js";
 import { parseDeviceConfig } from "../../device/config.js";
 import { equal, ok } from "../portable/assert.js";

@@ -8,8 +8,8 @@
 import { Code, ContentFormat, MessageType } from "../../coap/codes.js";
 import { encodeMessage } from "../../coap/encoder.js";
 import { OptionNumber } from "../../coap/options.js";
-import type { PeerAddress } from "../../coap/ports.js";
-import { encodeUtf8 } from "../../coap/utf8.js";
+import type { PeerAddress } from "../../coap/peer-address.js";
+import { encodeUtf8 } from "../../kernel/utf8.js";
 import { equal, ok } from "../portable/assert.js";
 import { suite, test } from "../portable/harness.js";
 import { CLIENT_ADDRESS, SERVER_ADDRESS } from "../sim/endpoint-fixture.js";

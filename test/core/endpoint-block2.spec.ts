@@ -3,9 +3,9 @@
 import { Block2Assembly, type Block2Step } from "../../coap/block2.js";
 import { CancelSource } from "../../coap/cancel.js";
 import { Code, MessageType } from "../../coap/codes.js";
-import { CoapRequestError } from "../../coap/exchange-types.js";
+import { CoapRequestError } from "../../coap/client-api.js";
 import { OptionNumber, type BlockValue } from "../../coap/options.js";
-import { decodeUtf8 } from "../../coap/utf8.js";
+import { decodeUtf8 } from "../../kernel/utf8.js";
 import { deepEqual, equal, ok } from "../portable/assert.js";
 import { suite, test } from "../portable/harness.js";
 import { CLIENT_ADDRESS, endpointFixture, track, type Fixture } from "../sim/endpoint-fixture.js";

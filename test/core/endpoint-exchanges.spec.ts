@@ -4,11 +4,11 @@
 import { Code, MessageType } from "../../coap/codes.js";
 import { encodeMessage } from "../../coap/encoder.js";
 import { CancelSource } from "../../coap/cancel.js";
-import { CoapRequestError, type CoapResponse } from "../../coap/exchange-types.js";
+import { CoapRequestError, type CoapResponse } from "../../coap/client-api.js";
 import { EMPTY_BYTES, optionStrings } from "../../coap/message.js";
 import { OptionNumber } from "../../coap/options.js";
 import { tokenKey } from "../../coap/tokens.js";
-import { decodeUtf8 } from "../../coap/utf8.js";
+import { decodeUtf8 } from "../../kernel/utf8.js";
 import { deepEqual, equal, notEqual, ok, rejects } from "../portable/assert.js";
 import { suite, test } from "../portable/harness.js";
 import { CLIENT_ADDRESS, endpointFixture, SERVER_ADDRESS, track } from "../sim/endpoint-fixture.js";

@@ -3,7 +3,7 @@
 import { Code, MessageType } from "../../coap/codes.js";
 import { encodeMessage } from "../../coap/encoder.js";
 import { EMPTY_BYTES } from "../../coap/message.js";
-import { decodeUtf8 } from "../../coap/utf8.js";
+import { decodeUtf8 } from "../../kernel/utf8.js";
 import { equal, ok } from "../portable/assert.js";
 import { suite, test } from "../portable/harness.js";
 import { CLIENT_ADDRESS, endpointFixture, track } from "../sim/endpoint-fixture.js";

@@ -5,10 +5,10 @@
 // from the right address is a response by definition; the token's randomness is the defence.
 import { Code, MessageType } from "../../coap/codes.js";
 import { encodeMessage } from "../../coap/encoder.js";
-import { CoapRequestError } from "../../coap/exchange-types.js";
+import { CoapRequestError } from "../../coap/client-api.js";
 import { EMPTY_BYTES, type CoapOption } from "../../coap/message.js";
 import { OptionNumber } from "../../coap/options.js";
-import { decodeUtf8 } from "../../coap/utf8.js";
+import { decodeUtf8 } from "../../kernel/utf8.js";
 import { equal, ok } from "../portable/assert.js";
 import { suite, test } from "../portable/harness.js";
 import { CLIENT_ADDRESS, endpointFixture, track } from "../sim/endpoint-fixture.js";

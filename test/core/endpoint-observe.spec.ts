@@ -2,12 +2,12 @@
 // cancellation both ways, liveness and re-registration with backoff, server restarts, and
 // block-wise notifications (RFC 7959 §2.6).
 import { Code, MessageType } from "../../coap/codes.js";
-import type { CoapResponse, Observation } from "../../coap/exchange-types.js";
+import type { CoapResponse, Observation } from "../../coap/client-api.js";
 import { optionUint } from "../../coap/message.js";
 import { isFresher, ObserveFreshness } from "../../coap/observe-freshness.js";
 import { OptionNumber } from "../../coap/options.js";
 import { tokenKey } from "../../coap/tokens.js";
-import { decodeUtf8 } from "../../coap/utf8.js";
+import { decodeUtf8 } from "../../kernel/utf8.js";
 import { deepEqual, equal, notEqual, ok, throws } from "../portable/assert.js";
 import { suite, test } from "../portable/harness.js";
 import { CLIENT_ADDRESS, endpointFixture, SERVER_ADDRESS, track, type Fixture } from "../sim/endpoint-fixture.js";

@@ -3,7 +3,7 @@
 import { MessageType } from "../../coap/codes.js";
 import { encodeMessage } from "../../coap/encoder.js";
 import { EMPTY_BYTES } from "../../coap/message.js";
-import type { PeerAddress } from "../../coap/ports.js";
+import type { PeerAddress } from "../../coap/peer-address.js";
 import { deepEqual, equal, ok, rejects } from "../portable/assert.js";
 import { suite, test } from "../portable/harness.js";
 import { FakeClock } from "../sim/fake-clock.js";

@@ -2,11 +2,11 @@
 // matching, request building.
 import { Code, MessageType } from "../../coap/codes.js";
 import { DuplicateCache } from "../../coap/dedup-cache.js";
-import { CoapRequestError } from "../../coap/exchange-types.js";
+import { CoapRequestError } from "../../coap/client-api.js";
 import { OptionNumber } from "../../coap/options.js";
 import { transmissionParameters } from "../../coap/parameters.js";
 import { samePeer } from "../../coap/peer-address.js";
-import { blockFollowUp, observeRequest, requestTemplate } from "../../coap/request-builder.js";
+import { blockFollowUp, observeRequest, requestTemplate } from "../../coap/request-template.js";
 import { initialTimeoutMs, RetransmissionSchedule } from "../../coap/retransmission.js";
 import { deepEqual, equal, ok, throws } from "../portable/assert.js";
 import { suite, test } from "../portable/harness.js";

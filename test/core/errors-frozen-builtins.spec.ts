@@ -2,7 +2,7 @@
 // the board and in the simulator: an error class that assigns `this.name` in its constructor
 // throws a TypeError there instead of constructing. Every error class of the core must construct
 // under that condition.
-import { CoapRequestError } from "../../coap/exchange-types.js";
+import { CoapRequestError } from "../../coap/client-api.js";
 import { CoapFormatError } from "../../coap/format-error.js";
 import { ThethingsError } from "../../thethings/errors.js";
 import * as assert from "../portable/assert.js";

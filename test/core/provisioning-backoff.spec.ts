@@ -1,7 +1,7 @@
-// Backoff (device/backoff.ts) and the retry schedule of provisioning: delays grow, stay within
+// Backoff (kernel/backoff.ts) and the retry schedule of provisioning: delays grow, stay within
 // their jitter bounds, stop at the cap, and nothing retries without waiting.
-import { CoapRequestError } from "../../coap/exchange-types.js";
-import { Backoff } from "../../device/backoff.js";
+import { CoapRequestError } from "../../coap/client-api.js";
+import { Backoff } from "../../kernel/backoff.js";
 import { Provisioning, TOKEN_STORE_KEY } from "../../device/provisioning.js";
 import { ThethingsClient } from "../../thethings/client.js";
 import { equal, ok, throws } from "../portable/assert.js";

@@ -1,8 +1,8 @@
 // The launch-time mix that keeps an unseeded Math.random (Moddable's simulator) from repeating
 // message IDs and tokens across launches, without weakening a good generator.
 import { MessageIdSequence } from "../../coap/message-ids.js";
-import type { RandomSource } from "../../coap/ports.js";
-import { MixedRandom } from "../../coap/random-mix.js";
+import type { RandomSource } from "../../kernel/random.js";
+import { MixedRandom } from "../../kernel/random-mix.js";
 import { tokenKey, TokenRegistry } from "../../coap/tokens.js";
 import { equal, notEqual, ok, throws } from "../portable/assert.js";
 import { suite, test } from "../portable/harness.js";

@@ -1,5 +1,5 @@
 // The write body and its exact size (sensors/batch-payload.ts).
-import { utf8Length } from "../../coap/utf8.js";
+import { utf8Length } from "../../kernel/utf8.js";
 import { encodeBatchPayload, payloadBytes, valueItemBytes } from "../../sensors/batch-payload.js";
 import type { BatchValue } from "../../sensors/batch-sink.js";
 import { formatCompactDate } from "../../thethings/dates.js";

@@ -1,5 +1,5 @@
 // The polling loop: when it samples, and which values carry a datetime (sensors/telemetry.ts).
-import type { Clock, TimerHandle } from "../../coap/ports.js";
+import type { Clock, TimerHandle } from "../../kernel/clock.js";
 import { Telemetry } from "../../sensors/telemetry.js";
 import { FakeBatchSink, isoCompact, ScriptedSensor, SettableWallClock } from "../core-fakes/telemetry-fakes.js";
 import { makeRig, SOME_UTC } from "../core-fakes/telemetry-rig.js";

@@ -1,8 +1,8 @@
 // The BatchSink over the theThings.IO client (sensors/thethings-batch-sink.ts), and telemetry
 // end to end over the client and a scripted CoAP client: what goes on the wire is the body
 // telemetry sized, and an unanswered write is re-sent as the same message.
-import { CoapRequestError } from "../../coap/exchange-types.js";
-import { utf8Length } from "../../coap/utf8.js";
+import { CoapRequestError } from "../../coap/client-api.js";
+import { utf8Length } from "../../kernel/utf8.js";
 import { encodeBatchPayload } from "../../sensors/batch-payload.js";
 import type { BatchValue } from "../../sensors/batch-sink.js";
 import { Telemetry } from "../../sensors/telemetry.js";

@@ -1,8 +1,8 @@
 // ThethingsClient: the shape of every request, the parsing of every documented reply, and the
 // mapping of CoAP codes, platform messages and transport failures to ThethingsError.
 import { ContentFormat } from "../../coap/codes.js";
-import { CoapRequestError } from "../../coap/exchange-types.js";
-import { decodeUtf8 } from "../../coap/utf8.js";
+import { CoapRequestError } from "../../coap/client-api.js";
+import { decodeUtf8 } from "../../kernel/utf8.js";
 import { ThethingsClient, type WriteOutcome } from "../../thethings/client.js";
 import { ThethingsError, type ThethingsErrorKind } from "../../thethings/errors.js";
 import { deepEqual, equal, ok, rejects } from "../portable/assert.js";

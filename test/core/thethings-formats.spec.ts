@@ -6,7 +6,7 @@ import { formatCompactDate, parsePlatformDate } from "../../thethings/dates.js";
 import { nestingDepth, parseJsonPayload } from "../../thethings/json.js";
 import { checkThingToken, redactIn, redactSecret } from "../../thethings/token.js";
 import { encodeWriteBody, isValidKey, parseStatusBody, parseValueItem } from "../../thethings/values.js";
-import { encodeUtf8 } from "../../coap/utf8.js";
+import { encodeUtf8 } from "../../kernel/utf8.js";
 import { deepEqual, equal, ok, throws } from "../portable/assert.js";
 import { suite, test } from "../portable/harness.js";
 

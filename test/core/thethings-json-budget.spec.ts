@@ -1,6 +1,6 @@
 // The member-name budget: XS never frees the property keys JSON.parse makes, so new names are
 // admitted only up to a bound, and long or escaped names never.
-import { encodeUtf8 } from "../../coap/utf8.js";
+import { encodeUtf8 } from "../../kernel/utf8.js";
 import { DEFAULT_JSON_LIMITS, MAX_MEMBER_NAME_BYTES, MemberNameBudget, memberNames, parseJsonPayload } from "../../thethings/json.js";
 import { deepEqual, equal, ok } from "../portable/assert.js";
 import { suite, test } from "../portable/harness.js";

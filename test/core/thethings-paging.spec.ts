@@ -1,6 +1,6 @@
 // readHistory against a fake platform store that answers reads exactly as documented: newest
 // first, at most `limit`, endDate inclusive, dates in whole seconds (YYYYMMDDHHmmss).
-import type { RequestOptions } from "../../coap/exchange-types.js";
+import type { RequestOptions } from "../../coap/client-api.js";
 import { ThethingsClient } from "../../thethings/client.js";
 import { formatCompactDate, parsePlatformDate } from "../../thethings/dates.js";
 import { readHistory, type ValueReader } from "../../thethings/paging.js";

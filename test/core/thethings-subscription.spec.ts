@@ -1,7 +1,7 @@
 // The subscription: how it registers (path, keepAlive query, livenessMs for the endpoint), and
 // what it does with each kind of message on the stream, malformed ones included.
 import { MessageType } from "../../coap/codes.js";
-import { CoapRequestError } from "../../coap/exchange-types.js";
+import { CoapRequestError } from "../../coap/client-api.js";
 import { ThethingsClient } from "../../thethings/client.js";
 import type { ThethingsError } from "../../thethings/errors.js";
 import { classifyNotification, DEFAULT_GRACE_MS, DEFAULT_KEEP_ALIVE_MS } from "../../thethings/subscription.js";

@@ -6,8 +6,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { DeviceEvent } from "../../device/app.js";
-import type { PlatformEvent } from "../../platform/events.js";
-import { startPlatform, type Platform } from "../../platform/server.js";
+import type { PlatformEvent } from "../../emulator/events.js";
+import { startPlatform, type Platform } from "../../emulator/server.js";
 import { runDevice, type RunDeviceOptions, type RunningDevice } from "../../host/run-device.js";
 
 export interface TimedEvent<T> {

@@ -18,11 +18,11 @@
 import { Code } from "../../coap/codes.js";
 import { decodeMessage } from "../../coap/decoder.js";
 import { CoapEndpoint } from "../../coap/endpoint.js";
-import { CoapRequestError, type CoapResponse, type RequestOptions } from "../../coap/exchange-types.js";
+import { CoapRequestError, type CoapResponse, type RequestOptions } from "../../coap/client-api.js";
 import { OptionNumber } from "../../coap/options.js";
-import type { PeerAddress } from "../../coap/ports.js";
+import type { PeerAddress } from "../../coap/peer-address.js";
 import type { EndpointStats } from "../../coap/stats.js";
-import { decodeUtf8 } from "../../coap/utf8.js";
+import { decodeUtf8 } from "../../kernel/utf8.js";
 import { BoundedCoapServer, type BoundedRequest, type BoundedAnswer } from "../sim/bounded-coap-server.js";
 import { FakeClock } from "../sim/fake-clock.js";
 import { SeededRandom as SimRandom } from "../sim/seeded-random.js";

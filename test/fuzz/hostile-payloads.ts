@@ -25,7 +25,7 @@ export interface HostilePayload {
 }
 
 /**
- * UTF-8 by code point. coap/utf8.ts indexes with charCodeAt, which XS answers by walking its
+ * UTF-8 by code point. kernel/utf8.ts indexes with charCodeAt, which XS answers by walking its
  * UTF-8 string from the start each time, so a 12 KB text took 0.2 s there; iterating the
  * string is linear on every engine.
  */

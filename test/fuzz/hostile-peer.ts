@@ -16,8 +16,8 @@ import { Code, makeCode, MessageType } from "../../coap/codes.js";
 import { encodeMessage } from "../../coap/encoder.js";
 import { EMPTY_BYTES, type CoapOption } from "../../coap/message.js";
 import { encodeBlock, OptionNumber } from "../../coap/options.js";
-import type { PeerAddress } from "../../coap/ports.js";
-import { encodeUtf8 } from "../../coap/utf8.js";
+import type { PeerAddress } from "../../coap/peer-address.js";
+import { encodeUtf8 } from "../../kernel/utf8.js";
 import { fuzzCase, mutateDatagram, randomMessage, type SeededRandom } from "./datagram-fuzz.js";
 
 export type HostileProfile = "blind" | "on-path";

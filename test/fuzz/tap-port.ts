@@ -2,7 +2,8 @@
 // peer (the last few datagrams each way, the LiveTraffic an on-path attacker sees) and lets
 // the test hand the endpoint a datagram claiming any source, as a socket would. Portable.
 import { decodeMessage } from "../../coap/decoder.js";
-import type { DatagramPort, PeerAddress } from "../../coap/ports.js";
+import type { DatagramPort } from "../../coap/datagram-port.js";
+import type { PeerAddress } from "../../coap/peer-address.js";
 import type { LiveTraffic, SeenDatagram } from "./hostile-peer.js";
 
 /** Datagrams remembered each way: enough for the attacker to pick a live token or ID. */

@@ -13,7 +13,7 @@ import { MessageEncoder } from "../../coap/encoder.js";
 import type { CoapMessage, CoapOption, DecodedMessage } from "../../coap/message.js";
 import { optionStrings, optionUint, pathOptions, queryOptions } from "../../coap/message.js";
 import { decodeBlock, encodeBlock, OptionNumber } from "../../coap/options.js";
-import { decodeUtf8, encodeUtf8 } from "../../coap/utf8.js";
+import { decodeUtf8, encodeUtf8 } from "../../kernel/utf8.js";
 
 const HOST = "127.0.0.1";
 /** A failure guard: every reply on loopback comes within milliseconds. */

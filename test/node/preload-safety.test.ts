@@ -13,7 +13,7 @@ import { fileURLToPath } from "node:url";
 import ts from "typescript";
 
 const root = fileURLToPath(new URL("../../../", import.meta.url));
-const PRELOADED_FOLDERS = ["coap", "thethings", "sensors", "device", "moddable", "moddable/esp32"] as const;
+const PRELOADED_FOLDERS = ["kernel", "kernel/moddable", "coap", "coap/moddable", "thethings", "sensors", "device", "moddable", "moddable/esp32"] as const;
 
 /** The manifest maps these files to a target-independent specifier (see manifest.json platforms). */
 const SPECIFIER_OF: Readonly<Record<string, string | undefined>> = {

@@ -10,7 +10,7 @@
 import { MessageType } from "../../coap/codes.js";
 import { optionUint, uriPath, type CoapOption, type DecodedMessage } from "../../coap/message.js";
 import { observeValue, OptionNumber, type BlockValue } from "../../coap/options.js";
-import type { PeerAddress } from "../../coap/ports.js";
+import type { PeerAddress } from "../../coap/peer-address.js";
 import { tokenKey } from "../../coap/tokens.js";
 import type { FakeClock } from "./fake-clock.js";
 import { dedupKey, payloadBytes, requestedBlock2, ServerMessageLayer, sliceBlock2, type PendingCon, type ShapedResponse } from "./server-message-layer.js";

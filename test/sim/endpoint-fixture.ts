@@ -1,7 +1,8 @@
 // An endpoint wired to a simulated server over a simulated network, all on one fake clock: the
 // starting point of most endpoint specs, and of specs of code built on the endpoint. Portable.
 import { CoapEndpoint, type EndpointOptions } from "../../coap/endpoint.js";
-import type { PeerAddress, RandomSource } from "../../coap/ports.js";
+import type { PeerAddress } from "../../coap/peer-address.js";
+import type { RandomSource } from "../../kernel/random.js";
 import { FakeClock } from "./fake-clock.js";
 import { SeededRandom } from "./seeded-random.js";
 import { SimCoapServer, type SimCoapServerOptions } from "./sim-coap-server.js";

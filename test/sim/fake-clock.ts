@@ -2,7 +2,7 @@
 // order they were set); between two timers the pending promise callbacks run, so code that
 // awaits a response and then sends the next request does so at the simulated instant the
 // response arrived, not after the whole advance. Portable: runs on Node and on XS.
-import type { Clock, TimerHandle } from "../../coap/ports.js";
+import type { Clock, TimerHandle } from "../../kernel/clock.js";
 
 interface PendingTimer {
   readonly id: number;

@@ -1,6 +1,6 @@
 // Deterministic RandomSources for tests: a seeded generator (mulberry32: small, fast, good
 // enough for simulation) and a constant one for exact timing assertions. Portable.
-import type { RandomSource } from "../../coap/ports.js";
+import type { RandomSource } from "../../kernel/random.js";
 
 export class SeededRandom implements RandomSource {
   #state: number;

@@ -14,8 +14,10 @@ import { decodeMessage } from "../../coap/decoder.js";
 import { encodeMessage } from "../../coap/encoder.js";
 import { EMPTY_BYTES, optionUint, type CoapOption, type DecodedMessage } from "../../coap/message.js";
 import { blockSize, decodeBlock, encodeBlock, OptionNumber, type BlockValue } from "../../coap/options.js";
-import type { Clock, DatagramPort, PeerAddress, TimerHandle } from "../../coap/ports.js";
-import { encodeUtf8 } from "../../coap/utf8.js";
+import type { Clock, TimerHandle } from "../../kernel/clock.js";
+import type { DatagramPort } from "../../coap/datagram-port.js";
+import type { PeerAddress } from "../../coap/peer-address.js";
+import { encodeUtf8 } from "../../kernel/utf8.js";
 import { peerKey } from "./sim-network.js";
 
 /** A response ready to encode: its body already sliced to the block it carries. */

@@ -5,7 +5,8 @@
 import { decodeMessage } from "../../coap/decoder.js";
 import type { DecodedMessage } from "../../coap/message.js";
 import type { MessageType } from "../../coap/codes.js";
-import type { DatagramPort, PeerAddress } from "../../coap/ports.js";
+import type { DatagramPort } from "../../coap/datagram-port.js";
+import type { PeerAddress } from "../../coap/peer-address.js";
 import type { FakeClock } from "./fake-clock.js";
 import type { SeededRandom } from "./seeded-random.js";
 

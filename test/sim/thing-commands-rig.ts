@@ -4,9 +4,9 @@
 // subscription resource. Specs use it to send commands as the platform would, or to forge them,
 // and to see what reached the dispatcher and the outputs. Portable.
 import { Code, ContentFormat } from "../../coap/codes.js";
-import type { PeerAddress } from "../../coap/ports.js";
+import type { PeerAddress } from "../../coap/peer-address.js";
 import { OptionNumber } from "../../coap/options.js";
-import { encodeUtf8 } from "../../coap/utf8.js";
+import { encodeUtf8 } from "../../kernel/utf8.js";
 import { CommandDispatcher, type AppliedCommand, type IgnoredCommand } from "../../device/commands.js";
 import { SimulatedActuator } from "../../device/simulated-actuator.js";
 import { ThethingsClient } from "../../thethings/client.js";

@@ -3,8 +3,12 @@
 // worker.issueCommand (handled by `handleCommand` here); the guest sends datagrams, log lines and
 // events with the synchronous global `issueCommand`. No console, no timers: XS under xsnap has
 // neither, so time is whatever the host's last tick said.
-import type { Clock, DatagramPort, LogSink, PeerAddress, RandomSource, TimerHandle } from "../../coap/ports.js";
-import { decodeUtf8, encodeUtf8 } from "../../coap/utf8.js";
+import type { Clock, TimerHandle } from "../../kernel/clock.js";
+import type { DatagramPort } from "../../coap/datagram-port.js";
+import type { LogSink } from "../../kernel/log.js";
+import type { PeerAddress } from "../../coap/peer-address.js";
+import type { RandomSource } from "../../kernel/random.js";
+import { decodeUtf8, encodeUtf8 } from "../../kernel/utf8.js";
 
 declare function issueCommand(message: ArrayBuffer): ArrayBuffer;
 

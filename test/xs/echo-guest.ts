@@ -1,6 +1,6 @@
 // A guest for the bridge's own test: after a 20 ms timer it sends "ping" to the port the host
 // names, and reports what comes back and when.
-import { decodeUtf8, encodeUtf8 } from "../../coap/utf8.js";
+import { decodeUtf8, encodeUtf8 } from "../../kernel/utf8.js";
 import { createBridgePorts } from "./bridge-guest.js";
 
 const ports = createBridgePorts();

@@ -3,7 +3,7 @@
 // {op: "gc"}. A command that runs asynchronously returns an object whose `result` is set before
 // the promise queue drains, which xsnap sends back as the reply; "gc" collects twice (objects
 // freed by the first may release more) so the host reads the heap straight after.
-import { decodeUtf8, encodeUtf8 } from "../../coap/utf8.js";
+import { decodeUtf8, encodeUtf8 } from "../../kernel/utf8.js";
 import { MemoryWorkload, type PhaseCounts } from "./memory-workload.js";
 
 declare function gc(): void;

@@ -9,10 +9,10 @@
 // duplicate cache above all) is in the same state whenever the heap is measured. Portable.
 import { Code, ContentFormat } from "../../coap/codes.js";
 import { CoapEndpoint } from "../../coap/endpoint.js";
-import { CoapRequestError, type RequestOptions } from "../../coap/exchange-types.js";
+import { CoapRequestError, type RequestOptions } from "../../coap/client-api.js";
 import { OptionNumber } from "../../coap/options.js";
-import type { PeerAddress } from "../../coap/ports.js";
-import { decodeUtf8 } from "../../coap/utf8.js";
+import type { PeerAddress } from "../../coap/peer-address.js";
+import { decodeUtf8 } from "../../kernel/utf8.js";
 import { CommandDispatcher } from "../../device/commands.js";
 import { SimulatedActuator } from "../../device/simulated-actuator.js";
 import { ThethingsClient } from "../../thethings/client.js";

@@ -1,0 +1,71 @@
+// RequestOptions → the request the endpoint puts on the wire (RFC 7252 §5.10, §6.4), and the
+// variants it derives: observe registration (RFC 7641 §3.1), deregistration (§3.6) and Block2
+// follow-ups (RFC 7959 §2.4).
+import { Code, MessageType } from "./codes.js";
+import { CoapRequestError, type Method, type RequestOptions } from "./client-api.js";
+import { EMPTY_BYTES, pathOptions, queryOptions, type CoapOption } from "./message.js";
+import { encodeBlock, OptionNumber, type BlockValue } from "./options.js";
+import { encodeUtf8 } from "../kernel/utf8.js";
+
+export const METHOD_CODES: Readonly<Record<Method, number>> = Object.freeze({
+  GET: Code.GET,
+  POST: Code.POST,
+  PUT: Code.PUT,
+  DELETE: Code.DELETE,
+  FETCH: Code.FETCH,
+  PATCH: Code.PATCH,
+  iPATCH: Code.iPATCH,
+});
+
+/** A request before it gets a token and a message ID. */
+export interface RequestTemplate {
+  readonly type: MessageType;
+  readonly code: number;
+  readonly options: readonly CoapOption[];
+  readonly payload: Uint8Array;
+}
+
+/** Throws CoapRequestError("bad-request") for what cannot be sent. */
+export function requestTemplate(request: RequestOptions): RequestTemplate {
+  const code = Object.prototype.hasOwnProperty.call(METHOD_CODES, request.method) ? METHOD_CODES[request.method] : undefined;
+  if (code === undefined) throw new CoapRequestError("bad-request", `unknown method ${String(request.method)}`);
+  if (typeof request.path !== "string") throw new CoapRequestError("bad-request", "path must be a string");
+  const options: CoapOption[] = request.options === undefined ? [] : Array.from(request.options);
+  for (const option of pathOptions(request.path)) options.push(option);
+  if (request.query !== undefined) for (const option of queryOptions(request.query)) options.push(option);
+  if (request.contentFormat !== undefined) options.push({ number: OptionNumber.ContentFormat, value: request.contentFormat });
+  if (request.accept !== undefined) options.push({ number: OptionNumber.Accept, value: request.accept });
+  const payload = request.payload === undefined ? EMPTY_BYTES : typeof request.payload === "string" ? encodeUtf8(request.payload) : request.payload;
+  return { type: request.confirmable === false ? MessageType.NON : MessageType.CON, code, options, payload };
+}
+
+/** `template` without the options numbered in `numbers`, plus `extra`. */
+export function withOptions(template: RequestTemplate, numbers: readonly number[], extra: readonly CoapOption[]): RequestTemplate {
+  const options = template.options.filter((o) => numbers.indexOf(o.number) < 0);
+  for (const option of extra) options.push(option);
+  return { ...template, options };
+}
+
+/** RFC 7641 §3.1 / §3.6: the same request with Observe = 0 (register) or 1 (deregister). */
+export function observeRequest(template: RequestTemplate, observe: 0 | 1): RequestTemplate {
+  return withOptions(template, [OptionNumber.Observe], [{ number: OptionNumber.Observe, value: observe }]);
+}
+
+/** The same request asking for block `block` of the response body (RFC 7959 §2.4 early negotiation or follow-up). */
+export function withBlock2(template: RequestTemplate, block: BlockValue): RequestTemplate {
+  return withOptions(template, [OptionNumber.Block2], [{ number: OptionNumber.Block2, value: encodeBlock(block) }]);
+}
+
+/**
+ * RFC 7959 §2.4 and §2.6: the request for a later block repeats the method and options but not
+ * Observe (the follow-up must not register again) nor the request body and its Block1 / Size1
+ * / Content-Format, except for FETCH, whose body selects what is fetched (RFC 8132 §2).
+ */
+export function blockFollowUp(template: RequestTemplate, block: BlockValue): RequestTemplate {
+  const keepBody = template.code === Code.FETCH;
+  const drop = keepBody
+    ? [OptionNumber.Observe, OptionNumber.Block1, OptionNumber.Size1, OptionNumber.Block2]
+    : [OptionNumber.Observe, OptionNumber.Block1, OptionNumber.Size1, OptionNumber.Block2, OptionNumber.ContentFormat];
+  const followUp = withOptions(template, drop, [{ number: OptionNumber.Block2, value: encodeBlock(block) }]);
+  return keepBody ? followUp : { ...followUp, payload: EMPTY_BYTES };
+}
