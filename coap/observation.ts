@@ -11,6 +11,7 @@
 // keep the next registration at most the backoff cap away from the server's return. The first
 // success after a loss is reported by onReestablished. The old token is forgotten, so the
 // server's next notification on it gets a RST (reactive cancel, §3.6).
+import { Backoff } from "../kernel/backoff.js";
 import { codeString, isSuccessCode } from "./codes.js";
 import type { Block2Settings } from "./block2.js";
 import type { ExchangeSink } from "./pending-exchange.js";
@@ -41,7 +42,7 @@ export interface ObservationSettings {
   readonly livenessMs: number | undefined;
   /** Added to Max-Age to allow for the notification's travel and the server's timing. */
   readonly graceMs: number;
-  /** First backoff delay after a failed re-registration, doubled per failure up to backoffMaxMs. */
+  /** Delay before the second attempt after a loss (the first goes at once), doubled per failure up to backoffMaxMs (kernel/backoff.ts). */
   readonly backoffInitialMs: number;
   readonly backoffMaxMs: number;
   /** Retransmissions of one registration attempt: the backoff above does the retrying. */
@@ -96,8 +97,9 @@ export class ManagedObservation implements Observation {
   #timer: TimerHandle | undefined;
   /** onLost was reported and onReestablished not yet. */
   #lost = false;
-  /** Registrations failed in a row: the backoff exponent. */
+  /** Registrations failed in a row since the last success (the first retry after a loss goes at once). */
   #failures = 0;
+  readonly #backoff: Backoff;
 
   /** `request` is the plain request (GET); the observation adds Observe itself. */
   constructor(host: ObservationHost, request: RequestTemplate, handlers: ObserveHandlers, settings: ObservationSettings) {
@@ -106,6 +108,7 @@ export class ManagedObservation implements Observation {
     this.#register = observeRequest(request, 0);
     this.#handlers = handlers;
     this.#settings = settings;
+    this.#backoff = new Backoff({ random: host.random, initialMs: settings.backoffInitialMs, maxMs: settings.backoffMaxMs });
   }
 
   get active(): boolean {
@@ -125,7 +128,7 @@ export class ManagedObservation implements Observation {
   reregister(): void {
     if (this.#state === "ended") return;
     this.#host.stats.observeReregistrations++;
-    this.#failures = 0;
+    this.#resetBackoff();
     this.#sendRegistration();
   }
 
@@ -289,7 +292,7 @@ export class ManagedObservation implements Observation {
 
   #established(maxAge: number | undefined): void {
     this.#state = "established";
-    this.#failures = 0;
+    this.#resetBackoff();
     if (this.#lost) {
       this.#lost = false;
       this.#host.defer(() => {
@@ -331,11 +334,14 @@ export class ManagedObservation implements Observation {
     }, delay);
   }
 
-  /** At once after a working observation is lost; then initial × 2^(n−1), capped, with jitter in [½, 1]. */
+  /** At once after a working observation is lost; then the shared backoff (kernel/backoff.ts). */
   #backoffMs(): number {
-    if (this.#failures === 0) return 0;
-    const ceiling = Math.min(this.#settings.backoffMaxMs, this.#settings.backoffInitialMs * 2 ** (this.#failures - 1));
-    return Math.floor(ceiling * (0.5 + 0.5 * this.#host.random.next()));
+    return this.#failures === 0 ? 0 : this.#backoff.next();
+  }
+
+  #resetBackoff(): void {
+    this.#failures = 0;
+    this.#backoff.reset();
   }
 
   #deliver(response: CoapResponse): void {

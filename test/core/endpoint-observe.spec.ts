@@ -246,10 +246,11 @@ suite("endpoint observe", () => {
     f.server.content("/t", "v0");
     f.net.drop({ ...fromClient, type: MessageType.CON }, { count: 6 });
     const r = observe(f, "/t");
-    // Each attempt times out after 2 s (no retransmission); delays: 0, 5, 10, 15, 15 s (jitter ½ with random 0).
+    // Each attempt times out after 2 s (no retransmission); delays: 0, 10, 20, 30, 30 s (kernel/backoff.ts:
+    // random 0 takes none of the jitter off).
     await f.clock.runUntil(() => r.seen.length > 0, 1_000_000);
     const attempts = f.net.sent({ ...fromClient, type: MessageType.CON }).map((d) => d.sentAt);
-    deepEqual(attempts, [0, 2000, 9000, 21_000, 38_000, 55_000, 72_000]);
+    deepEqual(attempts, [0, 2000, 14_000, 36_000, 68_000, 100_000, 132_000]);
     deepEqual(r.events, ["lost:registration failed", "back", "n:v0"]);
   });
 
@@ -261,11 +262,11 @@ suite("endpoint observe", () => {
     const r = observe(f, "/t");
     await f.clock.runUntil(() => r.seen.length > 0, 1_000_000);
     const transmissions = f.net.sent({ ...fromClient, type: MessageType.CON }).map((d) => d.sentAt);
-    // Attempts at 0, 14, 29, 45, 63, 85 s (each: +0, +2, +6 s, given up at +14 s; backoff 0, 1, 2, 4, 8 s
-    // with random 0), then 15 s: the registration that gets through goes out 14 s after the return.
-    // A full CON exchange per attempt (MAX_RETRANSMIT 4) would transmit at 0, 2, 6, 14, 30, 62, 64,
-    // 68, 76, 92 s and then not before 125 s.
-    deepEqual(transmissions, [0, 2000, 6000, 14_000, 16_000, 20_000, 29_000, 31_000, 35_000, 45_000, 47_000, 51_000, 63_000, 65_000, 69_000, 85_000, 87_000, 91_000, 114_000]);
+    // Attempts at 0, 14, 30, 48, 70 s (each: +0, +2, +6 s, given up at +14 s; backoff 0, 2, 4, 8 s
+    // with random 0, kernel/backoff.ts), then 16 s: the registration that gets through goes out as the
+    // server returns. A full CON exchange per attempt (MAX_RETRANSMIT 4) would transmit at 0, 2, 6,
+    // 14, 30, 62, 64, 68, 76, 92 s and then not before 125 s.
+    deepEqual(transmissions, [0, 2000, 6000, 14_000, 16_000, 20_000, 30_000, 32_000, 36_000, 48_000, 50_000, 54_000, 70_000, 72_000, 76_000, 100_000]);
     deepEqual(r.events, ["lost:registration failed", "back", "n:v0"]);
   });
 
@@ -304,8 +305,9 @@ suite("endpoint observe", () => {
     await f.clock.advance(20_000);
     const times = f.server.requests.filter((q) => q.observe === 0).map((q) => q.receivedAt);
     // Lost at 110 ms and registered again at once (received at 120 ms); each refusal takes a
-    // 20 ms round trip, then waits 2 s, 4 s, 4 s … (4 s doubling, capped at 8 s, jitter ½).
-    deepEqual(times.map((t) => t - times[1]!), [-110, 0, 2020, 6040, 10_060, 14_080, 18_100]);
+    // 20 ms round trip, then waits 4 s, 8 s, 8 s … (4 s doubling, capped at 8 s; random 0 takes
+    // none of the jitter off, kernel/backoff.ts).
+    deepEqual(times.map((t) => t - times[1]!), [-110, 0, 4020, 12_040, 20_060]);
     equal(r.events.filter((e) => e.startsWith("lost")).length, 1, "onLost once for the whole outage");
     ok(r.codes.slice(1).every((c) => c === Code.NotFound), "each refusal is delivered, so the application can give up");
   });
