@@ -40,9 +40,9 @@ export interface BatchSink {
    * Writes `values` as one `{"values":[...]}` body. Telemetry has sized the batch so that this
    * body, encoded as batch-payload.ts does (the platform's JSON form), fits its payload limit.
    * With `previousAttempt` (from an "unanswered" outcome for these same values), re-sends that
-   * exact message instead of building a new one; telemetry only passes it within
-   * EXCHANGE_LIFETIME of the first transmission. Should resolve, not reject: a rejection counts
-   * as "unavailable".
+   * exact message while the server may still remember it, or sends a new one once it cannot
+   * (RFC 7252 §4.8.2: the endpoint that owns the transmission parameters decides; telemetry keeps
+   * no lifetime of its own). Should resolve, not reject: a rejection counts as "unavailable".
    */
   send(values: readonly BatchValue[], previousAttempt?: BatchAttempt): Promise<BatchOutcome>;
 }

@@ -14,12 +14,6 @@ export interface TelemetryConfig {
   readonly maxPayloadBytes: number;
   /** The store-and-forward bound: values waiting (the batch in flight included). */
   readonly bufferSize: number;
-  /**
-   * How long after its first transmission an unanswered write is re-sent as the same CoAP
-   * message (RFC 7252 §4.8.2 EXCHANGE_LIFETIME, 247 s with the default parameters); later
-   * attempts are new messages, since the server has forgotten the first one by then.
-   */
-  readonly exchangeLifetimeMs: number;
   /** The wait before the next attempt after a failed write: grows, jittered, capped (kernel/backoff.ts). */
   readonly backoff: TelemetryBackoff;
   /**
@@ -47,7 +41,6 @@ export const DEFAULT_TELEMETRY_CONFIG: TelemetryConfig = Object.freeze({
   maxDelayMs: 60_000,
   maxPayloadBytes: MAX_PAYLOAD_BYTES,
   bufferSize: 500,
-  exchangeLifetimeMs: 247_000,
   backoff: Object.freeze({ initialMs: 2_000, maxMs: 300_000, multiplier: 2, jitter: 0.5 }),
   droppedKey: "telemetry.dropped",
 });
@@ -72,7 +65,6 @@ export function resolveTelemetryConfig(settings: TelemetrySettings = {}): Teleme
     maxDelayMs: positive(settings.maxDelayMs ?? d.maxDelayMs, "maxDelayMs"),
     maxPayloadBytes: integerIn(settings.maxPayloadBytes ?? d.maxPayloadBytes, "maxPayloadBytes", MIN_PAYLOAD_BYTES, 65535),
     bufferSize,
-    exchangeLifetimeMs: positive(settings.exchangeLifetimeMs ?? d.exchangeLifetimeMs, "exchangeLifetimeMs"),
     // Checked where it is used: the Backoff constructor throws RangeError for a bad value.
     backoff: Object.freeze({ ...d.backoff, ...settings.backoff }),
     droppedKey: checkThingKey(settings.droppedKey ?? d.droppedKey, "telemetry droppedKey"),

@@ -57,10 +57,12 @@ interface PinnedBatch {
   readonly valueCount: number;
   /** The drop count this batch reports on the reserved key (0: no report item). */
   readonly droppedReported: number;
-  /** The handle to re-send the same CoAP message, while within the exchange lifetime. */
+  /**
+   * The handle of the last unanswered attempt, passed back with the next one: the sink (the
+   * endpoint that owns the transmission parameters) decides whether that message may still go
+   * again or a new one must (RFC 7252 §4.8.2 EXCHANGE_LIFETIME).
+   */
   retry: BatchAttempt | undefined;
-  /** Clock time of the first attempt of the current CoAP message. */
-  firstSentAt: number;
 }
 
 function describe(error: unknown): string {
@@ -319,25 +321,16 @@ export class Telemetry {
     const droppedReported = this.#droppedUnreported;
     if (droppedReported > 0) values.push({ key: this.config.droppedKey, value: droppedReported });
     ring.dropOldest(count);
-    this.#pinned = { values: Object.freeze(values), valueCount: count, droppedReported, retry: undefined, firstSentAt: now };
+    this.#pinned = { values: Object.freeze(values), valueCount: count, droppedReported, retry: undefined };
     return true;
   }
 
   #send(): void {
     const batch = this.#pinned!;
-    const now = this.#clock.now();
-    let previous: BatchAttempt | undefined;
-    // RFC 7252 §4.5, §4.8.2: within EXCHANGE_LIFETIME the server may still remember the message
-    // and deduplicate a copy; after it, only a new message (new ID and token) is safe.
-    if (batch.retry !== undefined && now - batch.firstSentAt < this.config.exchangeLifetimeMs) previous = batch.retry;
-    else {
-      batch.retry = undefined;
-      batch.firstSentAt = now;
-    }
     this.#sending = true;
     let pending: Promise<unknown>;
     try {
-      pending = Promise.resolve(this.#sink.send(batch.values, previous));
+      pending = Promise.resolve(this.#sink.send(batch.values, batch.retry));
     } catch (error) {
       pending = Promise.reject(error);
     }

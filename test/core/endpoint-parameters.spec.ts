@@ -47,6 +47,9 @@ suite("transmission parameters", () => {
     throws(() => transmissionParameters({ maxRetransmit: 1.5 }), isRange);
     throws(() => transmissionParameters({ nstart: 0 }), isRange);
     throws(() => transmissionParameters({ ackTimeoutMs: Number.NaN }), isRange);
+    // EXCHANGE_LIFETIME is derived from these: none of them may make it shrink below the span.
+    throws(() => transmissionParameters({ maxLatencyMs: -1 }), isRange);
+    throws(() => transmissionParameters({ processingDelayMs: -1 }), isRange);
   });
 });
 

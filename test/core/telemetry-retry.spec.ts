@@ -1,25 +1,27 @@
-// Retries: an unanswered write is re-sent as the same message within EXCHANGE_LIFETIME, then as
-// a new one; refusals; backoff that grows, is jittered and capped; no hot loop (sensors/telemetry.ts).
+// Retries: an unanswered write's handle is passed back so the same message can be re-sent (the
+// endpoint decides for how long: telemetry-resend-window.spec.ts); refusals; backoff that grows,
+// is jittered and capped; no hot loop (sensors/telemetry.ts).
 import type { BatchAttempt } from "../../sensors/batch-sink.js";
 import { makeRig } from "../core-fakes/telemetry-rig.js";
 import { deepEqual, equal, ok } from "../portable/assert.js";
 import { suite, test } from "../portable/harness.js";
 import { SeededRandom } from "../sim/seeded-random.js";
 
-/** One sampled value, then a sink that never answers: each attempt is a fresh handle or the one passed back. */
-async function unansweredRun(lifetimeMs?: number) {
+/** One sampled value, then a sink that never answers; `handleFor(n)` names the attempt handle the nth call returns. */
+async function unansweredRun(handleFor: (call: number, previous: BatchAttempt | undefined) => BatchAttempt) {
   const config = { intervalMs: 1000, batch: 1, maxDelayMs: 1e9, backoff: { initialMs: 2000, maxMs: 128_000, multiplier: 2, jitter: 0.5 } };
-  const rig = makeRig({ config: lifetimeMs === undefined ? config : { ...config, exchangeLifetimeMs: lifetimeMs } });
-  let fresh = 0;
-  rig.sink.autoAnswer = (_values, previous) => ({ kind: "unanswered", retry: previous ?? { message: ++fresh } });
+  const rig = makeRig({ config });
+  let calls = 0;
+  rig.sink.autoAnswer = (_values, previous) => ({ kind: "unanswered", retry: handleFor(++calls, previous) });
   rig.telemetry.start();
   rig.telemetry.stop();
-  return { ...rig, fresh: () => fresh };
+  return rig;
 }
 
 suite("telemetry: exactly-once retries", () => {
-  test("an unanswered write is re-sent with the same attempt handle within the lifetime, then as a new write", async () => {
-    const { clock, sink, telemetry } = await unansweredRun();
+  test("an unanswered write is re-sent with its attempt handle every time: telemetry keeps no lifetime of its own", async () => {
+    const handle = { message: 1 };
+    const { clock, sink, telemetry } = await unansweredRun((_n, previous) => previous ?? handle);
     await clock.advance(600_000);
     // ConstantRandom(0): waits are the ceilings 2, 4, 8 … 128 s, so attempts at 0, 2, 6, 14, 30,
     // 62, 126, 254, 382 … s after the first.
@@ -28,21 +30,17 @@ suite("telemetry: exactly-once retries", () => {
     equal(sink.calls[0]!.previous, undefined, "the first attempt is a new write");
     const first = sink.calls[1]!.previous as { message: number };
     deepEqual(first, { message: 1 });
-    for (let i = 1; i <= 6; i++) equal(sink.calls[i]!.previous, first, `attempt ${i} (${starts[i]} ms) re-sends the same message`);
-    equal(sink.calls[7]!.previous, undefined, "past 247 s: a new write");
-    deepEqual(sink.calls[8]!.previous, { message: 2 }, "the new write is then re-sent as itself");
+    for (let i = 1; i < sink.calls.length; i++) equal(sink.calls[i]!.previous, first, `attempt ${i} (${starts[i]} ms) passes the handle back, past 247 s too`);
     for (const call of sink.calls) equal(call.values, sink.calls[0]!.values, "the same values every time");
     equal(telemetry.counters.writeFailures, sink.calls.length);
     telemetry.close();
   });
 
-  test("the lifetime is configurable", async () => {
-    const { clock, sink, telemetry, fresh } = await unansweredRun(10_000);
+  test("the handle passed back is the one the last attempt returned (the sink sent a new message)", async () => {
+    const { clock, sink, telemetry } = await unansweredRun((n) => ({ message: n < 3 ? 1 : 2 }));
     await clock.advance(40_000);
-    // Attempts at 0, 2, 6 s re-send message 1; at 14 s it is 14 s old: new message 2; at 30 s
-    // that one is 16 s old: new message 3.
-    deepEqual(sink.calls.map((c) => (c.previous as { message: number } | undefined)?.message), [undefined, 1, 1, undefined, undefined]);
-    equal(fresh(), 3);
+    // Attempts at 0, 2, 6, 14, 30 s; the third one came back with a new message's handle.
+    deepEqual(sink.calls.map((c) => (c.previous as { message: number } | undefined)?.message), [undefined, 1, 1, 2, 2]);
     telemetry.close();
   });
 
