@@ -97,6 +97,8 @@ export class ManagedObservation implements Observation {
   #timer: TimerHandle | undefined;
   /** onLost was reported and onReestablished not yet. */
   #lost = false;
+  /** When the registration in flight was started (clock time). */
+  #registrationSentAt = Number.NaN;
   /** Registrations failed in a row since the last success (the first retry after a loss goes at once). */
   #failures = 0;
   readonly #backoff: Backoff;
@@ -127,6 +129,9 @@ export class ManagedObservation implements Observation {
 
   reregister(): void {
     if (this.#state === "ended") return;
+    // A registration sent this very instant and still in flight is as fresh as one can be: a
+    // second request for one (a new server address and the network-back event together) changes nothing.
+    if (this.#state === "registering" && this.#registration !== undefined && this.#registrationSentAt === this.#host.clock.now()) return;
     this.#host.stats.observeReregistrations++;
     this.#resetBackoff();
     this.#sendRegistration();
@@ -216,6 +221,7 @@ export class ManagedObservation implements Observation {
       },
     });
     this.#registration = call;
+    this.#registrationSentAt = this.#host.clock.now();
     try {
       const maxRetransmit = this.#settings.registrationMaxRetransmit;
       call.begin((sink) => this.#host.start({ template: this.#register, token, internal: true, maxRetransmit }, sink));

@@ -1,26 +1,34 @@
 // The device: composes provisioning, the theThings.IO client, telemetry and actuator commands on
-// one CoAP endpoint. Both adapters (moddable/ via main.ts, host/ via the PC runner) build the
-// ports and call `new Device(...).start()`; nothing here knows which one it runs on.
-import { CoapEndpoint, type EndpointOptions } from "../coap/endpoint.js";
-import type { Clock, TimerHandle } from "../kernel/clock.js";
+// one CoAP endpoint, and owns its lifecycle. Both adapters (moddable/ via main.ts, host/ via the
+// PC runner) build the ports and call `new Device(...).start()`; nothing here knows which one it
+// runs on. What the parts learn about the network, the platform and the token travels as
+// connectivity events (kernel/connectivity.ts) that each part subscribes to; the device only
+// reports them.
 import type { DatagramPort } from "../coap/datagram-port.js";
-import type { LogSink } from "../kernel/log.js";
+import { CoapEndpoint, type EndpointOptions } from "../coap/endpoint.js";
 import type { PeerAddress } from "../coap/peer-address.js";
+import type { Clock } from "../kernel/clock.js";
+import { type ConnectivityEvent, ConnectivityEvents } from "../kernel/connectivity.js";
+import type { KeyValueStore } from "../kernel/key-value-store.js";
+import type { LogSink } from "../kernel/log.js";
 import type { RandomSource } from "../kernel/random.js";
+import type { WallClock } from "../kernel/wall-clock.js";
 import type { SensorBinding } from "../sensors/sensor-binding.js";
-import { Telemetry, type TelemetryCounters } from "../sensors/telemetry.js";
+import { Telemetry } from "../sensors/telemetry.js";
 import { type BatchWriter, ThethingsBatchSink } from "../sensors/thethings-batch-sink.js";
 import { ThethingsClient } from "../thethings/client.js";
 import { ThethingsError } from "../thethings/errors.js";
-import type { ThingSubscription } from "../thethings/subscription.js";
 import { redactSecret } from "../thethings/token.js";
 import { restoreActuators } from "./actuator-restore.js";
-import { Backoff } from "../kernel/backoff.js";
+import { CommandCatchUp } from "./command-catch-up.js";
 import { type ActuatorBinding, CommandDispatcher } from "./commands.js";
 import type { DeviceConfig } from "./config.js";
-import type { KeyValueStore } from "../kernel/key-value-store.js";
-import type { WallClock } from "../kernel/wall-clock.js";
+import type { DeviceEvent, DeviceStats } from "./device-events.js";
 import { Provisioning } from "./provisioning.js";
+import { type ResolveHost, ServerResolution } from "./server-resolution.js";
+import { SubscriptionKeeper } from "./subscription-keeper.js";
+
+export type { DeviceEvent, DeviceStats } from "./device-events.js";
 
 export interface DevicePorts {
   readonly udp: DatagramPort;
@@ -35,25 +43,7 @@ export interface DevicePorts {
    * Resolves the server's host name to an address (DNS). Needed only when the configured server
    * is not an IP literal; rejects or resolves undefined when the name cannot be resolved now.
    */
-  readonly resolve?: (host: string) => Promise<string | undefined>;
-}
-
-export type DeviceEvent =
-  | { readonly event: "activated"; readonly token: string }
-  | { readonly event: "subscribed" }
-  | { readonly event: "subscription-lost"; readonly reason: string }
-  | { readonly event: "sent"; readonly count: number }
-  | { readonly event: "command"; readonly key: string; readonly value: unknown; readonly level: number; readonly source: string }
-  | { readonly event: "error"; readonly message: string };
-
-export interface DeviceStats {
-  readonly sampled: number;
-  readonly sent: number;
-  readonly buffered: number;
-  readonly dropped: number;
-  readonly retransmissions: number;
-  readonly telemetry: TelemetryCounters;
-  readonly endpoint: CoapEndpoint["stats"] | undefined;
+  readonly resolve?: ResolveHost;
 }
 
 export interface DeviceOptions {
@@ -64,33 +54,26 @@ export interface DeviceOptions {
   readonly endpoint?: Omit<Partial<EndpointOptions>, "port" | "server" | "clock" | "random" | "log">;
 }
 
-/** Reads of the outputs' last commands after a subscription gap, at most, while reads fail. */
-const CATCH_UP_ATTEMPTS = 6;
-
-/** Waits between DNS attempts while the server's name does not resolve. */
-const RESOLVE_BACKOFF = Object.freeze({ initialMs: 1_000, maxMs: 60_000 });
+/** What exists once the server's address is known. */
+interface Link {
+  readonly endpoint: CoapEndpoint;
+  readonly client: ThethingsClient;
+  readonly keeper: SubscriptionKeeper;
+  readonly catchUp: CommandCatchUp;
+}
 
 export class Device {
   readonly #config: DeviceConfig;
   readonly #ports: DevicePorts;
   readonly #emit: (event: DeviceEvent) => void;
   readonly #endpointSettings: DeviceOptions["endpoint"];
+  readonly #connectivity: ConnectivityEvents;
   readonly #telemetry: Telemetry;
   readonly #dispatcher: CommandDispatcher;
   readonly #provisioning: Provisioning;
-  #endpoint: CoapEndpoint | undefined;
-  #client: ThethingsClient | undefined;
-  #subscription: ThingSubscription | undefined;
-  #resolveTimer: TimerHandle | undefined;
+  readonly #resolution: ServerResolution;
+  #link: Link | undefined;
   #reauthorizing = false;
-  #subscriptionLost = false;
-  /** A subscription was confirmed before: the next confirmation follows a gap (loss, new token, restart). */
-  #subscribedBefore = false;
-  /** The boot's read of the outputs' last commands did not get every answer. */
-  #restoreIncomplete = false;
-  #catchUpTimer: TimerHandle | undefined;
-  /** Which catch-up is current: an older one's late result does not schedule retries. */
-  #catchUpGeneration = 0;
   #closed = false;
 
   constructor(options: DeviceOptions) {
@@ -105,16 +88,19 @@ export class Device {
         ports.log("warn", `event handler threw: ${String(error)}`);
       }
     };
+    this.#connectivity = new ConnectivityEvents({
+      onFault: (error, event) => ports.log("error", `connectivity listener threw on ${event.kind}: ${String(error)}`),
+    });
     const droppedKey = config.telemetry.droppedKey;
-    const sink = new ThethingsBatchSink({ client: this.#batchWriter(droppedKey) });
     this.#telemetry = new Telemetry({
       bindings: ports.sensors,
-      sink,
+      sink: new ThethingsBatchSink({ client: this.#batchWriter(droppedKey) }),
       clock: ports.clock,
       wallClock: ports.wallClock,
       random: ports.random,
       log: ports.log,
       config: config.telemetry,
+      connectivity: this.#connectivity,
     });
     const telemetryKeys = ports.sensors.flatMap((binding) => binding.readings.map((reading) => reading.key));
     this.#dispatcher = new CommandDispatcher({
@@ -127,7 +113,7 @@ export class Device {
     this.#provisioning = new Provisioning({
       activator: {
         activate: async (code, productId) => {
-          const token = await this.#requireClient().activate(code, productId);
+          const token = await this.#requireLink().client.activate(code, productId);
           this.#emit({ event: "activated", token: redactSecret(token) });
           return token;
         },
@@ -139,27 +125,32 @@ export class Device {
       activationCode: config.activationCode,
       productId: config.productId,
       reactivateOnAuthFailure: config.reactivateOnAuthFailure,
+      connectivity: this.#connectivity,
+    });
+    this.#resolution = new ServerResolution({
+      server: config.server,
+      resolve: ports.resolve,
+      clock: ports.clock,
+      random: ports.random,
+      log: ports.log,
+      onResolved: (server) => this.#connect(server),
     });
   }
 
   /** Starts sampling at once (values buffer until the platform is reachable) and connects. */
   start(): void {
     this.#telemetry.start();
-    this.#resolveServer(new Backoff({ ...RESOLVE_BACKOFF, random: this.#ports.random }));
+    this.#resolution.start();
   }
 
   /**
-   * The network came back or changed (new Wi-Fi association, new address): resolve the server
-   * again and re-register the subscription at once, since a NAT or a server restart may have
-   * forgotten it (RFC 7641 §4.1: the server may drop an observer without telling it).
+   * The network came back or changed (new Wi-Fi association, new address): the server is looked
+   * up again where it has a name, and everything waiting to retry hears that the network is back.
    */
   networkChanged(): void {
     if (this.#closed) return;
-    if (this.#config.server.isIpLiteral || this.#ports.resolve === undefined) {
-      this.#endpoint?.reregisterAll();
-      this.#telemetry.retryNow();
-      this.#provisioning.retryNow();
-    } else this.#resolveServer(new Backoff({ ...RESOLVE_BACKOFF, random: this.#ports.random }));
+    if (this.#resolution.isFixed) this.#report({ kind: "reachable", via: "network" });
+    else this.#resolution.start();
   }
 
   /**
@@ -172,7 +163,7 @@ export class Device {
 
   stats(): DeviceStats {
     const telemetry = this.#telemetry.counters;
-    const endpoint = this.#endpoint?.stats;
+    const endpoint = this.#link?.endpoint.stats;
     return {
       sampled: telemetry.sampled,
       sent: telemetry.sent,
@@ -188,29 +179,35 @@ export class Device {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    if (this.#resolveTimer !== undefined) this.#ports.clock.clearTimer(this.#resolveTimer);
-    if (this.#catchUpTimer !== undefined) this.#ports.clock.clearTimer(this.#catchUpTimer);
+    this.#resolution.close();
     this.#telemetry.close();
     this.#provisioning.close();
     this.#dispatcher.close();
-    this.#client?.close().catch(() => undefined);
-    this.#endpoint?.close();
+    const link = this.#link;
+    if (link !== undefined) {
+      link.catchUp.close();
+      link.keeper.close();
+      link.client.close().catch(() => undefined);
+      link.endpoint.close();
+    }
     this.#ports.udp.close();
+  }
+
+  #report(event: ConnectivityEvent): void {
+    if (!this.#closed) this.#connectivity.emit(event);
   }
 
   /** Telemetry's writes, through the client once there is one; reports stored batches and refused tokens. */
   #batchWriter(droppedKey: string): BatchWriter {
     return {
       writeOnce: async (values, previous) => {
-        const client = this.#client;
+        const client = this.#link?.client;
         if (client === undefined) throw new ThethingsError("no-token", "write", "not connected to the platform yet");
         const outcome = await client.writeOnce(values, previous);
         if (outcome.ok) {
           this.#emit({ event: "sent", count: values.filter((value) => value.key !== droppedKey).length });
-          // The platform answers writes again: a lost subscription need not wait out its backoff.
-          if (this.#subscriptionLost) this.#subscription?.reregister();
-        }
-        else if (outcome.error.kind === "unauthorized") {
+          this.#report({ kind: "reachable", via: "platform" });
+        } else if (outcome.error.kind === "unauthorized") {
           this.#emit({ event: "error", message: outcome.error.message });
           this.#onUnauthorized(outcome.error);
         }
@@ -219,45 +216,20 @@ export class Device {
     };
   }
 
-  #requireClient(): ThethingsClient {
-    if (this.#client === undefined) throw new Error("no endpoint yet");
-    return this.#client;
-  }
-
-  #resolveServer(backoff: Backoff): void {
-    const { host, port, isIpLiteral } = this.#config.server;
-    const resolve = this.#ports.resolve;
-    if (isIpLiteral || resolve === undefined) {
-      this.#connect({ address: host, port });
-      return;
-    }
-    const retry = (why: string): void => {
-      const delay = backoff.next();
-      this.#ports.log("warn", `cannot resolve ${host} (${why}); trying again in ${Math.round(delay / 1000)} s`);
-      this.#resolveTimer = this.#ports.clock.setTimer(() => this.#resolveServer(backoff), delay);
-    };
-    resolve(host).then(
-      (address) => {
-        if (this.#closed) return;
-        if (address === undefined || address === "") retry("no address");
-        else this.#connect({ address, port });
-      },
-      (error: unknown) => {
-        if (!this.#closed) retry(String(error));
-      },
-    );
+  #requireLink(): Link {
+    if (this.#link === undefined) throw new Error("no endpoint yet");
+    return this.#link;
   }
 
   #connect(server: PeerAddress): void {
-    if (this.#endpoint !== undefined) {
-      this.#endpoint.setServer(server);
-      this.#endpoint.reregisterAll();
-      this.#telemetry.retryNow();
-      this.#provisioning.retryNow();
+    if (this.#link !== undefined) {
+      // A changed address re-registers the observations itself; the event tells everyone else.
+      this.#link.endpoint.setServer(server);
+      this.#report({ kind: "reachable", via: "network" });
       return;
     }
     const { udp, clock, random, log } = this.#ports;
-    this.#endpoint = new CoapEndpoint({
+    const endpoint = new CoapEndpoint({
       // Re-registration attempts while the platform is away are at most keepAlive apart, so the
       // subscription is back within about keepAlive + grace of the platform's return.
       reregisterBackoff: { maxMs: this.#config.keepAliveMs },
@@ -268,7 +240,19 @@ export class Device {
       random,
       log,
     });
-    this.#client = new ThethingsClient({ coap: this.#endpoint, log });
+    const client = new ThethingsClient({ coap: endpoint, log });
+    const catchUp = new CommandCatchUp({ reader: client, dispatcher: this.#dispatcher, clock, random, log, maxWaitMs: this.#config.keepAliveMs });
+    const keeper = new SubscriptionKeeper({
+      client,
+      dispatcher: this.#dispatcher,
+      catchUp,
+      keepAliveMs: this.#config.keepAliveMs,
+      connectivity: this.#connectivity,
+      report: (event) => this.#report(event),
+      emit: this.#emit,
+      onError: (error) => this.#onUnauthorized(error),
+    });
+    this.#link = { endpoint, client, keeper, catchUp };
     log("info", `platform at ${server.address}:${server.port}`);
     // An unhandled rejection aborts the XS machine (the board restarts): report it instead.
     this.#bringUp().catch((error: unknown) => this.#ports.log("error", `bring-up failed: ${String(error)}`));
@@ -276,76 +260,21 @@ export class Device {
 
   /** Token → actuator state from the platform → subscription. */
   async #bringUp(): Promise<void> {
-    const client = this.#requireClient();
+    const link = this.#requireLink();
     const token = await this.#provisioning.obtainToken();
     if (token === undefined || this.#closed) return;
-    client.setThingToken(token);
+    link.client.setThingToken(token);
     this.#ports.log("info", `thing token ${redactSecret(token)}`);
-    // Values sampled while there was no token wait in the buffer behind a backoff: send them now.
-    this.#telemetry.retryNow();
+    // Values sampled while there was no token wait in the buffer behind a backoff: they go now.
+    this.#report({ kind: "token-changed" });
+    let restoreIncomplete = false;
     if (this.#ports.actuators.length > 0) {
-      const report = await restoreActuators({ reader: client, dispatcher: this.#dispatcher, log: this.#ports.log });
+      const report = await restoreActuators({ reader: link.client, dispatcher: this.#dispatcher, log: this.#ports.log });
       // Reads lost at boot are made again, with retries, once the subscription is up.
-      this.#restoreIncomplete = report.failed.length > 0;
+      restoreIncomplete = report.failed.length > 0;
     }
     if (this.#closed) return;
-    this.#subscribe(client);
-  }
-
-  #subscribe(client: ThethingsClient): void {
-    this.#subscription?.close();
-    this.#subscription = client.subscribe(
-      {
-        onValues: (values) => this.#dispatcher.dispatch(values),
-        onSubscribed: () => {
-          // Commands written while the subscription was away were pushed to nobody: read them.
-          if (this.#subscriptionLost || this.#subscribedBefore || this.#restoreIncomplete) this.#catchUp(client);
-          this.#restoreIncomplete = false;
-          this.#subscribedBefore = true;
-          this.#subscriptionLost = false;
-          // The platform answers again: whatever waits in the buffer can go now.
-          this.#telemetry.retryNow();
-          this.#emit({ event: "subscribed" });
-        },
-        onLost: (reason) => {
-          this.#subscriptionLost = true;
-          this.#emit({ event: "subscription-lost", reason });
-        },
-        onError: (error) => {
-          this.#emit({ event: "error", message: error.message });
-          this.#onUnauthorized(error);
-        },
-      },
-      { keepAliveMs: this.#config.keepAliveMs },
-    );
-  }
-
-  /**
-   * Reads each output's last command after a subscription gap. A read lost on a bad link is
-   * tried again (backoff up to keepAlive, at most CATCH_UP_ATTEMPTS reads in all) until every
-   * output has its answer; a newer subscription starts its own catch-up instead.
-   */
-  #catchUp(client: ThethingsClient, backoff = new Backoff({ initialMs: 2_000, maxMs: this.#config.keepAliveMs, random: this.#ports.random }), attempt = 1): void {
-    if (this.#ports.actuators.length === 0 || this.#closed) return;
-    if (attempt === 1 && this.#catchUpTimer !== undefined) {
-      this.#ports.clock.clearTimer(this.#catchUpTimer);
-      this.#catchUpTimer = undefined;
-    }
-    const generation = ++this.#catchUpGeneration;
-    restoreActuators({ reader: client, dispatcher: this.#dispatcher, log: this.#ports.log, source: "catch-up" }).then(
-      (report) => {
-        if (report.failed.length === 0 || this.#closed || generation !== this.#catchUpGeneration) return;
-        if (attempt >= CATCH_UP_ATTEMPTS) {
-          this.#ports.log("warn", `gave up catching up on commands for ${report.failed.map((f) => f.key).join(", ")} after ${attempt} reads`);
-          return;
-        }
-        this.#catchUpTimer = this.#ports.clock.setTimer(() => {
-          this.#catchUpTimer = undefined;
-          this.#catchUp(client, backoff, attempt + 1);
-        }, backoff.next());
-      },
-      (error: unknown) => this.#ports.log("warn", `catching up on commands failed: ${String(error)}`),
-    );
+    link.keeper.subscribe({ catchUp: restoreIncomplete });
   }
 
   /** The platform refused the token: provisioning decides whether to activate again (one at a time). */
@@ -361,10 +290,9 @@ export class Device {
 
   async #reprovision(error: ThethingsError): Promise<void> {
     const token = await this.#provisioning.handleAuthFailure(error);
-    const client = this.#client;
-    if (token === undefined || client === undefined || this.#closed) return;
-    client.setThingToken(token);
-    this.#telemetry.retryNow();
-    this.#subscribe(client);
+    const link = this.#link;
+    if (token === undefined || link === undefined || this.#closed) return;
+    link.client.setThingToken(token);
+    this.#report({ kind: "token-changed" });
   }
 }

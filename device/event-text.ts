@@ -1,6 +1,6 @@
 // One line of text per device event, for people reading a trace or a terminal (the Moddable
 // app's log and the PC runner share it).
-import type { DeviceEvent } from "./app.js";
+import type { DeviceEvent } from "./device-events.js";
 
 export function describeDeviceEvent(event: DeviceEvent): string {
   switch (event.event) {

@@ -4,6 +4,7 @@
 // distinct problem is explained in one log line (repeats go to debug). The token and the
 // activation code never appear whole in a log line.
 import type { Clock, TimerHandle } from "../kernel/clock.js";
+import type { ConnectivitySource } from "../kernel/connectivity.js";
 import type { LogSink } from "../kernel/log.js";
 import type { RandomSource } from "../kernel/random.js";
 import type { ThethingsError } from "../thethings/errors.js";
@@ -35,6 +36,8 @@ export interface ProvisioningOptions {
   readonly reactivateOnAuthFailure?: boolean;
   /** Retry timing for activation (random comes from `random`). */
   readonly backoff?: Omit<BackoffOptions, "random">;
+  /** When the network comes back, an activation waiting on an unreachable platform goes at once (retryNow). */
+  readonly connectivity?: ConnectivitySource;
 }
 
 export class Provisioning {
@@ -58,6 +61,7 @@ export class Provisioning {
   #wake: (() => void) | undefined;
   /** The activation backoff now running follows a failure to reach the platform (not a refusal). */
   #waitingOnNetwork = false;
+  readonly #unsubscribe: () => void;
   #closed = false;
 
   constructor(options: ProvisioningOptions) {
@@ -72,6 +76,10 @@ export class Provisioning {
     this.#reactivate = options.reactivateOnAuthFailure ?? false;
     this.#backoff = new Backoff({ ...options.backoff, random: options.random });
     this.#reactivationBackoff = new Backoff({ ...options.backoff, random: options.random });
+    this.#unsubscribe =
+      options.connectivity?.subscribe((event) => {
+        if (event.kind === "reachable" && event.via === "network") this.retryNow();
+      }) ?? (() => undefined);
   }
 
   /** The token in use, if any. A credential: log it only through redactSecret. */
@@ -136,6 +144,7 @@ export class Provisioning {
   /** Stops waiting (a pending obtainToken() resolves undefined); safe to call twice. */
   close(): void {
     this.#closed = true;
+    this.#unsubscribe();
     if (this.#timer !== undefined) this.#clock.clearTimer(this.#timer);
     this.#timer = undefined;
     const wake = this.#wake;

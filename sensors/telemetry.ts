@@ -2,6 +2,7 @@
 // store-and-forward ring, and writes them to the platform in batches, one batch in flight at a
 // time, oldest first, each value leaving the buffer only once its write was stored (2.01).
 import type { Clock, TimerHandle } from "../kernel/clock.js";
+import type { ConnectivitySource } from "../kernel/connectivity.js";
 import type { LogSink } from "../kernel/log.js";
 import type { RandomSource } from "../kernel/random.js";
 import { Backoff } from "../kernel/backoff.js";
@@ -25,6 +26,8 @@ export interface TelemetryOptions {
   readonly random: RandomSource;
   readonly log?: LogSink;
   readonly config?: TelemetrySettings;
+  /** When the network or the platform is back, or a new token is in use, a write waiting out its backoff goes at once. */
+  readonly connectivity?: ConnectivitySource;
 }
 
 /** Invariant: sampled = sent + buffered + dropped + rejected. */
@@ -88,6 +91,7 @@ export class Telemetry {
   /** Per binding / per reading: whether the last round failed, so logs report changes, not every round. */
   readonly #sensorFailing: boolean[];
   readonly #readingBad: boolean[];
+  readonly #unsubscribe: () => void;
 
   #pinned: PinnedBatch | undefined;
   #sending = false;
@@ -129,6 +133,10 @@ export class Telemetry {
     this.#sensorFailing = this.#plan.bindings.map(() => false);
     this.#readingBad = [];
     for (let i = 0; i < this.#plan.readingCount; i++) this.#readingBad.push(false);
+    this.#unsubscribe =
+      options.connectivity?.subscribe((event) => {
+        if (event.kind === "reachable" || event.kind === "token-changed") this.retryNow();
+      }) ?? (() => undefined);
   }
 
   get counters(): TelemetryCounters {
@@ -182,6 +190,7 @@ export class Telemetry {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#unsubscribe();
     this.stop();
     this.#cancel(this.#flushTimer);
     this.#cancel(this.#retryTimer);

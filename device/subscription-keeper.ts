@@ -1,0 +1,89 @@
+// Keeps the thing's subscription: the values it brings go to the command dispatcher; a
+// confirmation after a gap starts a command catch-up; what it learns about the platform is
+// reported as connectivity events. It re-registers when the network comes back (a NAT or a
+// server restart may have forgotten it, RFC 7641 §4.1), when the platform answers again while
+// it is lost, and subscribes afresh under a new thing token.
+import type { ConnectivityEvent, ConnectivitySource } from "../kernel/connectivity.js";
+import type { ThethingsClient } from "../thethings/client.js";
+import type { ThethingsError } from "../thethings/errors.js";
+import type { ThingSubscription } from "../thethings/subscription.js";
+import type { CommandCatchUp } from "./command-catch-up.js";
+import type { CommandDispatcher } from "./commands.js";
+import type { DeviceEvent } from "./device-events.js";
+
+export interface SubscriptionKeeperOptions {
+  readonly client: Pick<ThethingsClient, "subscribe">;
+  readonly dispatcher: CommandDispatcher;
+  readonly catchUp: CommandCatchUp;
+  readonly keepAliveMs: number;
+  readonly connectivity: ConnectivitySource;
+  readonly report: (event: ConnectivityEvent) => void;
+  readonly emit: (event: DeviceEvent) => void;
+  /** The platform refused the token (or another error on the stream). */
+  readonly onError: (error: ThethingsError) => void;
+}
+
+export class SubscriptionKeeper {
+  readonly #options: SubscriptionKeeperOptions;
+  readonly #unsubscribe: () => void;
+  #subscription: ThingSubscription | undefined;
+  #lost = false;
+  /** A subscription was confirmed before: the next confirmation follows a gap (loss, new token, restart). */
+  #subscribedBefore = false;
+  /** The boot's read of the outputs' last commands did not get every answer. */
+  #catchUpPending = false;
+
+  constructor(options: SubscriptionKeeperOptions) {
+    this.#options = options;
+    this.#unsubscribe = options.connectivity.subscribe((event) => this.#onConnectivity(event));
+  }
+
+  /** Whether the subscription is down (lost and not confirmed since). */
+  get lost(): boolean {
+    return this.#lost;
+  }
+
+  /** Subscribes (again); `catchUp`: read the outputs' last commands once it is confirmed. */
+  subscribe(options: { readonly catchUp?: boolean } = {}): void {
+    if (options.catchUp === true) this.#catchUpPending = true;
+    this.#subscription?.close().catch(() => undefined);
+    this.#subscription = this.#options.client.subscribe(
+      {
+        onValues: (values) => this.#options.dispatcher.dispatch(values),
+        onSubscribed: () => this.#onSubscribed(),
+        onLost: (reason) => {
+          this.#lost = true;
+          this.#options.report({ kind: "lost", reason });
+          this.#options.emit({ event: "subscription-lost", reason });
+        },
+        onError: (error) => {
+          this.#options.emit({ event: "error", message: error.message });
+          this.#options.onError(error);
+        },
+      },
+      { keepAliveMs: this.#options.keepAliveMs },
+    );
+  }
+
+  close(): void {
+    this.#unsubscribe();
+    this.#subscription?.close().catch(() => undefined);
+    this.#subscription = undefined;
+  }
+
+  #onSubscribed(): void {
+    if (this.#lost || this.#subscribedBefore || this.#catchUpPending) this.#options.catchUp.run();
+    this.#catchUpPending = false;
+    this.#subscribedBefore = true;
+    this.#lost = false;
+    this.#options.report({ kind: "reachable", via: "platform" });
+    this.#options.emit({ event: "subscribed" });
+  }
+
+  #onConnectivity(event: ConnectivityEvent): void {
+    const subscription = this.#subscription;
+    if (subscription === undefined) return;
+    if (event.kind === "token-changed") this.subscribe();
+    else if (event.kind === "reachable" && (event.via === "network" || this.#lost)) subscription.reregister();
+  }
+}
