@@ -7,12 +7,14 @@ import config from "mc/config";
 import boardIo from "moddable/board-io";
 import openNetworkWatch from "moddable/network";
 import { Device } from "./device/app.js";
-import { ConfigError, type DeviceConfig, parseDeviceConfig } from "./device/config.js";
+import { type DeviceConfig, parseDeviceConfig } from "./device/config.js";
+import { ConfigError } from "./device/config-error.js";
 import { describeDeviceEvent } from "./device/event-text.js";
 import { openActuators } from "./device/open-actuators.js";
 import { openSensors } from "./device/open-sensors.js";
 import { ModdableClock } from "./kernel/moddable/clock.js";
 import { HostResolver } from "./coap/moddable/host-resolver.js";
+import { readBoardPins } from "./moddable/board-pins.js";
 import { PreferenceStore } from "./moddable/preference-store.js";
 import { ModdableRandom } from "./kernel/moddable/random.js";
 import { createTraceLog } from "./kernel/moddable/trace-log.js";
@@ -36,7 +38,8 @@ function describeConfig(settings: DeviceConfig): string {
 export default function main(): void {
   let settings: DeviceConfig;
   try {
-    settings = parseDeviceConfig(config);
+    // The SDK's host provider names the board's LED and I2C pins (undefined in the simulator).
+    settings = parseDeviceConfig(config, readBoardPins(globalThis.device));
   } catch (error) {
     const problem = error instanceof ConfigError ? error.message : `config: ${String(error)}`;
     trace(`${problem}\nstopped: fix the value (mcconfig … key=value, or manifest.json "config") and build again\n`);

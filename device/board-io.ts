@@ -7,7 +7,7 @@
 // Kept apart from ports.ts because it is written in terms of the configuration's specs, and
 // ports.ts stays a leaf that config.ts and sensors/ can import.
 import type { LogSink } from "../kernel/log.js";
-import type { ActuatorSpec, AnalogSpec, Sht3xSpec } from "./config.js";
+import type { ActuatorSpec, AnalogSpec, Sht3xSpec } from "./io-specs.js";
 import type { ActuatorOutput } from "./actuator-output.js";
 import type { Sensor } from "../sensors/sensor.js";
 

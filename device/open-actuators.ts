@@ -4,7 +4,7 @@
 import type { LogSink } from "../kernel/log.js";
 import type { BoardIo } from "./board-io.js";
 import type { ActuatorBinding } from "./commands.js";
-import type { ActuatorSpec } from "./config.js";
+import type { ActuatorSpec } from "./io-specs.js";
 
 export interface OpenActuatorsOptions {
   readonly board: BoardIo;

@@ -8,7 +8,7 @@ import type { SensorBinding } from "../sensors/sensor-binding.js";
 import { SimulatedAnalogInput } from "../sensors/simulated-analog.js";
 import { SimulatedClimateSensor } from "../sensors/simulated-climate.js";
 import type { BoardIo } from "./board-io.js";
-import type { SensorSpec } from "./config.js";
+import type { SensorSpec } from "./io-specs.js";
 import type { Sensor } from "../sensors/sensor.js";
 
 export interface OpenSensorsOptions {

@@ -6,7 +6,7 @@ import { Backoff } from "../kernel/backoff.js";
 import type { Clock, TimerHandle } from "../kernel/clock.js";
 import type { LogSink } from "../kernel/log.js";
 import type { RandomSource } from "../kernel/random.js";
-import type { ServerAddress } from "./config.js";
+import type { ServerAddress } from "./server-uri.js";
 
 /** Resolves a host name to an address; rejects or resolves undefined when it cannot now. */
 export type ResolveHost = (host: string) => Promise<string | undefined>;

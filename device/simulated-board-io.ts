@@ -4,7 +4,7 @@
 // it keeps its level and logs each change, which is how a command shows up in the log.
 import type { LogSink } from "../kernel/log.js";
 import type { BoardIo, HardwareSensorSpec } from "./board-io.js";
-import type { ActuatorSpec } from "./config.js";
+import type { ActuatorSpec } from "./io-specs.js";
 import type { ActuatorOutput } from "./actuator-output.js";
 import type { Sensor } from "../sensors/sensor.js";
 import { SimulatedActuator } from "./simulated-actuator.js";

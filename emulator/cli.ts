@@ -1,18 +1,20 @@
 // `npm run platform -- [--host 127.0.0.1] [--port 5683] [--db FILE] [--activation-code CODE ...]
-//                      [--keep-alive MS] [--json]`
+//                      [--keep-alive DURATION] [--json]`
 // Runs the local platform until SIGINT or SIGTERM, printing each event as a line of text, or as
 // one JSON object per line with --json.
 import { parseArgs } from "node:util";
+import { parseDurationMs } from "./durations.js";
 import { describeEvent, type PlatformEvent } from "./events.js";
 import { DEFAULT_KEEP_ALIVE_MS, DEFAULT_PORT, startPlatform } from "./server.js";
 
 const USAGE = `usage: npm run platform -- [--host ADDR] [--port N] [--db FILE] [--activation-code CODE ...]
-                           [--keep-alive MS] [--json]
+                           [--keep-alive DURATION] [--json]
   --host             address to bind (default 127.0.0.1: loopback only)
   --port             UDP port, 0 for any free one (default ${DEFAULT_PORT})
   --db               SQLite file keeping things and values across restarts (default: in memory)
   --activation-code  a code that activates one thing; repeatable (default: one is made and printed)
-  --keep-alive       subscription keep-alive in ms when the client asks none (default ${DEFAULT_KEEP_ALIVE_MS})
+  --keep-alive       subscription keep-alive when the client asks none: 500ms, 10s, 2m, 1h; a bare
+                     number is milliseconds, as on the device (default ${DEFAULT_KEEP_ALIVE_MS})
   --json             print one JSON object per line`;
 
 async function main(): Promise<void> {
@@ -37,7 +39,7 @@ async function main(): Promise<void> {
     return;
   }
   const port = wholeNumber(args.port, "--port", 65535);
-  const keepAliveMs = wholeNumber(args["keep-alive"], "--keep-alive", 86_400_000);
+  const keepAliveMs = duration(args["keep-alive"], "--keep-alive", 86_400_000);
   const print = args.json
     ? (e: PlatformEvent) => console.log(JSON.stringify({ time: new Date().toISOString(), ...e }))
     : (e: PlatformEvent) => console.log(`${new Date().toISOString()} ${describeEvent(e)}`);
@@ -59,6 +61,12 @@ async function main(): Promise<void> {
 function wholeNumber(text: string, name: string, max: number): number {
   if (!/^\d+$/.test(text) || Number(text) > max) fail(`${name} must be a whole number from 0 to ${max}`);
   return Number(text);
+}
+
+function duration(text: string, name: string, maxMs: number): number {
+  const ms = parseDurationMs(text);
+  if (ms === undefined || ms > maxMs) fail(`${name} must be a duration from 0 to ${maxMs} ms (e.g. 500ms, 10s, 2m, 1h; a bare number is milliseconds)`);
+  return ms;
 }
 
 function fail(message: string): never {

@@ -1,22 +1,20 @@
 // `npm run device -- [--server coap://HOST:PORT] [--activation-code CODE] [--state DIR]
-//   [--interval MS] [--batch N] [--max-delay MS] [--keep-alive MS] [--json]`
-// The device core on a PC. With --json, stdout carries one JSON object per line with an `event`
-// field (activated, subscribed, sent, command, error, and a last stats on SIGINT/SIGTERM); log
-// lines go to stderr.
+//   [--interval D] [--batch N] [--max-delay D] [--keep-alive D] [--json]`
+// The device core on a PC. Each flag is the mcconfig setting of the same name, passed on as
+// typed to device/config.ts, so durations have its one grammar (`500ms`, `10s`, `2m`, `1h`; a
+// bare number is milliseconds). With --json, stdout carries one JSON object per line with an
+// `event` field (activated, subscribed, sent, command, error, and a last stats on
+// SIGINT/SIGTERM); log lines go to stderr.
 import { parseArgs } from "node:util";
 import type { LogSink } from "../kernel/log.js";
-import { ConfigError } from "../device/config.js";
+import { ConfigError } from "../device/config-error.js";
 import { describeDeviceEvent } from "../device/event-text.js";
 import { runDevice } from "./run-device.js";
 
 const USAGE = `usage: npm run device -- [--server coap://HOST:PORT] [--activation-code CODE] [--product-id ID]
-  [--state DIR] [--interval MS] [--batch N] [--max-delay MS] [--keep-alive MS] [--buffer-size N]
-  [--sensors LIST] [--actuators LIST] [--reactivate] [--log-level debug|info|warn|error] [--json]`;
-
-/** Flags in milliseconds become durations device/config.ts reads ("5000" → "5000ms"). */
-function milliseconds(value: string | undefined): string | undefined {
-  return value === undefined ? undefined : /^\d+$/.test(value) ? `${value}ms` : value;
-}
+  [--state DIR] [--interval D] [--batch N] [--max-delay D] [--keep-alive D] [--buffer-size N]
+  [--sensors LIST] [--actuators LIST] [--reactivate] [--log-level debug|info|warn|error] [--json]
+  D is a duration: 500ms, 10s, 2m, 1h; a bare number is milliseconds (as in mcconfig key=value)`;
 
 async function main(): Promise<void> {
   let parsed;
@@ -66,10 +64,10 @@ async function main(): Promise<void> {
   set("server", flags.server);
   set("activationCode", flags["activation-code"]);
   set("productId", flags["product-id"]);
-  set("interval", milliseconds(flags.interval));
+  set("interval", flags.interval);
   set("batch", flags.batch);
-  set("maxDelay", milliseconds(flags["max-delay"]));
-  set("keepAlive", milliseconds(flags["keep-alive"]));
+  set("maxDelay", flags["max-delay"]);
+  set("keepAlive", flags["keep-alive"]);
   set("bufferSize", flags["buffer-size"]);
   set("sensors", flags.sensors);
   set("actuators", flags.actuators);

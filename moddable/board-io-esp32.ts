@@ -1,12 +1,12 @@
 // The ESP32 target: ECMA-419 Analog and I2C sensors (SHT3x through Moddable's driver), Digital
-// and PWM outputs. Pins come from the configuration; nothing here is board-specific beyond the
-// defaults in device/config.ts (I2C on 21/22, Moddable's generic ESP32 target).
+// and PWM outputs. Pins come from the configuration, whose defaults are the board's own
+// (moddable/board-pins.ts) or device/io-specs.ts's fallbacks; nothing here is board-specific.
 /// <reference path="./esp32/sht3x.d.ts" />
 import I2C from "embedded:io/i2c";
 import SHT3x from "embedded:sensor/Humidity-Temperature/SHT3x";
 import type { LogSink } from "../kernel/log.js";
 import type { BoardIo, HardwareSensorSpec } from "../device/board-io.js";
-import type { ActuatorSpec } from "../device/config.js";
+import type { ActuatorSpec } from "../device/io-specs.js";
 import type { ActuatorOutput } from "../device/actuator-output.js";
 import type { Sensor } from "../sensors/sensor.js";
 import { AnalogInput } from "./esp32/analog-input.js";

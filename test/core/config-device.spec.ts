@@ -1,99 +1,12 @@
-// parseDeviceConfig and the sensor/actuator lists: what a command line like
+// parseDeviceConfig: what a command line like
 //   mcconfig -d -m -p esp32 sensors=sht3x,analog:34@light actuators=led:digital:2 interval=5s
-// turns into, and the clear stop for a bad value or settings that contradict each other.
+// turns into, with the board's pins for what the entries leave out, and the clear stop for a bad
+// value or settings that contradict each other.
 import * as assert from "../portable/assert.js";
 import { suite, test } from "../portable/harness.js";
-import { ConfigError, DEFAULT_SETTINGS, MAX_ACTUATORS, MAX_SENSORS, parseActuators, parseDeviceConfig, parseSensors, SETTING_KEYS, SHT3X_DEFAULTS } from "../../device/config.js";
+import { DEFAULT_SETTINGS, parseDeviceConfig, SETTING_KEYS } from "../../device/config.js";
 import { DEFAULT_TELEMETRY_CONFIG, MAX_BUFFER_SIZE } from "../../sensors/telemetry-config.js";
-
-function rejected(fn: () => unknown, key: string, ...fragments: string[]): void {
-  const error = assert.throws(fn, (e) => e instanceof ConfigError, `ConfigError for ${key}`) as ConfigError;
-  assert.equal(error.key, key, `the error names the key: ${error.message}`);
-  for (const fragment of fragments) assert.ok(error.message.includes(fragment), `message ${JSON.stringify(error.message)} includes ${JSON.stringify(fragment)}`);
-}
-
-suite("config sensors", () => {
-  test("each kind with its readings and default keys", () => {
-    const [sim, simAnalog, sht, analog] = parseSensors("sensors", "sim,sim-analog@knob,sht3x@room,analog:34");
-    assert.deepEqual(sim, {
-      kind: "sim",
-      entry: "sim",
-      readings: [
-        { path: "temperature", key: "temperature", decimals: 2 },
-        { path: "humidity", key: "humidity", decimals: 2 },
-      ],
-    });
-    assert.deepEqual(simAnalog, { kind: "sim-analog", entry: "sim-analog@knob", readings: [{ path: "raw", key: "knob", decimals: 0 }] });
-    assert.deepEqual(sht, {
-      kind: "sht3x",
-      entry: "sht3x@room",
-      readings: [
-        { path: "thermometer.temperature", key: "room.temperature", decimals: 2 },
-        { path: "hygrometer.humidity", key: "room.humidity", decimals: 2 },
-      ],
-      sda: SHT3X_DEFAULTS.sda,
-      scl: SHT3X_DEFAULTS.scl,
-      address: 0x44,
-    });
-    assert.deepEqual(analog, { kind: "analog", entry: "analog:34", readings: [{ path: "raw", key: "analog", decimals: 0 }], pin: 34 });
-  });
-
-  test("SHT3x pins and address; spaces around entries; empty and none", () => {
-    const [sht] = parseSensors("sensors", " sht3x:4:5:0x45 ");
-    assert.ok(sht !== undefined && sht.kind === "sht3x");
-    assert.equal(sht.sda, 4);
-    assert.equal(sht.scl, 5);
-    assert.equal(sht.address, 0x45);
-    assert.deepEqual(parseSensors("sensors", ""), []);
-    assert.deepEqual(parseSensors("sensors", "none"), []);
-  });
-
-  test("mistakes name the entry", () => {
-    rejected(() => parseSensors("sensors", "sht31"), "sensors", '"sht31"', "unknown sensor kind");
-    rejected(() => parseSensors("sensors", "analog"), "sensors", "analog:PIN");
-    rejected(() => parseSensors("sensors", "analog:99"), "sensors", "not a GPIO number");
-    rejected(() => parseSensors("sensors", "analog:x"), "sensors", "not a GPIO number");
-    rejected(() => parseSensors("sensors", "sim:3"), "sensors", "takes no arguments");
-    rejected(() => parseSensors("sensors", "sht3x:1:2:0x44:9"), "sensors", "sht3x[:sda:scl[:address]]");
-    rejected(() => parseSensors("sensors", "sht3x:21:22:0x80"), "sensors", "outside 8–119");
-    rejected(() => parseSensors("sensors", "sim,,sim-analog"), "sensors", "empty entry");
-    rejected(() => parseSensors("sensors", "analog:34@bad key"), "sensors", "not a theThings.IO key");
-    rejected(() => parseSensors("sensors", "sim@"), "sensors", "nothing after @");
-    rejected(() => parseSensors("sensors", Array(MAX_SENSORS + 1).fill("sim").map((s, i) => `${s}@s${i}`).join(",")), "sensors", `at most ${MAX_SENSORS}`);
-  });
-
-  test("two sensors writing one key are refused, with the way out", () => {
-    rejected(() => parseSensors("sensors", "analog:34,analog:35"), "sensors", '"analog:34" and "analog:35"', "analog", "@");
-    rejected(() => parseSensors("sensors", "sim,sht3x"), "sensors", "temperature");
-    assert.equal(parseSensors("sensors", "analog:34,analog:35@analog2").length, 2);
-  });
-});
-
-suite("config actuators", () => {
-  test("digital and pwm with their options", () => {
-    assert.deepEqual(parseActuators("actuators", "led:digital:2,relay:digital:4:low,fan:pwm:5,pump:pwm:18:25000"), [
-      { kind: "digital", entry: "led:digital:2", key: "led", pin: 2, activeLow: false },
-      { kind: "digital", entry: "relay:digital:4:low", key: "relay", pin: 4, activeLow: true },
-      { kind: "pwm", entry: "fan:pwm:5", key: "fan", pin: 5, hz: undefined },
-      { kind: "pwm", entry: "pump:pwm:18:25000", key: "pump", pin: 18, hz: 25000 },
-    ]);
-    assert.deepEqual(parseActuators("actuators", ""), []);
-  });
-
-  test("mistakes name the entry", () => {
-    rejected(() => parseActuators("actuators", "led"), "actuators", "KEY:digital:PIN");
-    rejected(() => parseActuators("actuators", "led:digital"), "actuators", "KEY:digital:PIN");
-    rejected(() => parseActuators("actuators", "led:servo:2"), "actuators", "unknown actuator kind", '"servo"');
-    rejected(() => parseActuators("actuators", "led:digital:2:high"), "actuators", "only digital option is low");
-    rejected(() => parseActuators("actuators", "fan:pwm:5:fast"), "actuators", "not a whole number");
-    rejected(() => parseActuators("actuators", "led:digital:64"), "actuators", "not a GPIO number");
-    rejected(() => parseActuators("actuators", "l d:digital:2"), "actuators", "not a theThings.IO key");
-    rejected(() => parseActuators("actuators", "led:digital:2:low:x"), "actuators", "KEY:digital:PIN");
-    rejected(() => parseActuators("actuators", "led:digital:2,led:pwm:4"), "actuators", '"led" is given twice');
-    rejected(() => parseActuators("actuators", "led:digital:2,fan:pwm:2"), "actuators", "same pin");
-    rejected(() => parseActuators("actuators", Array(MAX_ACTUATORS + 1).fill(0).map((_, i) => `a${i}:digital:${i}`).join(",")), "actuators", `at most ${MAX_ACTUATORS}`);
-  });
-});
+import { rejected } from "./config-rejected.js";
 
 suite("config device", () => {
   test("the defaults alone give a working configuration", () => {
@@ -126,7 +39,7 @@ suite("config device", () => {
       batch: "5",
       maxDelay: "2m",
       bufferSize: "50",
-      keepAlive: "45",
+      keepAlive: "45000",
       reactivateOnAuthFailure: "yes",
       sensors: "sim,sim-analog",
       actuators: "led:digital:2,fan:pwm:4",
@@ -151,12 +64,40 @@ suite("config device", () => {
   });
 
   test("JSON numbers and booleans from a manifest are accepted; undefined falls back to the default", () => {
-    const config = parseDeviceConfig({ batch: 10, bufferSize: 100, interval: 30, reactivateOnAuthFailure: true, keepAlive: undefined });
+    const config = parseDeviceConfig({ batch: 10, bufferSize: 100, interval: 30_000, reactivateOnAuthFailure: true, keepAlive: undefined });
     assert.equal(config.telemetry.batch, 10);
     assert.equal(config.telemetry.bufferSize, 100);
     assert.equal(config.telemetry.intervalMs, 30_000);
     assert.equal(config.reactivateOnAuthFailure, true);
     assert.equal(config.keepAliveMs, 30_000);
+  });
+
+  test("a bare duration is milliseconds, from the command line and from the manifest alike", () => {
+    const typed = parseDeviceConfig({ interval: "500", maxDelay: "2000", keepAlive: "45000" });
+    assert.equal(typed.telemetry.intervalMs, 500);
+    assert.equal(typed.telemetry.maxDelayMs, 2_000);
+    assert.equal(typed.keepAliveMs, 45_000);
+    const json = parseDeviceConfig({ interval: 500, maxDelay: 2000, keepAlive: 45000 });
+    assert.deepEqual([json.telemetry.intervalMs, json.telemetry.maxDelayMs, json.keepAliveMs], [500, 2_000, 45_000]);
+    const units = parseDeviceConfig({ interval: "0.5s", maxDelay: "2s", keepAlive: "45s" });
+    assert.deepEqual([units.telemetry.intervalMs, units.telemetry.maxDelayMs, units.keepAliveMs], [500, 2_000, 45_000]);
+    // What used to mean seconds is now refused where milliseconds fall below the bound.
+    rejected(() => parseDeviceConfig({ interval: 30 }), "interval", '"30"', "outside 100ms–24h");
+    rejected(() => parseDeviceConfig({ keepAlive: "45" }), "keepAlive", '"45"', "outside 5s–1h");
+  });
+
+  test("entries that leave pins out take the board's; without a board the fallbacks", () => {
+    const board = { ledPin: 13, i2c: { sda: 23, scl: 22 } };
+    const onBoard = parseDeviceConfig({ sensors: "sht3x", actuators: "led:digital" }, board);
+    assert.equal(onBoard.actuators[0]!.pin, 13);
+    const [sht] = onBoard.sensors;
+    assert.ok(sht !== undefined && sht.kind === "sht3x");
+    assert.deepEqual([sht.sda, sht.scl, sht.address], [23, 22, 0x44]);
+    const plain = parseDeviceConfig({ sensors: "sht3x", actuators: "led:digital" });
+    const [plainSht] = plain.sensors;
+    assert.ok(plainSht !== undefined && plainSht.kind === "sht3x");
+    assert.deepEqual([plain.actuators[0]!.pin, plainSht.sda, plainSht.scl], [2, 21, 22]);
+    assert.equal(parseDeviceConfig({ actuators: "led:digital:4" }, board).actuators[0]!.pin, 4, "an explicit pin wins");
   });
 
   test("a prototype key is not a setting", () => {
@@ -173,7 +114,7 @@ suite("config device", () => {
     rejected(() => parseDeviceConfig({ reactivateOnAuthFailure: "sometimes" }), "reactivateOnAuthFailure", "not a boolean");
     rejected(() => parseDeviceConfig({ server: "coaps://coap.thethings.io" }), "server", "DTLS");
     rejected(() => parseDeviceConfig({ sensors: "bme280" }), "sensors", "unknown sensor kind");
-    rejected(() => parseDeviceConfig({ actuators: "led:digital" }), "actuators", "KEY:digital:PIN");
+    rejected(() => parseDeviceConfig({ actuators: "led" }), "actuators", "KEY:digital:PIN");
     rejected(() => parseDeviceConfig({ logLevel: "loud" }), "logLevel", "loud");
     rejected(() => parseDeviceConfig({ activationCode: "has space" }), "activationCode", "space");
   });
@@ -183,5 +124,14 @@ suite("config device", () => {
     rejected(() => parseDeviceConfig({ sensors: "sim", actuators: "temperature:digital:2" }), "actuators", "also written by sensor", '"sim"');
     rejected(() => parseDeviceConfig({ sensors: "sim-analog@telemetry.dropped" }), "sensors", "reserved");
     rejected(() => parseDeviceConfig({ sensors: "", actuators: "telemetry.dropped:digital:2" }), "actuators", "reserved");
+  });
+
+  test("an output on a sensor's pin is refused, however the pin was chosen", () => {
+    // A board whose I2C default is on GPIO 2 and that names no LED (e.g. M5Stack AtomS3, SDA 2).
+    rejected(() => parseDeviceConfig({ sensors: "sht3x", actuators: "led:digital" }, { i2c: { sda: 2, scl: 1 } }), "actuators", '"led:digital": pin 2 is also used by sensor "sht3x"');
+    rejected(() => parseDeviceConfig({ sensors: "sht3x", actuators: "fan:pwm:22" }), "actuators", "pin 22", '"sht3x"');
+    rejected(() => parseDeviceConfig({ sensors: "analog:4@light", actuators: "relay:digital:4:low" }), "actuators", "pin 4", '"analog:4@light"');
+    assert.equal(parseDeviceConfig({ sensors: "sht3x,analog:34", actuators: "led:digital,fan:pwm:4" }).actuators.length, 2, "separate pins are fine");
+    assert.equal(parseDeviceConfig({ sensors: "sim,sim-analog", actuators: "led:digital:2" }).actuators.length, 1, "simulated sensors have no pins");
   });
 });

@@ -1,16 +1,11 @@
-// The scalar parsers behind device/config.ts: strings as mcconfig delivers them (and the JSON
+// The scalar parsers (device/config-values.ts): strings as mcconfig delivers them (and the JSON
 // numbers/booleans a manifest may hold) become checked values, and every bad value throws a
 // ConfigError that names the key and shows the value.
 import * as assert from "../portable/assert.js";
 import { suite, test } from "../portable/harness.js";
-import { ConfigError, parseBoolean, parseCredential, parseDuration, parseInteger, parseLogLevel, parseServer } from "../../device/config.js";
-
-function rejected(fn: () => unknown, key: string, ...fragments: string[]): void {
-  const error = assert.throws(fn, (e) => e instanceof ConfigError, `ConfigError for ${key}`) as ConfigError;
-  assert.equal(error.key, key, "the error names the key");
-  assert.ok(error.message.startsWith(`config ${key}: `), `message starts with the key: ${error.message}`);
-  for (const fragment of fragments) assert.ok(error.message.includes(fragment), `message ${JSON.stringify(error.message)} includes ${JSON.stringify(fragment)}`);
-}
+import { ConfigError } from "../../device/config-error.js";
+import { parseBoolean, parseCredential, parseDuration, parseInteger, parseLogLevel, shown } from "../../device/config-values.js";
+import { rejected } from "./config-rejected.js";
 
 suite("config values", () => {
   test("ConfigError constructs where Error.prototype.name is read-only, as on Moddable (built-ins frozen at build time)", () => {
@@ -49,18 +44,39 @@ suite("config values", () => {
     rejected(() => parseInteger("batch", {}, 1, 100), "batch", "expected text, got object");
   });
 
-  test("durations: units ms, s, m, h; a bare number is seconds", () => {
+  test("durations: units ms, s, m, h; a bare number is milliseconds", () => {
     assert.equal(parseDuration("interval", "500ms", 100, 86_400_000), 500);
     assert.equal(parseDuration("interval", "10s", 100, 86_400_000), 10_000);
-    assert.equal(parseDuration("interval", "10", 100, 86_400_000), 10_000);
-    assert.equal(parseDuration("interval", 10, 100, 86_400_000), 10_000, "a JSON number counts as seconds too");
+    // "10" and the JSON number 10 meant 10 s before the one grammar; now they are 10 ms, below 100 ms.
+    rejected(() => parseDuration("interval", "10", 100, 86_400_000), "interval", '"10"', "outside 100ms–24h");
+    rejected(() => parseDuration("interval", 10, 100, 86_400_000), "interval", '"10"', "outside 100ms–24h");
     assert.equal(parseDuration("interval", "1.5s", 100, 86_400_000), 1_500);
     assert.equal(parseDuration("interval", "2m", 100, 86_400_000), 120_000);
     assert.equal(parseDuration("interval", "1H", 100, 86_400_000), 3_600_000, "units in any case");
   });
 
+  test("durations: a bare number, as text or as a JSON number, is whole milliseconds", () => {
+    assert.equal(parseDuration("interval", "500", 100, 86_400_000), 500);
+    assert.equal(parseDuration("interval", 500, 100, 86_400_000), 500, "a JSON number from the manifest");
+    assert.equal(parseDuration("interval", "10000", 100, 86_400_000), 10_000);
+    assert.equal(parseDuration("keepAlive", 30_000, 5_000, 3_600_000), 30_000);
+    assert.equal(parseDuration("interval", " 250 ", 100, 86_400_000), 250, "surrounding spaces are trimmed");
+    assert.equal(parseDuration("interval", "250.0", 100, 86_400_000), 250, "a decimal point is fine while the value stays whole");
+    assert.equal(parseDuration("interval", "86400000", 100, 86_400_000), 86_400_000, "the maximum, in milliseconds");
+    rejected(() => parseDuration("interval", "1.5", 0, 86_400_000), "interval", "whole milliseconds", "a bare number is milliseconds");
+    rejected(() => parseDuration("interval", "86400001", 100, 86_400_000), "interval", "outside 100ms–24h");
+    rejected(() => parseDuration("keepAlive", 45, 5_000, 3_600_000), "keepAlive", '"45"', "outside 5s–1h");
+  });
+
+  test("durations: the same value with and without its unit", () => {
+    for (const [bare, withUnit] of [["500", "500ms"], ["10000", "10s"], ["120000", "2m"], ["3600000", "1h"], ["1500", "1.5s"]] as const) {
+      assert.equal(parseDuration("interval", bare, 100, 86_400_000), parseDuration("interval", withUnit, 100, 86_400_000), `${bare} = ${withUnit}`);
+    }
+  });
+
   test("durations: malformed, fractional milliseconds or out of range", () => {
-    rejected(() => parseDuration("interval", "10 s", 100, 86_400_000), "interval", '"10 s"', "not a duration");
+    const error = rejected(() => parseDuration("interval", "10 s", 100, 86_400_000), "interval", '"10 s"', "not a duration");
+    assert.equal(error.message, 'config interval: "10 s" is not a duration in whole milliseconds (e.g. 500ms, 10s, 2m, 1h; a bare number is milliseconds)');
     rejected(() => parseDuration("interval", "10sec", 100, 86_400_000), "interval", "not a duration");
     rejected(() => parseDuration("interval", "-1s", 100, 86_400_000), "interval", "not a duration");
     rejected(() => parseDuration("interval", "0.0001s", 0, 86_400_000), "interval", "whole milliseconds");
@@ -92,48 +108,33 @@ suite("config values", () => {
     rejected(() => parseCredential("activationCode", "x".repeat(129)), "activationCode", "129 characters, at most 128");
   });
 
+  test("credentials: the refused character's position is exact, counted as before in UTF-16 units", () => {
+    const cases: readonly (readonly [string, string])[] = [
+      ["\u00e9t\u00e9", "character 1 of 3"],
+      ["s3cret-code x", "character 12 of 13"],
+      ["s3cret-code\u00e9", "character 12 of 12"],
+      ["ab\u{1F600}cd", "character 3 of 6"],
+      ["abc\u007f", "character 4 of 4"],
+      ["abc\u0000", "character 4 of 4"],
+    ];
+    for (const [bad, where] of cases) {
+      const error = rejected(() => parseCredential("activationCode", bad), "activationCode", where);
+      assert.equal(error.message, `config activationCode: ${where} is a space, control or non-ASCII character (a copy-and-paste slip?)`);
+    }
+    const longest = `${"a".repeat(64)}~!${"Z9".repeat(31)}`;
+    assert.equal(longest.length, 128);
+    assert.equal(parseCredential("activationCode", longest), longest, "128 printable ASCII characters, the edges 0x21 and 0x7e included");
+  });
+
+  test("shown: quoted, and cut at 48 characters for messages", () => {
+    assert.equal(shown("10 s"), '"10 s"');
+    assert.equal(shown(42), '"42"');
+    assert.equal(shown("x".repeat(60)), `"${"x".repeat(48)}…"`);
+  });
+
   test("log level", () => {
     assert.equal(parseLogLevel("logLevel", "debug"), "debug");
     assert.equal(parseLogLevel("logLevel", "WARN"), "warn");
     rejected(() => parseLogLevel("logLevel", "verbose"), "logLevel", '"verbose"', "debug, info, warn, error");
-  });
-});
-
-suite("config server", () => {
-  test("host names, default port, normalized URI", () => {
-    assert.deepEqual(parseServer("server", "coap://coap.thethings.io:5683"), {
-      uri: "coap://coap.thethings.io:5683",
-      host: "coap.thethings.io",
-      port: 5683,
-      isIpLiteral: false,
-    });
-    assert.deepEqual(parseServer("server", "COAP://Example.COM/"), { uri: "coap://example.com:5683", host: "example.com", port: 5683, isIpLiteral: false });
-    assert.equal(parseServer("server", "coap://localhost:15683").port, 15683);
-    assert.equal(parseServer("server", "coap://my-host.local.:1").host, "my-host.local.", "a fully qualified name with the root dot");
-  });
-
-  test("IP literals need no resolving", () => {
-    assert.deepEqual(parseServer("server", "coap://127.0.0.1:5683"), { uri: "coap://127.0.0.1:5683", host: "127.0.0.1", port: 5683, isIpLiteral: true });
-    assert.deepEqual(parseServer("server", "coap://[::1]:5684"), { uri: "coap://[::1]:5684", host: "::1", port: 5684, isIpLiteral: true });
-    assert.deepEqual(parseServer("server", "coap://[fe80::1]"), { uri: "coap://[fe80::1]:5683", host: "fe80::1", port: 5683, isIpLiteral: true });
-  });
-
-  test("refuses what the device cannot use, saying why", () => {
-    rejected(() => parseServer("server", "coaps://coap.thethings.io"), "server", "coaps (DTLS) is not supported");
-    rejected(() => parseServer("server", "http://coap.thethings.io"), "server", "scheme must be coap");
-    rejected(() => parseServer("server", "coap.thethings.io:5683"), "server", "not a URI like coap://host:5683");
-    rejected(() => parseServer("server", "coap://coap.thethings.io/v2/things"), "server", "only coap://host[:port]");
-    rejected(() => parseServer("server", "coap://host?x=1"), "server", "only coap://host[:port]");
-    rejected(() => parseServer("server", "coap://host:0"), "server", "bad port");
-    rejected(() => parseServer("server", "coap://host:65536"), "server", "bad port");
-    rejected(() => parseServer("server", "coap://host:http"), "server", "bad port");
-    rejected(() => parseServer("server", "coap://:5683"), "server", "valid host");
-    rejected(() => parseServer("server", "coap://bad_host"), "server", "valid host");
-    rejected(() => parseServer("server", "coap://-bad.example"), "server", "valid host");
-    rejected(() => parseServer("server", "coap://300.1.1.1"), "server", "malformed IPv4");
-    rejected(() => parseServer("server", "coap://1.2.3"), "server", "malformed IPv4");
-    rejected(() => parseServer("server", "coap://[zz::1]"), "server", "malformed IPv6");
-    rejected(() => parseServer("server", "coap://[127.0.0.1]"), "server", "malformed IPv6");
-    rejected(() => parseServer("server", "coap://::1"), "server", "valid host");
   });
 });

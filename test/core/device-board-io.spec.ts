@@ -2,7 +2,7 @@
 // device/open-actuators.ts), and the simulator's board IO (device/simulated-board-io.ts).
 import type { LogSink } from "../../kernel/log.js";
 import type { BoardIo, HardwareSensorSpec } from "../../device/board-io.js";
-import { type ActuatorSpec, parseActuators, parseSensors } from "../../device/config.js";
+import { type ActuatorSpec, parseActuators, parseSensors } from "../../device/io-specs.js";
 import { openActuators } from "../../device/open-actuators.js";
 import { openSensors } from "../../device/open-sensors.js";
 import type { ActuatorOutput } from "../../device/actuator-output.js";

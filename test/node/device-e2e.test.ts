@@ -1,9 +1,18 @@
 // The device core on Node adapters against the local platform over loopback UDP: first boot,
-// reuse of the stored token, batches, commands, a platform restart, a 60 s outage, a bad code.
+// reuse of the stored token, batches, commands, a platform restart, a 60 s outage, a bad code;
+// and the PC runner's flags (`npm run device`), whose durations are the mcconfig grammar.
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, test } from "node:test";
 import { TOKEN_STORE_KEY } from "../../device/provisioning.js";
 import { DeviceUnderTest, RestartablePlatform, sleep, waitFor, writeAsAnotherClient } from "../e2e/harness.js";
+import { finished, Lines, REPO, run } from "./emulator/tools.js";
+
+/** `npm run device`: the PC runner and its flags. */
+const DEVICE_CLI = `${REPO}build/host/device-cli.js`;
 
 const CODE = "E2EACTIVATIONCODE00000000000000001";
 const cleanups: (() => unknown)[] = [];
@@ -178,4 +187,47 @@ test("a token the platform no longer knows is reported; with reactivateOnAuthFai
   assert.notEqual(secondToken, firstToken, "the refused token was replaced in flash");
   assert.ok(device.logs.some((line) => line.startsWith("[error]") && /refused thing token/.test(line)), "the refusal is logged clearly");
   assert.ok(device.logs.every((line) => !line.includes(firstToken!) && !line.includes(secondToken!)), "no token is ever logged whole");
+});
+
+test("PC runner flags: a bare duration is milliseconds, as on the mcconfig line; units work too", async () => {
+  const platform = await platformWith();
+  const stateDir = mkdtempSync(join(tmpdir(), "device-cli-"));
+  cleanups.push(() => rmSync(stateDir, { recursive: true, force: true }));
+  const child = spawn(
+    process.execPath,
+    [DEVICE_CLI, "--server", `coap://127.0.0.1:${platform.port}`, "--activation-code", CODE, "--state", stateDir, "--json",
+      "--sensors", "sim-analog", "--interval", "200", "--batch", "1", "--max-delay", "1s", "--keep-alive", "5000"],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
+  const exit = finished(child, 30_000);
+  const lines = new Lines(child);
+  try {
+    // One value a sample, every 200 ms: three batches of one within seconds (at 200 s, one at most).
+    let sent = 0;
+    await lines.waitFor((line) => (JSON.parse(line) as { event: string }).event === "sent" && ++sent === 3, 10_000);
+  } finally {
+    child.kill("SIGINT");
+  }
+  const done = await exit;
+  assert.equal(done.code, 0, done.stderr);
+  const stats = lines.all.map((line) => JSON.parse(line) as { event: string; sampled?: number }).find((event) => event.event === "stats");
+  assert.ok(stats !== undefined && stats.sampled !== undefined && stats.sampled >= 3, JSON.stringify(stats));
+});
+
+test("PC runner flags: durations are refused in the mcconfig words, naming the setting and the value as typed", async () => {
+  const refused = async (flags: string[], message: string): Promise<void> => {
+    const out = await run(process.execPath, [DEVICE_CLI, "--server", "coap://127.0.0.1:9", "--json", ...flags]);
+    assert.equal(out.code, 2, out.stderr);
+    assert.equal(out.stderr.trim(), message);
+    assert.deepEqual(JSON.parse(out.stdout.trim()), { event: "error", message });
+  };
+  // As seconds these were fine (50 s, 1000 s); as milliseconds they are below the bounds.
+  await refused(["--interval", "50"], 'config interval: "50" is outside 100ms–24h');
+  await refused(["--keep-alive", "1000"], 'config keepAlive: "1000" is outside 5s–1h');
+  await refused(["--max-delay", "2d"], 'config maxDelay: "2d" is not a duration in whole milliseconds (e.g. 500ms, 10s, 2m, 1h; a bare number is milliseconds)');
+  await refused(["--interval", "25h"], 'config interval: "25h" is outside 100ms–24h');
+  const help = await run(process.execPath, [DEVICE_CLI, "--help"]);
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /--interval D/);
+  assert.match(help.stdout, /D is a duration: 500ms, 10s, 2m, 1h; a bare number is milliseconds/);
 });

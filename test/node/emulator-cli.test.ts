@@ -92,11 +92,35 @@ test("cli: with no code it makes one and prints it; text output names activation
   assert.equal((await exit).code, 0);
 });
 
+test("cli: --keep-alive takes the device's duration grammar: a unit, or a bare number of milliseconds", async () => {
+  const cli = await startCli(["--keep-alive", "1.5s", "--activation-code", "KEEPALIVE-UNIT-CODE"]);
+  try {
+    const base = `coap://127.0.0.1:${cli.port}`;
+    const { thingToken } = JSON.parse((await coap(["-m", "post", "-e", '{"activationCode":"KEEPALIVE-UNIT-CODE"}', `${base}/v2/things/`])).stdout) as { thingToken: string };
+    const observer = coap(["-s", "2", "-m", "get", `${base}/v2/things/${thingToken}`]);
+    const subscribed = JSON.parse(await cli.lines.waitFor((l) => l.includes('"subscribed"'))) as { keepAliveMs: number };
+    assert.equal(subscribed.keepAliveMs, 1_500, "1.5s is 1500 ms");
+    await observer;
+  } finally {
+    cli.child.kill("SIGTERM");
+  }
+  assert.equal((await cli.exit).code, 0);
+  const help = await run(process.execPath, [PLATFORM_CLI, "--help"]);
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /--keep-alive DURATION/);
+  assert.match(help.stdout, /a bare\s+number is milliseconds/);
+});
+
 test("cli: bad arguments are refused with usage and exit code 2", async () => {
   const out = await run(process.execPath, [PLATFORM_CLI, "--port", "70000"]);
   assert.equal(out.code, 2);
   assert.match(out.stderr, /--port must be a whole number/);
   assert.match(out.stderr, /usage: npm run platform/);
+  for (const keepAlive of ["10sec", "2d", "1.5", "1e3", "25h"]) {
+    const bad = await run(process.execPath, [PLATFORM_CLI, "--keep-alive", keepAlive]);
+    assert.equal(bad.code, 2, keepAlive);
+    assert.match(bad.stderr, /--keep-alive must be a duration from 0 to 86400000 ms \(e\.g\. 500ms, 10s, 2m, 1h; a bare number is milliseconds\)/, keepAlive);
+  }
   const unknown = await run(process.execPath, [PLATFORM_CLI, "--frobnicate"]);
   assert.equal(unknown.code, 2);
 });

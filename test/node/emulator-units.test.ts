@@ -1,7 +1,10 @@
 // Pure parts of the local platform: dates, request checks, routes, notification payloads.
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { ConfigError } from "../../device/config-error.js";
+import { parseDuration } from "../../device/config-values.js";
 import { formatIso, parsePlatformDate } from "../../emulator/dates.js";
+import { parseDurationMs } from "../../emulator/durations.js";
 import { PlatformError } from "../../emulator/errors.js";
 import { NOTIFICATION_MAX_BYTES, notificationArrays } from "../../emulator/payloads.js";
 import { resolveTarget } from "../../emulator/routes.js";
@@ -127,4 +130,29 @@ test("notifications: items split into arrays that each fit one datagram, order k
   const back = arrays.flatMap((a) => JSON.parse(a.toString()) as { n: number }[]).map((i) => i.n);
   assert.deepEqual(back, items.map((_, i) => i));
   assert.deepEqual(notificationArrays(['{"a":1}']).map(String), ['[{"a":1}]']);
+});
+
+test("durations: the platform's flags read the device's grammar; a bare number is milliseconds", () => {
+  assert.equal(parseDurationMs("500"), 500);
+  assert.equal(parseDurationMs("500ms"), 500);
+  assert.equal(parseDurationMs("10s"), 10_000);
+  assert.equal(parseDurationMs("1.5S"), 1_500);
+  assert.equal(parseDurationMs("2m"), 120_000);
+  assert.equal(parseDurationMs("1h"), 3_600_000);
+  assert.equal(parseDurationMs(" 60000 "), 60_000);
+  for (const bad of ["", "10 s", "10sec", "-1", "1e3", "0x10", "2d", "1.5", "0.0001s", "fast"]) assert.equal(parseDurationMs(bad), undefined, JSON.stringify(bad));
+});
+
+test("durations: the platform's parser and the device's (device/config-values.ts) agree on every input", () => {
+  const device = (text: string): number | undefined => {
+    try {
+      return parseDuration("d", text, 0, Number.MAX_SAFE_INTEGER);
+    } catch (error) {
+      if (error instanceof ConfigError) return undefined;
+      throw error;
+    }
+  };
+  const inputs = ["0", "1", "500", "60000", "86400000", "250.0", "1.5", "500ms", "500MS", "10s", "1.5s", "0.5s", "2m", "2.5m", "1h", "24h", "0.001s", "0.0001s",
+    "", " ", "10 s", "10sec", "s", "ms", ".5s", "5.s", "-1", "+1", "1e3", "0x10", "2d", "1h30m", "fast", " 7s ", "9007199254740993", "9999999999999h"];
+  for (const text of inputs) assert.equal(parseDurationMs(text), device(text), JSON.stringify(text));
 });

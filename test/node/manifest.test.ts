@@ -66,6 +66,18 @@ test("simulators get simulated sensors only; the board gets real ones", () => {
   assert.ok(board.sensors.some((spec) => spec.kind === "sht3x"), "esp32 defaults to the SHT3x");
 });
 
+test("the board's defaults leave their pins to the board: led:digital and sht3x name none", () => {
+  const esp32 = { ...manifest.config, ...manifest.platforms.esp32!.config };
+  assert.equal(esp32.actuators, "led:digital");
+  assert.equal(esp32.sensors, "sht3x");
+  const described = parseDeviceConfig(esp32, { ledPin: 13, i2c: { sda: 23, scl: 22 } });
+  assert.deepEqual(described.actuators.map((spec) => spec.pin), [13], "the board's LED");
+  assert.deepEqual(described.sensors.map((spec) => (spec.kind === "sht3x" ? [spec.sda, spec.scl] : [])), [[23, 22]], "the board's I2C");
+  const generic = parseDeviceConfig(esp32);
+  assert.deepEqual(generic.actuators.map((spec) => spec.pin), [2], "a board that names no LED: GPIO 2, as before");
+  assert.deepEqual(generic.sensors.map((spec) => (spec.kind === "sht3x" ? [spec.sda, spec.scl] : [])), [[21, 22]], "and I2C 21/22");
+});
+
 test("every local module the manifest maps exists; each target picks its own board IO and network", () => {
   localModules(manifest, "modules");
   for (const target of targets) {

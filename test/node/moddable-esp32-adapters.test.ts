@@ -1,9 +1,10 @@
-// The ESP32 adapters (moddable/esp32/*, moddable/network-esp32.ts) on a PC: esbuild bundles them
+// The ESP32 adapters (moddable/esp32/*, moddable/network-esp32.ts, moddable/board-pins.ts) on a PC: esbuild bundles them
 // from source with test/moddable-fakes/ecma419.ts standing in for the SDK's ECMA-419 modules, so
 // their arithmetic (active-low, PWM scaling), life cycle (start safe, close twice) and the Wi-Fi
 // rejoin logic run here. What this cannot show is the SDK's own behaviour on a board; the fakes
 // follow its sources (modules/io, modules/io/wifi/esp32) and are strict where hardware is not.
 import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import * as os from "node:os";
 import { join } from "node:path";
@@ -12,6 +13,8 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { build, type Plugin } from "esbuild";
 import type { LogSink } from "../../kernel/log.js";
 import type { ActuatorOutput } from "../../device/actuator-output.js";
+import type { parseDeviceConfig as ParseDeviceConfig } from "../../device/config.js";
+import type { BoardPins } from "../../device/io-specs.js";
 import type { Sensor } from "../../sensors/sensor.js";
 import { FakeClock } from "../sim/fake-clock.js";
 import { SeededRandom } from "../sim/seeded-random.js";
@@ -66,6 +69,8 @@ interface Adapters {
   }) => NetworkWatch;
   setupNetwork: (done: () => void) => void;
   RESYNC_MS: number;
+  readBoardPins: (provider: unknown) => BoardPins;
+  parseDeviceConfig: typeof ParseDeviceConfig;
 }
 
 let adapters: Adapters;
@@ -80,6 +85,8 @@ before(async () => {
     `export { default as openNetworkWatch } from "./moddable/network-esp32.ts";`,
     `export { default as setupNetwork } from "./moddable/esp32/setup-network.ts";`,
     `export { RESYNC_MS } from "./moddable/esp32/clock-sync.ts";`,
+    `export { readBoardPins } from "./moddable/board-pins.ts";`,
+    `export { parseDeviceConfig } from "./device/config.ts";`,
   ].join("\n");
   const result = await build({
     stdin: { contents: entry, loader: "ts", resolveDir: root, sourcefile: "esp32-adapters-entry.ts" },
@@ -387,5 +394,118 @@ suite("clock sync (the SDK's sntp and time, host from config.sntp)", () => {
     rig.watch.close();
     assert.equal(io.sntp[0]!.closed, true);
     assert.equal(rig.clock.nextDueAt(), undefined, "no timer left");
+  });
+});
+
+suite("board pins (the SDK's host provider, globalThis.device)", () => {
+  // Shapes copied from the SDK 8.2.3 providers (build/devices/esp32/targets/*/host/provider.js,
+  // modules/io/host/esp32/provider.js); `io` members stand for the ECMA-419 classes.
+  class IoClass {}
+  const nodemcu = {
+    I2C: { default: { io: IoClass, data: 21, clock: 22 } },
+    Serial: { default: { io: IoClass, port: 1, receive: 3, transmit: 1 } },
+    SPI: { default: { io: IoClass, clock: 14, in: 12, out: 13, port: 1 } },
+    Analog: { default: { io: IoClass, pin: 33 } },
+    io: { Analog: IoClass, Digital: IoClass, I2C: IoClass, PWM: IoClass },
+    pin: { button: 0, led: 2 },
+  };
+  const thingPlus = { I2C: { default: { io: IoClass, data: 23, clock: 22 } }, io: { I2C: IoClass }, pin: { button: 0, led: 13 } };
+  const esp32s3 = { I2C: { default: { io: IoClass, data: 4, clock: 5 } }, Analog: { default: { io: IoClass, pin: 1 } }, io: { I2C: IoClass }, pin: { button: 0 } };
+  const genericEsp32 = { io: { Analog: IoClass, Digital: IoClass, I2C: IoClass }, pin: {} };
+  /** modules/io/system freezes the provider deeply (Object.freeze(device, true)) before publishing it. */
+  function deepFreeze<T extends object>(value: T): T {
+    for (const member of Object.values(value)) if (typeof member === "object" && member !== null) deepFreeze(member as object);
+    return Object.freeze(value);
+  }
+
+  test("a board that names both: its LED and its I2C default, frozen", () => {
+    const { readBoardPins } = adapters;
+    assert.deepEqual(readBoardPins(deepFreeze(nodemcu)), { ledPin: 2, i2c: { sda: 21, scl: 22 } }, "read from the deeply frozen object, as published");
+    const pins = readBoardPins(thingPlus);
+    assert.deepEqual(pins, { ledPin: 13, i2c: { sda: 23, scl: 22 } });
+    assert.ok(Object.isFrozen(pins) && Object.isFrozen(pins.i2c), "the result is frozen");
+  });
+
+  test("absent: the simulator has no provider, the generic esp32 one names no pins", () => {
+    const { readBoardPins } = adapters;
+    assert.deepEqual(readBoardPins(undefined), {});
+    assert.deepEqual(readBoardPins(null), {});
+    assert.deepEqual(readBoardPins(genericEsp32), {});
+    assert.deepEqual(readBoardPins({}), {});
+  });
+
+  test("partial: each pin is taken on its own; I2C only as a pair", () => {
+    const { readBoardPins } = adapters;
+    assert.deepEqual(readBoardPins(esp32s3), { i2c: { sda: 4, scl: 5 } }, "I2C but no LED");
+    assert.deepEqual(readBoardPins({ pin: { led: 10 } }), { ledPin: 10 }, "an LED but no I2C");
+    assert.deepEqual(readBoardPins({ I2C: { default: { data: 21 } }, pin: { led: 2 } }), { ledPin: 2 }, "SDA without SCL is no bus");
+    assert.deepEqual(readBoardPins({ I2C: { default: { clock: 22 } } }), {});
+    assert.deepEqual(readBoardPins({ I2C: { internal: { data: 25, clock: 21 } } }), {}, "only the default bus counts");
+  });
+
+  test("garbage: wrong types, numbers that are no GPIO, getters and inherited fields fall back without throwing", () => {
+    const { readBoardPins } = adapters;
+    for (const provider of [42, "device", true, [], () => undefined, Symbol("device")]) assert.deepEqual(readBoardPins(provider), {}, String(provider));
+    for (const led of ["2", 2.5, -1, 64, Number.NaN, Number.POSITIVE_INFINITY, null, { pin: 2 }, [2], 2n]) {
+      assert.deepEqual(readBoardPins({ pin: { led } }), {}, `led ${String(led)}`);
+    }
+    assert.deepEqual(readBoardPins({ pin: { led: 0 } }), { ledPin: 0 }, "GPIO 0 is a pin");
+    assert.deepEqual(readBoardPins({ pin: { led: 63 } }), { ledPin: 63 }, "the highest GPIO number accepted");
+    assert.deepEqual(readBoardPins({ pin: "led", I2C: "default" }), {});
+    assert.deepEqual(readBoardPins({ I2C: { default: { data: "21", clock: 22 } } }), {});
+    assert.deepEqual(readBoardPins({ I2C: { default: { data: 21, clock: 21 } } }), {}, "SDA and SCL on one pin is no bus");
+    assert.deepEqual(readBoardPins({ I2C: { default: { data: 21, clock: 99 } } }), {});
+    const throwing = Object.defineProperty({}, "pin", {
+      get() {
+        throw new Error("a getter must not run");
+      },
+    });
+    assert.deepEqual(readBoardPins(throwing), {}, "an accessor is not read");
+    assert.deepEqual(readBoardPins({ pin: Object.create({ led: 2 }) as object }), {}, "an inherited field is not the board's");
+  });
+
+  test("the pins become the defaults of the esp32 manifest's pin-less entries", () => {
+    const { readBoardPins, parseDeviceConfig } = adapters;
+    const board = { sensors: "sht3x", actuators: "led:digital" };
+    const onThingPlus = parseDeviceConfig(board, readBoardPins(thingPlus));
+    assert.deepEqual(onThingPlus.actuators.map((spec) => spec.pin), [13]);
+    assert.deepEqual(onThingPlus.sensors.map((spec) => (spec.kind === "sht3x" ? [spec.sda, spec.scl] : [])), [[23, 22]]);
+    const onGeneric = parseDeviceConfig(board, readBoardPins(genericEsp32));
+    assert.deepEqual(onGeneric.actuators.map((spec) => spec.pin), [2], "plain -p esp32: GPIO 2");
+    assert.deepEqual(onGeneric.sensors.map((spec) => (spec.kind === "sht3x" ? [spec.sda, spec.scl] : [])), [[21, 22]], "and I2C 21/22");
+    const onS3 = parseDeviceConfig(board, readBoardPins(esp32s3));
+    assert.deepEqual([onS3.actuators[0]!.pin, onS3.sensors[0]!.kind === "sht3x" ? onS3.sensors[0]!.sda : -1], [2, 4], "the LED falls back, I2C is the board's");
+    assert.deepEqual(parseDeviceConfig({ actuators: "led:digital:4" }, readBoardPins(thingPlus)).actuators[0]!.pin, 4, "an explicit pin wins");
+  });
+
+  const sdk = process.env.MODDABLE;
+  const targets = sdk === undefined ? undefined : join(sdk, "build/devices/esp32/targets");
+  test("the SDK's own providers read as their files say", { skip: targets === undefined || !existsSync(targets) ? "no Moddable SDK ($MODDABLE)" : false }, async () => {
+    const { readBoardPins } = adapters;
+    // Every import of a provider (ECMA-419 classes, drivers) becomes an empty class: only the pins matter.
+    const stubs: Plugin = {
+      name: "provider-stubs",
+      setup(builder) {
+        builder.onResolve({ filter: /^[^./]/ }, (args) => ({ path: args.path, namespace: "stub" }));
+        builder.onLoad({ filter: /.*/, namespace: "stub" }, () => ({ contents: "export default class {}", loader: "js" }));
+      },
+    };
+    let bundled = 0;
+    const read = async (file: string): Promise<BoardPins> => {
+      const result = await build({ entryPoints: [file], bundle: true, write: false, format: "esm", platform: "neutral", plugins: [stubs], logLevel: "error" });
+      const out = join(bundleDir, `provider-${++bundled}.mjs`);
+      await writeFile(out, result.outputFiles[0]!.text);
+      return readBoardPins(((await import(pathToFileURL(out).href)) as { default: unknown }).default);
+    };
+    const expected: Readonly<Record<string, BoardPins>> = {
+      nodemcu: { ledPin: 2, i2c: { sda: 21, scl: 22 } },
+      esp32_thing_plus: { ledPin: 13, i2c: { sda: 23, scl: 22 } },
+      esp32s3: { i2c: { sda: 4, scl: 5 } },
+      m5atom_s3: { i2c: { sda: 2, scl: 1 } },
+      xiao_esp32s3: { ledPin: 21, i2c: { sda: 5, scl: 6 } },
+      m5core_ink: { ledPin: 10, i2c: { sda: 21, scl: 22 } },
+    };
+    for (const [target, pins] of Object.entries(expected)) assert.deepEqual(await read(join(targets!, target, "host/provider.js")), pins, target);
+    assert.deepEqual(await read(join(sdk!, "modules/io/host/esp32/provider.js")), {}, "the generic esp32 provider");
   });
 });
