@@ -9,7 +9,7 @@ import { CoapRequestError, type CoapResponse } from "./client-api.js";
 import { EMPTY_BYTES, optionBytes, optionUint, type DecodedMessage } from "./message.js";
 import { decodeBlock, OptionNumber, type BlockValue } from "./options.js";
 import { blockFollowUp, type RequestTemplate } from "./request-template.js";
-import type { OutgoingRequest } from "./exchange-engine.js";
+import type { OutgoingRequest } from "./request-layer.js";
 import { toResponse } from "./response-view.js";
 
 /** What a call needs from the endpoint. */

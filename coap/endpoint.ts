@@ -1,11 +1,10 @@
-// The CoAP client endpoint: one UDP port, one server. Composes the exchange engine (RFC 7252
-// message and request/response layers), request calls with Block2 reassembly (RFC 7959),
-// managed observations (RFC 7641) and an optional idle keep-alive, behind the CoapClient
-// interface the rest of the core uses.
+// The CoAP client endpoint: one UDP port, one server. Composes the two layers of RFC 7252 (the
+// message layer over the port, the request/response layer over it), request calls with Block2
+// reassembly (RFC 7959), managed observations (RFC 7641) and an optional idle keep-alive, behind
+// the CoapClient interface the rest of the core uses.
 import type { Block2Settings } from "./block2.js";
 import { Code } from "./codes.js";
 import { decodeMessage } from "./decoder.js";
-import { ExchangeEngine } from "./exchange-engine.js";
 import type { Exchange, ExchangeSink } from "./pending-exchange.js";
 import {
   CoapRequestError,
@@ -20,6 +19,7 @@ import {
 } from "./client-api.js";
 import { IdleKeepAlive } from "./keepalive.js";
 import type { CoapOption, DecodedMessage } from "./message.js";
+import { MessageLayer } from "./message-layer.js";
 import { ManagedObservation, type ObservationHost } from "./observation.js";
 import { transmissionParameters, type TransmissionParameters, type TransmissionSettings } from "./parameters.js";
 import { describePeer, samePeer } from "./peer-address.js";
@@ -30,6 +30,7 @@ import type { PeerAddress } from "./peer-address.js";
 import type { RandomSource } from "../kernel/random.js";
 import { requestTemplate, withBlock2, type RequestTemplate } from "./request-template.js";
 import { RequestCall } from "./blockwise-request.js";
+import { RequestLayer } from "./request-layer.js";
 import { newStats, type EndpointStats, type StatsCounters } from "./stats.js";
 
 export interface ReregisterBackoff {
@@ -101,7 +102,8 @@ function templateOf(message: DecodedMessage): RequestTemplate {
 }
 
 export class CoapEndpoint implements CoapClient {
-  readonly #engine: ExchangeEngine;
+  readonly #messages: MessageLayer;
+  readonly #requests: RequestLayer;
   readonly #clock: Clock;
   readonly #log: LogSink | undefined;
   readonly #stats: StatsCounters = newStats();
@@ -149,7 +151,12 @@ export class CoapEndpoint implements CoapClient {
     }
     // RetransmissionSchedule caps it at MAX_RETRANSMIT.
     this.#registrationMaxRetransmit = attemptMaxRetransmit;
-    this.#engine = new ExchangeEngine({
+    const maxQueue = positive("maxQueue", options.maxQueue, 8, true);
+    const separateResponseTimeoutMs = positive("separateResponseTimeoutMs", options.separateResponseTimeoutMs, p.maxTransmitWaitMs);
+    const nonTimeoutMs = positive("nonTimeoutMs", options.nonTimeoutMs, p.nonLifetimeMs);
+    const dedupCapacity = positive("dedupCapacity", options.dedupCapacity, 64);
+    const maxMessageSize = positive("maxMessageSize", options.maxMessageSize, 1152);
+    const messages = new MessageLayer({
       port: options.port,
       server: options.server,
       clock: options.clock,
@@ -157,27 +164,36 @@ export class CoapEndpoint implements CoapClient {
       log: this.#log,
       stats: this.#stats,
       parameters: p,
-      maxQueue: positive("maxQueue", options.maxQueue, 8, true),
-      separateResponseTimeoutMs: positive("separateResponseTimeoutMs", options.separateResponseTimeoutMs, p.maxTransmitWaitMs),
-      nonTimeoutMs: positive("nonTimeoutMs", options.nonTimeoutMs, p.nonLifetimeMs),
-      dedupCapacity: positive("dedupCapacity", options.dedupCapacity, 64),
-      maxMessageSize: positive("maxMessageSize", options.maxMessageSize, 1152),
+      dedupCapacity,
+    });
+    const requests = new RequestLayer({
+      messages,
+      clock: options.clock,
+      random: options.random,
+      log: this.#log,
+      stats: this.#stats,
+      parameters: p,
+      maxQueue,
+      separateResponseTimeoutMs,
+      nonTimeoutMs,
+      maxMessageSize,
       tokenLength: options.tokenLength ?? 8,
     });
-    const engine = this.#engine;
+    this.#messages = messages;
+    this.#requests = requests;
     this.#host = {
       clock: options.clock,
       random: options.random,
       stats: this.#stats,
-      start: (request, sink) => engine.start(request, sink),
-      cancel: (exchange, reason) => engine.cancel(exchange, reason),
+      start: (request, sink) => requests.start(request, sink),
+      cancel: (exchange, reason) => requests.cancel(exchange, reason),
       countBlockRequest: () => {
         this.#stats.blockRequests++;
       },
-      allocateToken: () => engine.allocateToken(),
-      releaseToken: (key) => engine.releaseToken(key),
-      listen: (key, listener) => engine.listen(key, listener),
-      unlisten: (key) => engine.unlisten(key),
+      allocateToken: () => requests.allocateToken(),
+      releaseToken: (key) => requests.releaseToken(key),
+      listen: (key, listener) => requests.listen(key, listener),
+      unlisten: (key) => requests.unlisten(key),
       defer: (callback) => this.#defer(callback),
       log: (level, text) => this.#log?.(level, text),
       forget: (observation) => {
@@ -190,7 +206,7 @@ export class CoapEndpoint implements CoapClient {
         : new IdleKeepAlive({
             clock: options.clock,
             idleMs: positive("keepAliveIdleMs", options.keepAliveIdleMs, 0),
-            lastSentAt: () => engine.lastSentAt,
+            lastSentAt: () => messages.lastSentAt,
             ping: () => this.#keepAlivePing(),
           });
   }
@@ -206,7 +222,7 @@ export class CoapEndpoint implements CoapClient {
   }
 
   get server(): PeerAddress {
-    return this.#engine.server;
+    return this.#messages.server;
   }
 
   /** Observations currently held (each re-registering or not). */
@@ -219,9 +235,9 @@ export class CoapEndpoint implements CoapClient {
    * the new address and every observation registers there again. The same address does nothing.
    */
   setServer(server: PeerAddress): void {
-    if (this.#closed || samePeer(server, this.#engine.server)) return;
+    if (this.#closed || samePeer(server, this.#messages.server)) return;
     this.#log?.("info", `coap: server is now ${describePeer(server)}`);
-    this.#engine.setServer(server);
+    this.#messages.setServer(server);
     this.reregisterAll();
   }
 
@@ -235,7 +251,7 @@ export class CoapEndpoint implements CoapClient {
         return;
       }
       const first = this.#withEarlyBlock2(template);
-      this.#run(template, (sink) => this.#engine.start({ template: first }, sink), options.signal, resolve, reject);
+      this.#run(template, (sink) => this.#requests.start({ template: first }, sink), options.signal, resolve, reject);
     });
   }
 
@@ -248,7 +264,7 @@ export class CoapEndpoint implements CoapClient {
         reject(new CoapRequestError("bad-request", `sent.bytes is not a CoAP message: ${error instanceof Error ? error.message : String(error)}`));
         return;
       }
-      this.#run(template, (sink) => this.#engine.startResend(sent, sink), undefined, resolve, reject);
+      this.#run(template, (sink) => this.#requests.startResend(sent, sink), undefined, resolve, reject);
     });
   }
 
@@ -288,7 +304,7 @@ export class CoapEndpoint implements CoapClient {
     return new Promise<number>((resolve, reject) => {
       const startedAt = this.#clock.now();
       try {
-        this.#engine.startPing({ onResponse: () => resolve(this.#clock.now() - startedAt), onFailure: reject });
+        this.#requests.startPing({ onResponse: () => resolve(this.#clock.now() - startedAt), onFailure: reject });
       } catch (error) {
         reject(asRequestError(error));
       }
@@ -301,7 +317,8 @@ export class CoapEndpoint implements CoapClient {
     this.#closed = true;
     this.#keepAlive?.stop();
     for (const observation of Array.from(this.#observations)) observation.close();
-    this.#engine.close();
+    this.#requests.close();
+    this.#messages.close();
   }
 
   /** RFC 7959 §2.4 early negotiation: ask for the preferred block size from the first GET/FETCH on. */

@@ -1,5 +1,7 @@
 // One outgoing request (or ping) and where it stands: waiting in the queue, waiting for its ACK
-// while being retransmitted, or acknowledged and waiting for its separate / NON response.
+// while being retransmitted, or acknowledged and waiting for its separate / NON response. The
+// record both layers keep: the message layer (coap/message-layer.ts) its message ID,
+// retransmission schedule and ACK timer, the request layer (coap/request-layer.ts) the rest.
 import type { CoapRequestError, SentRequest } from "./client-api.js";
 import type { DecodedMessage } from "./message.js";
 import type { TimerHandle } from "../kernel/clock.js";
@@ -7,7 +9,7 @@ import type { RetransmissionSchedule } from "./retransmission.js";
 
 export type ExchangeState = "queued" | "awaiting-ack" | "awaiting-response" | "done";
 
-/** Where an exchange reports its end; called once, after the engine has updated its tables. */
+/** Where an exchange reports its end; called once, after both layers have updated their tables. */
 export interface ExchangeSink {
   /** The matching response (for a ping: the RST or ACK). `message` is only valid during the call. */
   onResponse(message: DecodedMessage): void;
@@ -20,7 +22,7 @@ export interface ExchangeInit {
   readonly confirmable: boolean;
   readonly token: Uint8Array;
   readonly tokenKey: string;
-  /** Whether the engine gives the token back when the exchange ends. */
+  /** Whether the request layer gives the token back when the exchange ends. */
   readonly ownsToken: boolean;
   /** A fixed message ID (resend); otherwise one is drawn when the message first goes out. */
   readonly messageId?: number;
@@ -56,7 +58,10 @@ export class Exchange {
   readonly maxRetransmit: number | undefined;
   readonly sink: ExchangeSink;
   schedule: RetransmissionSchedule | undefined;
-  timer: TimerHandle | undefined;
+  /** The wait for the ACK of a CON, then its retransmission (message layer). */
+  ackTimer: TimerHandle | undefined;
+  /** The wait for a separate or NON response (request layer). */
+  responseTimer: TimerHandle | undefined;
   /** Whether it counts as an outstanding interaction (NSTART, RFC 7252 §4.7). */
   holdsSlot = false;
 

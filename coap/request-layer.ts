@@ -1,35 +1,31 @@
-// The message and request/response layers of RFC 7252 for one client talking to one server:
-// the bounded queue and NSTART (§4.7), transmission and retransmission (§4.2), matching of
-// ACK/RST by message ID and of responses by token and source (§5.3.2), separate responses
-// (§5.2.2), duplicate detection (§4.5), and the rejections of §4.2, §4.3 and §5.4.1. Everything
-// that arrives is either matched, answered as the RFC says, or dropped and counted.
+// The request/response layer of RFC 7252 (§5) over the message layer (coap/message-layer.ts),
+// for one client talking to one server: requests with their tokens (§5.3.1), the bounded queue
+// and NSTART (§4.7), matching of responses by token (§5.3.2; the message layer lets only the
+// server's datagrams through), piggybacked and separate responses (§5.2), the routing of
+// notifications to their observations, the rejections of §4.2 and §5.4.1 for codes and
+// options, and the timeouts. Every exchange ends exactly once: answered, failed or cancelled.
 import { Code, codeClass, isRequestCode, isResponseCode, MessageType } from "./codes.js";
 import { decodeMessage } from "./decoder.js";
-import { DuplicateCache } from "./dedup-cache.js";
 import { MessageEncoder } from "./encoder.js";
 import { Exchange, type ExchangeSink } from "./pending-exchange.js";
 import { CoapRequestError, type SentRequest } from "./client-api.js";
 import { EMPTY_BYTES, hasOption, type DecodedMessage } from "./message.js";
-import { MessageIdSequence } from "./message-ids.js";
+import { emptyCon, type MessageLayer } from "./message-layer.js";
 import { OptionNumber } from "./options.js";
 import type { TransmissionParameters } from "./parameters.js";
-import { describePeer, samePeer } from "./peer-address.js";
 import type { Clock } from "../kernel/clock.js";
-import type { DatagramPort } from "./datagram-port.js";
 import type { LogSink } from "../kernel/log.js";
-import type { PeerAddress } from "./peer-address.js";
 import type { RandomSource } from "../kernel/random.js";
 import type { RequestTemplate } from "./request-template.js";
-import { RetransmissionSchedule } from "./retransmission.js";
 import type { StatsCounters } from "./stats.js";
 import { TokenRegistry, tokenKey } from "./tokens.js";
 
 /** Receives the messages that carry the token of an observation (RFC 7641 notifications). */
 export type NotificationListener = (message: DecodedMessage) => void;
 
-export interface ExchangeEngineOptions {
-  readonly port: DatagramPort;
-  readonly server: PeerAddress;
+export interface RequestLayerOptions {
+  /** The layer below; this one attaches to it and is the only one to send through it. */
+  readonly messages: MessageLayer;
   readonly clock: Clock;
   readonly random: RandomSource;
   readonly log: LogSink | undefined;
@@ -41,7 +37,6 @@ export interface ExchangeEngineOptions {
   readonly separateResponseTimeoutMs: number;
   /** How long a NON request waits for its response. */
   readonly nonTimeoutMs: number;
-  readonly dedupCapacity: number;
   /** The largest datagram the endpoint builds. */
   readonly maxMessageSize: number;
   readonly tokenLength: number;
@@ -62,14 +57,9 @@ export interface OutgoingRequest {
   readonly maxRetransmit?: number;
 }
 
-/** The first byte's version bits (RFC 7252 §3). */
-const VERSION_1 = 0x40;
-
-export class ExchangeEngine {
-  readonly #port: DatagramPort;
-  #server: PeerAddress;
+export class RequestLayer {
+  readonly #messages: MessageLayer;
   readonly #clock: Clock;
-  readonly #random: RandomSource;
   readonly #log: LogSink | undefined;
   readonly #stats: StatsCounters;
   readonly #parameters: TransmissionParameters;
@@ -77,29 +67,22 @@ export class ExchangeEngine {
   readonly #separateResponseTimeoutMs: number;
   readonly #nonTimeoutMs: number;
   readonly #encoder: MessageEncoder;
-  readonly #messageIds: MessageIdSequence;
   readonly #tokens: TokenRegistry;
-  readonly #duplicates: DuplicateCache;
 
   /** Waiting for a slot. Bound: maxQueue counted entries, plus internal ones bounded by their owners. */
   #queue: Exchange[] = [];
   #countedInQueue = 0;
-  /** Sent and waiting for ACK or RST (CON), or for RST or response (NON). Bound: NSTART plus pings. */
-  readonly #byMessageId = new Map<number, Exchange>();
   /** Sent and waiting for a response. Bound: NSTART plus acknowledged ones, each ending by timeout. */
   readonly #byToken = new Map<string, Exchange>();
   /** Observation tokens. Bound: the endpoint's observation table. */
   readonly #listeners = new Map<string, NotificationListener>();
+  /** Exchanges holding an NSTART slot (§4.7). Bound: NSTART. */
   #outstanding = 0;
-  #lastSentAt: number;
-  readonly #emptyReply = new Uint8Array(4);
   #closed = false;
 
-  constructor(options: ExchangeEngineOptions) {
-    this.#port = options.port;
-    this.#server = options.server;
+  constructor(options: RequestLayerOptions) {
+    this.#messages = options.messages;
     this.#clock = options.clock;
-    this.#random = options.random;
     this.#log = options.log;
     this.#stats = options.stats;
     this.#parameters = options.parameters;
@@ -107,39 +90,13 @@ export class ExchangeEngine {
     this.#separateResponseTimeoutMs = options.separateResponseTimeoutMs;
     this.#nonTimeoutMs = options.nonTimeoutMs;
     this.#encoder = new MessageEncoder(options.maxMessageSize);
-    this.#messageIds = new MessageIdSequence(options.random);
     this.#tokens = new TokenRegistry(options.random, options.tokenLength);
-    this.#duplicates = new DuplicateCache(options.dedupCapacity);
-    this.#lastSentAt = options.clock.now();
-    this.#port.onReceive((bytes, from) => this.#receive(bytes, from));
-  }
-
-  get server(): PeerAddress {
-    return this.#server;
-  }
-
-  /** A new server address (DNS changed): later transmissions, retransmissions included, go there. */
-  setServer(server: PeerAddress): void {
-    this.#server = server;
-    // The message IDs remembered belong to the old peer (§4.5 is per endpoint).
-    this.#duplicates.clear();
-  }
-
-  /** When the last datagram went out (for an idle keep-alive). */
-  get lastSentAt(): number {
-    return this.#lastSentAt;
-  }
-
-  get queueLength(): number {
-    return this.#queue.length;
-  }
-
-  get outstanding(): number {
-    return this.#outstanding;
-  }
-
-  get closed(): boolean {
-    return this.#closed;
+    this.#messages.attach({
+      onAck: (message, exchange) => this.#onAck(message, exchange),
+      onReset: (message, exchange) => this.#onReset(message, exchange),
+      onMessage: (message) => this.#onMessage(message),
+      onAckTimeout: (exchange) => this.#timedOut(exchange),
+    });
   }
 
   allocateToken(): Uint8Array {
@@ -194,8 +151,7 @@ export class ExchangeEngine {
   /** Queues a CoAP ping: an empty CON the server must answer with RST (RFC 7252 §4.3). */
   startPing(sink: ExchangeSink): Exchange {
     this.#checkOpen();
-    const bytes = new Uint8Array([VERSION_1 | (MessageType.CON << 4), Code.Empty, 0, 0]);
-    const exchange = new Exchange({ bytes, confirmable: true, token: EMPTY_BYTES, tokenKey: "", ownsToken: false, ping: true, priority: false, counted: false, sink });
+    const exchange = new Exchange({ bytes: emptyCon(), confirmable: true, token: EMPTY_BYTES, tokenKey: "", ownsToken: false, ping: true, priority: false, counted: false, sink });
     this.#enqueue(exchange);
     return exchange;
   }
@@ -226,7 +182,7 @@ export class ExchangeEngine {
     ) {
       throw new CoapRequestError("bad-request", "sent.bytes does not hold the request described by sent");
     }
-    if (this.#byMessageId.has(sent.messageId) || this.#queue.some((e) => e.fixedMessageId && e.messageId === sent.messageId)) {
+    if (this.#messages.isAwaiting(sent.messageId) || this.#queue.some((e) => e.fixedMessageId && e.messageId === sent.messageId)) {
       throw new CoapRequestError("bad-request", "that request is still pending");
     }
     this.#checkRoom(true);
@@ -256,20 +212,14 @@ export class ExchangeEngine {
     this.#fail(exchange, new CoapRequestError("cancelled", reason));
   }
 
-  /** Ends every exchange with "cancelled", forgets all state and closes the port. Safe twice. */
+  /** Ends every exchange with "cancelled" and forgets every token and listener. Safe twice. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    const all = new Set<Exchange>([...this.#queue, ...this.#byMessageId.values(), ...this.#byToken.values()]);
+    const all = new Set<Exchange>([...this.#queue, ...this.#messages.awaiting(), ...this.#byToken.values()]);
     for (const exchange of all) this.cancel(exchange, "endpoint closed");
     this.#listeners.clear();
     this.#tokens.clear();
-    this.#duplicates.clear();
-    try {
-      this.#port.close();
-    } catch (error) {
-      this.#logLine("warn", `closing the port failed: ${String(error)}`);
-    }
   }
 
   #checkOpen(): void {
@@ -314,89 +264,33 @@ export class ExchangeEngine {
       this.#notifyFailure(exchange, new CoapRequestError("expired", "waited in the queue past EXCHANGE_LIFETIME; send a new request"));
       return;
     }
-    if (!exchange.fixedMessageId) exchange.assignMessageId(this.#messageIds.next((id) => this.#byMessageId.has(id)));
     exchange.firstSentAt ??= now;
     exchange.holdsSlot = true;
     this.#outstanding++;
-    this.#byMessageId.set(exchange.messageId, exchange);
     if (!exchange.ping) this.#byToken.set(exchange.tokenKey, exchange);
-    if (exchange.confirmable) {
-      exchange.state = "awaiting-ack";
-      exchange.schedule = new RetransmissionSchedule(this.#parameters, this.#random, exchange.maxRetransmit);
-      this.#arm(exchange, exchange.schedule.timeoutMs);
-    } else {
+    if (!exchange.confirmable) {
+      // A CON first waits for its ACK, in the message layer; a NON only for its response.
       exchange.state = "awaiting-response";
-      this.#arm(exchange, this.#nonTimeoutMs);
+      this.#awaitResponse(exchange, this.#nonTimeoutMs);
     }
     if (exchange.ping) this.#stats.pings++;
     else this.#stats.requestsSent++;
-    this.#transmit(exchange.bytes);
-    this.#logLine("debug", `sent ${exchange.confirmable ? "CON" : "NON"} mid=${exchange.messageId} token=${exchange.tokenKey}`);
+    this.#messages.send(exchange);
   }
 
-  #arm(exchange: Exchange, delayMs: number): void {
-    if (exchange.timer !== undefined) this.#clock.clearTimer(exchange.timer);
-    exchange.timer = this.#clock.setTimer(() => this.#expire(exchange), delayMs);
+  #awaitResponse(exchange: Exchange, delayMs: number): void {
+    exchange.responseTimer = this.#clock.setTimer(() => {
+      exchange.responseTimer = undefined;
+      this.#timedOut(exchange);
+    }, delayMs);
   }
 
-  #expire(exchange: Exchange): void {
-    exchange.timer = undefined;
-    if (exchange.state === "done" || exchange.state === "queued") return;
-    if (exchange.state === "awaiting-ack" && exchange.schedule !== undefined) {
-      const lastChance = exchange.deadline !== undefined && this.#clock.now() >= exchange.deadline;
-      if (!lastChance && exchange.schedule.expire()) {
-        this.#stats.retransmissions++;
-        this.#arm(exchange, exchange.schedule.timeoutMs);
-        this.#transmit(exchange.bytes);
-        this.#logLine("debug", `retransmission ${exchange.schedule.retransmissions} mid=${exchange.messageId}`);
-        return;
-      }
-    }
+  /** No ACK (from the message layer) or no response in time. */
+  #timedOut(exchange: Exchange): void {
     if (exchange.ping) this.#stats.pingTimeouts++;
     this.#stats.timeouts++;
     const what = exchange.state === "awaiting-ack" ? "no ACK after MAX_RETRANSMIT retransmissions" : "no response in time";
     this.#fail(exchange, new CoapRequestError("timeout", `${what} (mid=${exchange.messageId})`, exchange.sent()));
-  }
-
-  #transmit(bytes: Uint8Array): void {
-    this.#lastSentAt = this.#clock.now();
-    this.#stats.datagramsSent++;
-    try {
-      this.#port.send(bytes, this.#server);
-    } catch (error) {
-      // Treated like a datagram lost on the way: retransmission or the timeout take over.
-      this.#stats.sendErrors++;
-      this.#logLine("warn", `send to ${describePeer(this.#server)} failed: ${String(error)}`);
-    }
-  }
-
-  #sendEmpty(type: typeof MessageType.ACK | typeof MessageType.RST, messageId: number): void {
-    const reply = this.#emptyReply;
-    reply[0] = VERSION_1 | (type << 4);
-    reply[1] = Code.Empty;
-    reply[2] = messageId >> 8;
-    reply[3] = messageId & 0xff;
-    if (type === MessageType.ACK) this.#stats.acksSent++;
-    else this.#stats.rstSent++;
-    this.#transmit(reply);
-  }
-
-  /**
-   * Answers a message that matched nothing, without remembering it: a forged message carrying the
-   * ID the server uses next must not turn the server's real message into a "duplicate" that gets
-   * the forgery's RST. A duplicate of an unmatched message matches nothing again and gets the same
-   * answer anyway (§4.5).
-   */
-  #reject(message: DecodedMessage, reply: "rst" | "none"): void {
-    if (reply === "rst") this.#sendEmpty(MessageType.RST, message.messageId);
-  }
-
-  /** Answers a message from the server and remembers the answer for its duplicates (§4.5). */
-  #answer(message: DecodedMessage, reply: "ack" | "none"): void {
-    const con = message.type === MessageType.CON;
-    const lifetime = con ? this.#parameters.exchangeLifetimeMs : this.#parameters.nonLifetimeMs;
-    this.#duplicates.record(message.messageId, reply, this.#clock.now(), lifetime);
-    if (reply === "ack") this.#sendEmpty(MessageType.ACK, message.messageId);
   }
 
   /** Takes `exchange` out of every table and timer; its slot goes back (without pumping yet). */
@@ -409,11 +303,11 @@ export class ExchangeEngine {
       }
     }
     exchange.state = "done";
-    if (exchange.timer !== undefined) {
-      this.#clock.clearTimer(exchange.timer);
-      exchange.timer = undefined;
+    if (exchange.responseTimer !== undefined) {
+      this.#clock.clearTimer(exchange.responseTimer);
+      exchange.responseTimer = undefined;
     }
-    if (this.#byMessageId.get(exchange.messageId) === exchange) this.#byMessageId.delete(exchange.messageId);
+    this.#messages.forget(exchange);
     if (this.#byToken.get(exchange.tokenKey) === exchange) this.#byToken.delete(exchange.tokenKey);
     this.#releaseSlot(exchange);
     this.#releaseToken(exchange);
@@ -435,7 +329,7 @@ export class ExchangeEngine {
     try {
       exchange.sink.onResponse(message);
     } catch (error) {
-      this.#logLine("error", `response handler threw: ${String(error)}`);
+      this.#log?.("error", `coap: response handler threw: ${String(error)}`);
     }
     // After the sink, so that a follow-up it queued (Block2) takes the freed slot first.
     this.#pump();
@@ -451,60 +345,14 @@ export class ExchangeEngine {
     try {
       exchange.sink.onFailure(error);
     } catch (thrown) {
-      this.#logLine("error", `failure handler threw: ${String(thrown)}`);
+      this.#log?.("error", `coap: failure handler threw: ${String(thrown)}`);
     }
   }
 
-  #receive(bytes: Uint8Array, from: PeerAddress): void {
-    this.#stats.datagramsReceived++;
-    if (this.#closed) return;
-    if (!samePeer(from, this.#server)) {
-      // Never answered: a reply would let anyone use the device to reflect traffic.
-      this.#stats.droppedForeign++;
-      this.#logLine("debug", `dropped a datagram from ${describePeer(from)}: not the server`);
-      return;
-    }
-    let message: DecodedMessage;
-    try {
-      message = decodeMessage(bytes);
-    } catch (error) {
-      this.#onMalformed(bytes, error);
-      return;
-    }
-    try {
-      switch (message.type) {
-        case MessageType.ACK:
-          this.#onAck(message);
-          break;
-        case MessageType.RST:
-          this.#onReset(message);
-          break;
-        default:
-          this.#onConOrNon(message);
-      }
-    } catch (error) {
-      this.#logLine("error", `handling a message failed: ${String(error)}`);
-    }
-  }
-
-  /** §4.2: a CON with a format error is rejected with RST when its header can be read; anything else is dropped (§4.3). */
-  #onMalformed(bytes: Uint8Array, error: unknown): void {
-    this.#stats.droppedMalformed++;
-    this.#logLine("debug", `dropped a malformed datagram: ${error instanceof Error ? error.message : String(error)}`);
-    if (bytes.length >= 4 && bytes[0]! >> 6 === 1 && ((bytes[0]! >> 4) & 3) === MessageType.CON) {
-      this.#sendEmpty(MessageType.RST, (bytes[2]! << 8) | bytes[3]!);
-    }
-  }
-
-  #drop(reason: string): void {
-    this.#stats.droppedUnmatched++;
-    this.#logLine("debug", `dropped: ${reason}`);
-  }
-
-  #onAck(message: DecodedMessage): void {
-    const exchange = this.#byMessageId.get(message.messageId) ?? this.#acknowledgedAwaiting(message);
+  #onAck(message: DecodedMessage, byMessageId: Exchange | undefined): void {
+    const exchange = byMessageId ?? this.#acknowledgedAwaiting(message);
     if (exchange === undefined || (exchange.state !== "awaiting-ack" && exchange.state !== "awaiting-response")) {
-      this.#drop(`ACK mid=${message.messageId} matches no pending CON`);
+      this.#messages.dropUnmatched(`ACK mid=${message.messageId} matches no pending CON`);
       return;
     }
     if (exchange.ping) {
@@ -514,31 +362,31 @@ export class ExchangeEngine {
     }
     if (message.code === Code.Empty) {
       if (exchange.state === "awaiting-response") {
-        this.#drop(`a second empty ACK mid=${message.messageId}`);
+        this.#messages.dropUnmatched(`a second empty ACK mid=${message.messageId}`);
         return;
       }
       // §5.2.2: the request arrived; stop retransmitting and wait for the separate response.
       // The exchange is no longer outstanding in the sense of NSTART (§4.7).
-      this.#byMessageId.delete(exchange.messageId);
+      this.#messages.forget(exchange);
       exchange.state = "awaiting-response";
       this.#releaseSlot(exchange);
-      this.#arm(exchange, this.#separateResponseTimeoutMs);
+      this.#awaitResponse(exchange, this.#separateResponseTimeoutMs);
       this.#pump();
       return;
     }
     if (!isResponseCode(message.code)) {
-      this.#drop(`ACK mid=${message.messageId} carries code ${message.code}, not a response`);
+      this.#messages.dropUnmatched(`ACK mid=${message.messageId} carries code ${message.code}, not a response`);
       return;
     }
     // §5.3.2: a piggybacked response must match the token as well as the message ID.
     if (tokenKey(message.token) !== exchange.tokenKey) {
-      this.#drop(`piggybacked response mid=${message.messageId} with a foreign token`);
+      this.#messages.dropUnmatched(`piggybacked response mid=${message.messageId} with a foreign token`);
       return;
     }
     if (message.unrecognisedCritical.length > 0) {
       // §5.4.1 and §4.2: rejecting an ACK means ignoring it.
       this.#stats.rejectedCritical++;
-      this.#logLine("warn", `ignored a response with unrecognised critical options ${message.unrecognisedCritical.join(",")}`);
+      this.#log?.("warn", `coap: ignored a response with unrecognised critical options ${message.unrecognisedCritical.join(",")}`);
       return;
     }
     this.#complete(exchange, message);
@@ -555,12 +403,7 @@ export class ExchangeEngine {
     return exchange !== undefined && exchange.state === "awaiting-response" && exchange.messageId === message.messageId ? exchange : undefined;
   }
 
-  #onReset(message: DecodedMessage): void {
-    const exchange = this.#byMessageId.get(message.messageId);
-    if (exchange === undefined) {
-      this.#drop(`RST mid=${message.messageId} matches no pending message`);
-      return;
-    }
+  #onReset(message: DecodedMessage, exchange: Exchange): void {
     if (exchange.ping) {
       this.#complete(exchange, message);
       return;
@@ -569,33 +412,20 @@ export class ExchangeEngine {
     this.#fail(exchange, new CoapRequestError("reset", `the server answered mid=${message.messageId} with RST`));
   }
 
-  #onConOrNon(message: DecodedMessage): void {
+  /** A CON or NON with a code from the server, neither a duplicate nor empty (the message layer's). */
+  #onMessage(message: DecodedMessage): void {
     const con = message.type === MessageType.CON;
-    const seen = this.#duplicates.lookup(message.messageId, this.#clock.now());
-    if (seen !== undefined) {
-      // §4.5: the same answer again, and no second processing.
-      this.#stats.duplicates++;
-      if (seen === "ack") this.#sendEmpty(MessageType.ACK, message.messageId);
-      else if (seen === "rst") this.#sendEmpty(MessageType.RST, message.messageId);
-      return;
-    }
-    if (message.code === Code.Empty) {
-      // §4.3: an empty CON is a ping, answered with RST; an empty NON is meaningless.
-      if (con) this.#reject(message, "rst");
-      else this.#drop("empty NON");
-      return;
-    }
     if (!isResponseCode(message.code)) {
       // A request to a client, or a reserved code class (§4.2): rejected.
-      this.#drop(`${con ? "CON" : "NON"} with code class ${codeClass(message.code)}`);
-      this.#reject(message, con ? "rst" : "none");
+      this.#messages.dropUnmatched(`${con ? "CON" : "NON"} with code class ${codeClass(message.code)}`);
+      if (con) this.#messages.reject(message);
       return;
     }
     if (message.unrecognisedCritical.length > 0) {
       // §5.4.1: the response is rejected: RST for a CON, ignored if NON.
       this.#stats.rejectedCritical++;
-      this.#logLine("warn", `rejected a response with unrecognised critical options ${message.unrecognisedCritical.join(",")}`);
-      this.#reject(message, con ? "rst" : "none");
+      this.#log?.("warn", `coap: rejected a response with unrecognised critical options ${message.unrecognisedCritical.join(",")}`);
+      if (con) this.#messages.reject(message);
       return;
     }
     const key = tokenKey(message.token);
@@ -603,28 +433,24 @@ export class ExchangeEngine {
     if (exchange !== undefined) {
       // A separate response (§5.2.2), or the response to a NON request; when it comes before
       // the empty ACK it acknowledges the request all the same.
-      this.#answer(message, con ? "ack" : "none");
+      this.#messages.accept(message);
       this.#complete(exchange, message);
       return;
     }
     const listener = this.#listeners.get(key);
     if (listener !== undefined) {
-      this.#answer(message, con ? "ack" : "none");
+      this.#messages.accept(message);
       try {
         listener(message);
       } catch (error) {
-        this.#logLine("error", `notification listener threw: ${String(error)}`);
+        this.#log?.("error", `coap: notification listener threw: ${String(error)}`);
       }
       return;
     }
     // Unknown token: RST to a CON (§5.3.2, §4.2) and to a notification, which also cancels a
     // forgotten observation at the server (RFC 7641 §3.6); any other NON is ignored (§4.3).
     const notification = hasOption(message, OptionNumber.Observe);
-    this.#drop(`${con ? "CON" : "NON"} response for unknown token ${key}`);
-    this.#reject(message, con || notification ? "rst" : "none");
-  }
-
-  #logLine(level: "debug" | "info" | "warn" | "error", text: string): void {
-    if (this.#log !== undefined) this.#log(level, `coap: ${text}`);
+    this.#messages.dropUnmatched(`${con ? "CON" : "NON"} response for unknown token ${key}`);
+    if (con || notification) this.#messages.reject(message);
   }
 }
