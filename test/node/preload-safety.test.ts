@@ -1,27 +1,44 @@
-// What Moddable's preload needs from the modules it runs at build time (manifest.json "preload"):
+// What Moddable's preload needs from the modules it runs at build time (the manifests' "preload"):
 // every module of the device is listed by name, because mcconfig's wildcard preload patterns
 // only match .js files, so "coap/*" silently preloaded none of the TypeScript modules, which
 // were then loaded into RAM at run time (228 KB of slots and 16 KB of chunks in the simulator,
 // against 6 KB with them preloaded). And no preloaded module may keep a RegExp or mutable
 // bindings at module level: XS crashes (SIGSEGV in fx_RegExp_prototype_exec) running a RegExp
 // that was stored in flash, and a module's top-level bindings are frozen there.
+// The preload lists live in one manifest per folder (kernel/, coap/, … device/, moddable/), which
+// the app's manifest.json includes; the checks read the app's manifest with its includes.
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import ts from "typescript";
+import { builtModules, listOf, manifestTree, resolveManifest } from "./manifest-tree.js";
 
 const root = fileURLToPath(new URL("../../../", import.meta.url));
 const PRELOADED_FOLDERS = ["kernel", "kernel/moddable", "coap", "coap/moddable", "thethings", "sensors", "device", "moddable", "moddable/esp32"] as const;
+const TARGETS = ["esp32", "lin", "mac", "win"] as const;
 
-/** The manifest maps these files to a target-independent specifier (see manifest.json platforms). */
+/** The manifest maps these files to a target-independent specifier (see moddable/manifest_*.json). */
 const SPECIFIER_OF: Readonly<Record<string, string | undefined>> = {
   "moddable/board-io-esp32": "moddable/board-io",
   "moddable/board-io-sim": "moddable/board-io",
   "moddable/network-esp32": "moddable/network",
   "moddable/network-sim": "moddable/network",
   "moddable/esp32/setup-network": "setup/network",
+};
+
+/** The target-specific adapters: built only where the target's manifest maps them. */
+const BUILT_ONLY_ON: Readonly<Record<string, readonly string[] | undefined>> = {
+  "moddable/board-io-esp32": ["esp32"],
+  "moddable/network-esp32": ["esp32"],
+  "moddable/esp32/analog-input": ["esp32"],
+  "moddable/esp32/clock-sync": ["esp32"],
+  "moddable/esp32/digital-output": ["esp32"],
+  "moddable/esp32/pwm-output": ["esp32"],
+  "moddable/esp32/setup-network": ["esp32"],
+  "moddable/board-io-sim": ["lin", "mac", "win"],
+  "moddable/network-sim": ["lin", "mac", "win"],
 };
 
 function moduleFiles(): string[] {
@@ -34,12 +51,10 @@ function moduleFiles(): string[] {
   return files;
 }
 
-interface Manifest {
-  readonly preload: string[];
-  readonly platforms: Record<string, { readonly preload?: string[] }>;
-}
-
-const manifest = JSON.parse(readFileSync(join(root, "manifest.json"), "utf8")) as Manifest;
+/** The app's manifest merged with its local includes, per target. */
+const resolved = Object.fromEntries(TARGETS.map((target) => [target, resolveManifest(root, "manifest.json", target)]));
+/** What each target builds from those manifests: specifier → file. */
+const built = Object.fromEntries(TARGETS.map((target) => [target, builtModules(root, resolved[target]!.modules)]));
 
 /**
  * Preloading a module runs its imports at build time too. The Linux simulator's Preference is a
@@ -52,25 +67,30 @@ const PRELOADED_WHERE_PREFERENCE_IS: Readonly<Record<string, readonly string[]>>
   "moddable/preference-store": ["esp32", "mac", "win"],
 };
 
-test("the manifest preloads every device module by name, with no wildcard (mcconfig matches wildcards against .js files only)", () => {
-  assert.ok(manifest.preload.length > 0);
-  const everyEntry = [...manifest.preload, ...Object.values(manifest.platforms).flatMap((section) => section.preload ?? [])];
+test("the manifests preload every device module by name, with no wildcard (mcconfig matches wildcards against .js files only)", () => {
+  const sections = manifestTree(root, "manifest.json").flatMap(({ manifest }) => [manifest, ...Object.values(manifest.platforms ?? {})]);
+  const everyEntry = sections.flatMap((section) => listOf(section.preload));
+  assert.ok(everyEntry.length > 0);
   for (const entry of everyEntry) assert.ok(!entry.includes("*"), `preload entry ${entry} is a wildcard`);
   const expected = new Set(moduleFiles().map((file) => SPECIFIER_OF[file] ?? file));
-  const listed = new Set(manifest.preload);
-  for (const specifier of expected) {
-    const platforms = PRELOADED_WHERE_PREFERENCE_IS[specifier];
-    if (platforms === undefined) {
-      assert.ok(listed.has(specifier), `${specifier} is not preloaded`);
-      continue;
+  for (const file of moduleFiles()) {
+    const specifier = SPECIFIER_OF[file] ?? file;
+    const builtOn = BUILT_ONLY_ON[file] ?? TARGETS;
+    for (const target of TARGETS) {
+      assert.equal(built[target]!.get(specifier) === file, builtOn.includes(target), `${file} built as ${specifier} on ${target}`);
     }
-    assert.ok(!listed.has(specifier), `${specifier} is preloaded on every target`);
-    for (const [target, section] of Object.entries(manifest.platforms)) {
-      assert.equal((section.preload ?? []).includes(specifier), platforms.includes(target), `${specifier} preloaded on ${target}`);
+    const platforms = PRELOADED_WHERE_PREFERENCE_IS[specifier];
+    for (const target of builtOn) {
+      const listed = resolved[target]!.preload.includes(specifier);
+      if (platforms === undefined) assert.ok(listed, `${specifier} is not preloaded on ${target}`);
+      else assert.equal(listed, platforms.includes(target), `${specifier} preloaded on ${target}`);
     }
   }
   for (const entry of everyEntry) assert.ok(expected.has(entry), `preload entry ${entry} names no module`);
-  assert.equal(listed.size, manifest.preload.length, "no entry twice");
+  for (const target of TARGETS) {
+    const preload = resolved[target]!.preload;
+    assert.equal(new Set(preload).size, preload.length, `no entry twice on ${target}`);
+  }
 });
 
 interface Finding {
