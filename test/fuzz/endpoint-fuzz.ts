@@ -242,7 +242,7 @@ export async function runEndpointFuzz(options: EndpointFuzzOptions): Promise<End
   void (async () => {
     for (let i = 1; !stopWorkload; i++) await exchange(`q${i}`);
     workloadDone = true;
-  })();
+  })().catch(escape);
 
   // The attack.
   const peer = new HostilePeer({ random: fuzzRandom, profile: options.profile, server: FUZZ_SERVER, live: tap });

@@ -39,7 +39,9 @@ export interface ThingCommandsRig {
 export async function thingCommandsRig(seed: number = 1): Promise<ThingCommandsRig> {
   const f = endpointFixture({ seed });
   const log: string[] = [];
-  const sink = (level: string, text: string): void => void log.push(`${level}: ${text}`);
+  const sink = (level: string, text: string): void => {
+    log.push(`${level}: ${text}`);
+  };
   let current: string | Uint8Array = SUBSCRIBED;
   let sequence = 0;
   f.server.route(THING_PATH, (request, reply) => {

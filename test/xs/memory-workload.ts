@@ -193,10 +193,13 @@ export class MemoryWorkload {
     } else {
       work = this.#endpoint.request({ method: "GET", path: "/missing" }).then((response) => check(response.code === Code.NotFound));
     }
-    work = work.catch((error: unknown) => {
-      outcome = error instanceof CoapRequestError || error instanceof ThethingsError ? "failed" : "wrong";
-    });
-    void work.then(() => void (done = true));
+    void work.then(
+      () => void (done = true),
+      (error: unknown) => {
+        outcome = error instanceof CoapRequestError || error instanceof ThethingsError ? "failed" : "wrong";
+        done = true;
+      },
+    );
     await this.#clock.runUntil(() => done, 600_000);
     return outcome;
   }
@@ -297,15 +300,20 @@ export class MemoryWorkload {
     await this.#commands(TAIL_NOTIFICATIONS);
     for (let i = 0; i < TAIL_REQUESTS; i++) {
       let done = false;
-      void this.#endpoint.request({ method: "GET", path: "/echo", payload: "tail" }).then(() => void (done = true));
+      const reply = this.#endpoint.request({ method: "GET", path: "/echo", payload: "tail" });
+      void reply.then(
+        () => void (done = true),
+        () => void (done = true),
+      );
       await this.#clock.runUntil(() => done, 60_000);
+      await reply;
     }
     await this.#clock.advance(1_000);
   }
 
   close(): void {
     this.#closed = true;
-    void this.#subscription?.close();
+    void this.#subscription?.close().catch(() => undefined);
     this.#endpoint.close();
     this.#server.close();
   }
