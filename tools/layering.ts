@@ -161,7 +161,8 @@ export function checkImports(files: readonly SourceFile[], options: CheckOptions
         continue;
       }
       const kind = specifierKind(specifier, options.npmPackages);
-      if (!anything && !layer.mayImport.includes(kind)) report("module-kind", `a ${kind} module is not allowed here: ${may}`);
+      if (!anything && !layer.mayImport.includes(kind))
+        report("module-kind", `a ${kind} module is not allowed here: ${may}`);
     }
   }
   return findings;
@@ -173,7 +174,9 @@ export function formatFinding(f: Finding): string {
 
 /** The table as README.md writes it: one row per layer, folders in backticks. */
 export function layeringTable(layers: readonly Layer[] = LAYERS): string {
-  const rows = layers.map((l) => `| ${l.name} | ${l.folders.map((f) => `\`${f}\``).join(", ")} | ${l.mayImport.join(", ")} |`);
+  const rows = layers.map(
+    (l) => `| ${l.name} | ${l.folders.map((f) => `\`${f}\``).join(", ")} | ${l.mayImport.join(", ")} |`,
+  );
   return ["| layer | folders | may import |", "|---|---|---|", ...rows].join("\n");
 }
 
@@ -185,7 +188,10 @@ export function parseLayeringTable(markdown: string): Layer[] | undefined {
   const layers: Layer[] = [];
   for (const line of lines.slice(start + 2)) {
     if (!line.startsWith("|")) break;
-    const cells = line.split("|").slice(1, -1).map((c) => c.trim());
+    const cells = line
+      .split("|")
+      .slice(1, -1)
+      .map((c) => c.trim());
     const [name = "", folders = "", mayImport = ""] = cells;
     layers.push({
       name,

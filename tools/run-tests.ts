@@ -38,6 +38,13 @@ const LONGEST_FIRST: readonly string[] = [
   "emulator-load.test",
 ];
 
+/**
+ * A file still running after this fails, and its process is ended: a socket left open keeps a
+ * test file's process alive after its tests, and would hold the whole run (device-e2e, the
+ * longest, takes about 110 s).
+ */
+const FILE_LIMIT_MS = 300_000;
+
 /** The lint part's test files: they read the sources, not the build. */
 const SOURCE_CHECKS: readonly string[] = ["layering.test", "xs-rules.test"];
 
@@ -83,15 +90,16 @@ interface TestEventData {
 }
 
 /**
- * One test file in its own process. A file that crashes before it reports is one failed test
- * (node:test reports the file itself); one that registers no test counts as failed too.
+ * One test file in its own process. A file that crashes before it reports, or outlives
+ * FILE_LIMIT_MS, is one failed test (node:test reports the file itself); one that registers no
+ * test counts as failed too.
  */
 async function runFile(file: string): Promise<{ counts: Counts; report: string[] }> {
   const counts: Counts = { passed: 0, failed: 0, skipped: 0, todo: 0 };
   const report: string[] = [];
   const output: string[] = [];
   let fileLevel: "pass" | "fail" | undefined;
-  const stream = run({ files: [file] });
+  const stream = run({ files: [file], timeout: FILE_LIMIT_MS });
   stream.on("test:pass", (data: TestEventData) => {
     if (data.details.type === "suite") return;
     if (data.nesting === 0 && data.name === file) fileLevel = "pass";
@@ -127,8 +135,8 @@ async function runFile(file: string): Promise<{ counts: Counts; report: string[]
 /** A failure's message and where it was thrown: the first frames of its stack, at most 40 lines. */
 function describeError(error: unknown): string[] {
   const cause = (error as { cause?: unknown } | undefined)?.cause ?? error;
-  if (!(cause instanceof Error) || cause.stack === undefined) return inspect(cause, { depth: 4 }).split("\n").slice(0, 40);
-  const lines = cause.stack.split("\n");
+  const lines = cause instanceof Error && cause.stack !== undefined ? cause.stack.split("\n") : undefined;
+  if (lines === undefined) return inspect(cause, { depth: 4 }).split("\n").slice(0, 40);
   const frames = lines.findIndex((l) => /^\s+at /.test(l));
   return (frames < 0 ? lines : lines.slice(0, frames + 3)).slice(0, 40);
 }
@@ -168,7 +176,9 @@ async function xs(part: Part): Promise<void> {
   part.failed += counts === null ? 1 : Number(counts[2]);
   if (status !== 0 && counts !== null && Number(counts[2]) === 0) part.failed++;
   const failed = status !== 0 || counts === null || Number(counts[2]) > 0;
-  console.log(`${failed ? "  FAIL" : "  ok  "} xs-tests (${counts?.[0] ?? "no counts"})  ${seconds(Date.now() - started)}`);
+  console.log(
+    `${failed ? "  FAIL" : "  ok  "} xs-tests (${counts?.[0] ?? "no counts"})  ${seconds(Date.now() - started)}`,
+  );
   if (failed) process.stdout.write(output.replace(/^/gm, "    "));
 }
 
@@ -228,13 +238,9 @@ async function main(): Promise<number> {
     const lint = newPart("lint");
     parts.push(lint);
     console.log("lint");
-    await timed(lint, async (part) => {
-      await biome(part);
-      await pool(
-        checks.map((f) => () => nodeFile(part, f)),
-        cpuSlots,
-      );
-    });
+    await timed(lint, (part) =>
+      Promise.all([biome(part), ...checks.map((f) => nodeFile(part, f))]).then(() => undefined),
+    );
     if ((lint.failed > 0 || ran(lint) === 0) && !keepGoing) {
       console.log("lint failed: the tests did not run (--keep-going runs them anyway)");
       return summary(parts, started);
@@ -250,7 +256,9 @@ async function main(): Promise<number> {
     if (parts.length === 0) console.log(`no test file matches ${names.join(", ")}`);
     return summary(parts, started);
   }
-  console.log(`node${withXs ? " and xs" : ""} (${tests.length} test files, ${cpuSlots} at a time beside ${TIMED.size} timed)`);
+  console.log(
+    `node${withXs ? " and xs" : ""} (${tests.length} test files, ${cpuSlots} at a time beside ${TIMED.size} timed)`,
+  );
   const byName = (f: string): string => basename(f, ".js");
   const timedFiles = tests.filter((f) => TIMED.has(byName(f)));
   const cpuJobs: { name: string; job: () => Promise<void> }[] = tests

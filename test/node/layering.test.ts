@@ -39,7 +39,10 @@ test("README.md shows the table the check uses", () => {
   const readme = readFileSync(join(root, "README.md"), "utf8");
   const shown = parseLayeringTable(readme);
   assert.ok(shown !== undefined, "README.md has a table headed | layer | folders | may import |");
-  assert.deepEqual(shown, LAYERS.map((l) => ({ name: l.name, folders: [...l.folders], mayImport: [...l.mayImport] })));
+  assert.deepEqual(
+    shown,
+    LAYERS.map((l) => ({ name: l.name, folders: [...l.folders], mayImport: [...l.mayImport] })),
+  );
   const known = knownImportNames();
   for (const layer of LAYERS) for (const name of layer.mayImport) assert.ok(known.has(name), `${layer.name}: ${name}`);
 });
@@ -96,12 +99,14 @@ test("self-test: a core or portable-test file importing node:*, npm or a Moddabl
 
 test("self-test: the kernel's and coap's Moddable adapters, the app and the emulator", () => {
   const findings = check({
-    "kernel/moddable/a.ts": 'import Timer from "timer";\nimport { K } from "../clock.js";\nimport { C } from "../../coap/c.js";\n',
+    "kernel/moddable/a.ts":
+      'import Timer from "timer";\nimport { K } from "../clock.js";\nimport { C } from "../../coap/c.js";\n',
     "coap/moddable/b.ts":
       'import { K } from "../../kernel/moddable/k.js";\nimport { C } from "../c.js";\nimport { T } from "../../thethings/t.js";\n',
     "moddable/c.ts": 'import { D } from "../device/d.js";\nimport { x } from "node:dgram";\n',
     "main.ts": 'import { x } from "node:process";\nimport { B } from "moddable/board-io";\n',
-    "emulator/d.ts": 'import { C } from "../coap/codes.js";\nimport { x } from "node:dgram";\nimport * as coap from "coap";\n',
+    "emulator/d.ts":
+      'import { C } from "../coap/codes.js";\nimport { x } from "node:dgram";\nimport * as coap from "coap";\n',
   });
   assert.deepEqual(rules(findings), [
     "kernel/moddable/a.ts:3 ../../coap/c.js layering",

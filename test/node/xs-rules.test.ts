@@ -56,8 +56,17 @@ test("self-test: Error subclasses declare their name as a field, directly or thr
     "export class F extends Map {}",
     "export class G { name = 'G'; }",
   ].join("\n");
-  assert.deepEqual(xs("coap/errors.ts", text), ["1 error-name-field", "3 error-name-field", "5 error-name-field", "5 this-name"]);
-  assert.deepEqual(xs("coap/other.ts", "export class X extends C {}\n"), [], "a base class it cannot see is not an error");
+  assert.deepEqual(xs("coap/errors.ts", text), [
+    "1 error-name-field",
+    "3 error-name-field",
+    "5 error-name-field",
+    "5 this-name",
+  ]);
+  assert.deepEqual(
+    xs("coap/other.ts", "export class X extends C {}\n"),
+    [],
+    "a base class it cannot see is not an error",
+  );
   assert.deepEqual(
     checkXsRules([
       { path: "coap/a.ts", text: 'export class Base extends Error { override readonly name = "Base"; }' },
@@ -127,11 +136,14 @@ test("self-test: the line limit, and the strings, URLs and table rows that may p
     `/** ${"words ".repeat(25)} it's */`,
     `const c = \`${"t".repeat(MAX_LINE)}\${x}\`;`,
     `const ok = ${"y".repeat(MAX_LINE - 12)};`,
-    `const é = "${"é".repeat(MAX_LINE - 16)}";`,
+    `// ${"😀".repeat(MAX_LINE - 10)}`,
+    `test("${"n".repeat(MAX_LINE - 20)}", async () => {});`,
+    `describe.skip(\`${"n".repeat(MAX_LINE - 20)}\`, () => {});`,
+    `run("${"n".repeat(MAX_LINE - 20)}", async () => {});`,
   ].join("\n");
   const lines = (path: string, source: string): number[] =>
     checkLineLength([{ path, text: source }]).map((f) => f.line);
-  assert.deepEqual(lines("coap/a.ts", text), [1, 3, 5, 6]);
+  assert.deepEqual(lines("coap/a.ts", text), [1, 3, 5, 6, 12], "characters are counted, not UTF-16 units");
   const markdown = [`| ${long} | cell |`, `A paragraph ${long}`, `See <https://example.com/${long}>`].join("\n");
   assert.deepEqual(lines("README.md", markdown), [2]);
   assert.deepEqual(lines("package.json", `{\n  "k": ${string},\n  "n": [${long}]\n}`), [3]);
