@@ -31,7 +31,10 @@ export interface ThingCommandsRig {
   readonly log: string[];
   /** The platform's current observer (the device's live registration), if any. */
   observer(): SimObserver | undefined;
-  /** The platform pushes `body` to its observers (the device's live registration), as it does for a write to the thing. */
+  /**
+   * The platform pushes `body` to its observers (the device's live registration), as it does for a
+   * write to the thing.
+   */
   push(body: string | Uint8Array, confirmable?: boolean): void;
 }
 

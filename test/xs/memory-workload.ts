@@ -58,7 +58,10 @@ export interface PhaseCounts {
 
 export interface PhaseReport {
   readonly exchanges: { readonly attempted: number; readonly ok: number; readonly failed: number; readonly wrong: number };
-  /** `repushed`: commands that did not arrive the first time (a hostile phase before may have planted duplicate-cache entries). */
+  /**
+   * `repushed`: commands that did not arrive the first time (a hostile phase before may have
+   * planted duplicate-cache entries).
+   */
   readonly commands: { readonly sent: number; readonly applied: number; readonly repushed: number };
   readonly hostile: { readonly sent: number; readonly applied: number; readonly ignored: number; readonly dropped: number };
   readonly fuzz: { readonly sent: number; readonly escaped: number };
@@ -219,7 +222,10 @@ export class MemoryWorkload {
     this.#server.notify(THING, { code: Code.Content, payload: body, options: [{ number: OptionNumber.ContentFormat, value: ContentFormat.Json }] }, confirmable);
   }
 
-  /** Commands one at a time, each waited for; one that does not arrive is pushed again, as the platform would push the next write. */
+  /**
+   * Commands one at a time, each waited for; one that does not arrive is pushed again, as the
+   * platform would push the next write.
+   */
   async #commands(count: number): Promise<PhaseReport["commands"]> {
     const writes = (): number => this.#led.writes + this.#dim.writes;
     const before = writes();
