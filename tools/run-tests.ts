@@ -10,9 +10,10 @@
 //
 // Scheduling, on a machine of two cores: a few files wait on real time (retransmissions, outages,
 // platform restarts) with almost no CPU. The longest of them, with generous deadlines, starts at
-// once (BESIDE_THE_REST); everything else, the XS part among it, runs at most `cpuSlots` at a time,
-// longest first; the files whose assertions measure recovery times (ON_A_QUIET_CPU) start when
-// that is done, so they never wait for a CPU, and end about when the first does.
+// once (BESIDE_THE_REST). Everything else runs at most `cpuSlots` at a time: first the files that
+// keep a CPU busy (CPU_HEAVY, the XS part among them, longest first), then the light ones; the
+// files whose assertions measure recovery times (ON_A_QUIET_CPU) start with the light ones, so
+// they never wait long for a CPU, and end about when the first does.
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
@@ -36,16 +37,16 @@ const ON_A_QUIET_CPU: ReadonlySet<string> = new Set([
   "activation-loss.test", // ≈25 s: activation through 60 % loss, real retransmissions (≈1 s CPU)
 ]);
 
-/** The longest of the others, started first so the last to start are short. */
-const LONGEST_FIRST: readonly string[] = [
+/** The files that keep a CPU busy for most of their run, longest first. */
+const CPU_HEAVY: readonly string[] = [
   "xs",
   "endpoint-hostile.test",
   "xs-memory.test",
   "core.test",
   "device-xs-e2e.test",
   "endpoint-peers.test",
-  "emulator-libcoap.test",
   "emulator-load.test",
+  "codec-fuzz.test",
 ];
 
 /**
@@ -223,8 +224,8 @@ async function pool(jobs: readonly (() => Promise<void>)[], slots: number): Prom
 }
 
 function rank(name: string): number {
-  const index = LONGEST_FIRST.indexOf(name);
-  return index < 0 ? LONGEST_FIRST.length : index;
+  const index = CPU_HEAVY.indexOf(name);
+  return index < 0 ? CPU_HEAVY.length : index;
 }
 
 async function timed(part: Part, body: (part: Part) => Promise<void>): Promise<void> {
@@ -277,12 +278,11 @@ async function main(): Promise<number> {
     .map((f) => ({ name: byName(f), job: () => nodeFile(node, f) }));
   if (withXs) cpuJobs.push({ name: "xs", job: () => timed(xsPart, xs) });
   cpuJobs.sort((a, b) => rank(a.name) - rank(b.name));
+  const heavy = cpuJobs.filter((j) => CPU_HEAVY.includes(j.name)).map((j) => j.job);
+  const light = cpuJobs.filter((j) => !CPU_HEAVY.includes(j.name)).map((j) => j.job);
   const rest = async (): Promise<void> => {
-    await pool(
-      cpuJobs.map((j) => j.job),
-      cpuSlots,
-    );
-    await Promise.all(quiet.map((f) => nodeFile(node, f)));
+    await pool(heavy, cpuSlots);
+    await Promise.all([pool(light, cpuSlots), ...quiet.map((f) => nodeFile(node, f))]);
   };
   await Promise.all([...beside.map((f) => nodeFile(node, f)), rest()]);
   return summary(parts, started);
