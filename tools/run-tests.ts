@@ -176,7 +176,7 @@ async function biome(part: Part): Promise<void> {
   else part.failed++;
   const what = checked === null ? "no file checked" : `${checked[1]} files`;
   console.log(`${ok ? "  ok  " : "  FAIL"} biome check (${what})  ${seconds(Date.now() - started)}`);
-  if (!ok) process.stdout.write(output.replace(/^/gm, "    "));
+  if (!ok) process.stdout.write(`${output.trimEnd().replace(/^/gm, "    ")}\n`);
 }
 
 /** The portable specs on XS (tools/xs-tests.ts), which prints "xs: N passed, M failed". */
@@ -191,7 +191,7 @@ async function xs(part: Part): Promise<void> {
   console.log(
     `${failed ? "  FAIL" : "  ok  "} xs-tests (${counts?.[0] ?? "no counts"})  ${seconds(Date.now() - started)}, ended at +${seconds(Date.now() - RUN_STARTED)}`,
   );
-  if (failed) process.stdout.write(output.replace(/^/gm, "    "));
+  if (failed) process.stdout.write(`${output.trimEnd().replace(/^/gm, "    ")}\n`);
 }
 
 async function nodeFile(part: Part, file: string): Promise<void> {
