@@ -1,7 +1,8 @@
 // The body of a theThings.IO write: {"values":[{"key":K,"value":V,"datetime":"YYYYMMDDHHmmss"},…]}
 // (thethings-coap-api.md, "Operations" and "JSON value items"), the same text JSON.stringify
-// gives for those objects, as thethings/values.ts encodeWriteBody sends it. Sizes are exact UTF-8 byte counts, so telemetry can cut a batch to
-// the payload limit value by value, without building the whole body each time.
+// gives for those objects, as thethings/values.ts encodeWriteBody sends it. Sizes are exact UTF-8
+// byte counts, so telemetry can cut a batch to the payload limit value by value, without building
+// the whole body each time.
 import { utf8Length } from "../kernel/utf8.js";
 import type { BatchValue } from "./batch-sink.js";
 import { formatCompactDate } from "../thethings/dates.js";

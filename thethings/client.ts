@@ -81,7 +81,10 @@ export class ThethingsClient {
     return this.#token !== undefined;
   }
 
-  /** Sets (or with undefined, forgets) the token for write, read and subscribe. Throws RangeError for a malformed token. */
+  /**
+   * Sets (or with undefined, forgets) the token for write, read and subscribe. Throws RangeError
+   * for a malformed token.
+   */
   setThingToken(token: string | undefined): void {
     if (token === undefined) {
       this.#token = undefined;

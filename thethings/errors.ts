@@ -45,7 +45,10 @@ export interface ThethingsErrorDetails {
 const MAX_PLATFORM_MESSAGE = 160;
 
 export class ThethingsError extends Error {
-  /** A field, not `this.name = …` in the constructor: Moddable freezes Error.prototype, and the assignment throws there. */
+  /**
+   * A field, not `this.name = …` in the constructor: Moddable freezes Error.prototype, and the
+   * assignment throws there.
+   */
   override readonly name = "ThethingsError";
   readonly kind: ThethingsErrorKind;
   /** The message without the "operation: " prefix. */

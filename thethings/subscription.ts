@@ -28,7 +28,10 @@ export interface SubscriptionHandlers {
   onValues(values: readonly ThingValue[]): void;
   /** The platform confirmed the subscription ("subscribed"), also after each re-registration. */
   onSubscribed?(): void;
-  /** The platform reported an error on the stream, or answered the registration with an error code (kind "unauthorized" when the token was refused). */
+  /**
+   * The platform reported an error on the stream, or answered the registration with an error code
+   * (kind "unauthorized" when the token was refused).
+   */
   onError?(error: ThethingsError): void;
   /** The stream went silent past keepAlive + grace (or broke): the endpoint re-registers. */
   onLost?(reason: string): void;

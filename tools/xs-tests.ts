@@ -2,22 +2,20 @@
 // into one script, evaluates it in an xsnap worker, and counts the results reported back through
 // issueCommand. A bundle that fails to load, or stops before its "done" report, fails the run:
 // xsnap itself would hide such errors.
-import { readdirSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import * as os from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { specFiles } from "./test-files.js";
 import { bundleForXs, spawnXsWorker } from "./xs-bridge.js";
 
 const buildRoot = fileURLToPath(new URL("../", import.meta.url));
 
 async function bundle(): Promise<string> {
-  const specDir = join(buildRoot, "test", "core");
-  const specs = readdirSync(specDir).filter((f) => f.endsWith(".spec.js")).sort();
   const dir = await mkdtemp(join(os.tmpdir(), "xs-tests-"));
   try {
     const entry = join(dir, "entry.js");
-    const imports = specs.map((f) => `import ${JSON.stringify(join(specDir, f))};`).join("\n");
+    const imports = specFiles().map((f) => `import ${JSON.stringify(f)};`).join("\n");
     await writeFile(
       entry,
       `${imports}

@@ -55,7 +55,10 @@ export interface DisruptionReport {
   readonly durationMs: number;
   /** Since the faults started. */
   readonly startedAtMs: number;
-  /** When the device declared its subscription lost, after the disruption started (ms since then); undefined if it never did. */
+  /**
+   * When the device declared its subscription lost, after the disruption started (ms since then);
+   * undefined if it never did.
+   */
   readonly lostAfterMs: number | undefined;
   /** From the loss (or the disruption's start, had no loss been seen) to the next "subscribed". */
   readonly subscriptionDownMs: number | undefined;

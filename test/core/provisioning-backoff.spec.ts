@@ -98,7 +98,7 @@ suite("provisioning backoff", () => {
         backoff: { initialMs: 1000, maxMs: 60_000 },
       });
       let result: string | undefined | null = null;
-      void provisioning.obtainToken().then((token) => (result = token));
+      void provisioning.obtainToken().then((token) => (result = token), () => undefined);
       const delays = await recordDelays(clock, 12);
       checkSchedule(delays, 1000, 60_000);
       ok(delays[11]! >= 30_000, "reached the cap region");
@@ -132,7 +132,7 @@ suite("provisioning backoff", () => {
         backoff: { initialMs: 2000, maxMs: 20_000 },
       });
       let result: string | undefined;
-      void provisioning.obtainToken().then((token) => (result = token));
+      void provisioning.obtainToken().then((token) => (result = token), () => undefined);
       const delays = await recordDelays(clock, 5);
       checkSchedule(delays, 2000, 20_000);
       await clock.settle();
@@ -162,7 +162,7 @@ suite("provisioning backoff", () => {
         activationCode: CODE,
       });
       let result: string | undefined;
-      void provisioning.obtainToken().then((token) => (result = token));
+      void provisioning.obtainToken().then((token) => (result = token), () => undefined);
       const delays = await recordDelays(clock, 2);
       equal(delays.join(","), "1000,2000");
       await clock.settle();
@@ -187,7 +187,7 @@ suite("provisioning backoff", () => {
           backoff: { initialMs: 60_000, maxMs: 300_000 },
         });
         let result: string | undefined;
-        void provisioning.obtainToken().then((token) => (result = token));
+        void provisioning.obtainToken().then((token) => (result = token), () => undefined);
         return { clock, coap, provisioning, result: () => result };
       };
 
@@ -241,10 +241,13 @@ suite("provisioning backoff", () => {
       });
       let settled = false;
       let result: string | undefined = "pending";
-      void provisioning.obtainToken().then((token) => {
-        settled = true;
-        result = token;
-      });
+      void provisioning.obtainToken().then(
+        (token) => {
+          settled = true;
+          result = token;
+        },
+        () => undefined,
+      );
       await clock.settle();
       equal(clock.pendingTimers, 1);
       provisioning.close();

@@ -81,7 +81,7 @@ suite("provisioning first boot", () => {
 
   test("a blank activation code counts as none", async () => {
     const { provisioning, log, coap, clock } = boot(new MemoryStore(), { activationCode: "   " });
-    void provisioning.obtainToken();
+    void provisioning.obtainToken().catch(() => undefined);
     await clock.settle();
     equal(coap.requests.length, 0);
     equal(log.matching("no activation code").length, 1);
@@ -166,7 +166,7 @@ suite("provisioning first boot", () => {
       await provisioning.obtainToken();
       coap.script(reply("2.01", { status: "created", thingToken: TOKEN_2 }));
       let renewed: string | undefined;
-      void provisioning.handleAuthFailure(refusal).then((token) => (renewed = token));
+      void provisioning.handleAuthFailure(refusal).then((token) => (renewed = token), () => undefined);
       await clock.settle();
       equal(store.data.get(TOKEN_STORE_KEY), undefined, "dropped at once");
       equal(coap.requests.length, 0, "not yet: the re-activation waits a backoff delay");

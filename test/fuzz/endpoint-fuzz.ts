@@ -109,7 +109,10 @@ export interface EndpointFuzzSummary {
     /** A new exchange got the real answer within RECOVERY_ATTEMPTS attempts. */
     readonly exchangeAuthentic: boolean;
     readonly exchangeAttempts: number;
-    /** ms from the end of the attack to the first real notification, or undefined if none came within RECOVERY_LIMIT_MS. */
+    /**
+     * ms from the end of the attack to the first real notification, or undefined if none came
+     * within RECOVERY_LIMIT_MS.
+     */
     readonly notificationAfterMs: number | undefined;
   };
   readonly simulatedMs: number;
@@ -242,7 +245,7 @@ export async function runEndpointFuzz(options: EndpointFuzzOptions): Promise<End
   void (async () => {
     for (let i = 1; !stopWorkload; i++) await exchange(`q${i}`);
     workloadDone = true;
-  })();
+  })().catch(escape);
 
   // The attack.
   const peer = new HostilePeer({ random: fuzzRandom, profile: options.profile, server: FUZZ_SERVER, live: tap });
@@ -338,7 +341,10 @@ export async function runEndpointFuzz(options: EndpointFuzzOptions): Promise<End
 
 /** Failures an exchange may end with under attack; anything else (cancelled, queue-full, bad-request …) is a fault. */
 const EXPECTED_FAILURES: readonly string[] = Object.freeze(["timeout", "reset", "block-transfer", "too-large"]);
-/** Timers pending at once: exchanges, the observation, block fetches, the server's CONs, datagrams in flight. A leak grows with the count. */
+/**
+ * Timers pending at once: exchanges, the observation, block fetches, the server's CONs, datagrams
+ * in flight. A leak grows with the count.
+ */
 export const MAX_PENDING_TIMERS = 32;
 
 /** The properties a run must hold; returns the ones it broke (empty: it passed). */

@@ -26,7 +26,10 @@ if (!["codec", "endpoint", "all"].includes(stage) || !positive(count) || !positi
   process.exit(2);
 }
 
-/** Heap growth from the first sample to the last beyond which the endpoint stage fails: a leak of 4 bytes per datagram over 900,000. */
+/**
+ * Heap growth from the first sample to the last beyond which the endpoint stage fails: a leak of 4
+ * bytes per datagram over 900,000.
+ */
 const HEAP_GROWTH_LIMIT = 4 * 1024 * 1024;
 const HEAP_SAMPLE_EVERY = 100_000;
 const collect = (globalThis as { gc?: () => void }).gc;

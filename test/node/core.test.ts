@@ -1,13 +1,12 @@
 // Runs every portable core spec (test/core/*.spec.ts) under node:test. The same specs run on
-// the XS engine through tools/xs-tests.ts.
-import { readdirSync } from "node:fs";
+// the XS engine through tools/xs-tests.ts. The specs are listed from the sources, so a spec
+// deleted since the last build is not run from its stale output in build/.
 import { test } from "node:test";
+import { pathToFileURL } from "node:url";
+import { specFiles } from "../../tools/test-files.js";
 import { registeredTests } from "../portable/harness.js";
 
-const specDir = new URL("../core/", import.meta.url);
-for (const file of readdirSync(specDir).filter((f) => f.endsWith(".spec.js")).sort()) {
-  await import(new URL(file, specDir).href);
-}
+for (const file of specFiles()) await import(pathToFileURL(file).href);
 
 for (const t of registeredTests()) {
   test(t.suite === "" ? t.name : `${t.suite} › ${t.name}`, async () => {

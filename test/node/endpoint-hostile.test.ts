@@ -76,7 +76,8 @@ test("real UDP: 5,000 hostile datagrams from other ports, with the live tokens a
   try {
     const seen: string[] = [];
     const observation = endpoint.observe({ method: "GET", path: "/obs" }, { onNotification: (r) => seen.push(decodeUtf8(r.payload)) });
-    // The attacker sees the live traffic (TapPort) and forges with its tokens and IDs, but can only send from its own ports.
+    // The attacker sees the live traffic (TapPort) and forges with its tokens and IDs, but can only
+    // send from its own ports.
     const peer = new HostilePeer({ random: new SeededRandom(0x0d9a), profile: "on-path", server: serverAddress, live: tap });
     let sprayed = 0;
     let spraying = true;

@@ -2,10 +2,7 @@
 // message that shows both sides.
 
 export class AssertionFailure extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "AssertionFailure";
-  }
+  override readonly name = "AssertionFailure";
 }
 
 function show(value: unknown): string {

@@ -138,7 +138,9 @@ export class SimCoapServer {
       ackTimeoutMs: options.ackTimeoutMs ?? 2000,
       maxRetransmit: options.maxRetransmit ?? 4,
       recentNonLimit: RECENT_NON_LIMIT,
-      onDecoded: (message) => void this.received.push(message),
+      onDecoded: (message) => {
+        this.received.push(message);
+      },
       onRequest: (message, from) => this.#onRequest(message, from),
       onReset: (messageId, pending) => {
         // RFC 7641 §3.6: a RST to a notification cancels the observation. NON notifications are

@@ -31,7 +31,10 @@ export interface ThingCommandsRig {
   readonly log: string[];
   /** The platform's current observer (the device's live registration), if any. */
   observer(): SimObserver | undefined;
-  /** The platform pushes `body` to its observers (the device's live registration), as it does for a write to the thing. */
+  /**
+   * The platform pushes `body` to its observers (the device's live registration), as it does for a
+   * write to the thing.
+   */
   push(body: string | Uint8Array, confirmable?: boolean): void;
 }
 
@@ -39,7 +42,9 @@ export interface ThingCommandsRig {
 export async function thingCommandsRig(seed: number = 1): Promise<ThingCommandsRig> {
   const f = endpointFixture({ seed });
   const log: string[] = [];
-  const sink = (level: string, text: string): void => void log.push(`${level}: ${text}`);
+  const sink = (level: string, text: string): void => {
+    log.push(`${level}: ${text}`);
+  };
   let current: string | Uint8Array = SUBSCRIBED;
   let sequence = 0;
   f.server.route(THING_PATH, (request, reply) => {

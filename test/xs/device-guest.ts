@@ -22,8 +22,12 @@ const device = new Device({
     wallClock: { utcNow: () => utcAtZero + bridge.clock.now() },
     store: {
       read: (key) => bridge.ask("storeRead", [key]) as string | undefined,
-      write: (key, value) => void bridge.ask("storeWrite", [key, value]),
-      remove: (key) => void bridge.ask("storeRemove", [key]),
+      write: (key, value) => {
+        bridge.ask("storeWrite", [key, value]);
+      },
+      remove: (key) => {
+        bridge.ask("storeRemove", [key]);
+      },
     },
     log,
     sensors: openSensors(config.sensors, { board: simulatedBoardIo, random: bridge.random, log }),

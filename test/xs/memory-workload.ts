@@ -58,7 +58,10 @@ export interface PhaseCounts {
 
 export interface PhaseReport {
   readonly exchanges: { readonly attempted: number; readonly ok: number; readonly failed: number; readonly wrong: number };
-  /** `repushed`: commands that did not arrive the first time (a hostile phase before may have planted duplicate-cache entries). */
+  /**
+   * `repushed`: commands that did not arrive the first time (a hostile phase before may have
+   * planted duplicate-cache entries).
+   */
   readonly commands: { readonly sent: number; readonly applied: number; readonly repushed: number };
   readonly hostile: { readonly sent: number; readonly applied: number; readonly ignored: number; readonly dropped: number };
   readonly fuzz: { readonly sent: number; readonly escaped: number };
@@ -193,10 +196,13 @@ export class MemoryWorkload {
     } else {
       work = this.#endpoint.request({ method: "GET", path: "/missing" }).then((response) => check(response.code === Code.NotFound));
     }
-    work = work.catch((error: unknown) => {
-      outcome = error instanceof CoapRequestError || error instanceof ThethingsError ? "failed" : "wrong";
-    });
-    void work.then(() => void (done = true));
+    void work.then(
+      () => void (done = true),
+      (error: unknown) => {
+        outcome = error instanceof CoapRequestError || error instanceof ThethingsError ? "failed" : "wrong";
+        done = true;
+      },
+    );
     await this.#clock.runUntil(() => done, 600_000);
     return outcome;
   }
@@ -216,7 +222,10 @@ export class MemoryWorkload {
     this.#server.notify(THING, { code: Code.Content, payload: body, options: [{ number: OptionNumber.ContentFormat, value: ContentFormat.Json }] }, confirmable);
   }
 
-  /** Commands one at a time, each waited for; one that does not arrive is pushed again, as the platform would push the next write. */
+  /**
+   * Commands one at a time, each waited for; one that does not arrive is pushed again, as the
+   * platform would push the next write.
+   */
   async #commands(count: number): Promise<PhaseReport["commands"]> {
     const writes = (): number => this.#led.writes + this.#dim.writes;
     const before = writes();
@@ -297,15 +306,20 @@ export class MemoryWorkload {
     await this.#commands(TAIL_NOTIFICATIONS);
     for (let i = 0; i < TAIL_REQUESTS; i++) {
       let done = false;
-      void this.#endpoint.request({ method: "GET", path: "/echo", payload: "tail" }).then(() => void (done = true));
+      const reply = this.#endpoint.request({ method: "GET", path: "/echo", payload: "tail" });
+      void reply.then(
+        () => void (done = true),
+        () => void (done = true),
+      );
       await this.#clock.runUntil(() => done, 60_000);
+      await reply;
     }
     await this.#clock.advance(1_000);
   }
 
   close(): void {
     this.#closed = true;
-    void this.#subscription?.close();
+    void this.#subscription?.close().catch(() => undefined);
     this.#endpoint.close();
     this.#server.close();
   }
