@@ -6,6 +6,8 @@
 import config from "mc/config";
 import boardIo from "moddable/board-io";
 import openNetworkWatch from "moddable/network";
+import { HostResolver } from "./coap/moddable/host-resolver.js";
+import { ModdableDatagramPort } from "./coap/moddable/udp.js";
 import { Device } from "./device/app.js";
 import { type DeviceConfig, parseDeviceConfig } from "./device/config.js";
 import { ConfigError } from "./device/config-error.js";
@@ -13,13 +15,11 @@ import { describeDeviceEvent } from "./device/event-text.js";
 import { openActuators } from "./device/open-actuators.js";
 import { openSensors } from "./device/open-sensors.js";
 import { ModdableClock } from "./kernel/moddable/clock.js";
-import { HostResolver } from "./coap/moddable/host-resolver.js";
-import { readBoardPins } from "./moddable/board-pins.js";
-import { PreferenceStore } from "./moddable/preference-store.js";
 import { ModdableRandom } from "./kernel/moddable/random.js";
 import { createTraceLog } from "./kernel/moddable/trace-log.js";
-import { ModdableDatagramPort } from "./coap/moddable/udp.js";
 import { SystemWallClock } from "./kernel/moddable/wall-clock.js";
+import { readBoardPins } from "./moddable/board-pins.js";
+import { PreferenceStore } from "./moddable/preference-store.js";
 
 /** The Preference domain of everything the device keeps in flash (≤ 15 characters). */
 const STORE_DOMAIN = "tt";

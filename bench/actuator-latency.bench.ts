@@ -3,15 +3,16 @@
 // output. The reference, timed on the very same writes, is node-coap's own client observing the
 // same thing: the time a notification takes to reach any CoAP client. Target: p99 ≤ 10 ms.
 // `node build/bench/actuator-latency.bench.js [--record]` (part of `npm run bench`).
-import { request } from "coap";
+
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
+import { request } from "coap";
 import { TOKEN_STORE_KEY } from "../device/provisioning.js";
-import { runDevice } from "../host/run-device.js";
 import { startPlatform } from "../emulator/server.js";
+import { runDevice } from "../host/run-device.js";
 
 const WRITES = 300;
 const code = "BENCHLATENCYCODE00000000000000001";
@@ -48,7 +49,13 @@ const token = device.store.read(TOKEN_STORE_KEY)!;
 
 // The reference observer: node-coap's client on the same thing.
 let notified: ((at: number) => void) | undefined;
-const observer = request({ hostname: "127.0.0.1", port: platform.port, pathname: `/v2/things/${token}`, observe: true, query: "keepAlive=60000" });
+const observer = request({
+  hostname: "127.0.0.1",
+  port: platform.port,
+  pathname: `/v2/things/${token}`,
+  observe: true,
+  query: "keepAlive=60000",
+});
 observer.on("response", (stream: NodeJS.ReadableStream) => {
   stream.on("data", (chunk: Buffer) => {
     if (chunk.toString().includes('"led"')) notified?.(performance.now());
@@ -96,5 +103,6 @@ ${rows.join("\n")}
 Target p99 ≤ 10 ms: ${p99 <= 10 ? "met" : "not met"} (${p99.toFixed(2)} ms).
 `;
 console.log(report);
-if (process.argv.includes("--record")) writeFileSync(fileURLToPath(new URL("../../bench/RESULTS-latency.md", import.meta.url)), report);
+if (process.argv.includes("--record"))
+  writeFileSync(fileURLToPath(new URL("../../bench/RESULTS-latency.md", import.meta.url)), report);
 process.exit(0);

@@ -3,7 +3,7 @@
 // `npm run bench` runs it with every other bench module; `node build/bench/codec.bench.js
 // --record` also writes the figures to bench/RESULTS-codec.md.
 import { writeFileSync } from "node:fs";
-import { generate, parse, type Packet } from "coap-packet";
+import { generate, type Packet, parse } from "coap-packet";
 import { Code, ContentFormat, MessageType } from "../coap/codes.js";
 import { decodeMessage } from "../coap/decoder.js";
 import { encodeMessage, MessageEncoder } from "../coap/encoder.js";
@@ -11,7 +11,7 @@ import type { CoapMessage, DecodedMessage, OptionValue } from "../coap/message.j
 import { optionUint, pathOptions } from "../coap/message.js";
 import { encodeUint, OptionNumber } from "../coap/options.js";
 import { encodeUtf8 } from "../kernel/utf8.js";
-import { compare, thousands, type Comparison, type Contender } from "./measure.js";
+import { type Comparison, type Contender, compare, thousands } from "./measure.js";
 
 const TARGET_RATIO = 3;
 /** Many short rounds: the median shrugs off the rounds that other processes on the machine spoil. */
@@ -25,7 +25,10 @@ const writeRequest: CoapMessage = {
   code: Code.POST,
   messageId: 0x3a41,
   token: TOKEN,
-  options: [...pathOptions(`/v2/things/${THING_TOKEN}`), { number: OptionNumber.ContentFormat, value: ContentFormat.Json }],
+  options: [
+    ...pathOptions(`/v2/things/${THING_TOKEN}`),
+    { number: OptionNumber.ContentFormat, value: ContentFormat.Json },
+  ],
   payload: encodeUtf8(
     JSON.stringify({
       values: [
@@ -86,7 +89,8 @@ function benchMessage(label: string, message: CoapMessage): Row[] {
   const packet = asPacket(message);
   const wire = encodeMessage(message);
   const theirsWire = generate(packet);
-  if (!Buffer.from(wire).equals(theirsWire)) throw new Error(`${label}: the two encoders disagree; the comparison would be meaningless`);
+  if (!Buffer.from(wire).equals(theirsWire))
+    throw new Error(`${label}: the two encoders disagree; the comparison would be meaningless`);
   const wireBuffer = Buffer.from(wire);
   const rows: Row[] = [];
   const add = (operation: string, ours: Contender, theirs: Contender) => {
@@ -98,9 +102,21 @@ function benchMessage(label: string, message: CoapMessage): Row[] {
     );
   };
   console.log(`${label} (${wire.length} bytes)`);
-  add("encode (MessageEncoder, reused buffer)", { name: "MessageEncoder.encode", run: () => encoder.encode(message) }, { name: "generate", run: () => generate(packet) });
-  add("encode (encodeMessage, new array)", { name: "encodeMessage", run: () => encodeMessage(message) }, { name: "generate", run: () => generate(packet) });
-  add("decode", { name: "decodeMessage", run: () => decodeMessage(wire) }, { name: "parse", run: () => parse(wireBuffer) });
+  add(
+    "encode (MessageEncoder, reused buffer)",
+    { name: "MessageEncoder.encode", run: () => encoder.encode(message) },
+    { name: "generate", run: () => generate(packet) },
+  );
+  add(
+    "encode (encodeMessage, new array)",
+    { name: "encodeMessage", run: () => encodeMessage(message) },
+    { name: "generate", run: () => generate(packet) },
+  );
+  add(
+    "decode",
+    { name: "decodeMessage", run: () => decodeMessage(wire) },
+    { name: "parse", run: () => parse(wireBuffer) },
+  );
   add(
     "decode, then read every option value",
     { name: "decodeMessage + values", run: () => touchDecoded(decodeMessage(wire)) },
@@ -129,7 +145,8 @@ function benchMessage(label: string, message: CoapMessage): Row[] {
         const parsed = parse(wireBuffer);
         let sum = 0;
         for (const option of parsed.options) {
-          if ((option.name === "Observe" || option.name === "Content-Format") && option.value.length > 0) sum += option.value.readUIntBE(0, option.value.length);
+          if ((option.name === "Observe" || option.name === "Content-Format") && option.value.length > 0)
+            sum += option.value.readUIntBE(0, option.value.length);
         }
         return sum;
       },
@@ -144,7 +161,9 @@ function verdict(rows: readonly Row[]): string[] {
   for (const row of rows) {
     if (row.operation.includes("then") || row.operation.includes("new array")) continue;
     const met = row.comparison.ratio >= TARGET_RATIO;
-    lines.push(`${row.message}, ${row.operation}: ${row.comparison.ratio.toFixed(2)}× — target ${TARGET_RATIO}× ${met ? "met" : "NOT met"}`);
+    lines.push(
+      `${row.message}, ${row.operation}: ${row.comparison.ratio.toFixed(2)}× — target ${TARGET_RATIO}× ${met ? "met" : "NOT met"}`,
+    );
   }
   const fullRead = rows.filter((r) => r.operation === "decode, then read every option value");
   const allMet = fullRead.every((r) => r.comparison.ratio >= TARGET_RATIO);
@@ -191,8 +210,13 @@ function resultsMarkdown(rows: readonly Row[]): string {
 }
 
 const record = process.argv.includes("--record");
-const rows = [...benchMessage("theThings.IO write request", writeRequest), ...benchMessage("Observe notification", notification)];
-const below = rows.filter((r) => !r.operation.includes("then") && !r.operation.includes("new array") && r.comparison.ratio < TARGET_RATIO);
+const rows = [
+  ...benchMessage("theThings.IO write request", writeRequest),
+  ...benchMessage("Observe notification", notification),
+];
+const below = rows.filter(
+  (r) => !r.operation.includes("then") && !r.operation.includes("new array") && r.comparison.ratio < TARGET_RATIO,
+);
 console.log(
   below.length === 0
     ? `codec: encode (reused buffer) and decode at least ${TARGET_RATIO}× coap-packet on both messages`

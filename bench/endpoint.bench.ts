@@ -6,7 +6,7 @@
 // rounds so machine load hits both alike; the ratio is the median of the per-round ratios.
 // `node build/bench/endpoint.bench.js [--record]` (part of `npm run bench`); --record writes
 // bench/RESULTS-endpoint.md. Bounded: about 10 s.
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
@@ -31,7 +31,7 @@ function runServer(): void {
     res.end(PAYLOAD);
   });
   server.listen(0, LOOPBACK, () => {
-    const port = ((server as unknown as { _sock: import("node:dgram").Socket })._sock).address().port;
+    const port = (server as unknown as { _sock: import("node:dgram").Socket })._sock.address().port;
     process.stdout.write(`port ${port}\n`);
   });
   // The parent closes stdin when it is done (or dies): then so does the server.
@@ -41,7 +41,9 @@ function runServer(): void {
 
 function startServer(): Promise<{ child: ChildProcess; port: number }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [fileURLToPath(import.meta.url), "--server"], { stdio: ["pipe", "pipe", "inherit"] });
+    const child = spawn(process.execPath, [fileURLToPath(import.meta.url), "--server"], {
+      stdio: ["pipe", "pipe", "inherit"],
+    });
     let out = "";
     child.stdout!.on("data", (chunk: Buffer) => {
       out += chunk.toString();
@@ -90,7 +92,14 @@ function theirClient(server: PeerAddress): { roundTrip: RoundTrip; close: () => 
   return {
     roundTrip: () =>
       new Promise<void>((resolve, reject) => {
-        const request = coap.request({ hostname: server.address, port: server.port, pathname: "/rt", method: "GET", confirmable: true, agent });
+        const request = coap.request({
+          hostname: server.address,
+          port: server.port,
+          pathname: "/rt",
+          method: "GET",
+          confirmable: true,
+          agent,
+        });
         request.on("response", (response: coap.IncomingMessage) => {
           if (response.payload.length !== PAYLOAD.length) reject(new Error("unexpected response"));
           else resolve();
@@ -131,7 +140,13 @@ async function main(): Promise<Figures> {
       theirsRates.push(t);
       ratios.push(o / t);
     }
-    return { ours: median(oursRates), theirs: median(theirsRates), ratio: median(ratios), low: Math.min(...ratios), high: Math.max(...ratios) };
+    return {
+      ours: median(oursRates),
+      theirs: median(theirsRates),
+      ratio: median(ratios),
+      low: Math.min(...ratios),
+      high: Math.max(...ratios),
+    };
   } finally {
     ours.close();
     theirs.close();
@@ -163,7 +178,9 @@ function resultsMarkdown(f: Figures): string {
 
 function coapVersion(): string {
   try {
-    const manifest = JSON.parse(readFileSync(new URL("../../node_modules/coap/package.json", import.meta.url), "utf8")) as { version?: string };
+    const manifest = JSON.parse(
+      readFileSync(new URL("../../node_modules/coap/package.json", import.meta.url), "utf8"),
+    ) as { version?: string };
     return manifest.version ?? "?";
   } catch {
     return "?";
@@ -176,7 +193,9 @@ if (process.argv.includes("--server")) {
   const figures = await main();
   console.log(`endpoint   ${thousands(figures.ours).padStart(8)} CON round trips/s`);
   console.log(`node-coap  ${thousands(figures.theirs).padStart(8)} CON round trips/s`);
-  console.log(`ratio ours/node-coap ${figures.ratio.toFixed(2)} (rounds ${figures.low.toFixed(2)}–${figures.high.toFixed(2)})`);
+  console.log(
+    `ratio ours/node-coap ${figures.ratio.toFixed(2)} (rounds ${figures.low.toFixed(2)}–${figures.high.toFixed(2)})`,
+  );
   if (process.argv.includes("--record")) {
     writeFileSync(new URL("../../bench/RESULTS-endpoint.md", import.meta.url), resultsMarkdown(figures));
     console.log("wrote bench/RESULTS-endpoint.md");

@@ -85,5 +85,7 @@ export function compare(ours: Contender, theirs: Contender, options: MeasureOpti
 
 /** "1,234,567" */
 export function thousands(value: number): string {
-  return Math.round(value).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+  return Math.round(value)
+    .toString()
+    .replace(/\B(?=(\d{3})+(?!\d))/g, ",");
 }

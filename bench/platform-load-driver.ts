@@ -2,10 +2,11 @@
 // write outstanding per thing, the next sent as soon as the reply arrives) for a while over
 // loopback. Then every thing reads all its values back through the API and the driver checks
 // that each acknowledged value is there exactly once.
-import { createSocket, type Socket } from "node:dgram";
+
 import { randomBytes } from "node:crypto";
+import { createSocket, type Socket } from "node:dgram";
 import { Worker } from "node:worker_threads";
-import { generate, parse, type ParsedPacket } from "coap-packet";
+import { generate, type ParsedPacket, parse } from "coap-packet";
 
 export interface LoadOptions {
   things: number;
@@ -69,12 +70,23 @@ class Endpoint {
   }
 
   /** A CON request, sent again with the same message ID until answered (RFC 7252 §4.2). */
-  async request(code: string, path: readonly string[], query: readonly string[], payload: string): Promise<ParsedPacket> {
+  async request(
+    code: string,
+    path: readonly string[],
+    query: readonly string[],
+    payload: string,
+  ): Promise<ParsedPacket> {
     this.#messageId = (this.#messageId + 1) & 0xffff;
     const token = randomBytes(4);
     const datagram = generate({
-      messageId: this.#messageId, token, code, confirmable: true,
-      options: [...path.map((p) => ({ name: "Uri-Path", value: Buffer.from(p) })), ...query.map((q) => ({ name: "Uri-Query", value: Buffer.from(q) }))],
+      messageId: this.#messageId,
+      token,
+      code,
+      confirmable: true,
+      options: [
+        ...path.map((p) => ({ name: "Uri-Path", value: Buffer.from(p) })),
+        ...query.map((q) => ({ name: "Uri-Query", value: Buffer.from(q) })),
+      ],
       payload: Buffer.from(payload),
     });
     const reply = new Promise<ParsedPacket>((resolve) => this.#pending.set(token.toString("hex"), resolve));
@@ -97,19 +109,23 @@ class Endpoint {
 
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const codes = Array.from({ length: options.things }, (_, i) => `LOAD-${i}-${randomBytes(8).toString("hex")}`);
-  const worker = new Worker(new URL("./platform-load-worker.js", import.meta.url), { workerData: { activationCodes: codes, dbPath: options.dbPath ?? ":memory:" } });
+  const worker = new Worker(new URL("./platform-load-worker.js", import.meta.url), {
+    workerData: { activationCodes: codes, dbPath: options.dbPath ?? ":memory:" },
+  });
   const port = await new Promise<number>((resolve, reject) => {
     worker.once("message", (m: { port: number }) => resolve(m.port));
     worker.once("error", reject);
   });
   const endpoints = await Promise.all(codes.map(() => Endpoint.open(port)));
   try {
-    const tokens = await Promise.all(endpoints.map(async (e, i) => {
-      const reply = await e.request("0.02", ["v2", "things", ""], [], JSON.stringify({ activationCode: codes[i] }));
-      const body = JSON.parse(reply.payload.toString()) as { thingToken?: string };
-      if (reply.code !== "2.01" || body.thingToken === undefined) throw new Error(`activation failed: ${reply.code}`);
-      return body.thingToken;
-    }));
+    const tokens = await Promise.all(
+      endpoints.map(async (e, i) => {
+        const reply = await e.request("0.02", ["v2", "things", ""], [], JSON.stringify({ activationCode: codes[i] }));
+        const body = JSON.parse(reply.payload.toString()) as { thingToken?: string };
+        if (reply.code !== "2.01" || body.thingToken === undefined) throw new Error(`activation failed: ${reply.code}`);
+        return body.thingToken;
+      }),
+    );
 
     const latencies: number[] = [];
     const acknowledgedPerThing = endpoints.map(() => new Set<number>());
@@ -117,53 +133,65 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     let failed = 0;
     const started = performance.now();
     const deadline = started + options.seconds * 1000;
-    await Promise.all(endpoints.map(async (e, thing) => {
-      const token = tokens[thing] as string;
-      for (let seq = 0; performance.now() < deadline; seq++) {
-        const payload = JSON.stringify({ values: [{ key: "load", value: seq, datetime: new Date(EPOCH + seq).toISOString() }] });
-        const sent = performance.now();
-        try {
-          const reply = await e.request("0.02", ["v2", "things", token], [], payload);
-          if (reply.code === "2.01") {
-            acknowledgedPerThing[thing]?.add(seq);
-            latencies.push(performance.now() - sent);
-          } else {
-            failed++;
+    await Promise.all(
+      endpoints.map(async (e, thing) => {
+        const token = tokens[thing] as string;
+        for (let seq = 0; performance.now() < deadline; seq++) {
+          const payload = JSON.stringify({
+            values: [{ key: "load", value: seq, datetime: new Date(EPOCH + seq).toISOString() }],
+          });
+          const sent = performance.now();
+          try {
+            const reply = await e.request("0.02", ["v2", "things", token], [], payload);
+            if (reply.code === "2.01") {
+              acknowledgedPerThing[thing]?.add(seq);
+              latencies.push(performance.now() - sent);
+            } else {
+              failed++;
+            }
+          } catch {
+            // Given up on: it may or may not have been stored, but at most once.
+            inFlightAtEnd[thing]?.add(seq);
           }
-        } catch {
-          // Given up on: it may or may not have been stored, but at most once.
-          inFlightAtEnd[thing]?.add(seq);
         }
-      }
-    }));
+      }),
+    );
     const elapsed = (performance.now() - started) / 1000;
 
     let missing = 0;
     let duplicated = 0;
     let unexpected = 0;
-    await Promise.all(endpoints.map(async (e, thing) => {
-      const seen = new Map<number, number>();
-      let endDate = "";
-      for (;;) {
-        const query = [`limit=${READ_PAGE}`, ...(endDate === "" ? [] : [`endDate=${endDate}`])];
-        const reply = await e.request("0.01", ["v2", "things", tokens[thing] as string, "resources", "load"], query, "");
-        if (reply.code !== "2.05") throw new Error(`read failed: ${reply.code} ${reply.payload.toString()}`);
-        const items = JSON.parse(reply.payload.toString()) as { value: number; datetime: string }[];
-        for (const item of items) seen.set(item.value, (seen.get(item.value) ?? 0) + 1);
-        if (items.length < READ_PAGE) break;
-        // endDate is inclusive: one millisecond before the oldest value read so far.
-        endDate = new Date(Date.parse((items.at(-1) as { datetime: string }).datetime) - 1).toISOString();
-      }
-      const acknowledged = acknowledgedPerThing[thing] as Set<number>;
-      for (const seq of acknowledged) if (!seen.has(seq)) missing++;
-      for (const [seq, count] of seen) {
-        if (count > 1) duplicated++;
-        if (!acknowledged.has(seq) && !(inFlightAtEnd[thing] as Set<number>).has(seq)) unexpected++;
-      }
-    }));
+    await Promise.all(
+      endpoints.map(async (e, thing) => {
+        const seen = new Map<number, number>();
+        let endDate = "";
+        for (;;) {
+          const query = [`limit=${READ_PAGE}`, ...(endDate === "" ? [] : [`endDate=${endDate}`])];
+          const reply = await e.request(
+            "0.01",
+            ["v2", "things", tokens[thing] as string, "resources", "load"],
+            query,
+            "",
+          );
+          if (reply.code !== "2.05") throw new Error(`read failed: ${reply.code} ${reply.payload.toString()}`);
+          const items = JSON.parse(reply.payload.toString()) as { value: number; datetime: string }[];
+          for (const item of items) seen.set(item.value, (seen.get(item.value) ?? 0) + 1);
+          if (items.length < READ_PAGE) break;
+          // endDate is inclusive: one millisecond before the oldest value read so far.
+          endDate = new Date(Date.parse((items.at(-1) as { datetime: string }).datetime) - 1).toISOString();
+        }
+        const acknowledged = acknowledgedPerThing[thing] as Set<number>;
+        for (const seq of acknowledged) if (!seen.has(seq)) missing++;
+        for (const [seq, count] of seen) {
+          if (count > 1) duplicated++;
+          if (!acknowledged.has(seq) && !(inFlightAtEnd[thing] as Set<number>).has(seq)) unexpected++;
+        }
+      }),
+    );
 
     latencies.sort((a, b) => a - b);
-    const at = (q: number) => Math.round((latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0) * 100) / 100;
+    const at = (q: number) =>
+      Math.round((latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0) * 100) / 100;
     const acknowledged = acknowledgedPerThing.reduce((n, s) => n + s.size, 0);
     return {
       things: options.things,

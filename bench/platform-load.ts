@@ -5,7 +5,11 @@ import { parseArgs } from "node:util";
 import { runLoad } from "./platform-load-driver.js";
 
 const { values } = parseArgs({
-  options: { things: { type: "string", default: "200" }, seconds: { type: "string", default: "20" }, db: { type: "string" } },
+  options: {
+    things: { type: "string", default: "200" },
+    seconds: { type: "string", default: "20" },
+    db: { type: "string" },
+  },
 });
 const things = Number(values.things);
 const seconds = Number(values.seconds);

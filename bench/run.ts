@@ -4,8 +4,8 @@
 // modules by name; flags (--record, ...) are passed to each module.
 import { spawnSync } from "node:child_process";
 import { readdirSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 
 const benchDir = fileURLToPath(new URL(".", import.meta.url));
 const args = process.argv.slice(2);
@@ -27,5 +27,7 @@ for (const file of modules) {
   const run = spawnSync(process.execPath, [join(benchDir, file), ...flags], { stdio: "inherit" });
   if (run.status !== 0) failed.push(file);
 }
-console.log(`\nbench: ${modules.length - failed.length} of ${modules.length} modules ran${failed.length > 0 ? `; failed: ${failed.join(", ")}` : ""}`);
+console.log(
+  `\nbench: ${modules.length - failed.length} of ${modules.length} modules ran${failed.length > 0 ? `; failed: ${failed.join(", ")}` : ""}`,
+);
 process.exitCode = failed.length === 0 ? 0 : 1;

@@ -4,7 +4,16 @@
 // with a 4-byte token and Content-Format 50, carrying the body telemetry sized. Deterministic (a
 // seeded simulation, no timing). `--record` also writes bench/RESULTS-telemetry.md.
 import { writeFileSync } from "node:fs";
-import { Code, ContentFormat, MessageType, OptionNumber, encodeMessage, encodeUtf8, pathOptions, utf8Length } from "../coap/codec.js";
+import {
+  Code,
+  ContentFormat,
+  encodeMessage,
+  encodeUtf8,
+  MessageType,
+  OptionNumber,
+  pathOptions,
+  utf8Length,
+} from "../coap/codec.js";
 import { encodeBatchPayload } from "../sensors/batch-payload.js";
 import type { BatchOutcome, BatchValue } from "../sensors/batch-sink.js";
 import type { SensorBinding } from "../sensors/sensor-binding.js";
@@ -32,7 +41,10 @@ function writeRequest(payload: string, messageId: number): Uint8Array {
     code: Code.POST,
     messageId,
     token: COAP_TOKEN,
-    options: [...pathOptions(`/v2/things/${THING_TOKEN}`), { number: OptionNumber.ContentFormat, value: ContentFormat.Json }],
+    options: [
+      ...pathOptions(`/v2/things/${THING_TOKEN}`),
+      { number: OptionNumber.ContentFormat, value: ContentFormat.Json },
+    ],
     payload: encodeUtf8(payload),
   });
 }
@@ -106,7 +118,13 @@ async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
   const climate = new SimulatedClimateSensor({ random });
   const analog = new SimulatedAnalogInput({ random });
   const bindings: SensorBinding[] = [
-    { sensor: climate, readings: [{ path: "temperature", key: scenario.keys.temperature, decimals: 2 }, { path: "humidity", key: scenario.keys.humidity, decimals: 2 }] },
+    {
+      sensor: climate,
+      readings: [
+        { path: "temperature", key: scenario.keys.temperature, decimals: 2 },
+        { path: "humidity", key: scenario.keys.humidity, decimals: 2 },
+      ],
+    },
     { sensor: analog, readings: [{ path: "raw", key: scenario.keys.analog }] },
   ];
   const batches: (readonly BatchValue[])[] = [];
@@ -133,8 +151,14 @@ async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
   return {
     scenario,
     batched: wireTotals(batches, isReport),
-    single: wireTotals(all.map((v) => [{ key: v.key, value: v.value }]), isReport),
-    singleDated: wireTotals(all.map((v) => [v]), isReport),
+    single: wireTotals(
+      all.map((v) => [{ key: v.key, value: v.value }]),
+      isReport,
+    ),
+    singleDated: wireTotals(
+      all.map((v) => [v]),
+      isReport,
+    ),
     counters: telemetry.counters,
   };
 }
@@ -142,8 +166,16 @@ async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
 const LONG_KEYS = { temperature: "temperature", humidity: "humidity", analog: "analog" };
 const SCENARIOS: readonly Scenario[] = [
   { name: "defaults (interval 10 s, batch 20, maxDelay 60 s)", keys: LONG_KEYS, settings: {} },
-  { name: "slow sampling, delay-bound (interval 60 s, maxDelay 4 min)", keys: LONG_KEYS, settings: { intervalMs: 60_000, maxDelayMs: 240_000 } },
-  { name: "payload-bound, one-letter keys", keys: { temperature: "t", humidity: "h", analog: "a" }, settings: { batch: 100, maxDelayMs: 600_000 } },
+  {
+    name: "slow sampling, delay-bound (interval 60 s, maxDelay 4 min)",
+    keys: LONG_KEYS,
+    settings: { intervalMs: 60_000, maxDelayMs: 240_000 },
+  },
+  {
+    name: "payload-bound, one-letter keys",
+    keys: { temperature: "t", humidity: "h", analog: "a" },
+    settings: { batch: 100, maxDelayMs: 600_000 },
+  },
 ];
 
 function perValue(bytes: number, values: number): number {
@@ -218,7 +250,7 @@ function resultsMarkdown(rows: readonly Row[]): string {
     "a 12-bit analog input: 3 values a round) through the real telemetry loop, a fake clock and a sink that stores",
     "every batch. Each write is encoded as the real CoAP datagram with coap/codec.ts `encodeMessage`: CON POST",
     `/v2/things/{43-character token}, 4-byte token, Content-Format 50, the JSON body (${fixedPart} bytes before the first value).`,
-    "\"One write per value\" sends each of the same values as its own write, without datetime (the platform stamps",
+    '"One write per value" sends each of the same values as its own write, without datetime (the platform stamps',
     "arrival time); the dated column adds the datetime, the same information a batch carries.",
     "",
     "| scenario | values/datagram (min–max) | largest payload | bytes/value batched | one write per value | dated single writes | ratio | ratio vs dated | ratio on the link |",
@@ -230,7 +262,9 @@ function resultsMarkdown(rows: readonly Row[]): string {
     "",
     `Targets: ≥ ${TARGET_VALUES_PER_DATAGRAM} timestamped values per datagram — ${verdict(rows.some((r) => r.valuesPerDatagram >= TARGET_VALUES_PER_DATAGRAM))} (${rows
       .map((r) => fixed(r.valuesPerDatagram, 2))
-      .join(", ")}); ≤ 1/5 of the bytes per value of unbatched writes — ${verdict(rows.some((r) => r.ratio <= TARGET_BYTE_RATIO))} (best ${fixed(Math.min(...rows.map((r) => r.ratio)), 3)}).`,
+      .join(
+        ", ",
+      )}); ≤ 1/5 of the bytes per value of unbatched writes — ${verdict(rows.some((r) => r.ratio <= TARGET_BYTE_RATIO))} (best ${fixed(Math.min(...rows.map((r) => r.ratio)), 3)}).`,
     "",
     "Why the byte target cannot be met with this platform's write format:",
     `- In a batch every value still carries its own \`{"key":…,"value":…,"datetime":"YYYYMMDDHHmmss"}\` item; only the`,

@@ -1,6 +1,6 @@
 // Reassembly of a response body sent block-wise (RFC 7959 §2.2, §2.4). Pure: it is fed the
 // blocks as they come and says what to ask for next; it never sends anything itself.
-import { blockSize, MAX_BLOCK_NUM, type BlockValue } from "./options.js";
+import { type BlockValue, blockSize, MAX_BLOCK_NUM } from "./options.js";
 import { tokenKey } from "./tokens.js";
 
 export type Block2Step =
@@ -57,13 +57,23 @@ export class Block2Assembly {
    * Feeds the response to the block last asked for (the first response included): its Block2
    * value (undefined if it has none), payload, ETag and Size2. The payload is copied.
    */
-  accept(block: BlockValue | undefined, payload: Uint8Array, etag: Uint8Array | undefined, size2: number | undefined): Block2Step {
+  accept(
+    block: BlockValue | undefined,
+    payload: Uint8Array,
+    etag: Uint8Array | undefined,
+    size2: number | undefined,
+  ): Block2Step {
     if (size2 !== undefined && size2 > this.#maxBodySize) {
-      return { kind: "failed", error: "too-large", reason: `Size2 announces ${size2} bytes, more than ${this.#maxBodySize}` };
+      return {
+        kind: "failed",
+        error: "too-large",
+        reason: `Size2 announces ${size2} bytes, more than ${this.#maxBodySize}`,
+      };
     }
     if (block === undefined) {
       // A server may ignore early negotiation and send the whole body (§2.4); mid-transfer that is a break.
-      if (this.#received > 0 || this.#etag !== undefined) return { kind: "failed", error: "block-transfer", reason: "a block response without Block2" };
+      if (this.#received > 0 || this.#etag !== undefined)
+        return { kind: "failed", error: "block-transfer", reason: "a block response without Block2" };
       return this.#append(payload, false) ?? { kind: "complete", body: payload.slice() };
     }
     // SZX 7 is BERT (RFC 8323), which does not exist over UDP.
@@ -72,7 +82,11 @@ export class Block2Assembly {
     if (this.#etag !== undefined && key !== this.#etag) {
       // The representation changed under the transfer (§2.4): the blocks do not fit together.
       if (this.#restarts >= this.#maxRestarts) {
-        return { kind: "failed", error: "block-transfer", reason: `the ETag changed ${this.#restarts + 1} times during the transfer` };
+        return {
+          kind: "failed",
+          error: "block-transfer",
+          reason: `the ETag changed ${this.#restarts + 1} times during the transfer`,
+        };
       }
       this.#restarts++;
       this.#chunks = [];
@@ -84,11 +98,19 @@ export class Block2Assembly {
     const size = blockSize(block.szx);
     const offset = block.num * size;
     if (offset !== this.#received) {
-      return { kind: "failed", error: "block-transfer", reason: `block ${block.num} (offset ${offset}) does not continue at offset ${this.#received}` };
+      return {
+        kind: "failed",
+        error: "block-transfer",
+        reason: `block ${block.num} (offset ${offset}) does not continue at offset ${this.#received}`,
+      };
     }
     // §2.2: every block but the last is exactly the block size.
     if (block.more ? payload.length !== size : payload.length > size) {
-      return { kind: "failed", error: "block-transfer", reason: `block ${block.num} has ${payload.length} bytes for size ${size}` };
+      return {
+        kind: "failed",
+        error: "block-transfer",
+        reason: `block ${block.num} has ${payload.length} bytes for size ${size}`,
+      };
     }
     const failed = this.#append(payload, true);
     if (failed !== undefined) return failed;

@@ -3,13 +3,13 @@
 // body is there, something fails, or it is cancelled. It ends exactly once.
 import type { Block2Settings } from "./block2.js";
 import { Block2Assembly, type Block2Step } from "./block2.js";
-import { codeString, isSuccessCode } from "./codes.js";
-import type { Exchange, ExchangeSink } from "./pending-exchange.js";
 import { CoapRequestError, type CoapResponse } from "./client-api.js";
-import { EMPTY_BYTES, optionBytes, optionUint, type DecodedMessage } from "./message.js";
-import { decodeBlock, OptionNumber, type BlockValue } from "./options.js";
-import { blockFollowUp, type RequestTemplate } from "./request-template.js";
+import { codeString, isSuccessCode } from "./codes.js";
+import { type DecodedMessage, EMPTY_BYTES, optionBytes, optionUint } from "./message.js";
+import { type BlockValue, decodeBlock, OptionNumber } from "./options.js";
+import type { Exchange, ExchangeSink } from "./pending-exchange.js";
 import type { OutgoingRequest } from "./request-layer.js";
+import { blockFollowUp, type RequestTemplate } from "./request-template.js";
 import { toResponse } from "./response-view.js";
 
 /** What a call needs from the endpoint. */
@@ -95,7 +95,12 @@ export class RequestCall {
     // Error responses are delivered as they come; only a success is worth fetching in full.
     if (block === undefined || !isSuccessCode(message.code)) {
       if (message.payload.length > this.#settings.maxBodySize) {
-        this.#fail(new CoapRequestError("too-large", `a ${message.payload.length}-byte body exceeds ${this.#settings.maxBodySize}`));
+        this.#fail(
+          new CoapRequestError(
+            "too-large",
+            `a ${message.payload.length}-byte body exceeds ${this.#settings.maxBodySize}`,
+          ),
+        );
         return;
       }
       this.#succeed(toResponse(message, undefined, WITHOUT_BLOCK2));
@@ -107,7 +112,12 @@ export class RequestCall {
   }
 
   #feed(message: DecodedMessage, block: BlockValue | undefined): Block2Step {
-    return this.#assembly!.accept(block, message.payload, optionBytes(message, OptionNumber.ETag), optionUint(message, OptionNumber.Size2));
+    return this.#assembly!.accept(
+      block,
+      message.payload,
+      optionBytes(message, OptionNumber.ETag),
+      optionUint(message, OptionNumber.Size2),
+    );
   }
 
   #step(step: Block2Step): void {

@@ -1,7 +1,8 @@
 // The public shapes of the client endpoint (coap/endpoint.ts): what a request asks for, what
 // comes back, how it fails, and what an observation reports.
-import type { CoapOption } from "./message.js";
+
 import type { MessageType } from "./codes.js";
+import type { CoapOption } from "./message.js";
 
 export type Method = "GET" | "POST" | "PUT" | "DELETE" | "FETCH" | "PATCH" | "iPATCH";
 

@@ -5,8 +5,8 @@
 import { Code, type MessageType } from "./codes.js";
 import { DatagramOption } from "./datagram-option.js";
 import { CoapFormatError } from "./format-error.js";
-import { EMPTY_BYTES, type DecodedMessage } from "./message.js";
-import { optionDefinitions, type OptionDefinition } from "./options.js";
+import { type DecodedMessage, EMPTY_BYTES } from "./message.js";
+import { type OptionDefinition, optionDefinitions } from "./options.js";
 
 const NONE: readonly number[] = Object.freeze([]);
 const PAYLOAD_MARKER = 0xff;
@@ -93,7 +93,8 @@ export function decodeMessage(bytes: Uint8Array): DecodedMessage {
     }
     number += delta;
     // §12.2: option numbers are 16-bit.
-    if (number > MAX_OPTION_NUMBER) throw new CoapFormatError("option-number-too-large", `option number ${number}`, start);
+    if (number > MAX_OPTION_NUMBER)
+      throw new CoapFormatError("option-number-too-large", `option number ${number}`, start);
     const end = at + length;
     if (end > size) throw new CoapFormatError("option-overrun", `option ${number} of ${length} bytes`, at);
     options.push(new DatagramOption(number, bytes, at, end));

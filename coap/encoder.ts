@@ -1,11 +1,12 @@
 // Message → bytes (RFC 7252 §3, §3.1). Writes into one buffer owned by the encoder and reused
 // for every message, so encoding allocates nothing per option.
+
+import { utf8Length, writeUtf8 } from "../kernel/utf8.js";
 import { Code } from "./codes.js";
 import { CoapFormatError } from "./format-error.js";
 import type { CoapMessage, CoapOption, OptionValue } from "./message.js";
 import { sortOptions } from "./message.js";
 import { uintLength } from "./options.js";
-import { utf8Length, writeUtf8 } from "../kernel/utf8.js";
 
 /** RFC 7252 §4.6: 1152 bytes is the recommended upper bound; 1280 is the IPv6 minimum MTU. */
 export const DEFAULT_ENCODER_CAPACITY = 1280;
@@ -49,7 +50,10 @@ function checkHeader(message: CoapMessage): void {
   }
   if (message.token.length > 8) throw new CoapFormatError("bad-token-length", `token of ${message.token.length} bytes`);
   // §4.1: an Empty message has no token, options or payload.
-  if (message.code === Code.Empty && (message.token.length > 0 || message.options.length > 0 || message.payload.length > 0)) {
+  if (
+    message.code === Code.Empty &&
+    (message.token.length > 0 || message.options.length > 0 || message.payload.length > 0)
+  ) {
     throw new CoapFormatError("empty-message-not-empty", "code 0.00 with token, options or payload");
   }
 }

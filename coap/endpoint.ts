@@ -2,14 +2,16 @@
 // message layer over the port, the request/response layer over it), request calls with Block2
 // reassembly (RFC 7959), managed observations (RFC 7641) and an optional idle keep-alive, behind
 // the CoapClient interface the rest of the core uses.
+
+import type { Clock } from "../kernel/clock.js";
+import type { LogSink } from "../kernel/log.js";
+import type { RandomSource } from "../kernel/random.js";
 import type { Block2Settings } from "./block2.js";
-import { Code } from "./codes.js";
-import { decodeMessage } from "./decoder.js";
-import type { Exchange, ExchangeSink } from "./pending-exchange.js";
+import { RequestCall } from "./blockwise-request.js";
 import {
-  CoapRequestError,
   type AbortSignalLike,
   type CoapClient,
+  CoapRequestError,
   type CoapResponse,
   type Observation,
   type ObserveHandlers,
@@ -17,21 +19,20 @@ import {
   type RequestOptions,
   type SentRequest,
 } from "./client-api.js";
+import { Code } from "./codes.js";
+import type { DatagramPort } from "./datagram-port.js";
+import { decodeMessage } from "./decoder.js";
 import { IdleKeepAlive } from "./keepalive.js";
 import type { CoapOption, DecodedMessage } from "./message.js";
 import { MessageLayer } from "./message-layer.js";
 import { ManagedObservation, type ObservationHost } from "./observation.js";
-import { transmissionParameters, type TransmissionParameters, type TransmissionSettings } from "./parameters.js";
-import { describePeer, samePeer } from "./peer-address.js";
-import type { Clock } from "../kernel/clock.js";
-import type { DatagramPort } from "./datagram-port.js";
-import type { LogSink } from "../kernel/log.js";
+import { type TransmissionParameters, type TransmissionSettings, transmissionParameters } from "./parameters.js";
 import type { PeerAddress } from "./peer-address.js";
-import type { RandomSource } from "../kernel/random.js";
-import { requestTemplate, withBlock2, type RequestTemplate } from "./request-template.js";
-import { RequestCall } from "./blockwise-request.js";
+import { describePeer, samePeer } from "./peer-address.js";
+import type { Exchange, ExchangeSink } from "./pending-exchange.js";
 import { RequestLayer } from "./request-layer.js";
-import { newStats, type EndpointStats, type StatsCounters } from "./stats.js";
+import { type RequestTemplate, requestTemplate, withBlock2 } from "./request-template.js";
+import { type EndpointStats, newStats, type StatsCounters } from "./stats.js";
 
 export interface ReregisterBackoff {
   /** Delay before the second attempt after a loss (the first is immediate); doubled per failure (default 2 s). */
@@ -92,7 +93,9 @@ function positive(name: string, value: number | undefined, fallback: number, all
 }
 
 function asRequestError(error: unknown): CoapRequestError {
-  return error instanceof CoapRequestError ? error : new CoapRequestError("bad-request", error instanceof Error ? error.message : String(error));
+  return error instanceof CoapRequestError
+    ? error
+    : new CoapRequestError("bad-request", error instanceof Error ? error.message : String(error));
 }
 
 /** The request `message` was, for deriving Block2 follow-ups of a resent request. */
@@ -138,7 +141,8 @@ export class CoapEndpoint implements CoapClient {
             }
           };
     const szx = options.preferredBlockSzx;
-    if (szx !== undefined && (!Number.isInteger(szx) || szx < 0 || szx > 6)) throw new RangeError(`preferredBlockSzx must be 0..6: ${szx}`);
+    if (szx !== undefined && (!Number.isInteger(szx) || szx < 0 || szx > 6))
+      throw new RangeError(`preferredBlockSzx must be 0..6: ${szx}`);
     this.#preferredSzx = szx;
     this.#block2 = { maxBodySize: positive("maxBodySize", options.maxBodySize, 16_384), preferredSzx: szx };
     this.#maxObservations = positive("maxObservations", options.maxObservations, 8);
@@ -152,7 +156,11 @@ export class CoapEndpoint implements CoapClient {
     // RetransmissionSchedule caps it at MAX_RETRANSMIT.
     this.#registrationMaxRetransmit = attemptMaxRetransmit;
     const maxQueue = positive("maxQueue", options.maxQueue, 8, true);
-    const separateResponseTimeoutMs = positive("separateResponseTimeoutMs", options.separateResponseTimeoutMs, p.maxTransmitWaitMs);
+    const separateResponseTimeoutMs = positive(
+      "separateResponseTimeoutMs",
+      options.separateResponseTimeoutMs,
+      p.maxTransmitWaitMs,
+    );
     const nonTimeoutMs = positive("nonTimeoutMs", options.nonTimeoutMs, p.nonLifetimeMs);
     const dedupCapacity = positive("dedupCapacity", options.dedupCapacity, 64);
     const maxMessageSize = positive("maxMessageSize", options.maxMessageSize, 1152);
@@ -261,7 +269,12 @@ export class CoapEndpoint implements CoapClient {
       try {
         template = templateOf(decodeMessage(sent.bytes));
       } catch (error) {
-        reject(new CoapRequestError("bad-request", `sent.bytes is not a CoAP message: ${error instanceof Error ? error.message : String(error)}`));
+        reject(
+          new CoapRequestError(
+            "bad-request",
+            `sent.bytes is not a CoAP message: ${error instanceof Error ? error.message : String(error)}`,
+          ),
+        );
         return;
       }
       this.#run(template, (sink) => this.#requests.startResend(sent, sink), undefined, resolve, reject);
@@ -278,7 +291,8 @@ export class CoapEndpoint implements CoapClient {
     if (this.#observations.size >= this.#maxObservations) {
       throw new CoapRequestError("queue-full", `already ${this.#observations.size} observations`);
     }
-    const livenessMs = observeOptions.livenessMs === undefined ? undefined : positive("livenessMs", observeOptions.livenessMs, 0);
+    const livenessMs =
+      observeOptions.livenessMs === undefined ? undefined : positive("livenessMs", observeOptions.livenessMs, 0);
     const template = this.#withEarlyBlock2(requestTemplate(options));
     const observation = new ManagedObservation(this.#host, template, handlers, {
       livenessMs,
@@ -323,7 +337,8 @@ export class CoapEndpoint implements CoapClient {
 
   /** RFC 7959 §2.4 early negotiation: ask for the preferred block size from the first GET/FETCH on. */
   #withEarlyBlock2(template: RequestTemplate): RequestTemplate {
-    if (this.#preferredSzx === undefined || (template.code !== Code.GET && template.code !== Code.FETCH)) return template;
+    if (this.#preferredSzx === undefined || (template.code !== Code.GET && template.code !== Code.FETCH))
+      return template;
     return withBlock2(template, { num: 0, more: false, szx: this.#preferredSzx });
   }
 
@@ -377,6 +392,11 @@ export class CoapEndpoint implements CoapClient {
   #defer(callback: () => void): void {
     Promise.resolve()
       .then(callback)
-      .catch((error: unknown) => this.#log?.("error", `coap: application callback threw: ${error instanceof Error ? error.message : String(error)}`));
+      .catch((error: unknown) =>
+        this.#log?.(
+          "error",
+          `coap: application callback threw: ${error instanceof Error ? error.message : String(error)}`,
+        ),
+      );
   }
 }

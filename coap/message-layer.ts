@@ -4,19 +4,20 @@
 // datagrams that never reach the request layer above: foreign (dropped unanswered), malformed
 // (§4.2, §4.3), duplicates and empty messages. Code, token and options are the request layer's
 // (coap/request-layer.ts), which tells this one how to answer what it hands up.
+
+import type { Clock } from "../kernel/clock.js";
+import type { LogSink } from "../kernel/log.js";
+import type { RandomSource } from "../kernel/random.js";
 import { Code, MessageType } from "./codes.js";
+import type { DatagramPort } from "./datagram-port.js";
 import { decodeMessage } from "./decoder.js";
 import { DuplicateCache } from "./dedup-cache.js";
 import type { DecodedMessage } from "./message.js";
 import { MessageIdSequence } from "./message-ids.js";
 import type { TransmissionParameters } from "./parameters.js";
-import type { Exchange } from "./pending-exchange.js";
-import { describePeer, samePeer } from "./peer-address.js";
-import type { Clock } from "../kernel/clock.js";
-import type { DatagramPort } from "./datagram-port.js";
-import type { LogSink } from "../kernel/log.js";
 import type { PeerAddress } from "./peer-address.js";
-import type { RandomSource } from "../kernel/random.js";
+import { describePeer, samePeer } from "./peer-address.js";
+import type { Exchange } from "./pending-exchange.js";
 import { RetransmissionSchedule } from "./retransmission.js";
 import type { StatsCounters } from "./stats.js";
 
@@ -141,7 +142,10 @@ export class MessageLayer {
       this.#awaitAck(exchange, exchange.schedule);
     }
     this.#transmit(exchange.bytes);
-    this.#log?.("debug", `coap: sent ${exchange.confirmable ? "CON" : "NON"} mid=${exchange.messageId} token=${exchange.tokenKey}`);
+    this.#log?.(
+      "debug",
+      `coap: sent ${exchange.confirmable ? "CON" : "NON"} mid=${exchange.messageId} token=${exchange.tokenKey}`,
+    );
   }
 
   /** No more retransmissions of `exchange`, and no more ACK or RST matched to it. */
@@ -259,7 +263,10 @@ export class MessageLayer {
   /** §4.2: a CON with a format error is rejected with RST when its header can be read; anything else is dropped (§4.3). */
   #onMalformed(bytes: Uint8Array, error: unknown): void {
     this.#stats.droppedMalformed++;
-    this.#log?.("debug", `coap: dropped a malformed datagram: ${error instanceof Error ? error.message : String(error)}`);
+    this.#log?.(
+      "debug",
+      `coap: dropped a malformed datagram: ${error instanceof Error ? error.message : String(error)}`,
+    );
     if (bytes.length >= 4 && bytes[0]! >> 6 === 1 && ((bytes[0]! >> 4) & 3) === MessageType.CON) {
       this.#sendEmpty(MessageType.RST, (bytes[2]! << 8) | bytes[3]!);
     }

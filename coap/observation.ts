@@ -12,18 +12,18 @@
 // success after a loss is reported by onReestablished. The old token is forgotten, so the
 // server's next notification on it gets a RST (reactive cancel, §3.6).
 import { Backoff } from "../kernel/backoff.js";
-import { codeString, isSuccessCode } from "./codes.js";
+import type { Clock, TimerHandle } from "../kernel/clock.js";
+import type { RandomSource } from "../kernel/random.js";
 import type { Block2Settings } from "./block2.js";
-import type { ExchangeSink } from "./pending-exchange.js";
+import { block2Of, type CallHost, RequestCall } from "./blockwise-request.js";
 import type { CoapRequestError, CoapResponse, Observation, ObserveHandlers } from "./client-api.js";
+import { codeString, isSuccessCode } from "./codes.js";
 import type { DecodedMessage } from "./message.js";
 import { optionUint } from "./message.js";
 import { ObserveFreshness } from "./observe-freshness.js";
 import { decodeUint, OptionNumber } from "./options.js";
-import type { Clock, TimerHandle } from "../kernel/clock.js";
-import type { RandomSource } from "../kernel/random.js";
+import type { ExchangeSink } from "./pending-exchange.js";
 import { observeRequest, type RequestTemplate } from "./request-template.js";
-import { block2Of, RequestCall, type CallHost } from "./blockwise-request.js";
 import { toResponse } from "./response-view.js";
 import type { StatsCounters } from "./stats.js";
 import { tokenKey } from "./tokens.js";
@@ -104,13 +104,22 @@ export class ManagedObservation implements Observation {
   readonly #backoff: Backoff;
 
   /** `request` is the plain request (GET); the observation adds Observe itself. */
-  constructor(host: ObservationHost, request: RequestTemplate, handlers: ObserveHandlers, settings: ObservationSettings) {
+  constructor(
+    host: ObservationHost,
+    request: RequestTemplate,
+    handlers: ObserveHandlers,
+    settings: ObservationSettings,
+  ) {
     this.#host = host;
     this.#request = request;
     this.#register = observeRequest(request, 0);
     this.#handlers = handlers;
     this.#settings = settings;
-    this.#backoff = new Backoff({ random: host.random, initialMs: settings.backoffInitialMs, maxMs: settings.backoffMaxMs });
+    this.#backoff = new Backoff({
+      random: host.random,
+      initialMs: settings.backoffInitialMs,
+      maxMs: settings.backoffMaxMs,
+    });
   }
 
   get active(): boolean {
@@ -131,7 +140,12 @@ export class ManagedObservation implements Observation {
     if (this.#state === "ended") return;
     // A registration sent this very instant and still in flight is as fresh as one can be: a
     // second request for one (a new server address and the network-back event together) changes nothing.
-    if (this.#state === "registering" && this.#registration !== undefined && this.#registrationSentAt === this.#host.clock.now()) return;
+    if (
+      this.#state === "registering" &&
+      this.#registration !== undefined &&
+      this.#registrationSentAt === this.#host.clock.now()
+    )
+      return;
     this.#host.stats.observeReregistrations++;
     this.#resetBackoff();
     this.#sendRegistration();
@@ -140,7 +154,8 @@ export class ManagedObservation implements Observation {
   /** RFC 7641 §3.6: GET with Observe = 1 on the same token, if the server may hold a registration. */
   cancel(): Promise<void> {
     if (this.#state === "ended") return Promise.resolve();
-    const registered = this.#state === "established" || (this.#state === "registering" && this.#registration?.transmitted === true);
+    const registered =
+      this.#state === "established" || (this.#state === "registering" && this.#registration?.transmitted === true);
     const token = this.#token;
     const key = this.#key;
     this.#end();
@@ -237,7 +252,11 @@ export class ManagedObservation implements Observation {
     if (!isSuccessCode(response.code) || sequence === undefined) {
       // §3.1: without Observe in the response the server keeps no registration.
       this.#deliver(response);
-      this.#lose(isSuccessCode(response.code) ? "the server did not accept the observation" : `registration answered ${codeString(response.code)}`);
+      this.#lose(
+        isSuccessCode(response.code)
+          ? "the server did not accept the observation"
+          : `registration answered ${codeString(response.code)}`,
+      );
       return;
     }
     this.#freshness.accept(sequence, this.#host.clock.now());
@@ -256,7 +275,11 @@ export class ManagedObservation implements Observation {
     if (!isSuccessCode(message.code) || sequence === undefined) {
       // §3.2: a notification without Observe, or with an error code, is the last one.
       this.#deliver(toResponse(message, undefined, WITHOUT_BLOCK2));
-      this.#lose(isSuccessCode(message.code) ? "the server ended the observation" : `notification ${codeString(message.code)} ended the observation`);
+      this.#lose(
+        isSuccessCode(message.code)
+          ? "the server ended the observation"
+          : `notification ${codeString(message.code)} ended the observation`,
+      );
       return;
     }
     if (!this.#freshness.accept(sequence, this.#host.clock.now())) {
@@ -265,7 +288,10 @@ export class ManagedObservation implements Observation {
         this.#host.log("debug", `coap: stale notification ${sequence} dropped`);
         return;
       }
-      this.#host.log("debug", `coap: notification ${sequence} arrived after a newer one; delivered (events, not states)`);
+      this.#host.log(
+        "debug",
+        `coap: notification ${sequence} arrived after a newer one; delivered (events, not states)`,
+      );
     }
     this.#armLiveness(optionUint(message, OptionNumber.MaxAge));
     const block = block2Of(message);
@@ -289,7 +315,8 @@ export class ManagedObservation implements Observation {
       },
       onError: (error) => {
         if (this.#fetch === call) this.#fetch = undefined;
-        if (error.kind !== "cancelled") this.#host.log("warn", `coap: block-wise notification not completed: ${error.kind}: ${error.message}`);
+        if (error.kind !== "cancelled")
+          this.#host.log("warn", `coap: block-wise notification not completed: ${error.kind}: ${error.message}`);
       },
     });
     this.#fetch = call;

@@ -34,7 +34,14 @@ export interface OptionDefinition {
   readonly maxLength: number;
 }
 
-function define(number: number, name: string, format: OptionFormat, repeatable: boolean, minLength: number, maxLength: number): OptionDefinition {
+function define(
+  number: number,
+  name: string,
+  format: OptionFormat,
+  repeatable: boolean,
+  minLength: number,
+  maxLength: number,
+): OptionDefinition {
   return Object.freeze({ number, name, format, repeatable, minLength, maxLength });
 }
 

@@ -74,7 +74,11 @@ export function transmissionParameters(overrides: Partial<TransmissionSettings> 
   check("ackTimeoutMs", s.ackTimeoutMs, s.ackTimeoutMs > 0);
   // §4.8: ACK_RANDOM_FACTOR MUST NOT be below 1.0.
   check("ackRandomFactor", s.ackRandomFactor, s.ackRandomFactor >= 1);
-  check("maxRetransmit", s.maxRetransmit, Number.isInteger(s.maxRetransmit) && s.maxRetransmit >= 0 && s.maxRetransmit <= 20);
+  check(
+    "maxRetransmit",
+    s.maxRetransmit,
+    Number.isInteger(s.maxRetransmit) && s.maxRetransmit >= 0 && s.maxRetransmit <= 20,
+  );
   check("nstart", s.nstart, Number.isInteger(s.nstart) && s.nstart >= 1);
   check("defaultLeisureMs", s.defaultLeisureMs, s.defaultLeisureMs >= 0);
   check("probingRate", s.probingRate, s.probingRate > 0);

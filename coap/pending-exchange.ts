@@ -2,9 +2,10 @@
 // while being retransmitted, or acknowledged and waiting for its separate / NON response. The
 // record both layers keep: the message layer (coap/message-layer.ts) its message ID,
 // retransmission schedule and ACK timer, the request layer (coap/request-layer.ts) the rest.
+
+import type { TimerHandle } from "../kernel/clock.js";
 import type { CoapRequestError, SentRequest } from "./client-api.js";
 import type { DecodedMessage } from "./message.js";
-import type { TimerHandle } from "../kernel/clock.js";
 import type { RetransmissionSchedule } from "./retransmission.js";
 
 export type ExchangeState = "queued" | "awaiting-ack" | "awaiting-response" | "done";
@@ -92,6 +93,11 @@ export class Exchange {
   /** What went on the wire, for resend() (RFC 7252 §4.5 duplicate detection at the server). */
   sent(): SentRequest | undefined {
     if (this.firstSentAt === undefined) return undefined;
-    return { messageId: this.messageId, token: this.token.slice(), bytes: this.bytes.slice(), firstSentAt: this.firstSentAt };
+    return {
+      messageId: this.messageId,
+      token: this.token.slice(),
+      bytes: this.bytes.slice(),
+      firstSentAt: this.firstSentAt,
+    };
   }
 }

@@ -4,18 +4,19 @@
 // server's datagrams through), piggybacked and separate responses (§5.2), the routing of
 // notifications to their observations, the rejections of §4.2 and §5.4.1 for codes and
 // options, and the timeouts. Every exchange ends exactly once: answered, failed or cancelled.
-import { Code, codeClass, isRequestCode, isResponseCode, MessageType } from "./codes.js";
-import { decodeMessage } from "./decoder.js";
-import { MessageEncoder } from "./encoder.js";
-import { Exchange, type ExchangeSink } from "./pending-exchange.js";
-import { CoapRequestError, type SentRequest } from "./client-api.js";
-import { EMPTY_BYTES, hasOption, type DecodedMessage } from "./message.js";
-import { emptyCon, type MessageLayer } from "./message-layer.js";
-import { OptionNumber } from "./options.js";
-import type { TransmissionParameters } from "./parameters.js";
+
 import type { Clock } from "../kernel/clock.js";
 import type { LogSink } from "../kernel/log.js";
 import type { RandomSource } from "../kernel/random.js";
+import { CoapRequestError, type SentRequest } from "./client-api.js";
+import { Code, codeClass, isRequestCode, isResponseCode, MessageType } from "./codes.js";
+import { decodeMessage } from "./decoder.js";
+import { MessageEncoder } from "./encoder.js";
+import { type DecodedMessage, EMPTY_BYTES, hasOption } from "./message.js";
+import { emptyCon, type MessageLayer } from "./message-layer.js";
+import { OptionNumber } from "./options.js";
+import type { TransmissionParameters } from "./parameters.js";
+import { Exchange, type ExchangeSink } from "./pending-exchange.js";
 import type { RequestTemplate } from "./request-template.js";
 import type { StatsCounters } from "./stats.js";
 import { TokenRegistry, tokenKey } from "./tokens.js";
@@ -127,10 +128,15 @@ export class RequestLayer {
     let bytes: Uint8Array;
     try {
       const t = request.template;
-      bytes = this.#encoder.encode({ type: t.type, code: t.code, messageId: 0, token, options: t.options, payload: t.payload }).slice();
+      bytes = this.#encoder
+        .encode({ type: t.type, code: t.code, messageId: 0, token, options: t.options, payload: t.payload })
+        .slice();
     } catch (error) {
       if (ownsToken) this.#tokens.release(key);
-      throw new CoapRequestError("bad-request", `cannot encode the request: ${error instanceof Error ? error.message : String(error)}`);
+      throw new CoapRequestError(
+        "bad-request",
+        `cannot encode the request: ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
     const exchange = new Exchange({
       bytes,
@@ -151,7 +157,17 @@ export class RequestLayer {
   /** Queues a CoAP ping: an empty CON the server must answer with RST (RFC 7252 §4.3). */
   startPing(sink: ExchangeSink): Exchange {
     this.#checkOpen();
-    const exchange = new Exchange({ bytes: emptyCon(), confirmable: true, token: EMPTY_BYTES, tokenKey: "", ownsToken: false, ping: true, priority: false, counted: false, sink });
+    const exchange = new Exchange({
+      bytes: emptyCon(),
+      confirmable: true,
+      token: EMPTY_BYTES,
+      tokenKey: "",
+      ownsToken: false,
+      ping: true,
+      priority: false,
+      counted: false,
+      sink,
+    });
     this.#enqueue(exchange);
     return exchange;
   }
@@ -165,13 +181,19 @@ export class RequestLayer {
     this.#checkOpen();
     const deadline = sent.firstSentAt + this.#parameters.exchangeLifetimeMs;
     if (this.#clock.now() >= deadline) {
-      throw new CoapRequestError("expired", "EXCHANGE_LIFETIME has passed since the first transmission; send a new request");
+      throw new CoapRequestError(
+        "expired",
+        "EXCHANGE_LIFETIME has passed since the first transmission; send a new request",
+      );
     }
     let message: DecodedMessage;
     try {
       message = decodeMessage(sent.bytes);
     } catch (error) {
-      throw new CoapRequestError("bad-request", `sent.bytes is not a CoAP message: ${error instanceof Error ? error.message : String(error)}`);
+      throw new CoapRequestError(
+        "bad-request",
+        `sent.bytes is not a CoAP message: ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
     const key = tokenKey(sent.token);
     if (
@@ -182,7 +204,10 @@ export class RequestLayer {
     ) {
       throw new CoapRequestError("bad-request", "sent.bytes does not hold the request described by sent");
     }
-    if (this.#messages.isAwaiting(sent.messageId) || this.#queue.some((e) => e.fixedMessageId && e.messageId === sent.messageId)) {
+    if (
+      this.#messages.isAwaiting(sent.messageId) ||
+      this.#queue.some((e) => e.fixedMessageId && e.messageId === sent.messageId)
+    ) {
       throw new CoapRequestError("bad-request", "that request is still pending");
     }
     this.#checkRoom(true);
@@ -261,7 +286,10 @@ export class RequestLayer {
     if (exchange.deadline !== undefined && now >= exchange.deadline) {
       exchange.state = "done";
       this.#releaseToken(exchange);
-      this.#notifyFailure(exchange, new CoapRequestError("expired", "waited in the queue past EXCHANGE_LIFETIME; send a new request"));
+      this.#notifyFailure(
+        exchange,
+        new CoapRequestError("expired", "waited in the queue past EXCHANGE_LIFETIME; send a new request"),
+      );
       return;
     }
     exchange.firstSentAt ??= now;
@@ -289,7 +317,8 @@ export class RequestLayer {
   #timedOut(exchange: Exchange): void {
     if (exchange.ping) this.#stats.pingTimeouts++;
     this.#stats.timeouts++;
-    const what = exchange.state === "awaiting-ack" ? "no ACK after MAX_RETRANSMIT retransmissions" : "no response in time";
+    const what =
+      exchange.state === "awaiting-ack" ? "no ACK after MAX_RETRANSMIT retransmissions" : "no response in time";
     this.#fail(exchange, new CoapRequestError("timeout", `${what} (mid=${exchange.messageId})`, exchange.sent()));
   }
 
@@ -386,7 +415,10 @@ export class RequestLayer {
     if (message.unrecognisedCritical.length > 0) {
       // §5.4.1 and §4.2: rejecting an ACK means ignoring it.
       this.#stats.rejectedCritical++;
-      this.#log?.("warn", `coap: ignored a response with unrecognised critical options ${message.unrecognisedCritical.join(",")}`);
+      this.#log?.(
+        "warn",
+        `coap: ignored a response with unrecognised critical options ${message.unrecognisedCritical.join(",")}`,
+      );
       return;
     }
     this.#complete(exchange, message);
@@ -400,7 +432,9 @@ export class RequestLayer {
   #acknowledgedAwaiting(message: DecodedMessage): Exchange | undefined {
     if (message.code === Code.Empty) return undefined;
     const exchange = this.#byToken.get(tokenKey(message.token));
-    return exchange !== undefined && exchange.state === "awaiting-response" && exchange.messageId === message.messageId ? exchange : undefined;
+    return exchange !== undefined && exchange.state === "awaiting-response" && exchange.messageId === message.messageId
+      ? exchange
+      : undefined;
   }
 
   #onReset(message: DecodedMessage, exchange: Exchange): void {
@@ -424,7 +458,10 @@ export class RequestLayer {
     if (message.unrecognisedCritical.length > 0) {
       // §5.4.1: the response is rejected: RST for a CON, ignored if NON.
       this.#stats.rejectedCritical++;
-      this.#log?.("warn", `coap: rejected a response with unrecognised critical options ${message.unrecognisedCritical.join(",")}`);
+      this.#log?.(
+        "warn",
+        `coap: rejected a response with unrecognised critical options ${message.unrecognisedCritical.join(",")}`,
+      );
       if (con) this.#messages.reject(message);
       return;
     }

@@ -1,11 +1,12 @@
 // RequestOptions → the request the endpoint puts on the wire (RFC 7252 §5.10, §6.4), and the
 // variants it derives: observe registration (RFC 7641 §3.1), deregistration (§3.6) and Block2
 // follow-ups (RFC 7959 §2.4).
-import { Code, MessageType } from "./codes.js";
-import { CoapRequestError, type Method, type RequestOptions } from "./client-api.js";
-import { EMPTY_BYTES, pathOptions, queryOptions, type CoapOption } from "./message.js";
-import { encodeBlock, OptionNumber, type BlockValue } from "./options.js";
+
 import { encodeUtf8 } from "../kernel/utf8.js";
+import { CoapRequestError, type Method, type RequestOptions } from "./client-api.js";
+import { Code, MessageType } from "./codes.js";
+import { type CoapOption, EMPTY_BYTES, pathOptions, queryOptions } from "./message.js";
+import { type BlockValue, encodeBlock, OptionNumber } from "./options.js";
 
 export const METHOD_CODES: Readonly<Record<Method, number>> = Object.freeze({
   GET: Code.GET,
@@ -27,20 +28,32 @@ export interface RequestTemplate {
 
 /** Throws CoapRequestError("bad-request") for what cannot be sent. */
 export function requestTemplate(request: RequestOptions): RequestTemplate {
-  const code = Object.prototype.hasOwnProperty.call(METHOD_CODES, request.method) ? METHOD_CODES[request.method] : undefined;
+  const code = Object.prototype.hasOwnProperty.call(METHOD_CODES, request.method)
+    ? METHOD_CODES[request.method]
+    : undefined;
   if (code === undefined) throw new CoapRequestError("bad-request", `unknown method ${String(request.method)}`);
   if (typeof request.path !== "string") throw new CoapRequestError("bad-request", "path must be a string");
   const options: CoapOption[] = request.options === undefined ? [] : Array.from(request.options);
   for (const option of pathOptions(request.path)) options.push(option);
   if (request.query !== undefined) for (const option of queryOptions(request.query)) options.push(option);
-  if (request.contentFormat !== undefined) options.push({ number: OptionNumber.ContentFormat, value: request.contentFormat });
+  if (request.contentFormat !== undefined)
+    options.push({ number: OptionNumber.ContentFormat, value: request.contentFormat });
   if (request.accept !== undefined) options.push({ number: OptionNumber.Accept, value: request.accept });
-  const payload = request.payload === undefined ? EMPTY_BYTES : typeof request.payload === "string" ? encodeUtf8(request.payload) : request.payload;
+  const payload =
+    request.payload === undefined
+      ? EMPTY_BYTES
+      : typeof request.payload === "string"
+        ? encodeUtf8(request.payload)
+        : request.payload;
   return { type: request.confirmable === false ? MessageType.NON : MessageType.CON, code, options, payload };
 }
 
 /** `template` without the options numbered in `numbers`, plus `extra`. */
-export function withOptions(template: RequestTemplate, numbers: readonly number[], extra: readonly CoapOption[]): RequestTemplate {
+export function withOptions(
+  template: RequestTemplate,
+  numbers: readonly number[],
+  extra: readonly CoapOption[],
+): RequestTemplate {
   const options = template.options.filter((o) => numbers.indexOf(o.number) < 0);
   for (const option of extra) options.push(option);
   return { ...template, options };

@@ -2,8 +2,9 @@
 // random in [ACK_TIMEOUT, ACK_TIMEOUT × ACK_RANDOM_FACTOR), doubled after every
 // retransmission, at most MAX_RETRANSMIT retransmissions, then one last doubled wait for the
 // ACK. With the defaults the whole exchange gives up after at most MAX_TRANSMIT_WAIT (93 s).
-import type { TransmissionParameters } from "./parameters.js";
+
 import type { RandomSource } from "../kernel/random.js";
+import type { TransmissionParameters } from "./parameters.js";
 
 /** §4.2: the random initial timeout, whole milliseconds. */
 export function initialTimeoutMs(parameters: TransmissionParameters, random: RandomSource): number {
@@ -17,7 +18,11 @@ export class RetransmissionSchedule {
   readonly #maxRetransmit: number;
 
   /** `maxRetransmit` below MAX_RETRANSMIT shortens this exchange only (an owner that retries on its own). */
-  constructor(parameters: TransmissionParameters, random: RandomSource, maxRetransmit: number = parameters.maxRetransmit) {
+  constructor(
+    parameters: TransmissionParameters,
+    random: RandomSource,
+    maxRetransmit: number = parameters.maxRetransmit,
+  ) {
     this.#timeoutMs = initialTimeoutMs(parameters, random);
     this.#maxRetransmit = Math.min(maxRetransmit, parameters.maxRetransmit);
   }

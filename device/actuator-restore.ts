@@ -36,7 +36,10 @@ export async function restoreActuators(options: RestoreOptions): Promise<Restore
     try {
       latest = (await reader.read(key, { limit: 1, absentIsEmpty: true }))[0];
     } catch (failure) {
-      const error = failure instanceof ThethingsError ? failure : new ThethingsError("network", "read", String(failure), { cause: failure });
+      const error =
+        failure instanceof ThethingsError
+          ? failure
+          : new ThethingsError("network", "read", String(failure), { cause: failure });
       if (error.kind === "not-found") {
         report.nothingToRestore.push(key);
         continue;

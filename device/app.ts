@@ -108,7 +108,13 @@ export class Device {
       telemetryKeys: [...telemetryKeys, droppedKey],
       log: ports.log,
       onApplied: (applied) =>
-        this.#emit({ event: "command", key: applied.key, value: applied.value, level: applied.level, source: applied.source }),
+        this.#emit({
+          event: "command",
+          key: applied.key,
+          value: applied.value,
+          level: applied.level,
+          source: applied.source,
+        }),
     });
     this.#provisioning = new Provisioning({
       activator: {
@@ -241,7 +247,14 @@ export class Device {
       log,
     });
     const client = new ThethingsClient({ coap: endpoint, log });
-    const catchUp = new CommandCatchUp({ reader: client, dispatcher: this.#dispatcher, clock, random, log, maxWaitMs: this.#config.keepAliveMs });
+    const catchUp = new CommandCatchUp({
+      reader: client,
+      dispatcher: this.#dispatcher,
+      clock,
+      random,
+      log,
+      maxWaitMs: this.#config.keepAliveMs,
+    });
     const keeper = new SubscriptionKeeper({
       client,
       dispatcher: this.#dispatcher,
@@ -269,7 +282,11 @@ export class Device {
     this.#report({ kind: "token-changed" });
     let restoreIncomplete = false;
     if (this.#ports.actuators.length > 0) {
-      const report = await restoreActuators({ reader: link.client, dispatcher: this.#dispatcher, log: this.#ports.log });
+      const report = await restoreActuators({
+        reader: link.client,
+        dispatcher: this.#dispatcher,
+        log: this.#ports.log,
+      });
       // Reads lost at boot are made again, with retries, once the subscription is up.
       restoreIncomplete = report.failed.length > 0;
     }

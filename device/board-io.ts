@@ -7,9 +7,9 @@
 // Kept apart from ports.ts because it is written in terms of the configuration's specs, and
 // ports.ts stays a leaf that config.ts and sensors/ can import.
 import type { LogSink } from "../kernel/log.js";
-import type { ActuatorSpec, AnalogSpec, Sht3xSpec } from "./io-specs.js";
-import type { ActuatorOutput } from "./actuator-output.js";
 import type { Sensor } from "../sensors/sensor.js";
+import type { ActuatorOutput } from "./actuator-output.js";
+import type { ActuatorSpec, AnalogSpec, Sht3xSpec } from "./io-specs.js";
 
 /** Sensor kinds that need hardware; the simulated kinds are the same everywhere. */
 export type HardwareSensorSpec = Sht3xSpec | AnalogSpec;

@@ -57,7 +57,10 @@ export class CommandCatchUp {
       (report) => {
         if (report.failed.length === 0 || this.#closed || generation !== this.#generation) return;
         if (attempt >= CommandCatchUp.MAX_READS) {
-          log("warn", `gave up catching up on commands for ${report.failed.map((f) => f.key).join(", ")} after ${attempt} reads`);
+          log(
+            "warn",
+            `gave up catching up on commands for ${report.failed.map((f) => f.key).join(", ")} after ${attempt} reads`,
+          );
           return;
         }
         this.#timer = this.#options.clock.setTimer(() => {

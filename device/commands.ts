@@ -6,8 +6,8 @@
 // and the newest command per actuator wins.
 import type { LogSink } from "../kernel/log.js";
 import { isValidKey, type ThingValue } from "../thethings/values.js";
-import { parseDigitalLevel, parsePwmDuty, type PwmScale } from "./command-values.js";
 import type { ActuatorOutput } from "./actuator-output.js";
+import { type PwmScale, parseDigitalLevel, parsePwmDuty } from "./command-values.js";
 
 export interface ActuatorBinding {
   /** The platform key that commands this output. */
@@ -89,9 +89,11 @@ export class CommandDispatcher {
     this.#onIgnored = options.onIgnored;
     this.#telemetryKeys = new Set(options.telemetryKeys ?? []);
     for (const binding of options.actuators) {
-      if (!isValidKey(binding.key)) throw new RangeError(`actuator key ${JSON.stringify(binding.key)} must be letters, digits, '.', '-' or '_'`);
+      if (!isValidKey(binding.key))
+        throw new RangeError(`actuator key ${JSON.stringify(binding.key)} must be letters, digits, '.', '-' or '_'`);
       if (this.#actuators.has(binding.key)) throw new RangeError(`two actuators share the key ${binding.key}`);
-      if (this.#telemetryKeys.has(binding.key)) throw new RangeError(`the key ${binding.key} is both an actuator and telemetry`);
+      if (this.#telemetryKeys.has(binding.key))
+        throw new RangeError(`the key ${binding.key} is both an actuator and telemetry`);
       this.#actuators.set(binding.key, { binding, datetime: undefined, level: undefined });
     }
   }
@@ -145,7 +147,10 @@ export class CommandDispatcher {
     // alone: it cannot be ordered against the others.
     if (datetime !== undefined) state.datetime = datetime;
     state.level = level;
-    this.#log("info", `actuator ${key} set to ${describe(value)} (level ${level}${source === "subscription" ? "" : `, ${source}`})`);
+    this.#log(
+      "info",
+      `actuator ${key} set to ${describe(value)} (level ${level}${source === "subscription" ? "" : `, ${source}`})`,
+    );
     this.#notify(() => this.#onApplied?.({ key, value, level, datetime, source }));
     return true;
   }

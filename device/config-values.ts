@@ -51,9 +51,13 @@ export function parseDuration(key: string, value: unknown, minMs: number, maxMs:
   const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text);
   const ms = match === null ? Number.NaN : Number(match[1]) * DURATION_UNITS[match[2] ?? "ms"]!;
   if (!Number.isSafeInteger(ms)) {
-    throw new ConfigError(key, `${shown(value)} is not a duration in whole milliseconds (e.g. 500ms, 10s, 2m, 1h; a bare number is milliseconds)`);
+    throw new ConfigError(
+      key,
+      `${shown(value)} is not a duration in whole milliseconds (e.g. 500ms, 10s, 2m, 1h; a bare number is milliseconds)`,
+    );
   }
-  if (ms < minMs || ms > maxMs) throw new ConfigError(key, `${shown(value)} is outside ${describeMs(minMs)}–${describeMs(maxMs)}`);
+  if (ms < minMs || ms > maxMs)
+    throw new ConfigError(key, `${shown(value)} is outside ${describeMs(minMs)}–${describeMs(maxMs)}`);
   return ms;
 }
 
@@ -79,7 +83,8 @@ export function parseBoolean(key: string, value: unknown): boolean {
 export function parseCredential(key: string, value: unknown): string | undefined {
   const text = asText(key, value);
   if (text === "") return undefined;
-  if (text.length > MAX_CREDENTIAL_LENGTH) throw new ConfigError(key, `${text.length} characters, at most ${MAX_CREDENTIAL_LENGTH}`);
+  if (text.length > MAX_CREDENTIAL_LENGTH)
+    throw new ConfigError(key, `${text.length} characters, at most ${MAX_CREDENTIAL_LENGTH}`);
   // for…of, not charCodeAt(i), which makes the walk quadratic on XS. It steps by code point, but
   // everything before the first refused character is ASCII, so the position it reports is the
   // same as counting UTF-16 units.
@@ -88,7 +93,10 @@ export function parseCredential(key: string, value: unknown): string | undefined
     position++;
     const point = character.codePointAt(0)!;
     if (point <= 0x20 || point >= 0x7f) {
-      throw new ConfigError(key, `character ${position} of ${text.length} is a space, control or non-ASCII character (a copy-and-paste slip?)`);
+      throw new ConfigError(
+        key,
+        `character ${position} of ${text.length} is a space, control or non-ASCII character (a copy-and-paste slip?)`,
+      );
     }
   }
   return text;

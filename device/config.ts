@@ -6,10 +6,22 @@
 // Each value's grammar lives beside its parser (config-values.ts, server-uri.ts, io-specs.ts);
 // this module holds the defaults and the checks of how the values fit together.
 import type { LogLevel } from "../kernel/log.js";
-import { DEFAULT_TELEMETRY_CONFIG, MAX_BUFFER_SIZE, type TelemetryConfig, resolveTelemetryConfig } from "../sensors/telemetry-config.js";
+import {
+  DEFAULT_TELEMETRY_CONFIG,
+  MAX_BUFFER_SIZE,
+  resolveTelemetryConfig,
+  type TelemetryConfig,
+} from "../sensors/telemetry-config.js";
 import { ConfigError } from "./config-error.js";
 import { parseBoolean, parseCredential, parseDuration, parseInteger, parseLogLevel, shown } from "./config-values.js";
-import { type ActuatorSpec, type BoardPins, parseActuators, parseSensors, type SensorSpec, sensorPins } from "./io-specs.js";
+import {
+  type ActuatorSpec,
+  type BoardPins,
+  parseActuators,
+  parseSensors,
+  type SensorSpec,
+  sensorPins,
+} from "./io-specs.js";
 import { parseServer, type ServerAddress } from "./server-uri.js";
 
 /**
@@ -85,19 +97,29 @@ export function parseDeviceConfig(values: Readonly<Record<string, unknown>>, boa
   const reserved = DEFAULT_TELEMETRY_CONFIG.droppedKey;
   for (const spec of sensors) {
     for (const reading of spec.readings) {
-      if (reading.key === reserved) throw new ConfigError("sensors", `${shown(spec.entry)}: key ${shown(reserved)} is reserved for drop reports`);
+      if (reading.key === reserved)
+        throw new ConfigError("sensors", `${shown(spec.entry)}: key ${shown(reserved)} is reserved for drop reports`);
     }
   }
   for (const spec of actuators) {
-    if (spec.key === reserved) throw new ConfigError("actuators", `${shown(spec.entry)}: key ${shown(reserved)} is reserved for drop reports`);
+    if (spec.key === reserved)
+      throw new ConfigError("actuators", `${shown(spec.entry)}: key ${shown(reserved)} is reserved for drop reports`);
     // The platform pushes the device's own writes back to its subscription, so a key that is
     // both telemetry and a command would have every sample drive the output.
     const clash = sensors.find((sensor) => sensor.readings.some((reading) => reading.key === spec.key));
-    if (clash !== undefined) throw new ConfigError("actuators", `${shown(spec.entry)}: key ${shown(spec.key)} is also written by sensor ${shown(clash.entry)}`);
+    if (clash !== undefined)
+      throw new ConfigError(
+        "actuators",
+        `${shown(spec.entry)}: key ${shown(spec.key)} is also written by sensor ${shown(clash.entry)}`,
+      );
     // Driving a sensor's pin would corrupt its readings (an I2C line held low hangs the bus); with
     // pins taken from the board's defaults this is easy to do without typing a number.
     const wired = sensors.find((sensor) => sensorPins(sensor).includes(spec.pin));
-    if (wired !== undefined) throw new ConfigError("actuators", `${shown(spec.entry)}: pin ${spec.pin} is also used by sensor ${shown(wired.entry)}`);
+    if (wired !== undefined)
+      throw new ConfigError(
+        "actuators",
+        `${shown(spec.entry)}: pin ${spec.pin} is also used by sensor ${shown(wired.entry)}`,
+      );
   }
 
   return Object.freeze({

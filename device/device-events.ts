@@ -8,7 +8,13 @@ export type DeviceEvent =
   | { readonly event: "subscribed" }
   | { readonly event: "subscription-lost"; readonly reason: string }
   | { readonly event: "sent"; readonly count: number }
-  | { readonly event: "command"; readonly key: string; readonly value: unknown; readonly level: number; readonly source: string }
+  | {
+      readonly event: "command";
+      readonly key: string;
+      readonly value: unknown;
+      readonly level: number;
+      readonly source: string;
+    }
   | { readonly event: "error"; readonly message: string };
 
 export interface DeviceStats {

@@ -108,19 +108,28 @@ function parsePin(key: string, entry: string, text: string | undefined, fallback
     throw new ConfigError(key, `${shown(entry)} needs a pin number`);
   }
   const pin = /^\d{1,2}$/.test(text) ? Number(text) : Number.NaN;
-  if (!(pin >= 0 && pin <= MAX_PIN)) throw new ConfigError(key, `${shown(entry)}: pin ${shown(text)} is not a GPIO number 0–${MAX_PIN}`);
+  if (!(pin >= 0 && pin <= MAX_PIN))
+    throw new ConfigError(key, `${shown(entry)}: pin ${shown(text)} is not a GPIO number 0–${MAX_PIN}`);
   return pin;
 }
 
 function checkKey(key: string, entry: string, thingKey: string): string {
   if (!isValidThingKey(thingKey)) {
-    throw new ConfigError(key, `${shown(entry)}: ${shown(thingKey)} is not a theThings.IO key ([A-Za-z0-9._-], 1–${MAX_KEY_LENGTH} characters)`);
+    throw new ConfigError(
+      key,
+      `${shown(entry)}: ${shown(thingKey)} is not a theThings.IO key ([A-Za-z0-9._-], 1–${MAX_KEY_LENGTH} characters)`,
+    );
   }
   return thingKey;
 }
 
 /** Readings of one sensor; `name` (after @) renames a single reading or prefixes several. */
-function readings(key: string, entry: string, name: string | undefined, list: readonly (readonly [string, string, number])[]): readonly ReadingBinding[] {
+function readings(
+  key: string,
+  entry: string,
+  name: string | undefined,
+  list: readonly (readonly [string, string, number])[],
+): readonly ReadingBinding[] {
   return Object.freeze(
     list.map(([path, defaultKey, decimals]) => {
       const thingKey = name === undefined ? defaultKey : list.length === 1 ? name : `${name}.${defaultKey}`;
@@ -141,7 +150,14 @@ function parseSensor(key: string, entry: string, i2c: { readonly sda: number; re
   switch (kind!.toLowerCase()) {
     case "sim":
       noArguments(key, entry, args);
-      return Object.freeze({ kind: "sim", entry, readings: readings(key, entry, name, [["temperature", "temperature", 2], ["humidity", "humidity", 2]]) });
+      return Object.freeze({
+        kind: "sim",
+        entry,
+        readings: readings(key, entry, name, [
+          ["temperature", "temperature", 2],
+          ["humidity", "humidity", 2],
+        ]),
+      });
     case "sim-analog":
       noArguments(key, entry, args);
       return Object.freeze({ kind: "sim-analog", entry, readings: readings(key, entry, name, [["raw", "analog", 0]]) });
@@ -151,7 +167,10 @@ function parseSensor(key: string, entry: string, i2c: { readonly sda: number; re
       return Object.freeze({
         kind: "sht3x",
         entry,
-        readings: readings(key, entry, name, [["thermometer.temperature", "temperature", 2], ["hygrometer.humidity", "humidity", 2]]),
+        readings: readings(key, entry, name, [
+          ["thermometer.temperature", "temperature", 2],
+          ["hygrometer.humidity", "humidity", 2],
+        ]),
         sda: parsePin(key, entry, args[0], i2c.sda),
         scl: parsePin(key, entry, args[1], i2c.scl),
         address,
@@ -159,9 +178,17 @@ function parseSensor(key: string, entry: string, i2c: { readonly sda: number; re
     }
     case "analog":
       if (args.length !== 1) throw new ConfigError(key, `${shown(entry)}: analog:PIN (e.g. analog:34)`);
-      return Object.freeze({ kind: "analog", entry, readings: readings(key, entry, name, [["raw", "analog", 0]]), pin: parsePin(key, entry, args[0]) });
+      return Object.freeze({
+        kind: "analog",
+        entry,
+        readings: readings(key, entry, name, [["raw", "analog", 0]]),
+        pin: parsePin(key, entry, args[0]),
+      });
     default:
-      throw new ConfigError(key, `${shown(entry)}: unknown sensor kind ${shown(kind)} (sim, sim-analog, sht3x, analog)`);
+      throw new ConfigError(
+        key,
+        `${shown(entry)}: unknown sensor kind ${shown(kind)} (sim, sim-analog, sht3x, analog)`,
+      );
   }
 }
 
@@ -183,7 +210,10 @@ export function parseSensors(key: string, value: unknown, board: BoardPins = {})
     for (const reading of spec.readings) {
       const other = seen.get(reading.key);
       if (other !== undefined) {
-        throw new ConfigError(key, `${shown(other)} and ${shown(spec.entry)} both write key ${shown(reading.key)}; name one with @ (e.g. ${spec.entry.split("@")[0]}@${reading.key}2)`);
+        throw new ConfigError(
+          key,
+          `${shown(other)} and ${shown(spec.entry)} both write key ${shown(reading.key)}; name one with @ (e.g. ${spec.entry.split("@")[0]}@${reading.key}2)`,
+        );
       }
       seen.set(reading.key, spec.entry);
     }
@@ -206,16 +236,26 @@ export function sensorPins(spec: SensorSpec): readonly number[] {
 function parseActuator(key: string, entry: string, ledPin: number): ActuatorSpec {
   const [thingKey, kind, pinText, option, ...extra] = entry.split(":");
   if (kind === undefined || extra.length > 0) {
-    throw new ConfigError(key, `${shown(entry)}: KEY:digital:PIN[:low] or KEY:pwm:PIN[:HZ] (e.g. led:digital:2); PIN left out or empty is the board's LED`);
+    throw new ConfigError(
+      key,
+      `${shown(entry)}: KEY:digital:PIN[:low] or KEY:pwm:PIN[:HZ] (e.g. led:digital:2); PIN left out or empty is the board's LED`,
+    );
   }
   checkKey(key, entry, thingKey!);
   const pin = parsePin(key, entry, pinText, ledPin);
   switch (kind.toLowerCase()) {
     case "digital":
-      if (option !== undefined && option.toLowerCase() !== "low") throw new ConfigError(key, `${shown(entry)}: the only digital option is low (active low)`);
+      if (option !== undefined && option.toLowerCase() !== "low")
+        throw new ConfigError(key, `${shown(entry)}: the only digital option is low (active low)`);
       return Object.freeze({ kind: "digital", entry, key: thingKey!, pin, activeLow: option !== undefined });
     case "pwm":
-      return Object.freeze({ kind: "pwm", entry, key: thingKey!, pin, hz: option === undefined ? undefined : parseInteger(key, option, 1, 40_000_000) });
+      return Object.freeze({
+        kind: "pwm",
+        entry,
+        key: thingKey!,
+        pin,
+        hz: option === undefined ? undefined : parseInteger(key, option, 1, 40_000_000),
+      });
     default:
       throw new ConfigError(key, `${shown(entry)}: unknown actuator kind ${shown(kind)} (digital, pwm)`);
   }

@@ -18,7 +18,10 @@ export function openActuators(specs: readonly ActuatorSpec[], options: OpenActua
       bindings.push(Object.freeze({ key: spec.key, output: options.board.openActuator(spec, options.log) }));
       options.log("info", `actuator ${spec.key}: ${spec.kind} pin ${spec.pin} on ${options.board.name}`);
     } catch (error) {
-      options.log("error", `actuator ${spec.entry}: ${error instanceof Error ? error.message : String(error)}; left out`);
+      options.log(
+        "error",
+        `actuator ${spec.entry}: ${error instanceof Error ? error.message : String(error)}; left out`,
+      );
     }
   }
   return bindings;

@@ -4,12 +4,12 @@
 // the device still reports the others and still takes commands.
 import type { LogSink } from "../kernel/log.js";
 import type { RandomSource } from "../kernel/random.js";
+import type { Sensor } from "../sensors/sensor.js";
 import type { SensorBinding } from "../sensors/sensor-binding.js";
 import { SimulatedAnalogInput } from "../sensors/simulated-analog.js";
 import { SimulatedClimateSensor } from "../sensors/simulated-climate.js";
 import type { BoardIo } from "./board-io.js";
 import type { SensorSpec } from "./io-specs.js";
-import type { Sensor } from "../sensors/sensor.js";
 
 export interface OpenSensorsOptions {
   readonly board: BoardIo;
@@ -35,7 +35,10 @@ export function openSensors(specs: readonly SensorSpec[], options: OpenSensorsOp
     try {
       const sensor = open(spec, options);
       bindings.push(Object.freeze({ sensor, readings: spec.readings, name: spec.entry }));
-      options.log("info", `sensor ${spec.entry} on ${options.board.name}: keys ${spec.readings.map((reading) => reading.key).join(", ")}`);
+      options.log(
+        "info",
+        `sensor ${spec.entry} on ${options.board.name}: keys ${spec.readings.map((reading) => reading.key).join(", ")}`,
+      );
     } catch (error) {
       options.log("error", `sensor ${spec.entry}: ${error instanceof Error ? error.message : String(error)}; left out`);
     }

@@ -3,14 +3,15 @@
 // Nothing here loops hot: every retry waits a Backoff delay on the injected clock, and each
 // distinct problem is explained in one log line (repeats go to debug). The token and the
 // activation code never appear whole in a log line.
+
+import { Backoff, type BackoffOptions } from "../kernel/backoff.js";
 import type { Clock, TimerHandle } from "../kernel/clock.js";
 import type { ConnectivitySource } from "../kernel/connectivity.js";
+import type { KeyValueStore } from "../kernel/key-value-store.js";
 import type { LogSink } from "../kernel/log.js";
 import type { RandomSource } from "../kernel/random.js";
 import type { ThethingsError } from "../thethings/errors.js";
 import { checkThingToken, redactSecret } from "../thethings/token.js";
-import { Backoff, type BackoffOptions } from "../kernel/backoff.js";
-import type { KeyValueStore } from "../kernel/key-value-store.js";
 
 /** The store key of the token: short, since Moddable Preference keys hold at most 15 characters. */
 export const TOKEN_STORE_KEY = "thingToken";
@@ -115,9 +116,12 @@ export class Provisioning {
     const what = `the platform refused thing token ${redactSecret(token)} (${error.code ?? "?"} on ${error.operation})`;
     if (this.#refusedToken !== token) {
       this.#refusedToken = token;
-      this.#log("error", this.#reactivate
-        ? `${what}: dropping it and activating again`
-        : `${what}: re-provision the device (erase the stored token, or set reactivateOnAuthFailure=true to activate again by itself)`);
+      this.#log(
+        "error",
+        this.#reactivate
+          ? `${what}: dropping it and activating again`
+          : `${what}: re-provision the device (erase the stored token, or set reactivateOnAuthFailure=true to activate again by itself)`,
+      );
     } else this.#log("debug", what);
     if (!this.#reactivate) return undefined;
     this.#token = undefined;
@@ -163,8 +167,11 @@ export class Provisioning {
       const code = this.#activationCode;
       this.#waitingOnNetwork = false;
       if (code === undefined) {
-        this.#problem("no-code", "warn",
-          "no thing token and no activation code: set activationCode=... on the mcconfig command line (or --activation-code on the host); retrying with backoff");
+        this.#problem(
+          "no-code",
+          "warn",
+          "no thing token and no activation code: set activationCode=... on the mcconfig command line (or --activation-code on the host); retrying with backoff",
+        );
       } else {
         const token = await this.#activate(code);
         if (token !== undefined) return token;
@@ -186,19 +193,30 @@ export class Provisioning {
       const error = failure as Partial<ThethingsError>;
       const kind = typeof error.kind === "string" ? error.kind : "failure";
       if (kind === "activation-refused") {
-        this.#problem(`refused ${error.code ?? ""}`, "error",
+        this.#problem(
+          `refused ${error.code ?? ""}`,
+          "error",
           `activation refused (${error.detail ?? String(failure)}): check activation code ${redactSecret(code)}` +
-          `${this.#productId === undefined ? "" : ` and product ID ${this.#productId}`} in the platform's Things Manager; retrying with backoff`);
+            `${this.#productId === undefined ? "" : ` and product ID ${this.#productId}`} in the platform's Things Manager; retrying with backoff`,
+        );
       } else {
         this.#waitingOnNetwork = kind === "network" || kind === "failure";
-        this.#problem(`failed ${kind}`, "warn", `activation failed (${kind}: ${error.detail ?? String(failure)}); retrying with backoff`);
+        this.#problem(
+          `failed ${kind}`,
+          "warn",
+          `activation failed (${kind}: ${error.detail ?? String(failure)}); retrying with backoff`,
+        );
       }
       return undefined;
     }
     if (this.#closed) return undefined;
     const check = checkThingToken(token);
     if (!check.ok) {
-      this.#problem("bad-token", "error", `activation returned an unusable token (${check.reason}); retrying with backoff`);
+      this.#problem(
+        "bad-token",
+        "error",
+        `activation returned an unusable token (${check.reason}); retrying with backoff`,
+      );
       return undefined;
     }
     this.#token = token;
@@ -208,7 +226,10 @@ export class Provisioning {
       this.#store.write(TOKEN_STORE_KEY, token);
       this.#log("info", `activated: thing token ${redactSecret(token)} stored`);
     } catch (error) {
-      this.#log("error", `activated thing token ${redactSecret(token)} but could not store it (${String(error)}): the next boot activates again`);
+      this.#log(
+        "error",
+        `activated thing token ${redactSecret(token)} but could not store it (${String(error)}): the next boot activates again`,
+      );
     }
     return token;
   }

@@ -23,12 +23,14 @@ const COAP_DEFAULT_PORT = 5683;
 function checkHost(key: string, value: unknown, host: string): boolean {
   if (host.startsWith("[")) {
     const inner = host.slice(1, -1);
-    if (!inner.includes(":") || !/^[0-9A-Fa-f:.]+$/.test(inner)) throw new ConfigError(key, `${shown(value)} has a malformed IPv6 literal`);
+    if (!inner.includes(":") || !/^[0-9A-Fa-f:.]+$/.test(inner))
+      throw new ConfigError(key, `${shown(value)} has a malformed IPv6 literal`);
     return true;
   }
   const ipv4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host);
   if (ipv4 !== null) {
-    if (ipv4.slice(1).some((octet) => Number(octet) > 255)) throw new ConfigError(key, `${shown(value)} has a malformed IPv4 address`);
+    if (ipv4.slice(1).some((octet) => Number(octet) > 255))
+      throw new ConfigError(key, `${shown(value)} has a malformed IPv4 address`);
     return true;
   }
   const labels = host.endsWith(".") ? host.slice(0, -1).split(".") : host.split(".");
@@ -36,7 +38,8 @@ function checkHost(key: string, value: unknown, host: string): boolean {
   if (host.length === 0 || host.length > 253 || !labels.every((label) => hostLabel.test(label))) {
     throw new ConfigError(key, `${shown(value)} does not name a valid host`);
   }
-  if (labels.every((label) => /^\d+$/.test(label))) throw new ConfigError(key, `${shown(value)} has a malformed IPv4 address`);
+  if (labels.every((label) => /^\d+$/.test(label)))
+    throw new ConfigError(key, `${shown(value)} has a malformed IPv4 address`);
   return false;
 }
 
@@ -49,14 +52,20 @@ function parsePort(key: string, value: unknown, text: string): number {
 /** `coap://host[:port][/]` (RFC 7252 §6.1). No coaps: theThings.IO offers no DTLS. */
 export function parseServer(key: string, value: unknown): ServerAddress {
   const text = asText(key, value);
-  const match = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/(\[[^\]]*\]|[^:/?#[\]]*)(?::([^/?#]*))?(\/[^?#]*)?([?#].*)?$/.exec(text);
+  const match = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/(\[[^\]]*\]|[^:/?#[\]]*)(?::([^/?#]*))?(\/[^?#]*)?([?#].*)?$/.exec(
+    text,
+  );
   if (match === null) throw new ConfigError(key, `${shown(value)} is not a URI like coap://host:5683`);
   const [, scheme, rawHost, rawPort, path, rest] = match;
   const lowerScheme = scheme!.toLowerCase();
-  if (lowerScheme === "coaps") throw new ConfigError(key, `${shown(value)}: coaps (DTLS) is not supported; theThings.IO serves plain coap`);
+  if (lowerScheme === "coaps")
+    throw new ConfigError(key, `${shown(value)}: coaps (DTLS) is not supported; theThings.IO serves plain coap`);
   if (lowerScheme !== "coap") throw new ConfigError(key, `${shown(value)}: the scheme must be coap`);
   if ((path !== undefined && path !== "/") || rest !== undefined) {
-    throw new ConfigError(key, `${shown(value)}: give only coap://host[:port]; the paths are fixed by the platform API`);
+    throw new ConfigError(
+      key,
+      `${shown(value)}: give only coap://host[:port]; the paths are fixed by the platform API`,
+    );
   }
   const isIpLiteral = checkHost(key, value, rawHost!);
   const port = rawPort === undefined || rawPort === "" ? COAP_DEFAULT_PORT : parsePort(key, value, rawPort);

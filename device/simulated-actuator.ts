@@ -32,7 +32,8 @@ export class SimulatedActuator implements ActuatorOutput {
   /** Digital takes 0 or 1, PWM a duty cycle in [0, 1]; anything else is a caller bug and throws. */
   write(level: number): void {
     if (this.#closed) throw new Error("simulated actuator: closed");
-    const valid = this.kind === "digital" ? level === 0 || level === 1 : Number.isFinite(level) && level >= 0 && level <= 1;
+    const valid =
+      this.kind === "digital" ? level === 0 || level === 1 : Number.isFinite(level) && level >= 0 && level <= 1;
     if (!valid) throw new RangeError(`simulated ${this.kind} actuator: level ${level} out of range`);
     this.#level = level;
     this.#writes++;

@@ -3,10 +3,10 @@
 // runner and the tests. Hardware sensors are refused with a hint and every output is simulated:
 // it keeps its level and logs each change, which is how a command shows up in the log.
 import type { LogSink } from "../kernel/log.js";
+import type { Sensor } from "../sensors/sensor.js";
+import type { ActuatorOutput } from "./actuator-output.js";
 import type { BoardIo, HardwareSensorSpec } from "./board-io.js";
 import type { ActuatorSpec } from "./io-specs.js";
-import type { ActuatorOutput } from "./actuator-output.js";
-import type { Sensor } from "../sensors/sensor.js";
 import { SimulatedActuator } from "./simulated-actuator.js";
 
 function describeLevel(spec: ActuatorSpec, level: number): string {
@@ -23,7 +23,8 @@ export const simulatedBoardIo: BoardIo = Object.freeze({
   openActuator(spec: ActuatorSpec, log: LogSink): ActuatorOutput {
     return new SimulatedActuator({
       kind: spec.kind,
-      onWrite: (level) => log("info", `actuator ${spec.key} (simulated ${spec.kind} pin ${spec.pin}) → ${describeLevel(spec, level)}`),
+      onWrite: (level) =>
+        log("info", `actuator ${spec.key} (simulated ${spec.kind} pin ${spec.pin}) → ${describeLevel(spec, level)}`),
     });
   },
 });

@@ -18,6 +18,7 @@ declare module "better-sqlite3" {
     close(): Connection;
   }
   const Database: new (filename: string) => Connection;
+
   export type { Connection, Statement };
   export default Database;
 }

@@ -65,7 +65,8 @@ function wholeNumber(text: string, name: string, max: number): number {
 
 function duration(text: string, name: string, maxMs: number): number {
   const ms = parseDurationMs(text);
-  if (ms === undefined || ms > maxMs) fail(`${name} must be a duration from 0 to ${maxMs} ms (e.g. 500ms, 10s, 2m, 1h; a bare number is milliseconds)`);
+  if (ms === undefined || ms > maxMs)
+    fail(`${name} must be a duration from 0 to ${maxMs} ms (e.g. 500ms, 10s, 2m, 1h; a bare number is milliseconds)`);
   return ms;
 }
 

@@ -7,18 +7,27 @@
 //   (RFC 7641 §2), and node-coap would answer such a request with a 5.00 that carries neither
 //   its message ID nor its token.
 import type { AddressInfo } from "node:net";
-import { Server, type CoapPacket, type CoapServerOptions } from "coap";
+import { type CoapPacket, type CoapServerOptions, Server } from "coap";
 import { generate } from "coap-packet";
 import { jsonBytes } from "./payloads.js";
 
 const CONTENT_FORMAT_JSON = 50;
-const METHODS: Readonly<Record<string, string>> = Object.freeze({ "0.01": "GET", "0.02": "POST", "0.03": "PUT", "0.04": "DELETE" });
+const METHODS: Readonly<Record<string, string>> = Object.freeze({
+  "0.01": "GET",
+  "0.02": "POST",
+  "0.03": "PUT",
+  "0.04": "DELETE",
+});
 
 export class PlatformCoapServer extends Server {
   readonly #maxPayloadBytes: number;
   readonly #onRefused: (rsinfo: AddressInfo, method: string) => void;
 
-  constructor(options: CoapServerOptions, maxPayloadBytes: number, onRefused: (rsinfo: AddressInfo, method: string) => void) {
+  constructor(
+    options: CoapServerOptions,
+    maxPayloadBytes: number,
+    onRefused: (rsinfo: AddressInfo, method: string) => void,
+  ) {
     super(options);
     this.#maxPayloadBytes = maxPayloadBytes;
     this.#onRefused = onRefused;
@@ -45,7 +54,10 @@ export class PlatformCoapServer extends Server {
         { name: "Content-Format", value: Buffer.from([CONTENT_FORMAT_JSON]) },
         { name: "Size1", value: uint(this.#maxPayloadBytes) },
       ],
-      payload: jsonBytes({ status: "error", message: `The payload is larger than ${this.#maxPayloadBytes} bytes (no Block1)` }),
+      payload: jsonBytes({
+        status: "error",
+        message: `The payload is larger than ${this.#maxPayloadBytes} bytes (no Block1)`,
+      }),
     });
     if (this._sock !== null && "send" in this._sock) this._sock.send(reply, rsinfo.port, rsinfo.address);
     this.#onRefused(rsinfo, METHODS[packet.code as string] ?? String(packet.code));

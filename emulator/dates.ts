@@ -44,11 +44,26 @@ function zoneOffsetMinutes(zone: string): number | undefined {
 
 // Rejects fields out of range (month 13, February 30th, hour 24, ...) by checking that Date.UTC
 // did not roll them over, and instants before the epoch or past year 9999.
-function utc(y: number, mo: number, d: number, h: number, mi: number, s: number, ms: number, offsetMinutes: number): number | undefined {
+function utc(
+  y: number,
+  mo: number,
+  d: number,
+  h: number,
+  mi: number,
+  s: number,
+  ms: number,
+  offsetMinutes: number,
+): number | undefined {
   const local = Date.UTC(y, mo - 1, d, h, mi, s, ms);
   const back = new Date(local);
-  if (back.getUTCFullYear() !== y || back.getUTCMonth() !== mo - 1 || back.getUTCDate() !== d ||
-      back.getUTCHours() !== h || back.getUTCMinutes() !== mi || back.getUTCSeconds() !== s) {
+  if (
+    back.getUTCFullYear() !== y ||
+    back.getUTCMonth() !== mo - 1 ||
+    back.getUTCDate() !== d ||
+    back.getUTCHours() !== h ||
+    back.getUTCMinutes() !== mi ||
+    back.getUTCSeconds() !== s
+  ) {
     return undefined;
   }
   const instant = local - offsetMinutes * 60_000;

@@ -26,8 +26,10 @@ export function formatEndpoint(rsinfo: { address: string; port: number }): strin
 export function describeEvent(e: PlatformEvent): string {
   switch (e.event) {
     case "listening":
-      return `listening on coap://${e.host.includes(":") ? `[${e.host}]` : e.host}:${e.port} (db ${e.db}); ` +
-        `activation codes: ${e.activationCodes.join(" ")}`;
+      return (
+        `listening on coap://${e.host.includes(":") ? `[${e.host}]` : e.host}:${e.port} (db ${e.db}); ` +
+        `activation codes: ${e.activationCodes.join(" ")}`
+      );
     case "activated":
       return `activated thing ${e.thing}${e.productId === undefined ? "" : ` (product ${e.productId})`} from ${e.from}`;
     case "write":

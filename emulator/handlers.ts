@@ -2,10 +2,18 @@
 // request and response objects. Refusals are thrown as PlatformError; server.ts replies with them.
 import type { IncomingMessage, ObserveWriteStream, OutgoingMessage } from "coap";
 import { PlatformError } from "./errors.js";
-import { formatEndpoint, redactToken, type PlatformEvent } from "./events.js";
+import { formatEndpoint, type PlatformEvent, redactToken } from "./events.js";
 import { refuseObservation } from "./observation.js";
-import { UNSUBSCRIBED, WRITTEN, encodeArray, encodeItem, fitsInNotification, jsonBytes, NOTIFICATION_MAX_BYTES } from "./payloads.js";
-import { resolveTarget, type RequestOption, type Target } from "./routes.js";
+import {
+  encodeArray,
+  encodeItem,
+  fitsInNotification,
+  jsonBytes,
+  NOTIFICATION_MAX_BYTES,
+  UNSUBSCRIBED,
+  WRITTEN,
+} from "./payloads.js";
+import { type RequestOption, resolveTarget, type Target } from "./routes.js";
 import type { Store, StoredValue } from "./store.js";
 import type { Subscriptions } from "./subscriptions.js";
 import { checkActivation, checkReadQuery, checkWrite, parseJsonObject } from "./validate.js";
@@ -96,15 +104,24 @@ function activate(ctx: PlatformContext, req: IncomingMessage, res: OutgoingMessa
     throw new PlatformError("4.00", "Error creating thing");
   }
   reply(res, "2.01", jsonBytes({ status: "created", thingToken: token }));
-  ctx.log(productId === undefined
-    ? { event: "activated", thing: redactToken(token), from }
-    : { event: "activated", thing: redactToken(token), productId, from });
+  ctx.log(
+    productId === undefined
+      ? { event: "activated", thing: redactToken(token), from }
+      : { event: "activated", thing: redactToken(token), productId, from },
+  );
 }
 
 /** RFC 7252 §4.8.2 with the default transmission parameters: how long a client may retransmit a message. */
 const EXCHANGE_LIFETIME_MS = 247_000;
 
-function write(ctx: PlatformContext, req: IncomingMessage, res: OutgoingMessage, thing: number, token: string, from: string): void {
+function write(
+  ctx: PlatformContext,
+  req: IncomingMessage,
+  res: OutgoingMessage,
+  thing: number,
+  token: string,
+  from: string,
+): void {
   const items = checkWrite(parseJsonObject(req.payload));
   const arrival = ctx.now();
   const values: StoredValue[] = items.map((item) => {
@@ -127,7 +144,13 @@ function write(ctx: PlatformContext, req: IncomingMessage, res: OutgoingMessage,
     return;
   }
   reply(res, "2.01", jsonBytes(WRITTEN));
-  ctx.log({ event: "write", thing: redactToken(token), values: values.length, keys: [...new Set(values.map((v) => v.key))], from });
+  ctx.log({
+    event: "write",
+    thing: redactToken(token),
+    values: values.length,
+    keys: [...new Set(values.map((v) => v.key))],
+    from,
+  });
   ctx.subscriptions.publish(thing, encoded);
 }
 
@@ -160,7 +183,10 @@ function keepAliveOf(query: ReadonlyMap<string, string>, fallback: number): numb
   if (text === undefined) return fallback;
   const ms = Number(text);
   if (!/^\d+$/.test(text) || ms < KEEP_ALIVE_MIN_MS || ms > KEEP_ALIVE_MAX_MS) {
-    throw new PlatformError("4.00", `keepAlive must be whole milliseconds from ${KEEP_ALIVE_MIN_MS} to ${KEEP_ALIVE_MAX_MS}`);
+    throw new PlatformError(
+      "4.00",
+      `keepAlive must be whole milliseconds from ${KEEP_ALIVE_MIN_MS} to ${KEEP_ALIVE_MAX_MS}`,
+    );
   }
   return ms;
 }

@@ -35,7 +35,12 @@ export function resolveTarget(options: readonly RequestOption[]): Target {
   const mark = last >= 0 ? (segments[last] as string).indexOf("?") : -1;
   if (mark >= 0) {
     const lastSegment = segments[last] as string;
-    queryParts.push(...lastSegment.slice(mark + 1).split("&").filter((p) => p !== ""));
+    queryParts.push(
+      ...lastSegment
+        .slice(mark + 1)
+        .split("&")
+        .filter((p) => p !== ""),
+    );
     segments[last] = lastSegment.slice(0, mark);
   }
   // "/v2/things/" may arrive with or without an empty last segment, depending on the client.

@@ -8,7 +8,7 @@ import type { IncomingMessage, ObserveWriteStream, OutgoingMessage } from "coap"
 import { PlatformCoapServer } from "./coap-server.js";
 import { PlatformError } from "./errors.js";
 import { formatEndpoint, type PlatformEvent } from "./events.js";
-import { handleObserve, handleRequest, refuse, type PlatformContext } from "./handlers.js";
+import { handleObserve, handleRequest, type PlatformContext, refuse } from "./handlers.js";
 import { Store } from "./store.js";
 import { Subscriptions } from "./subscriptions.js";
 
@@ -66,7 +66,9 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   const store = new Store(dbPath);
   const ctx: PlatformContext = {
     store,
-    subscriptions: new Subscriptions((end) => log({ event: "unsubscribed", thing: end.label, from: end.endpoint, reason: end.reason })),
+    subscriptions: new Subscriptions((end) =>
+      log({ event: "unsubscribed", thing: end.label, from: end.endpoint, reason: end.reason }),
+    ),
     now: options.now ?? Date.now,
     randomBytes: random,
     log,
@@ -90,8 +92,12 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   }
   // node-coap is handed the bound socket rather than binding its own, so the platform knows the
   // real port and closes the socket itself.
-  const server = new PlatformCoapServer({ type: isIPv6(host) ? "udp6" : "udp4" }, ctx.maxPayloadBytes, (rsinfo, method) =>
-    log({ event: "refused", code: "4.13", message: "block-wise request body", method, from: formatEndpoint(rsinfo) }));
+  const server = new PlatformCoapServer(
+    { type: isIPv6(host) ? "udp6" : "udp4" },
+    ctx.maxPayloadBytes,
+    (rsinfo, method) =>
+      log({ event: "refused", code: "4.13", message: "block-wise request body", method, from: formatEndpoint(rsinfo) }),
+  );
   server.on("request", (req: IncomingMessage, res: OutgoingMessage | ObserveWriteStream) => serve(ctx, req, res));
   server.on("error", (err: Error) => log({ event: "failed", error: err.message, from: "socket" }));
   server.listen(socket);

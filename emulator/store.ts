@@ -77,7 +77,13 @@ export class Store {
   readonly #hasKey: Statement;
   readonly #activate: (code: string, productId: string | undefined, token: string, now: number) => boolean;
   readonly #write: (thing: number, values: readonly StoredValue[]) => void;
-  readonly #writeOnce: (thing: number, values: readonly StoredValue[], request: WriteRequestKey, now: number, lifetimeMs: number) => boolean;
+  readonly #writeOnce: (
+    thing: number,
+    values: readonly StoredValue[],
+    request: WriteRequestKey,
+    now: number,
+    lifetimeMs: number,
+  ) => boolean;
 
   constructor(path: string) {
     this.#db = new Database(path);
@@ -100,13 +106,15 @@ export class Store {
     this.#useCode = this.#db.prepare("UPDATE activation_codes SET thing = ? WHERE code = ?");
     this.#thingByToken = this.#db.prepare("SELECT id FROM things WHERE token = ?");
     this.#insertValue = this.#db.prepare(
-      "INSERT INTO thing_values (thing, key, value, datetime, geo_lat, geo_long) VALUES (?, ?, ?, ?, ?, ?)");
+      "INSERT INTO thing_values (thing, key, value, datetime, geo_lat, geo_long) VALUES (?, ?, ?, ?, ?, ?)",
+    );
     // Newest first; among equal datetimes the later write first. The index holds the rowid after
     // (thing, key, datetime), so this is one backward index scan.
     this.#readValues = this.#db.prepare(
       `SELECT key, value, datetime, geo_lat, geo_long FROM thing_values
        WHERE thing = ? AND key = ? AND datetime BETWEEN ? AND ?
-       ORDER BY datetime DESC, id DESC LIMIT ?`);
+       ORDER BY datetime DESC, id DESC LIMIT ?`,
+    );
     this.#hasKey = this.#db.prepare("SELECT 1 FROM thing_values WHERE thing = ? AND key = ? LIMIT 1");
 
     this.#activate = this.#db.transaction((code: string, productId: string | undefined, token: string, now: number) => {
@@ -122,13 +130,17 @@ export class Store {
       }
     });
     const forgetOld = this.#db.prepare("DELETE FROM recent_writes WHERE at < ?");
-    const remember = this.#db.prepare("INSERT OR IGNORE INTO recent_writes (peer, message_id, token, at) VALUES (?, ?, ?, ?)");
-    this.#writeOnce = this.#db.transaction((thing: number, values: readonly StoredValue[], request: WriteRequestKey, now: number, lifetimeMs: number) => {
-      forgetOld.run(now - lifetimeMs);
-      if (remember.run(request.peer, request.messageId, request.token, now).changes === 0) return false;
-      this.#write(thing, values);
-      return true;
-    });
+    const remember = this.#db.prepare(
+      "INSERT OR IGNORE INTO recent_writes (peer, message_id, token, at) VALUES (?, ?, ?, ?)",
+    );
+    this.#writeOnce = this.#db.transaction(
+      (thing: number, values: readonly StoredValue[], request: WriteRequestKey, now: number, lifetimeMs: number) => {
+        forgetOld.run(now - lifetimeMs);
+        if (remember.run(request.peer, request.messageId, request.token, now).changes === 0) return false;
+        this.#write(thing, values);
+        return true;
+      },
+    );
   }
 
   /**
@@ -138,7 +150,13 @@ export class Store {
    * across a restart too, where a client's retransmission would otherwise be stored twice.
    * Records older than the lifetime are deleted as new ones come, which bounds the table.
    */
-  writeOnce(thing: number, values: readonly StoredValue[], request: WriteRequestKey, now: number, lifetimeMs: number): boolean {
+  writeOnce(
+    thing: number,
+    values: readonly StoredValue[],
+    request: WriteRequestKey,
+    now: number,
+    lifetimeMs: number,
+  ): boolean {
     return this.#writeOnce(thing, values, request, now, lifetimeMs);
   }
 

@@ -3,7 +3,7 @@
 // resubscribe after keepAlive + 1 s of silence).
 import type { ObserveWriteStream } from "coap";
 import { Observation } from "./observation.js";
-import { KEEP_ALIVE, SUBSCRIBED, jsonBytes, notificationArrays } from "./payloads.js";
+import { jsonBytes, KEEP_ALIVE, notificationArrays, SUBSCRIBED } from "./payloads.js";
 
 export interface Registration {
   thing: number;

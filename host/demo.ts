@@ -3,11 +3,12 @@
 // then writes `led` commands to the thing as another client would (through node-coap, not our
 // stack) and shows the device applying them. Stops by itself after --seconds (default 30; 0 runs
 // until Ctrl-C).
-import { request } from "coap";
+
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { request } from "coap";
 import type { DeviceEvent } from "../device/app.js";
 import { TOKEN_STORE_KEY } from "../device/provisioning.js";
 import { describeEvent } from "../emulator/events.js";
@@ -56,7 +57,10 @@ const onEvent = (event: DeviceEvent): void => {
       break;
     case "command":
       lastLevel = event.level;
-      say("device", `actuator ${event.key} ← ${JSON.stringify(event.value)}: LED is ${event.level === 1 ? "ON" : "OFF"} (${event.source})`);
+      say(
+        "device",
+        `actuator ${event.key} ← ${JSON.stringify(event.value)}: LED is ${event.level === 1 ? "ON" : "OFF"} (${event.source})`,
+      );
       break;
     case "subscription-lost":
       say("device", `subscription lost (${event.reason}), re-registering`);
@@ -68,7 +72,14 @@ const onEvent = (event: DeviceEvent): void => {
 };
 
 const running = await runDevice({
-  settings: { server: `coap://127.0.0.1:${platform.port}`, activationCode: code, interval: "2s", batch: "6", maxDelay: "5s", keepAlive: "10s" },
+  settings: {
+    server: `coap://127.0.0.1:${platform.port}`,
+    activationCode: code,
+    interval: "2s",
+    batch: "6",
+    maxDelay: "5s",
+    keepAlive: "10s",
+  },
   stateDir,
   log: (level, message) => {
     if (level === "warn" || level === "error") say("device", `[${level}] ${message}`);
@@ -83,7 +94,9 @@ ticker = setInterval(() => {
   const value = lastLevel === 1 ? 0 : 1;
   commands++;
   say("demo", `another client writes led=${value} to the thing`);
-  writeAsAnotherClient(platform.port, token, "led", value).catch((error: unknown) => say("demo", `write failed: ${String(error)}`));
+  writeAsAnotherClient(platform.port, token, "led", value).catch((error: unknown) =>
+    say("demo", `write failed: ${String(error)}`),
+  );
 }, 7_000);
 
 let stopping = false;
@@ -92,7 +105,10 @@ async function stop(): Promise<void> {
   stopping = true;
   clearInterval(ticker);
   const stats = running.device.stats();
-  say("demo", `done: sampled ${stats.sampled}, sent ${stats.sent}, buffered ${stats.buffered}, dropped ${stats.dropped}, retransmissions ${stats.retransmissions}, commands written ${commands}`);
+  say(
+    "demo",
+    `done: sampled ${stats.sampled}, sent ${stats.sent}, buffered ${stats.buffered}, dropped ${stats.dropped}, retransmissions ${stats.retransmissions}, commands written ${commands}`,
+  );
   running.stop();
   await platform.stop();
   rmSync(stateDir, { recursive: true, force: true });
@@ -101,4 +117,7 @@ async function stop(): Promise<void> {
 process.once("SIGINT", () => void stop());
 process.once("SIGTERM", () => void stop());
 if (seconds > 0) setTimeout(() => void stop(), seconds * 1000);
-say("demo", seconds > 0 ? `running for ${seconds} s (npm start -- --seconds 0 runs until Ctrl-C)` : "running until Ctrl-C");
+say(
+  "demo",
+  seconds > 0 ? `running for ${seconds} s (npm start -- --seconds 0 runs until Ctrl-C)` : "running until Ctrl-C",
+);

@@ -6,9 +6,9 @@
 // `event` field (activated, subscribed, sent, command, error, and a last stats on
 // SIGINT/SIGTERM); log lines go to stderr.
 import { parseArgs } from "node:util";
-import type { LogSink } from "../kernel/log.js";
 import { ConfigError } from "../device/config-error.js";
 import { describeDeviceEvent } from "../device/event-text.js";
+import type { LogSink } from "../kernel/log.js";
 import { runDevice } from "./run-device.js";
 
 const USAGE = `usage: npm run device -- [--server coap://HOST:PORT] [--activation-code CODE] [--product-id ID]
@@ -92,7 +92,13 @@ async function main(): Promise<void> {
   const { device } = running;
   const stop = (): void => {
     const stats = device.stats();
-    const counters = { sampled: stats.sampled, sent: stats.sent, buffered: stats.buffered, dropped: stats.dropped, retransmissions: stats.retransmissions };
+    const counters = {
+      sampled: stats.sampled,
+      sent: stats.sent,
+      buffered: stats.buffered,
+      dropped: stats.dropped,
+      retransmissions: stats.retransmissions,
+    };
     if (json) print({ event: "stats", ...counters });
     else process.stdout.write(`stats: ${JSON.stringify(counters)}\n`);
     running.stop();

@@ -22,7 +22,8 @@ export class JsonFileStore implements KeyValueStore {
       return {};
     }
     const parsed: unknown = JSON.parse(text);
-    if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw new Error(`${path}: not a JSON object`);
+    if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed))
+      throw new Error(`${path}: not a JSON object`);
     const values: Record<string, string> = {};
     for (const [key, value] of Object.entries(parsed)) if (typeof value === "string") values[key] = value;
     return values;

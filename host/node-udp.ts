@@ -2,8 +2,8 @@
 import * as dgram from "node:dgram";
 import type { AddressInfo } from "node:net";
 import type { DatagramPort } from "../coap/datagram-port.js";
-import type { LogSink } from "../kernel/log.js";
 import type { PeerAddress } from "../coap/peer-address.js";
+import type { LogSink } from "../kernel/log.js";
 
 export interface NodeUdpOptions {
   /** "udp4" (default) or "udp6" (dual-stack unless ipv6Only). */
@@ -45,7 +45,10 @@ export class NodeDatagramPort implements DatagramPort {
     socket.on("message", (message: Buffer, remote: dgram.RemoteInfo) => {
       const handler = this.#handler;
       if (handler === undefined) return;
-      handler(new Uint8Array(message.buffer, message.byteOffset, message.length), { address: remote.address, port: remote.port });
+      handler(new Uint8Array(message.buffer, message.byteOffset, message.length), {
+        address: remote.address,
+        port: remote.port,
+      });
     });
     // An 'error' event without a listener would kill the process; a lost datagram must not.
     socket.on("error", (error: Error) => this.#log?.("warn", `udp: ${error.message}`));

@@ -1,17 +1,18 @@
 // Runs the device core on a PC: Node adapters for every port, the simulated sensors and outputs,
 // and a JSON file for the flash. Shared by `npm run device`, `npm start` and the end-to-end tests.
-import type { LogSink } from "../kernel/log.js";
+
+import { lookup } from "node:dns/promises";
 import { Device, type DeviceEvent, type DeviceOptions } from "../device/app.js";
 import { parseDeviceConfig } from "../device/config.js";
 import { openActuators } from "../device/open-actuators.js";
 import { openSensors } from "../device/open-sensors.js";
 import { simulatedBoardIo } from "../device/simulated-board-io.js";
+import type { LogSink } from "../kernel/log.js";
 import type { SensorBinding } from "../sensors/sensor-binding.js";
 import { JsonFileStore } from "./json-file-store.js";
 import { NodeClock } from "./node-clock.js";
 import { NodeRandom } from "./node-random.js";
 import { NodeDatagramPort } from "./node-udp.js";
-import { lookup } from "node:dns/promises";
 
 export interface RunDeviceOptions {
   /** Settings as device/config.ts reads them (strings, as typed on a command line). */

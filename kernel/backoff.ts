@@ -40,9 +40,12 @@ export class Backoff {
     this.maxMs = options.maxMs ?? Backoff.DEFAULT_MAX_MS;
     this.multiplier = options.multiplier ?? Backoff.DEFAULT_MULTIPLIER;
     this.jitter = options.jitter ?? Backoff.DEFAULT_JITTER;
-    if (!(Number.isFinite(this.initialMs) && this.initialMs >= 1)) throw new RangeError(`initialMs must be ≥ 1, got ${this.initialMs}`);
-    if (!(Number.isFinite(this.maxMs) && this.maxMs >= this.initialMs)) throw new RangeError(`maxMs must be ≥ initialMs, got ${this.maxMs}`);
-    if (!(Number.isFinite(this.multiplier) && this.multiplier >= 1)) throw new RangeError(`multiplier must be ≥ 1, got ${this.multiplier}`);
+    if (!(Number.isFinite(this.initialMs) && this.initialMs >= 1))
+      throw new RangeError(`initialMs must be ≥ 1, got ${this.initialMs}`);
+    if (!(Number.isFinite(this.maxMs) && this.maxMs >= this.initialMs))
+      throw new RangeError(`maxMs must be ≥ initialMs, got ${this.maxMs}`);
+    if (!(Number.isFinite(this.multiplier) && this.multiplier >= 1))
+      throw new RangeError(`multiplier must be ≥ 1, got ${this.multiplier}`);
     if (!(this.jitter >= 0 && this.jitter < 1)) throw new RangeError(`jitter must be in [0, 1), got ${this.jitter}`);
     this.#base = this.initialMs;
   }

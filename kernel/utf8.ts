@@ -68,15 +68,25 @@ export function decodeUtf8(bytes: Uint8Array, start = 0, end = bytes.length): st
     else if (lead >= 0xc2 && lead <= 0xdf && i + 1 < end && isContinuation(bytes[i + 1]!)) {
       point = ((lead & 0x1f) << 6) | (bytes[i + 1]! & 0x3f);
       size = 2;
-    } else if (lead >= 0xe0 && lead <= 0xef && i + 2 < end && isContinuation(bytes[i + 1]!) && isContinuation(bytes[i + 2]!)) {
+    } else if (
+      lead >= 0xe0 &&
+      lead <= 0xef &&
+      i + 2 < end &&
+      isContinuation(bytes[i + 1]!) &&
+      isContinuation(bytes[i + 2]!)
+    ) {
       const candidate = ((lead & 0x0f) << 12) | ((bytes[i + 1]! & 0x3f) << 6) | (bytes[i + 2]! & 0x3f);
       if (candidate >= 0x800 && (candidate < 0xd800 || candidate > 0xdfff)) {
         point = candidate;
         size = 3;
       }
     } else if (
-      lead >= 0xf0 && lead <= 0xf4 && i + 3 < end &&
-      isContinuation(bytes[i + 1]!) && isContinuation(bytes[i + 2]!) && isContinuation(bytes[i + 3]!)
+      lead >= 0xf0 &&
+      lead <= 0xf4 &&
+      i + 3 < end &&
+      isContinuation(bytes[i + 1]!) &&
+      isContinuation(bytes[i + 2]!) &&
+      isContinuation(bytes[i + 3]!)
     ) {
       const candidate =
         ((lead & 0x07) << 18) | ((bytes[i + 1]! & 0x3f) << 12) | ((bytes[i + 2]! & 0x3f) << 6) | (bytes[i + 3]! & 0x3f);

@@ -4,10 +4,10 @@
 /// <reference path="./esp32/sht3x.d.ts" />
 import I2C from "embedded:io/i2c";
 import SHT3x from "embedded:sensor/Humidity-Temperature/SHT3x";
-import type { LogSink } from "../kernel/log.js";
+import type { ActuatorOutput } from "../device/actuator-output.js";
 import type { BoardIo, HardwareSensorSpec } from "../device/board-io.js";
 import type { ActuatorSpec } from "../device/io-specs.js";
-import type { ActuatorOutput } from "../device/actuator-output.js";
+import type { LogSink } from "../kernel/log.js";
 import type { Sensor } from "../sensors/sensor.js";
 import { AnalogInput } from "./esp32/analog-input.js";
 import { DigitalOutput } from "./esp32/digital-output.js";
@@ -21,7 +21,9 @@ const esp32Io: BoardIo = Object.freeze({
     return new SHT3x({ sensor: { io: I2C, data: spec.sda, clock: spec.scl, address: spec.address } });
   },
   openActuator(spec: ActuatorSpec, _log: LogSink): ActuatorOutput {
-    return spec.kind === "digital" ? new DigitalOutput({ pin: spec.pin, activeLow: spec.activeLow }) : new PwmOutput({ pin: spec.pin, hz: spec.hz });
+    return spec.kind === "digital"
+      ? new DigitalOutput({ pin: spec.pin, activeLow: spec.activeLow })
+      : new PwmOutput({ pin: spec.pin, hz: spec.hz });
   },
 });
 

@@ -8,8 +8,8 @@
 // must be registered again from the new one at once, not after a keep-alive period of silence.
 // Without an ssid (Ethernet, or Wi-Fi managed elsewhere) it only reports.
 import WiFi, { type WiFiChangedProperty } from "embedded:network/interface/wifi";
-import type { TimerHandle } from "../kernel/clock.js";
 import { Backoff } from "../kernel/backoff.js";
+import type { TimerHandle } from "../kernel/clock.js";
 import { ClockSync } from "./esp32/clock-sync.js";
 import type { NetworkWatch, NetworkWatchOptions } from "./network-types.js";
 
@@ -30,12 +30,21 @@ class WiFiWatch implements NetworkWatch {
   constructor(options: NetworkWatchOptions) {
     this.#options = options;
     this.#backoff = new Backoff({ random: options.random, initialMs: 2_000, maxMs: 300_000 });
-    this.#clockSync = new ClockSync({ host: options.sntpHost, clock: options.clock, random: options.random, log: options.log });
+    this.#clockSync = new ClockSync({
+      host: options.sntpHost,
+      clock: options.clock,
+      random: options.random,
+      log: options.log,
+    });
     this.#wifi = new WiFi({ onChanged: (property) => this.#changed(property) });
     this.#online = this.#wifi.connection === CONNECTED_WITH_ADDRESS;
     this.#address = this.#online ? this.#wifi.address : undefined;
     if (this.#online) this.#clockSync.online();
-    else if (!this.#canJoin()) options.log("warn", "Wi-Fi: no ssid configured (build with mcconfig … ssid=NAME password=SECRET); sampling and buffering offline");
+    else if (!this.#canJoin())
+      options.log(
+        "warn",
+        "Wi-Fi: no ssid configured (build with mcconfig … ssid=NAME password=SECRET); sampling and buffering offline",
+      );
     else if (this.#wifi.connection <= DISCONNECTED) this.#join();
   }
 
@@ -59,7 +68,10 @@ class WiFiWatch implements NetworkWatch {
     if (online !== this.#online) {
       this.#online = online;
       this.#address = online ? wifi.address : undefined;
-      this.#options.log(online ? "info" : "warn", online ? `Wi-Fi: back online, address ${this.#address ?? "?"}` : "Wi-Fi: connection lost");
+      this.#options.log(
+        online ? "info" : "warn",
+        online ? `Wi-Fi: back online, address ${this.#address ?? "?"}` : "Wi-Fi: connection lost",
+      );
       if (online) {
         this.#backoff.reset();
         this.#clockSync.online();
@@ -76,7 +88,10 @@ class WiFiWatch implements NetworkWatch {
   #scheduleJoin(): void {
     if (this.#timer !== undefined || !this.#canJoin()) return;
     const delay = this.#backoff.next();
-    this.#options.log("debug", `Wi-Fi: rejoining ${JSON.stringify(this.#options.ssid)} in ${Math.round(delay / 1000)} s`);
+    this.#options.log(
+      "debug",
+      `Wi-Fi: rejoining ${JSON.stringify(this.#options.ssid)} in ${Math.round(delay / 1000)} s`,
+    );
     this.#timer = this.#options.clock.setTimer(() => {
       this.#timer = undefined;
       this.#join();

@@ -3,8 +3,8 @@
 // to 4000 bytes; every set/delete wears flash, so this skips writes that change nothing and the
 // core writes rarely (the thing token once per activation, never per sample).
 import Preference from "preference";
-import { utf8Length } from "../kernel/utf8.js";
 import type { KeyValueStore } from "../kernel/key-value-store.js";
+import { utf8Length } from "../kernel/utf8.js";
 
 export interface PreferenceStoreOptions {
   /** The Preference domain all keys live in, 1–15 characters. */
@@ -13,7 +13,9 @@ export interface PreferenceStoreOptions {
 
 function checkName(name: string, what: string): string {
   if (typeof name !== "string" || name.length === 0 || name.length > PreferenceStore.MAX_NAME_LENGTH) {
-    throw new RangeError(`PreferenceStore: ${what} ${JSON.stringify(name)} must be 1–${PreferenceStore.MAX_NAME_LENGTH} characters`);
+    throw new RangeError(
+      `PreferenceStore: ${what} ${JSON.stringify(name)} must be 1–${PreferenceStore.MAX_NAME_LENGTH} characters`,
+    );
   }
   return name;
 }
@@ -39,7 +41,9 @@ export class PreferenceStore implements KeyValueStore {
     if (typeof value !== "string") throw new TypeError(`PreferenceStore: value for ${key} is not a string`);
     const bytes = utf8Length(value);
     if (bytes > PreferenceStore.MAX_VALUE_BYTES) {
-      throw new RangeError(`PreferenceStore: value for ${key} is ${bytes} bytes, at most ${PreferenceStore.MAX_VALUE_BYTES}`);
+      throw new RangeError(
+        `PreferenceStore: value for ${key} is ${bytes} bytes, at most ${PreferenceStore.MAX_VALUE_BYTES}`,
+      );
     }
     if (Preference.get(this.#domain, key) === value) return;
     Preference.set(this.#domain, key, value);

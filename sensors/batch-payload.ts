@@ -4,8 +4,8 @@
 // byte counts, so telemetry can cut a batch to the payload limit value by value, without building
 // the whole body each time.
 import { utf8Length } from "../kernel/utf8.js";
-import type { BatchValue } from "./batch-sink.js";
 import { formatCompactDate } from "../thethings/dates.js";
+import type { BatchValue } from "./batch-sink.js";
 
 const PAYLOAD_HEAD = '{"values":[';
 const PAYLOAD_TAIL = "]}";
@@ -29,6 +29,8 @@ export function payloadBytes(itemBytes: number, itemCount: number): number {
 
 /** The write body for `values`. */
 export function encodeBatchPayload(values: readonly BatchValue[]): string {
-  const items = values.map((v) => valueItem(v.key, v.value, v.datetime === undefined ? undefined : formatCompactDate(v.datetime)));
+  const items = values.map((v) =>
+    valueItem(v.key, v.value, v.datetime === undefined ? undefined : formatCompactDate(v.datetime)),
+  );
   return `${PAYLOAD_HEAD}${items.join(",")}${PAYLOAD_TAIL}`;
 }

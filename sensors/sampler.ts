@@ -127,7 +127,10 @@ export class Sampler {
         const value = extractReading(sample, reading);
         const bad = value === undefined;
         if (bad !== this.#readingBad[first + r]) {
-          log(bad ? "warn" : "info", `telemetry: ${binding.name}: ${reading.segments.join(".")} ${bad ? "missing or not a finite number: skipped" : "valid again"}`);
+          log(
+            bad ? "warn" : "info",
+            `telemetry: ${binding.name}: ${reading.segments.join(".")} ${bad ? "missing or not a finite number: skipped" : "valid again"}`,
+          );
         }
         this.#readingBad[first + r] = bad;
         if (value === undefined) this.#skipped++;
@@ -142,7 +145,8 @@ export class Sampler {
     const itemBytes = valueItemBytes(plan.keys[keyIndex]!, value, datetime);
     if (ring.size + this.#options.inFlight() >= bufferSize) {
       // Once per overflow: again only after every drop so far has been reported.
-      if (this.#options.unreportedDrops() === 0) this.#options.log("warn", `telemetry: buffer full (${bufferSize}): dropping the oldest values`);
+      if (this.#options.unreportedDrops() === 0)
+        this.#options.log("warn", `telemetry: buffer full (${bufferSize}): dropping the oldest values`);
       this.#dropped++;
       this.#options.onDropped();
       // The batch in flight is pinned: the oldest value not in it goes, which is this one when

@@ -55,7 +55,8 @@ function compileReading(reading: ReadingBinding, where: string, keys: string[]):
   const key = checkThingKey(reading.key, `${where}.key`);
   if (typeof reading.path !== "string") throw new TypeError(`${where}.path: not a string`);
   const segments = reading.path.split(".");
-  if (segments.some((segment) => segment === "")) throw new TypeError(`${where}.path: ${JSON.stringify(reading.path)} has an empty segment`);
+  if (segments.some((segment) => segment === ""))
+    throw new TypeError(`${where}.path: ${JSON.stringify(reading.path)} has an empty segment`);
   const scale = reading.scale ?? 1;
   if (typeof scale !== "number" || !Number.isFinite(scale)) throw new TypeError(`${where}.scale: not a finite number`);
   const decimals = reading.decimals;
@@ -84,10 +85,17 @@ export function compileBindings(bindings: readonly SensorBinding[]): CompiledPla
     if (binding.sensor === null || typeof binding.sensor !== "object" || typeof binding.sensor.sample !== "function") {
       throw new TypeError(`${where}.sensor: has no sample()`);
     }
-    if (!Array.isArray(binding.readings) || binding.readings.length === 0) throw new TypeError(`${where}.readings: a non-empty array`);
-    const readings = binding.readings.map((reading: ReadingBinding, j) => compileReading(reading, `${where}.readings[${j}]`, keys));
+    if (!Array.isArray(binding.readings) || binding.readings.length === 0)
+      throw new TypeError(`${where}.readings: a non-empty array`);
+    const readings = binding.readings.map((reading: ReadingBinding, j) =>
+      compileReading(reading, `${where}.readings[${j}]`, keys),
+    );
     readingCount += readings.length;
-    return Object.freeze({ name: binding.name ?? `sensor ${i}`, sensor: binding.sensor, readings: Object.freeze(readings) });
+    return Object.freeze({
+      name: binding.name ?? `sensor ${i}`,
+      sensor: binding.sensor,
+      readings: Object.freeze(readings),
+    });
   });
   return Object.freeze({ bindings: Object.freeze(compiled), keys: Object.freeze(keys), readingCount });
 }

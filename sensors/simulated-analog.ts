@@ -30,13 +30,17 @@ export class SimulatedAnalogInput implements Sensor {
   #closed = false;
 
   constructor(options: SimulatedAnalogOptions) {
-    if (options?.random === undefined || typeof options.random.next !== "function") throw new TypeError("SimulatedAnalogInput: random required");
+    if (options?.random === undefined || typeof options.random.next !== "function")
+      throw new TypeError("SimulatedAnalogInput: random required");
     const resolution = options.resolution ?? 12;
-    if (!Number.isInteger(resolution) || resolution < 1 || resolution > 24) throw new RangeError(`SimulatedAnalogInput resolution: 1–24 bits, got ${resolution}`);
+    if (!Number.isInteger(resolution) || resolution < 1 || resolution > 24)
+      throw new RangeError(`SimulatedAnalogInput resolution: 1–24 bits, got ${resolution}`);
     const start = options.start ?? 0.5;
-    if (typeof start !== "number" || !(start >= 0 && start <= 1)) throw new RangeError(`SimulatedAnalogInput start: 0–1, got ${start}`);
+    if (typeof start !== "number" || !(start >= 0 && start <= 1))
+      throw new RangeError(`SimulatedAnalogInput start: 0–1, got ${start}`);
     const step = options.step ?? 0.02;
-    if (typeof step !== "number" || !(step >= 0 && step <= 1)) throw new RangeError(`SimulatedAnalogInput step: 0–1, got ${step}`);
+    if (typeof step !== "number" || !(step >= 0 && step <= 1))
+      throw new RangeError(`SimulatedAnalogInput step: 0–1, got ${step}`);
     this.resolution = resolution;
     this.#random = options.random;
     this.#step = step;

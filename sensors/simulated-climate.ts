@@ -53,7 +53,8 @@ export class SimulatedClimateSensor implements Sensor {
   #closed = false;
 
   constructor(options: SimulatedClimateOptions) {
-    if (options?.random === undefined || typeof options.random.next !== "function") throw new TypeError("SimulatedClimateSensor: random required");
+    if (options?.random === undefined || typeof options.random.next !== "function")
+      throw new TypeError("SimulatedClimateSensor: random required");
     this.#random = options.random;
     this.#temperatureSetPoint = checkSetPoint(options.temperature ?? 21, TEMPERATURE_RANGE, "temperature");
     this.#humiditySetPoint = checkSetPoint(options.humidity ?? 45, HUMIDITY_RANGE, "humidity");
@@ -66,7 +67,10 @@ export class SimulatedClimateSensor implements Sensor {
     if (this.#closed) throw new Error("SimulatedClimateSensor: closed");
     const previous = this.#temperature;
     const temperatureStep = (this.#random.next() * 2 - 1) * TEMPERATURE_STEP;
-    this.#temperature = clamp(previous + (this.#temperatureSetPoint - previous) * PULL + temperatureStep, TEMPERATURE_RANGE);
+    this.#temperature = clamp(
+      previous + (this.#temperatureSetPoint - previous) * PULL + temperatureStep,
+      TEMPERATURE_RANGE,
+    );
     const humidityStep = (this.#random.next() * 2 - 1) * HUMIDITY_STEP;
     const warming = this.#temperature - previous;
     this.#humidity = clamp(

@@ -26,7 +26,9 @@ export interface TelemetryConfig {
 
 export type TelemetryBackoff = Required<Omit<BackoffOptions, "random">>;
 
-export type TelemetrySettings = Partial<Omit<TelemetryConfig, "backoff">> & { readonly backoff?: Partial<TelemetryBackoff> };
+export type TelemetrySettings = Partial<Omit<TelemetryConfig, "backoff">> & {
+  readonly backoff?: Partial<TelemetryBackoff>;
+};
 
 /** The payload limit the platform's CoAP write is sized for: one datagram, no Block1. */
 export const MAX_PAYLOAD_BYTES = 1024;
@@ -46,12 +48,14 @@ export const DEFAULT_TELEMETRY_CONFIG: TelemetryConfig = Object.freeze({
 });
 
 function integerIn(value: number, name: string, min: number, max: number): number {
-  if (!Number.isInteger(value) || value < min || value > max) throw new RangeError(`telemetry ${name}: an integer ${min}–${max}, got ${value}`);
+  if (!Number.isInteger(value) || value < min || value > max)
+    throw new RangeError(`telemetry ${name}: an integer ${min}–${max}, got ${value}`);
   return value;
 }
 
 function positive(value: number, name: string): number {
-  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) throw new RangeError(`telemetry ${name}: a positive number, got ${value}`);
+  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0)
+    throw new RangeError(`telemetry ${name}: a positive number, got ${value}`);
   return value;
 }
 
@@ -63,7 +67,12 @@ export function resolveTelemetryConfig(settings: TelemetrySettings = {}): Teleme
     intervalMs: positive(settings.intervalMs ?? d.intervalMs, "intervalMs"),
     batch: integerIn(settings.batch ?? d.batch, "batch", 1, bufferSize),
     maxDelayMs: positive(settings.maxDelayMs ?? d.maxDelayMs, "maxDelayMs"),
-    maxPayloadBytes: integerIn(settings.maxPayloadBytes ?? d.maxPayloadBytes, "maxPayloadBytes", MIN_PAYLOAD_BYTES, 65535),
+    maxPayloadBytes: integerIn(
+      settings.maxPayloadBytes ?? d.maxPayloadBytes,
+      "maxPayloadBytes",
+      MIN_PAYLOAD_BYTES,
+      65535,
+    ),
     bufferSize,
     // Checked where it is used: the Backoff constructor throws RangeError for a bad value.
     backoff: Object.freeze({ ...d.backoff, ...settings.backoff }),

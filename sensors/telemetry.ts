@@ -8,9 +8,9 @@ import type { LogSink } from "../kernel/log.js";
 import type { RandomSource } from "../kernel/random.js";
 import type { WallClock } from "../kernel/wall-clock.js";
 import type { BatchSink } from "./batch-sink.js";
-import { type CompiledPlan, type SensorBinding, compileBindings } from "./sensor-binding.js";
 import { Sampler } from "./sampler.js";
-import { type TelemetryConfig, type TelemetrySettings, resolveTelemetryConfig } from "./telemetry-config.js";
+import { type CompiledPlan, compileBindings, type SensorBinding } from "./sensor-binding.js";
+import { resolveTelemetryConfig, type TelemetryConfig, type TelemetrySettings } from "./telemetry-config.js";
 import { Uploader } from "./uploader.js";
 import { ValueRing } from "./value-ring.js";
 
@@ -64,10 +64,14 @@ export class Telemetry {
   constructor(options: TelemetryOptions) {
     if (options === null || typeof options !== "object") throw new TypeError("Telemetry: options object required");
     const { sink, clock, wallClock, random } = options;
-    if (sink === null || typeof sink !== "object" || typeof sink.send !== "function") throw new TypeError("Telemetry: sink.send required");
-    if (clock === null || typeof clock !== "object" || typeof clock.setTimer !== "function") throw new TypeError("Telemetry: clock required");
-    if (wallClock === null || typeof wallClock !== "object" || typeof wallClock.utcNow !== "function") throw new TypeError("Telemetry: wallClock required");
-    if (random === null || typeof random !== "object" || typeof random.next !== "function") throw new TypeError("Telemetry: random required");
+    if (sink === null || typeof sink !== "object" || typeof sink.send !== "function")
+      throw new TypeError("Telemetry: sink.send required");
+    if (clock === null || typeof clock !== "object" || typeof clock.setTimer !== "function")
+      throw new TypeError("Telemetry: clock required");
+    if (wallClock === null || typeof wallClock !== "object" || typeof wallClock.utcNow !== "function")
+      throw new TypeError("Telemetry: wallClock required");
+    if (random === null || typeof random !== "object" || typeof random.next !== "function")
+      throw new TypeError("Telemetry: random required");
     this.config = resolveTelemetryConfig(options.config);
     this.#plan = compileBindings(options.bindings);
     if (this.#plan.keys.indexOf(this.config.droppedKey) >= 0) {
@@ -75,7 +79,15 @@ export class Telemetry {
     }
     const log = options.log ?? (() => undefined);
     this.#ring = new ValueRing(this.config.bufferSize);
-    const uploader = new Uploader({ plan: this.#plan, ring: this.#ring, sink, clock, random, log, config: this.config });
+    const uploader = new Uploader({
+      plan: this.#plan,
+      ring: this.#ring,
+      sink,
+      clock,
+      random,
+      log,
+      config: this.config,
+    });
     this.#uploader = uploader;
     this.#sampler = new Sampler({
       plan: this.#plan,

@@ -50,7 +50,8 @@ export class ThethingsBatchSink implements BatchSink {
   readonly #client: BatchWriter;
 
   constructor(options: ThethingsBatchSinkOptions) {
-    if (options?.client === undefined || typeof options.client.writeOnce !== "function") throw new TypeError("ThethingsBatchSink: client.writeOnce required");
+    if (options?.client === undefined || typeof options.client.writeOnce !== "function")
+      throw new TypeError("ThethingsBatchSink: client.writeOnce required");
     this.#client = options.client;
   }
 

@@ -12,7 +12,9 @@ export function isValidThingKey(key: unknown): key is string {
 /** Throws a TypeError naming `what` when `key` is not a valid key. */
 export function checkThingKey(key: unknown, what: string): string {
   if (!isValidThingKey(key)) {
-    throw new TypeError(`${what}: ${JSON.stringify(key)} is not a theThings.IO key ([A-Za-z0-9._-], 1–${MAX_KEY_LENGTH} characters)`);
+    throw new TypeError(
+      `${what}: ${JSON.stringify(key)} is not a theThings.IO key ([A-Za-z0-9._-], 1–${MAX_KEY_LENGTH} characters)`,
+    );
   }
   return key;
 }

@@ -7,8 +7,8 @@ import { Backoff } from "../kernel/backoff.js";
 import type { Clock, TimerHandle } from "../kernel/clock.js";
 import type { LogSink } from "../kernel/log.js";
 import type { RandomSource } from "../kernel/random.js";
-import type { BatchAttempt, BatchOutcome, BatchSink, BatchValue } from "./batch-sink.js";
 import { payloadBytes, valueItemBytes } from "./batch-payload.js";
+import type { BatchAttempt, BatchOutcome, BatchSink, BatchValue } from "./batch-sink.js";
 import type { CompiledPlan } from "./sensor-binding.js";
 import type { TelemetryConfig } from "./telemetry-config.js";
 import type { ValueRing } from "./value-ring.js";
@@ -76,7 +76,12 @@ export class Uploader {
   }
 
   get counters(): UploaderCounters {
-    return { sent: this.#sent, batchesSent: this.#batchesSent, writeFailures: this.#writeFailures, rejected: this.#rejected };
+    return {
+      sent: this.#sent,
+      batchesSent: this.#batchesSent,
+      writeFailures: this.#writeFailures,
+      rejected: this.#rejected,
+    };
   }
 
   /** Values held outside the ring: the batch in flight. */
@@ -172,7 +177,11 @@ export class Uploader {
     for (let i = 0; i < count; i++) {
       const key = plan.keys[ring.keyIndex(i)]!;
       const utcSeconds = ring.utcSeconds(i);
-      values.push(Number.isNaN(utcSeconds) ? { key, value: ring.value(i) } : { key, value: ring.value(i), datetime: utcSeconds * 1000 });
+      values.push(
+        Number.isNaN(utcSeconds)
+          ? { key, value: ring.value(i) }
+          : { key, value: ring.value(i), datetime: utcSeconds * 1000 },
+      );
     }
     const droppedReported = this.#droppedUnreported;
     if (droppedReported > 0) values.push({ key: config.droppedKey, value: droppedReported });
@@ -191,7 +200,11 @@ export class Uploader {
       pending = Promise.reject(error);
     }
     pending.then(
-      (outcome) => this.#settle(batch, isOutcome(outcome) ? outcome : { kind: "unavailable", reason: `sink answered ${describe(outcome)}` }),
+      (outcome) =>
+        this.#settle(
+          batch,
+          isOutcome(outcome) ? outcome : { kind: "unavailable", reason: `sink answered ${describe(outcome)}` },
+        ),
       (error: unknown) => this.#settle(batch, { kind: "unavailable", reason: `sink threw ${describe(error)}` }),
     );
   }
@@ -201,7 +214,8 @@ export class Uploader {
     const { log, clock } = this.#options;
     this.#sending = false;
     if (outcome.kind === "stored") {
-      if (this.#backoff.attempts > 0) log("info", `telemetry: writes go through again after ${this.#backoff.attempts} failed attempts`);
+      if (this.#backoff.attempts > 0)
+        log("info", `telemetry: writes go through again after ${this.#backoff.attempts} failed attempts`);
       this.#backoff.reset();
       this.#pinned = undefined;
       this.#sent += batch.valueCount;

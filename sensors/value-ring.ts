@@ -16,7 +16,8 @@ export class ValueRing {
   #size = 0;
 
   constructor(capacity: number) {
-    if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`ring capacity: a positive integer, got ${capacity}`);
+    if (!Number.isInteger(capacity) || capacity < 1)
+      throw new RangeError(`ring capacity: a positive integer, got ${capacity}`);
     this.capacity = capacity;
     this.#keyIndex = new Uint16Array(capacity);
     this.#value = new Float64Array(capacity);
@@ -43,7 +44,8 @@ export class ValueRing {
 
   /** Removes the `count` oldest values. */
   dropOldest(count = 1): void {
-    if (!Number.isInteger(count) || count < 0 || count > this.#size) throw new RangeError(`cannot drop ${count} of ${this.#size}`);
+    if (!Number.isInteger(count) || count < 0 || count > this.#size)
+      throw new RangeError(`cannot drop ${count} of ${this.#size}`);
     this.#head = (this.#head + count) % this.capacity;
     this.#size -= count;
   }

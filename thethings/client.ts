@@ -1,16 +1,45 @@
 // The theThings.IO device API over CoAP [thethings-coap-api.md]: Activate, Write, Read and
 // Subscribe, on top of any CoapClient (coap/client-api.ts). Replies and errors become typed
 // results (ThethingsError); the thing token never appears in a log line or an error message.
+
+import {
+  type CoapClient,
+  CoapRequestError,
+  type CoapResponse,
+  type RequestOptions,
+  type SentRequest,
+} from "../coap/client-api.js";
 import { Code, ContentFormat, isSuccessCode } from "../coap/codes.js";
-import { CoapRequestError, type CoapClient, type CoapResponse, type RequestOptions, type SentRequest } from "../coap/client-api.js";
 import type { LogSink } from "../kernel/log.js";
 import { encodeUtf8 } from "../kernel/utf8.js";
 import { formatCompactDate, isPlatformTime } from "./dates.js";
-import { errorFromFailure, errorFromResponse, protocolError, redactError, ThethingsError, type ThethingsOperation } from "./errors.js";
-import { DEFAULT_JSON_LIMITS, DEFAULT_NAME_BUDGET, MemberNameBudget, isJsonObject, parseJsonPayload, type JsonLimits } from "./json.js";
-import { ThingSubscription, type SubscribeOptions, type SubscriptionHandlers } from "./subscription.js";
+import {
+  errorFromFailure,
+  errorFromResponse,
+  protocolError,
+  redactError,
+  ThethingsError,
+  type ThethingsOperation,
+} from "./errors.js";
+import {
+  DEFAULT_JSON_LIMITS,
+  DEFAULT_NAME_BUDGET,
+  isJsonObject,
+  type JsonLimits,
+  MemberNameBudget,
+  parseJsonPayload,
+} from "./json.js";
+import { type SubscribeOptions, type SubscriptionHandlers, ThingSubscription } from "./subscription.js";
 import { checkThingToken, redactSecret } from "./token.js";
-import { encodeWriteBody, isValidKey, parseStatusBody, parseValueItems, writeValueProblem, type ThingValue, type WriteValue } from "./values.js";
+import {
+  encodeWriteBody,
+  isValidKey,
+  parseStatusBody,
+  parseValueItems,
+  type ThingValue,
+  type WriteValue,
+  writeValueProblem,
+} from "./values.js";
 
 /** The platform returns at most 100 values per read [doc]. */
 export const READ_LIMIT_MAX = 100;
@@ -73,7 +102,8 @@ export class ThethingsClient {
     this.#log = options.log;
     const limits = options.jsonLimits ?? DEFAULT_JSON_LIMITS;
     // One budget for every reply and notification of this client (see MemberNameBudget).
-    this.#limits = limits.names === undefined ? { ...limits, names: new MemberNameBudget(DEFAULT_NAME_BUDGET) } : limits;
+    this.#limits =
+      limits.names === undefined ? { ...limits, names: new MemberNameBudget(DEFAULT_NAME_BUDGET) } : limits;
     if (options.thingToken !== undefined) this.setThingToken(options.thingToken);
   }
 
@@ -102,24 +132,37 @@ export class ThethingsClient {
    * (wrong or used-up code), "rate-limited", "server", "protocol", "network".
    */
   async activate(activationCode: string, productId?: string): Promise<string> {
-    if (typeof activationCode !== "string" || activationCode.trim() === "" || activationCode.length > MAX_ACTIVATION_CODE_LENGTH) {
+    if (
+      typeof activationCode !== "string" ||
+      activationCode.trim() === "" ||
+      activationCode.length > MAX_ACTIVATION_CODE_LENGTH
+    ) {
       throw new ThethingsError("invalid-argument", "activate", "the activation code must be non-empty text");
     }
     if (productId !== undefined && (typeof productId !== "string" || productId === "")) {
       throw new ThethingsError("invalid-argument", "activate", "the product ID must be non-empty text");
     }
     const body = productId === undefined ? { activationCode } : { activationCode, productId };
-    const response = await this.#sendUntilAnswered("activate", { method: "POST", path: "/v2/things/", payload: JSON.stringify(body), contentFormat: ContentFormat.Json });
+    const response = await this.#sendUntilAnswered("activate", {
+      method: "POST",
+      path: "/v2/things/",
+      payload: JSON.stringify(body),
+      contentFormat: ContentFormat.Json,
+    });
     const reply = this.#replyBody("activate", response);
     const status = parseStatusBody(reply);
     if (status?.status === "error") {
-      throw new ThethingsError("activation-refused", "activate", `the platform reported "${status.message ?? ""}"`, { platformMessage: status.message });
+      throw new ThethingsError("activation-refused", "activate", `the platform reported "${status.message ?? ""}"`, {
+        platformMessage: status.message,
+      });
     }
     const token = isJsonObject(reply) ? reply.thingToken : undefined;
     const check = checkThingToken(token);
-    if (!check.ok) throw protocolError("activate", `the reply carries no usable thingToken (${check.reason})`, response.code);
+    if (!check.ok)
+      throw protocolError("activate", `the reply carries no usable thingToken (${check.reason})`, response.code);
     const thingToken = token as string;
-    if (check.warning !== undefined) this.#log("warn", `activated thing token ${redactSecret(thingToken)}: ${check.warning}`);
+    if (check.warning !== undefined)
+      this.#log("warn", `activated thing token ${redactSecret(thingToken)}: ${check.warning}`);
     return thingToken;
   }
 
@@ -144,12 +187,22 @@ export class ThethingsClient {
     }
     const payload = encodeWriteBody(values);
     if (previous !== undefined && !endsWith(previous.bytes, encodeUtf8(payload))) {
-      throw new ThethingsError("invalid-argument", "write", "the previous attempt carried another batch: resend it with its own values");
+      throw new ThethingsError(
+        "invalid-argument",
+        "write",
+        "the previous attempt carried another batch: resend it with its own values",
+      );
     }
-    const request: RequestOptions = { method: "POST", path: `/v2/things/${token}`, payload, contentFormat: ContentFormat.Json };
+    const request: RequestOptions = {
+      method: "POST",
+      path: `/v2/things/${token}`,
+      payload,
+      contentFormat: ContentFormat.Json,
+    };
     let response: CoapResponse;
     try {
-      response = previous === undefined ? await this.#coap.request(request) : await this.#resendOrSend(previous, request);
+      response =
+        previous === undefined ? await this.#coap.request(request) : await this.#resendOrSend(previous, request);
     } catch (failure) {
       const error = this.#redacted(errorFromFailure("write", failure));
       const retryWith = error.requestKind === "timeout" ? (error.sent ?? previous) : undefined;
@@ -170,13 +223,15 @@ export class ThethingsClient {
    */
   async read(key: string, options: ReadOptions = {}): Promise<ThingValue[]> {
     const token = this.#requireToken("read");
-    if (!isValidKey(key)) throw new ThethingsError("invalid-argument", "read", "the key must be letters, digits, '.', '-' or '_'");
+    if (!isValidKey(key))
+      throw new ThethingsError("invalid-argument", "read", "the key must be letters, digits, '.', '-' or '_'");
     const { limit, startDate, endDate } = options;
     if (limit !== undefined && (!Number.isInteger(limit) || limit < 1 || limit > READ_LIMIT_MAX)) {
       throw new ThethingsError("invalid-argument", "read", `limit must be 1–${READ_LIMIT_MAX}, got ${limit}`);
     }
     for (const date of [startDate, endDate]) {
-      if (date !== undefined && !isPlatformTime(date)) throw new ThethingsError("invalid-argument", "read", `not a date: ${date}`);
+      if (date !== undefined && !isPlatformTime(date))
+        throw new ThethingsError("invalid-argument", "read", `not a date: ${date}`);
     }
     const query = {
       limit,
@@ -189,7 +244,12 @@ export class ThethingsClient {
     if (reply === undefined) return [];
     if (!Array.isArray(reply)) {
       const status = parseStatusBody(reply);
-      if (status?.status === "error") throw protocolError("read", `the platform reported "${status.message ?? ""}" under a success code`, response.code);
+      if (status?.status === "error")
+        throw protocolError(
+          "read",
+          `the platform reported "${status.message ?? ""}" under a success code`,
+          response.code,
+        );
       throw protocolError("read", "the reply is not a JSON array", response.code);
     }
     const { values, dropped } = parseValueItems(reply, key);
@@ -232,13 +292,17 @@ export class ThethingsClient {
       return await this.#coap.resend(previous);
     } catch (failure) {
       if (!(failure instanceof CoapRequestError) || failure.kind !== "expired") throw failure;
-      this.#log("info", "write: the unanswered attempt is past EXCHANGE_LIFETIME; sending the batch as a new message (stored twice if the first attempt did arrive)");
+      this.#log(
+        "info",
+        "write: the unanswered attempt is past EXCHANGE_LIFETIME; sending the batch as a new message (stored twice if the first attempt did arrive)",
+      );
       return this.#coap.request(request);
     }
   }
 
   #requireToken(operation: ThethingsOperation): string {
-    if (this.#token === undefined) throw new ThethingsError("no-token", operation, "no thing token: activate the thing first");
+    if (this.#token === undefined)
+      throw new ThethingsError("no-token", operation, "no thing token: activate the thing first");
     return this.#token;
   }
 
@@ -302,7 +366,9 @@ export class ThethingsClient {
     const parsed = parseJsonPayload(response.payload, this.#limits);
     const status = parsed.ok ? parseStatusBody(parsed.value) : undefined;
     if (status?.status === "error") {
-      throw this.#redacted(protocolError("write", `the platform reported "${status.message ?? ""}" under a success code`, response.code));
+      throw this.#redacted(
+        protocolError("write", `the platform reported "${status.message ?? ""}" under a success code`, response.code),
+      );
     }
     if (status === undefined) this.#log("debug", "write: success code with an unrecognised body");
   }

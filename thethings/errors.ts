@@ -1,8 +1,9 @@
 // The one error type of the platform client. A CoAP response code, the platform's JSON error
 // message, a transport failure or a local misuse each become a ThethingsError with a `kind`
 // that callers can act on without parsing text.
-import { codeClass, codeString, Code } from "../coap/codes.js";
+
 import { CoapRequestError, type RequestErrorKind, type SentRequest } from "../coap/client-api.js";
+import { Code, codeClass, codeString } from "../coap/codes.js";
 import { redactIn } from "./token.js";
 
 export type ThethingsOperation = "activate" | "write" | "read" | "subscribe";
@@ -60,7 +61,12 @@ export class ThethingsError extends Error {
   readonly sent: SentRequest | undefined;
   override readonly cause: unknown;
 
-  constructor(kind: ThethingsErrorKind, operation: ThethingsOperation, message: string, details: ThethingsErrorDetails = {}) {
+  constructor(
+    kind: ThethingsErrorKind,
+    operation: ThethingsOperation,
+    message: string,
+    details: ThethingsErrorDetails = {},
+  ) {
     super(`${operation}: ${message}`);
     this.kind = kind;
     this.detail = message;
@@ -82,16 +88,21 @@ export class ThethingsError extends Error {
       case "server":
         return true;
       case "network":
-        return this.requestKind !== "bad-request" && this.requestKind !== "cancelled" && this.requestKind !== "too-large";
+        return (
+          this.requestKind !== "bad-request" && this.requestKind !== "cancelled" && this.requestKind !== "too-large"
+        );
       default:
         return false;
     }
   }
 }
 
-
 /** The error for a non-success response `code` to `operation`, with the platform's message if any. */
-export function errorFromResponse(operation: ThethingsOperation, code: number, platformMessage?: string): ThethingsError {
+export function errorFromResponse(
+  operation: ThethingsOperation,
+  code: number,
+  platformMessage?: string,
+): ThethingsError {
   const message = platformMessage === undefined ? undefined : capMessage(platformMessage);
   const details: ThethingsErrorDetails = { code: codeString(code), platformMessage: message };
   const text = `${codeString(code)}${message === undefined ? "" : ` "${message}"`}`;
@@ -102,16 +113,22 @@ function kindForCode(operation: ThethingsOperation, code: number, message: strin
   if (codeClass(code) === 5) return "server";
   if (codeClass(code) !== 4) return "protocol";
   if (code === Code.TooManyRequests) return "rate-limited";
-  if (code === Code.Forbidden && message !== undefined && /rate|limit|too many|throttl/i.test(message)) return "rate-limited";
+  if (code === Code.Forbidden && message !== undefined && /rate|limit|too many|throttl/i.test(message))
+    return "rate-limited";
   const refusedCredential = code === Code.Unauthorized || code === Code.Forbidden || code === Code.NotFound;
-  if (operation === "activate") return refusedCredential || code === Code.BadRequest ? "activation-refused" : "bad-request";
+  if (operation === "activate")
+    return refusedCredential || code === Code.BadRequest ? "activation-refused" : "bad-request";
   if (operation === "read" && code === Code.NotFound) return "not-found";
   return refusedCredential ? "unauthorized" : "bad-request";
 }
 
 /** A transport failure from the endpoint, kept as the cause. */
 export function errorFromRequestError(operation: ThethingsOperation, error: CoapRequestError): ThethingsError {
-  return new ThethingsError("network", operation, `${error.kind}: ${error.message}`, { requestKind: error.kind, sent: error.sent, cause: error });
+  return new ThethingsError("network", operation, `${error.kind}: ${error.message}`, {
+    requestKind: error.kind,
+    sent: error.sent,
+    cause: error,
+  });
 }
 
 /** Any rejection of a CoapClient call as a ThethingsError (non-endpoint errors become "network" too). */
@@ -122,12 +139,15 @@ export function errorFromFailure(operation: ThethingsOperation, failure: unknown
 }
 
 export function protocolError(operation: ThethingsOperation, message: string, code?: number): ThethingsError {
-  return new ThethingsError("protocol", operation, message, { code: code === undefined ? undefined : codeString(code) });
+  return new ThethingsError("protocol", operation, message, {
+    code: code === undefined ? undefined : codeString(code),
+  });
 }
 
 /** `error` with every occurrence of `secret` (the thing token) redacted from its texts. */
 export function redactError(error: ThethingsError, secret: string | undefined): ThethingsError {
-  if (secret === undefined || (!error.message.includes(secret) && !(error.platformMessage ?? "").includes(secret))) return error;
+  if (secret === undefined || (!error.message.includes(secret) && !(error.platformMessage ?? "").includes(secret)))
+    return error;
   return new ThethingsError(error.kind, error.operation, redactIn(error.detail, secret), {
     code: error.code,
     platformMessage: error.platformMessage === undefined ? undefined : redactIn(error.platformMessage, secret),

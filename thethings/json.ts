@@ -15,7 +15,18 @@ export interface JsonLimits {
 
 /** The member names of the platform's documented bodies: always accepted. */
 const PLATFORM_NAMES: ReadonlySet<string> = new Set([
-  "key", "value", "values", "datetime", "geo", "lat", "long", "status", "message", "thingToken", "activationCode", "productId",
+  "key",
+  "value",
+  "values",
+  "datetime",
+  "geo",
+  "lat",
+  "long",
+  "status",
+  "message",
+  "thingToken",
+  "activationCode",
+  "productId",
 ]);
 
 /**
@@ -78,8 +89,10 @@ export function parseJsonPayload(bytes: Uint8Array, limits: JsonLimits = DEFAULT
   if (depth > limits.maxDepth) return { ok: false, reason: `JSON nested deeper than ${limits.maxDepth}` };
   if (limits.names !== undefined) {
     const names = memberNames(bytes);
-    if (names === undefined) return { ok: false, reason: `an escaped member name, or one over ${MAX_MEMBER_NAME_BYTES} bytes` };
-    if (!limits.names.admit(names)) return { ok: false, reason: `new member names beyond the budget of ${limits.names.capacity}` };
+    if (names === undefined)
+      return { ok: false, reason: `an escaped member name, or one over ${MAX_MEMBER_NAME_BYTES} bytes` };
+    if (!limits.names.admit(names))
+      return { ok: false, reason: `new member names beyond the budget of ${limits.names.capacity}` };
   }
   try {
     return { ok: true, value: JSON.parse(decodeUtf8(bytes)) as unknown };

@@ -39,7 +39,8 @@ export interface History {
 export async function readHistory(reader: ValueReader, key: string, options: HistoryOptions): Promise<History> {
   const { maxValues, startDate } = options;
   const pageLimit = options.pageLimit ?? READ_LIMIT_MAX;
-  if (!Number.isInteger(maxValues) || maxValues < 1) throw new RangeError(`maxValues must be a positive whole number, got ${maxValues}`);
+  if (!Number.isInteger(maxValues) || maxValues < 1)
+    throw new RangeError(`maxValues must be a positive whole number, got ${maxValues}`);
   if (!Number.isInteger(pageLimit) || pageLimit < 1 || pageLimit > READ_LIMIT_MAX) {
     throw new RangeError(`pageLimit must be 1–${READ_LIMIT_MAX}, got ${pageLimit}`);
   }
@@ -53,7 +54,8 @@ export async function readHistory(reader: ValueReader, key: string, options: His
     let undated = false;
     for (const value of page) {
       if (value.datetime === undefined) undated = true;
-      else if (endDate !== undefined && value.datetime > endDate) continue; // outside the range asked for
+      else if (endDate !== undefined && value.datetime > endDate)
+        continue; // outside the range asked for
       else if (value.datetime < oldest) oldest = value.datetime;
       const identity = identityOf(value);
       const seen = alreadyReturned.get(identity) ?? 0;

@@ -4,11 +4,12 @@
 // keep-alive roughly every keepAlive ms, JSON arrays of value items, and
 // {"status":"error","message":...}. Anything else is dropped, logged and counted: nothing that
 // arrives here can throw out of the endpoint's callback.
-import type { LogSink } from "../kernel/log.js";
-import { isSuccessCode } from "../coap/codes.js";
+
 import type { CoapClient, CoapResponse, Observation } from "../coap/client-api.js";
+import { isSuccessCode } from "../coap/codes.js";
+import type { LogSink } from "../kernel/log.js";
 import { errorFromFailure, errorFromResponse, protocolError, redactError, type ThethingsError } from "./errors.js";
-import { DEFAULT_JSON_LIMITS, isJsonObject, parseJsonPayload, type JsonLimits } from "./json.js";
+import { DEFAULT_JSON_LIMITS, isJsonObject, type JsonLimits, parseJsonPayload } from "./json.js";
 import { redactIn } from "./token.js";
 import { parseStatusBody, parseValueItem, parseValueItems, type ThingValue } from "./values.js";
 
@@ -94,7 +95,9 @@ export function classifyNotification(response: CoapResponse, limits: JsonLimits 
   }
   // A single item outside an array is not documented; taken as one value rather than lost.
   const single = parseValueItem(body);
-  return single === undefined ? { kind: "invalid", reason: "an object of unknown shape" } : { kind: "values", values: [single], dropped: 0 };
+  return single === undefined
+    ? { kind: "invalid", reason: "an object of unknown shape" }
+    : { kind: "values", values: [single], dropped: 0 };
 }
 
 export interface ThingSubscriptionOptions extends SubscribeOptions {
@@ -227,6 +230,7 @@ export class ThingSubscription {
 }
 
 function positiveInteger(value: number, name: string): number {
-  if (!Number.isInteger(value) || value <= 0) throw new RangeError(`${name} must be a positive whole number of ms, got ${value}`);
+  if (!Number.isInteger(value) || value <= 0)
+    throw new RangeError(`${name} must be a positive whole number of ms, got ${value}`);
   return value;
 }

@@ -51,7 +51,8 @@ export function isValidKey(key: unknown): key is string {
 
 /** Why `value` cannot be written, or undefined when it can. */
 export function writeValueProblem(value: WriteValue): string | undefined {
-  if (!isValidKey(value.key)) return `key ${JSON.stringify(String(value.key).slice(0, 40))} must be 1–${MAX_KEY_LENGTH} letters, digits, '.', '-' or '_'`;
+  if (!isValidKey(value.key))
+    return `key ${JSON.stringify(String(value.key).slice(0, 40))} must be 1–${MAX_KEY_LENGTH} letters, digits, '.', '-' or '_'`;
   const v = value.value;
   if (typeof v === "number" ? !Number.isFinite(v) : typeof v !== "string") {
     return `value of ${value.key} must be a finite number or a string`;
@@ -60,7 +61,10 @@ export function writeValueProblem(value: WriteValue): string | undefined {
     return `datetime of ${value.key} must be UTC milliseconds from 1970 to 9999`;
   }
   const geo = value.geo;
-  if (geo !== undefined && !(Number.isFinite(geo.lat) && Number.isFinite(geo.long) && Math.abs(geo.lat) <= 90 && Math.abs(geo.long) <= 180)) {
+  if (
+    geo !== undefined &&
+    !(Number.isFinite(geo.lat) && Number.isFinite(geo.long) && Math.abs(geo.lat) <= 90 && Math.abs(geo.long) <= 180)
+  ) {
     return `geo of ${value.key} must be {lat: -90..90, long: -180..180}`;
   }
   return undefined;
@@ -69,7 +73,10 @@ export function writeValueProblem(value: WriteValue): string | undefined {
 /** The write body `{"values":[...]}` [doc]; the values must have passed writeValueProblem. */
 export function encodeWriteBody(values: readonly WriteValue[]): string {
   const items = values.map((v) => {
-    const item: { key: string; value: DeviceValue; datetime?: string; geo?: { lat: number; long: number } } = { key: v.key, value: v.value };
+    const item: { key: string; value: DeviceValue; datetime?: string; geo?: { lat: number; long: number } } = {
+      key: v.key,
+      value: v.value,
+    };
     if (v.datetime !== undefined) item.datetime = formatCompactDate(v.datetime);
     if (v.geo !== undefined) item.geo = { lat: v.geo.lat, long: v.geo.long };
     return item;
@@ -95,7 +102,10 @@ export function parseValueItem(item: unknown, expectedKey?: string): ThingValue 
 }
 
 /** Items of a JSON array: the well-formed ones, and how many were dropped. */
-export function parseValueItems(items: readonly unknown[], expectedKey?: string): { values: ThingValue[]; dropped: number } {
+export function parseValueItems(
+  items: readonly unknown[],
+  expectedKey?: string,
+): { values: ThingValue[]; dropped: number } {
   const values: ThingValue[] = [];
   let dropped = 0;
   for (const item of items) {

@@ -9,7 +9,7 @@
 // Needs $MODDABLE (default /opt/moddable) with mcconfig and mcsim built, xvfb-run, libcoap's
 // tools, and TypeScript ≥ 6 (node_modules/.bin is put first on PATH). Exits 0 when the app
 // traces "SMOKE done", 1 otherwise. Every process it starts is stopped by its id.
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import * as dgram from "node:dgram";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
@@ -69,7 +69,11 @@ export default function main() {
 function manifest(port: number): string {
   return JSON.stringify(
     {
-      include: ["$(MODDABLE)/examples/manifest_base.json", "$(MODDABLE)/examples/manifest_net.json", "$(MODDABLE)/modules/io/manifest.json"],
+      include: [
+        "$(MODDABLE)/examples/manifest_base.json",
+        "$(MODDABLE)/examples/manifest_net.json",
+        "$(MODDABLE)/modules/io/manifest.json",
+      ],
       config: { serverPort: String(port) },
       modules: {
         "*": ["./main"],
@@ -116,7 +120,11 @@ function stop(child: ChildProcess | undefined): void {
 }
 
 async function main(): Promise<number> {
-  const env = { ...process.env, MODDABLE: moddable, PATH: `${join(repo, "node_modules", ".bin")}:${join(moddable, "build", "bin", "lin", "release")}:${process.env.PATH ?? ""}` };
+  const env = {
+    ...process.env,
+    MODDABLE: moddable,
+    PATH: `${join(repo, "node_modules", ".bin")}:${join(moddable, "build", "bin", "lin", "release")}:${process.env.PATH ?? ""}`,
+  };
   const coapPort = await freePort("udp");
   mkdirSync(appDir, { recursive: true });
   writeFileSync(join(appDir, "main.js"), MAIN);
@@ -130,16 +138,35 @@ async function main(): Promise<number> {
   }
   const children: ChildProcess[] = [];
   try {
-    const server = spawn("coap-server-notls", ["-A", LOOPBACK, "-p", String(coapPort), "-d", "10", "-v", "0"], { stdio: "ignore", detached: true });
+    const server = spawn("coap-server-notls", ["-A", LOOPBACK, "-p", String(coapPort), "-d", "10", "-v", "0"], {
+      stdio: "ignore",
+      detached: true,
+    });
     children.push(server);
     await new Promise((resolve) => setTimeout(resolve, 300));
     const body = Array.from({ length: 1000 }, (_, i) => String(i % 10000).padStart(4, "0") + "|").join("");
     const file = join(appDir, "5k.txt");
     writeFileSync(file, body);
-    const put = spawnSync("coap-client-notls", ["-m", "put", "-b", "1024", "-f", file, `coap://${LOOPBACK}:${coapPort}/example_data`], { timeout: 10_000 });
+    const put = spawnSync(
+      "coap-client-notls",
+      ["-m", "put", "-b", "1024", "-f", file, `coap://${LOOPBACK}:${coapPort}/example_data`],
+      { timeout: 10_000 },
+    );
     if (put.status !== 0) throw new Error("uploading the 5 KB body failed");
     const debugPort = await freePort("tcp");
-    const log = spawn(process.execPath, [join(repo, "build", "tools", "xsbug-log.js"), "--port", String(debugPort), "--seconds", "60", "--until", "SMOKE done"], { stdio: ["ignore", "pipe", "inherit"], detached: true });
+    const log = spawn(
+      process.execPath,
+      [
+        join(repo, "build", "tools", "xsbug-log.js"),
+        "--port",
+        String(debugPort),
+        "--seconds",
+        "60",
+        "--until",
+        "SMOKE done",
+      ],
+      { stdio: ["ignore", "pipe", "inherit"], detached: true },
+    );
     children.push(log);
     let output = "";
     log.stdout!.on("data", (chunk: Buffer) => {
@@ -147,11 +174,19 @@ async function main(): Promise<number> {
       process.stdout.write(chunk);
     });
     await new Promise((resolve) => setTimeout(resolve, 300));
-    const simulator = spawn("xvfb-run", ["-a", join(moddable, "build", "bin", "lin", "release", "mcsim"), join(moddable, "build", "bin", "lin", "mc", "debug", appName, "mc.so")], {
-      stdio: "ignore",
-      detached: true,
-      env: { ...env, XSBUG_HOST: LOOPBACK, XSBUG_PORT: String(debugPort) },
-    });
+    const simulator = spawn(
+      "xvfb-run",
+      [
+        "-a",
+        join(moddable, "build", "bin", "lin", "release", "mcsim"),
+        join(moddable, "build", "bin", "lin", "mc", "debug", appName, "mc.so"),
+      ],
+      {
+        stdio: "ignore",
+        detached: true,
+        env: { ...env, XSBUG_HOST: LOOPBACK, XSBUG_PORT: String(debugPort) },
+      },
+    );
     children.push(simulator);
     const code = await new Promise<number | null>((resolve) => log.once("exit", resolve));
     const done = code === 0 && output.includes("SMOKE done") && !output.includes("SMOKE failed");

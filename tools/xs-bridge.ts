@@ -3,11 +3,11 @@
 // channel, and this host sends them from a real dgram socket on loopback, delivers the replies,
 // and ticks the guest's clock. Used by the end-to-end tests that run the device core on XS.
 import "@endo/init";
-import { xsnap, type XsnapWorker } from "@agoric/xsnap";
-import { build } from "esbuild";
 import { spawn } from "node:child_process";
 import { createSocket, type Socket } from "node:dgram";
 import * as os from "node:os";
+import { type XsnapWorker, xsnap } from "@agoric/xsnap";
+import { build } from "esbuild";
 
 export interface XsGuestOptions {
   /** Path of the compiled guest entry module (build/...js); it must call createBridgePorts(). */
@@ -42,13 +42,33 @@ interface GuestMessage {
 
 /** Bundles a compiled entry module and everything it imports into one script XS can evaluate. */
 export async function bundleForXs(entry: string): Promise<string> {
-  const result = await build({ entryPoints: [entry], bundle: true, write: false, format: "iife", target: "es2022", platform: "neutral", logLevel: "error" });
+  const result = await build({
+    entryPoints: [entry],
+    bundle: true,
+    write: false,
+    format: "iife",
+    target: "es2022",
+    platform: "neutral",
+    logLevel: "error",
+  });
   return result.outputFiles[0]!.text;
 }
 
 /** An xsnap worker with no metering limit, its output on ours, answering the guest's issueCommand with `handleCommand`. */
-export function spawnXsWorker(name: string, handleCommand: (message: Uint8Array) => Promise<Uint8Array>): Promise<XsnapWorker> {
-  return xsnap({ os: os.type(), spawn, fs: {} as never, name, stdout: "inherit", stderr: "inherit", meteringLimit: 0, handleCommand });
+export function spawnXsWorker(
+  name: string,
+  handleCommand: (message: Uint8Array) => Promise<Uint8Array>,
+): Promise<XsnapWorker> {
+  return xsnap({
+    os: os.type(),
+    spawn,
+    fs: {} as never,
+    name,
+    stdout: "inherit",
+    stderr: "inherit",
+    meteringLimit: 0,
+    handleCommand,
+  });
 }
 
 export async function startXsGuest(options: XsGuestOptions): Promise<XsGuest> {
@@ -93,28 +113,28 @@ export async function startXsGuest(options: XsGuestOptions): Promise<XsGuest> {
   };
 
   worker = await spawnXsWorker("xs-guest", async (raw: Uint8Array) => {
-      const message = JSON.parse(decoder.decode(raw)) as GuestMessage;
-      let answer: unknown;
-      switch (message.kind) {
-        case "send": {
-          const address = message.address ?? "127.0.0.1";
-          const target = address === "localhost" ? "127.0.0.1" : address;
-          ensureSocket(target).send(Buffer.from(message.hex ?? "", "hex"), message.port ?? 0, target);
-          break;
-        }
-        case "log":
-          options.onLog?.(message.level ?? "info", message.message ?? "");
-          break;
-        case "event":
-          options.onEvent?.(message.event ?? {});
-          break;
-        case "ask":
-          answer = options.answers?.[message.name ?? ""]?.(...(message.args ?? []));
-          break;
-        case "close":
-          break;
+    const message = JSON.parse(decoder.decode(raw)) as GuestMessage;
+    let answer: unknown;
+    switch (message.kind) {
+      case "send": {
+        const address = message.address ?? "127.0.0.1";
+        const target = address === "localhost" ? "127.0.0.1" : address;
+        ensureSocket(target).send(Buffer.from(message.hex ?? "", "hex"), message.port ?? 0, target);
+        break;
       }
-      return encoder.encode(answer === undefined ? "" : JSON.stringify(answer));
+      case "log":
+        options.onLog?.(message.level ?? "info", message.message ?? "");
+        break;
+      case "event":
+        options.onEvent?.(message.event ?? {});
+        break;
+      case "ask":
+        answer = options.answers?.[message.name ?? ""]?.(...(message.args ?? []));
+        break;
+      case "close":
+        break;
+    }
+    return encoder.encode(answer === undefined ? "" : JSON.stringify(answer));
   });
 
   await worker.evaluate(code).catch((error: unknown) => {

@@ -10,9 +10,10 @@
 // `node build/tools/xs-memory.js [--exchanges N --notifications N --hostile N --fuzz N --unique-names N --seed S]`
 // prints the figures; test/node/xs-memory.test.ts and bench/xs-memory.bench.ts use
 // measureXsMemory().
-import type { XsnapWorker } from "@agoric/xsnap";
+
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import type { XsnapWorker } from "@agoric/xsnap";
 import type { PhaseCounts, PhaseReport } from "../test/xs/memory-workload.js";
 import { bundleForXs, spawnXsWorker } from "./xs-bridge.js";
 
@@ -52,7 +53,12 @@ export interface XsMemoryOptions {
 }
 
 /** Exercises every path once before the reference is taken, so nothing made on first use counts as growth. */
-const WARMUP: PhaseCounts = Object.freeze({ exchanges: 2_000, notifications: 100, hostileNotifications: 102, fuzzDatagrams: 2_000 });
+const WARMUP: PhaseCounts = Object.freeze({
+  exchanges: 2_000,
+  notifications: 100,
+  hostileNotifications: 102,
+  fuzzDatagrams: 2_000,
+});
 
 const guestEntry = fileURLToPath(new URL("../test/xs/memory-guest.js", import.meta.url));
 
@@ -79,7 +85,8 @@ export async function measureXsMemory(options: XsMemoryOptions = {}): Promise<Xs
     const { reply, meterUsage } = await metered.issueCommand(encoder.encode(JSON.stringify(message)));
     const text = decoder.decode(reply);
     const parsed: unknown = text === "" ? undefined : JSON.parse(text);
-    if (typeof parsed === "object" && parsed !== null && "error" in parsed) throw new Error(`guest: ${String((parsed as { error: unknown }).error)}`);
+    if (typeof parsed === "object" && parsed !== null && "error" in parsed)
+      throw new Error(`guest: ${String((parsed as { error: unknown }).error)}`);
     return { reply: parsed, slots: meterUsage.currentHeapCount };
   };
   const measure = async (): Promise<HeapFigure> => {
@@ -117,7 +124,9 @@ export async function measureXsMemory(options: XsMemoryOptions = {}): Promise<Xs
 /** One line per measurement: the phase, what it ran, the heap and its change from the baseline. */
 export function describeXsMemory(report: XsMemoryReport): string[] {
   const delta = (now: number, then: number): string => `${now - then >= 0 ? "+" : ""}${now - then}`;
-  const lines = [`baseline after warm-up: ${report.baseline.slots} slots (${report.baseline.slots * SLOT_BYTES_HOST} bytes), snapshot ${report.baseline.snapshotBytes} bytes`];
+  const lines = [
+    `baseline after warm-up: ${report.baseline.slots} slots (${report.baseline.slots * SLOT_BYTES_HOST} bytes), snapshot ${report.baseline.snapshotBytes} bytes`,
+  ];
   for (const p of report.phases) {
     const r = p.report;
     const what = [
@@ -125,8 +134,12 @@ export function describeXsMemory(report: XsMemoryReport): string[] {
       r.commands.sent > 0 ? `${r.commands.applied}/${r.commands.sent} commands applied` : "",
       r.hostile.sent > 0 ? `${r.hostile.sent} hostile payloads, ${r.hostile.applied} applied` : "",
       r.fuzz.sent > 0 ? `${r.fuzz.sent} hostile datagrams` : "",
-      r.uniqueNames.sent > 0 ? `${r.uniqueNames.sent} notifications of new member names, ${r.uniqueNames.applied} applied` : "",
-    ].filter((s) => s !== "").join(", ");
+      r.uniqueNames.sent > 0
+        ? `${r.uniqueNames.sent} notifications of new member names, ${r.uniqueNames.applied} applied`
+        : "",
+    ]
+      .filter((s) => s !== "")
+      .join(", ");
     lines.push(
       `after ${p.name} (${what}; ${Math.round(r.simulatedMs / 1000)} s simulated, ${(p.wallMs / 1000).toFixed(1)} s on XS): ${p.heap.slots} slots (${delta(p.heap.slots, report.baseline.slots)}), snapshot ${p.heap.snapshotBytes} bytes (${delta(p.heap.snapshotBytes, report.baseline.snapshotBytes)})`,
     );

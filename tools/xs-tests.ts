@@ -15,7 +15,9 @@ async function bundle(): Promise<string> {
   const dir = await mkdtemp(join(os.tmpdir(), "xs-tests-"));
   try {
     const entry = join(dir, "entry.js");
-    const imports = specFiles().map((f) => `import ${JSON.stringify(f)};`).join("\n");
+    const imports = specFiles()
+      .map((f) => `import ${JSON.stringify(f)};`)
+      .join("\n");
     await writeFile(
       entry,
       `${imports}
@@ -48,23 +50,23 @@ async function main(): Promise<number> {
   let done = false;
   let current = "";
   const worker = await spawnXsWorker("xs-tests", async (message: Uint8Array) => {
-      const line = JSON.parse(decoder.decode(message)) as Line;
-      if (line.kind === "start") current = line.name ?? "";
-      else if (line.kind === "result") {
-        const title = `${line.suite} › ${line.name}`;
-        if (line.ok) {
-          passed++;
-          if (process.env.XS_VERBOSE) console.log(`ok   [xs] ${title}`);
-        } else {
-          failed++;
-          console.log(`FAIL [xs] ${title}\n${line.error}`);
-        }
-      } else if (line.kind === "done") done = true;
-      else if (line.kind === "crash") {
+    const line = JSON.parse(decoder.decode(message)) as Line;
+    if (line.kind === "start") current = line.name ?? "";
+    else if (line.kind === "result") {
+      const title = `${line.suite} › ${line.name}`;
+      if (line.ok) {
+        passed++;
+        if (process.env.XS_VERBOSE) console.log(`ok   [xs] ${title}`);
+      } else {
         failed++;
-        console.log(`CRASH [xs] ${line.error}`);
+        console.log(`FAIL [xs] ${title}\n${line.error}`);
       }
-      return new Uint8Array(0);
+    } else if (line.kind === "done") done = true;
+    else if (line.kind === "crash") {
+      failed++;
+      console.log(`CRASH [xs] ${line.error}`);
+    }
+    return new Uint8Array(0);
   });
   try {
     await worker.evaluate(code);
@@ -76,7 +78,9 @@ async function main(): Promise<number> {
   }
   if (!done) {
     failed++;
-    console.log(`[xs] the run stopped before its end (last test started: ${current || "none"}); a promise never settled`);
+    console.log(
+      `[xs] the run stopped before its end (last test started: ${current || "none"}); a promise never settled`,
+    );
   }
   console.log(`xs: ${passed} passed, ${failed} failed`);
   return failed === 0 && passed > 0 ? 0 : 1;

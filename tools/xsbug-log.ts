@@ -24,7 +24,10 @@ const ENTITIES: Readonly<Record<string, string>> = Object.freeze({ amp: "&", lt:
 
 function unescapeXml(text: string): string {
   return text.replace(/&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, (whole, name: string) => {
-    if (name[0] === "#") return String.fromCodePoint(name[1] === "x" || name[1] === "X" ? parseInt(name.slice(2), 16) : parseInt(name.slice(1), 10));
+    if (name[0] === "#")
+      return String.fromCodePoint(
+        name[1] === "x" || name[1] === "X" ? parseInt(name.slice(2), 16) : parseInt(name.slice(1), 10),
+      );
     return ENTITIES[name] ?? whole;
   });
 }
@@ -77,7 +80,9 @@ function serve(socket: Socket): void {
         machine = attribute(login[0], "name") ?? machine;
         emit(machine, "(connected)");
         // The machine waits for its breakpoints before it runs.
-        command(`<set-all-breakpoints>${values.exceptions ? '<breakpoint path="exceptions" line="0"/>' : ""}</set-all-breakpoints>`);
+        command(
+          `<set-all-breakpoints>${values.exceptions ? '<breakpoint path="exceptions" line="0"/>' : ""}</set-all-breakpoints>`,
+        );
       }
       for (const log of fragment.matchAll(/<log\b[^>]*>([\s\S]*?)<\/log>/g)) {
         partial += unescapeXml(log[1]!);
@@ -92,7 +97,10 @@ function serve(socket: Socket): void {
         const where = `${attribute(broken[0], "path") ?? "?"}:${attribute(broken[0], "line") ?? "?"}`;
         emit(machine, `BREAK ${where}: ${unescapeXml(broken[2]!)}`);
         for (const frame of fragment.matchAll(/<frame\b[^>]*>/g)) {
-          emit(machine, `  at ${attribute(frame[0], "name") ?? "?"} ${attribute(frame[0], "path") ?? ""}:${attribute(frame[0], "line") ?? ""}`);
+          emit(
+            machine,
+            `  at ${attribute(frame[0], "name") ?? "?"} ${attribute(frame[0], "path") ?? ""}:${attribute(frame[0], "line") ?? ""}`,
+          );
         }
         command("<go/>");
       }

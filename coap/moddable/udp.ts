@@ -2,8 +2,8 @@
 // the simulator. One socket for the endpoint's whole life; constructing it is a native call, so
 // it happens in main(), never at module load (preload rule).
 import UDP from "embedded:io/socket/udp";
-import type { DatagramPort } from "../datagram-port.js";
 import type { LogSink } from "../../kernel/log.js";
+import type { DatagramPort } from "../datagram-port.js";
 import type { PeerAddress } from "../peer-address.js";
 
 /** The SDK implements close() on UDP sockets; the npm typings leave it out. */
@@ -27,7 +27,9 @@ export class ModdableDatagramPort implements DatagramPort {
       onReadable: (count: number) => this.#readable(count),
       onError: () => this.#log?.("warn", "udp: socket error"),
     };
-    this.#socket = (options.port === undefined ? new UDP(settings) : new UDP({ ...settings, port: options.port })) as ClosableUDP;
+    this.#socket = (
+      options.port === undefined ? new UDP(settings) : new UDP({ ...settings, port: options.port })
+    ) as ClosableUDP;
   }
 
   /** lwIP throws when it cannot queue the datagram: the endpoint counts that as a lost datagram. */

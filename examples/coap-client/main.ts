@@ -3,18 +3,19 @@
 // (RFC 7641) whose notifications are traced until config.notifications have arrived, when the
 // observation is cancelled and the endpoint closed. Every native object (socket, timers) is
 // made inside main(), never at module load.
-import config from "mc/config";
-import { CoapEndpoint } from "coap/endpoint";
+
 import { CoapRequestError, type CoapResponse } from "coap/client-api";
 import { codeString } from "coap/codes";
+import { CoapEndpoint } from "coap/endpoint";
 import { HostResolver } from "coap/moddable/host-resolver";
 import { ModdableDatagramPort } from "coap/moddable/udp";
 import type { PeerAddress } from "coap/peer-address";
 import type { LogSink } from "kernel/log";
-import { decodeUtf8 } from "kernel/utf8";
 import { ModdableClock } from "kernel/moddable/clock";
 import { ModdableRandom } from "kernel/moddable/random";
 import { createTraceLog } from "kernel/moddable/trace-log";
+import { decodeUtf8 } from "kernel/utf8";
+import config from "mc/config";
 
 /** RFC 7252 §6.1: the port when the URI gives none. */
 const COAP_PORT = 5683;
@@ -61,7 +62,13 @@ function count(value: unknown, fallback: number): number {
 }
 
 function run(server: PeerAddress, path: string, notifications: number, clock: ModdableClock, log: LogSink): void {
-  const endpoint = new CoapEndpoint({ port: new ModdableDatagramPort({ log }), server, clock, random: new ModdableRandom(), log });
+  const endpoint = new CoapEndpoint({
+    port: new ModdableDatagramPort({ log }),
+    server,
+    clock,
+    random: new ModdableRandom(),
+    log,
+  });
 
   endpoint
     .request({ method: "GET", path, confirmable: true })
@@ -80,7 +87,10 @@ function run(server: PeerAddress, path: string, notifications: number, clock: Mo
           .cancel()
           .then(() => {
             const stats = endpoint.stats;
-            log("info", `done: ${stats.notifications} notifications, ${stats.datagramsSent} datagrams sent, ${stats.retransmissions} retransmitted`);
+            log(
+              "info",
+              `done: ${stats.notifications} notifications, ${stats.datagramsSent} datagrams sent, ${stats.retransmissions} retransmitted`,
+            );
             endpoint.close();
           })
           .catch((error: unknown) => log("error", `cancel failed: ${failure(error)}`));
@@ -98,7 +108,10 @@ export default function main(): void {
   const server = parseServer(uri);
   const path = typeof config.path === "string" && config.path.startsWith("/") ? config.path : undefined;
   if (server === undefined || path === undefined) {
-    log("error", `config: server must be coap://host[:port] (is "${uri}") and path must start with / (is "${String(config.path)}")`);
+    log(
+      "error",
+      `config: server must be coap://host[:port] (is "${uri}") and path must start with / (is "${String(config.path)}")`,
+    );
     return;
   }
   const notifications = count(config.notifications, 5);

@@ -6,10 +6,10 @@
 // 30 s to 30 min.
 import SNTP from "sntp";
 import Time from "time";
+import { Backoff } from "../../kernel/backoff.js";
 import type { Clock, TimerHandle } from "../../kernel/clock.js";
 import type { LogSink } from "../../kernel/log.js";
 import type { RandomSource } from "../../kernel/random.js";
-import { Backoff } from "../../kernel/backoff.js";
 
 /** How long a clock set by SNTP counts as fresh. */
 export const RESYNC_MS = 86_400_000;
@@ -79,7 +79,10 @@ export class ClockSync {
       Time.set(value);
       this.#syncedAt = this.#options.clock.now();
       this.#backoff.reset();
-      this.#options.log("info", `clock set by SNTP from ${this.#options.host ?? "?"}: ${new Date(value * 1000).toISOString()}`);
+      this.#options.log(
+        "info",
+        `clock set by SNTP from ${this.#options.host ?? "?"}: ${new Date(value * 1000).toISOString()}`,
+      );
       this.#schedule(RESYNC_MS);
     } else if (message === SNTP.error) {
       // Returning nothing lets the SNTP object close itself.
@@ -91,7 +94,10 @@ export class ClockSync {
   #failed(reason: string): void {
     if (this.#closed) return;
     const delay = this.#backoff.next();
-    this.#options.log("warn", `SNTP: ${reason}; values go without a datetime until the clock is set; trying again in ${Math.round(delay / 1000)} s`);
+    this.#options.log(
+      "warn",
+      `SNTP: ${reason}; values go without a datetime until the clock is set; trying again in ${Math.round(delay / 1000)} s`,
+    );
     this.#schedule(delay);
   }
 

@@ -18,7 +18,8 @@ export class PwmOutput implements ActuatorOutput {
   readonly #fullScale: number;
 
   constructor(options: PwmOutputOptions) {
-    const pwm = options.hz === undefined ? new PWM({ pin: options.pin }) : new PWM({ pin: options.pin, hz: options.hz });
+    const pwm =
+      options.hz === undefined ? new PWM({ pin: options.pin }) : new PWM({ pin: options.pin, hz: options.hz });
     this.#pwm = pwm;
     this.#fullScale = 2 ** pwm.resolution - 1;
     this.write(0);

@@ -85,10 +85,13 @@ class Direction {
     if (this.#held === undefined && this.#random() < (f.reorder ?? 0)) {
       this.counters.reordered++;
       this.#held = { send: emit };
-      const flush = setTimeout(() => {
-        this.#timers.delete(flush);
-        this.#releaseHeld();
-      }, 50 + (f.delayMs ?? 0));
+      const flush = setTimeout(
+        () => {
+          this.#timers.delete(flush);
+          this.#releaseHeld();
+        },
+        50 + (f.delayMs ?? 0),
+      );
       this.#timers.add(flush);
       return;
     }

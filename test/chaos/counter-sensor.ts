@@ -15,8 +15,10 @@ export class CounterSensor implements Sensor {
   #next = 0;
 
   constructor(limit: number, perSample = 1) {
-    if (!Number.isInteger(limit) || limit < 0) throw new RangeError(`CounterSensor: limit must be a whole number ≥ 0, got ${limit}`);
-    if (!Number.isInteger(perSample) || perSample < 1) throw new RangeError(`CounterSensor: perSample must be a whole number ≥ 1, got ${perSample}`);
+    if (!Number.isInteger(limit) || limit < 0)
+      throw new RangeError(`CounterSensor: limit must be a whole number ≥ 0, got ${limit}`);
+    if (!Number.isInteger(perSample) || perSample < 1)
+      throw new RangeError(`CounterSensor: perSample must be a whole number ≥ 1, got ${perSample}`);
     this.limit = limit;
     this.perSample = perSample;
   }

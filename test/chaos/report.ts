@@ -23,8 +23,10 @@ export function formatReport(r: ChaosReport): string {
     `repeats the platform caught from its stored duplicate record: ${r.platformDuplicates}`,
     "",
     "disruption   length   lost after   subscription down   back after end   command after recovery   command during the gap",
-    ...r.disruptions.map((d, i) =>
-      `${`${d.kind} ${i + 1}`.padEnd(12)} ${ms(d.durationMs).padStart(6)}   ${ms(d.lostAfterMs).padStart(10)}   ${ms(d.subscriptionDownMs).padStart(17)}   ${ms(d.recoveryMs).padStart(14)}   ${(d.commandLatencyMs === undefined ? "not applied" : `applied in ${d.commandLatencyMs} ms`).padEnd(22)}   ${d.missedCommandAppliedMs !== undefined ? `applied ${d.missedCommandAppliedMs} ms after return` : d.catchUpReadFailed ? "not applied (catch-up read failed)" : "not applied"}`),
+    ...r.disruptions.map(
+      (d, i) =>
+        `${`${d.kind} ${i + 1}`.padEnd(12)} ${ms(d.durationMs).padStart(6)}   ${ms(d.lostAfterMs).padStart(10)}   ${ms(d.subscriptionDownMs).padStart(17)}   ${ms(d.recoveryMs).padStart(14)}   ${(d.commandLatencyMs === undefined ? "not applied" : `applied in ${d.commandLatencyMs} ms`).padEnd(22)}   ${d.missedCommandAppliedMs !== undefined ? `applied ${d.missedCommandAppliedMs} ms after return` : d.catchUpReadFailed ? "not applied (catch-up read failed)" : "not applied"}`,
+    ),
     `subscription losses outside the disruptions: ${r.spuriousLosses}`,
     "",
     `proxy to platform: ${counters(r.proxy.toServer)}`,

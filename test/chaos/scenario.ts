@@ -8,8 +8,8 @@
 // its buffer dropped, nothing stored twice. Used by `npm run chaos` (test/chaos/run.ts) and, with
 // smaller numbers, by test/node/chaos-run.test.ts.
 import { writeFileSync } from "node:fs";
-import { TOKEN_STORE_KEY } from "../../device/provisioning.js";
 import type { DeviceStats } from "../../device/app.js";
+import { TOKEN_STORE_KEY } from "../../device/provisioning.js";
 import { DEFAULT_GRACE_MS } from "../../thethings/subscription.js";
 import { DeviceUnderTest, RestartablePlatform, sleep, waitFor, writeAsAnotherClient } from "../e2e/harness.js";
 import { ChaosProxy, type DirectionCounters, type DirectionFaults } from "./chaos-proxy.js";
@@ -83,7 +83,11 @@ export interface DisruptionReport {
 export interface ChaosReport {
   readonly scenario: Omit<ChaosScenario, "progress">;
   readonly durationMs: number;
-  readonly stats: Pick<DeviceStats, "sampled" | "sent" | "buffered" | "dropped" | "retransmissions"> & { readonly rejected: number; readonly writeFailures: number; readonly batchesSent: number };
+  readonly stats: Pick<DeviceStats, "sampled" | "sent" | "buffered" | "dropped" | "retransmissions"> & {
+    readonly rejected: number;
+    readonly writeFailures: number;
+    readonly batchesSent: number;
+  };
   /** Distinct counter values the platform stored. */
   readonly stored: number;
   /** Counter values neither stored nor still buffered (includes the ones the buffer dropped). */
@@ -152,7 +156,8 @@ export async function runChaosScenario(scenario: ChaosScenario): Promise<ChaosRe
       },
       {
         sensors: [counter.binding()],
-        endpoint: scenario.ackTimeoutMs === undefined ? undefined : { parameters: { ackTimeoutMs: scenario.ackTimeoutMs } },
+        endpoint:
+          scenario.ackTimeoutMs === undefined ? undefined : { parameters: { ackTimeoutMs: scenario.ackTimeoutMs } },
       },
     );
     const core = device.running!.device;
@@ -163,13 +168,26 @@ export async function runChaosScenario(scenario: ChaosScenario): Promise<ChaosRe
     proxy.toServer.faults = scenario.faults;
     proxy.toDevice.faults = scenario.faults;
     chaosStart = Date.now();
-    progress(`faults on (seed ${scenario.seed}); ${scenario.values} values, ${scenario.valuesPerSample} every ${scenario.intervalMs} ms`);
+    progress(
+      `faults on (seed ${scenario.seed}); ${scenario.values} values, ${scenario.valuesPerSample} every ${scenario.intervalMs} ms`,
+    );
 
     let commandLevel = 1;
     for (const disruption of scenario.disruptions) {
       const wait = chaosStart + disruption.atMs - Date.now();
       if (wait > 0) await sleep(Math.min(wait, remaining()));
-      const report = await disrupt(disruption, { platform, proxy, device, chaosStart, recoveryBoundMs, remaining, token, commandLevel, progress, restartBoundaries });
+      const report = await disrupt(disruption, {
+        platform,
+        proxy,
+        device,
+        chaosStart,
+        recoveryBoundMs,
+        remaining,
+        token,
+        commandLevel,
+        progress,
+        restartBoundaries,
+      });
       disruptions.push(report);
       commandLevel = 1 - commandLevel;
     }
@@ -218,7 +236,8 @@ export async function runChaosScenario(scenario: ChaosScenario): Promise<ChaosRe
       duplicated.push(seq);
       const before = positions[extra - 1]!;
       const after = positions[extra]!;
-      if (restartBoundaries.some((boundary) => before < boundary && after >= boundary)) duplicatedAcrossRestart.push(seq);
+      if (restartBoundaries.some((boundary) => before < boundary && after >= boundary))
+        duplicatedAcrossRestart.push(seq);
     }
   }
 
@@ -232,37 +251,58 @@ export async function runChaosScenario(scenario: ChaosScenario): Promise<ChaosRe
     writeFailures: final?.telemetry.writeFailures ?? 0,
     batchesSent: final?.telemetry.batchesSent ?? 0,
   };
-  if (stats.sampled !== scenario.values) failures.push(`the device sampled ${stats.sampled} values, not ${scenario.values}`);
+  if (stats.sampled !== scenario.values)
+    failures.push(`the device sampled ${stats.sampled} values, not ${scenario.values}`);
   if (stats.buffered !== 0) failures.push(`${stats.buffered} values still buffered at the end`);
   if (stats.rejected !== 0) failures.push(`${stats.rejected} values refused for good by the platform`);
   if (stats.sent + stats.dropped + stats.buffered + stats.rejected !== stats.sampled) {
-    failures.push(`device counters do not add up: sent ${stats.sent} + dropped ${stats.dropped} + buffered ${stats.buffered} + rejected ${stats.rejected} ≠ sampled ${stats.sampled}`);
+    failures.push(
+      `device counters do not add up: sent ${stats.sent} + dropped ${stats.dropped} + buffered ${stats.buffered} + rejected ${stats.rejected} ≠ sampled ${stats.sampled}`,
+    );
   }
   if (duplicated.length > 0) {
     const across = duplicatedAcrossRestart.length;
-    failures.push(`${duplicated.length} values stored twice${across > 0 ? ` (${across} of them across the platform restart)` : ""}: ${listed(duplicated)}`);
+    failures.push(
+      `${duplicated.length} values stored twice${across > 0 ? ` (${across} of them across the platform restart)` : ""}: ${listed(duplicated)}`,
+    );
   }
-  if (unexpected.length > 0) failures.push(`${unexpected.length} stored values the device never sampled: ${unexpected.slice(0, 10).join(", ")}`);
-  if (copies.size !== stats.sent) failures.push(`the platform holds ${copies.size} distinct values, the device had ${stats.sent} acknowledged`);
+  if (unexpected.length > 0)
+    failures.push(`${unexpected.length} stored values the device never sampled: ${unexpected.slice(0, 10).join(", ")}`);
+  if (copies.size !== stats.sent)
+    failures.push(`the platform holds ${copies.size} distinct values, the device had ${stats.sent} acknowledged`);
   const lostBeyondOverflow = missing.length - stats.dropped - stats.buffered;
-  if (lostBeyondOverflow > 0) failures.push(`${lostBeyondOverflow} values lost beyond the ${stats.dropped} the buffer dropped: ${listed(missing)}`);
-  if (dropReportsStored !== stats.dropped) failures.push(`drop reports stored sum to ${dropReportsStored}, the device dropped ${stats.dropped}`);
+  if (lostBeyondOverflow > 0)
+    failures.push(
+      `${lostBeyondOverflow} values lost beyond the ${stats.dropped} the buffer dropped: ${listed(missing)}`,
+    );
+  if (dropReportsStored !== stats.dropped)
+    failures.push(`drop reports stored sum to ${dropReportsStored}, the device dropped ${stats.dropped}`);
   for (const [i, d] of disruptions.entries()) {
     const name = `${d.kind} ${i + 1}`;
     if (d.recoveryMs === undefined) failures.push(`${name}: the subscription did not come back`);
-    else if (d.recoveryMs > recoveryBoundMs) failures.push(`${name}: the subscription came back ${d.recoveryMs} ms after the end, over keepAlive + grace (${recoveryBoundMs} ms)`);
+    else if (d.recoveryMs > recoveryBoundMs)
+      failures.push(
+        `${name}: the subscription came back ${d.recoveryMs} ms after the end, over keepAlive + grace (${recoveryBoundMs} ms)`,
+      );
     if (d.commandLatencyMs === undefined) failures.push(`${name}: the command sent after recovery was not applied`);
     if (d.missedCommandAppliedMs === undefined) {
-      failures.push(`${name}: the command written during the gap was not applied within ${recoveryBoundMs} ms of the subscription's return` +
-        (d.catchUpReadFailed ? " (a catch-up read of the output failed)" : ""));
+      failures.push(
+        `${name}: the command written during the gap was not applied within ${recoveryBoundMs} ms of the subscription's return` +
+          (d.catchUpReadFailed ? " (a catch-up read of the output failed)" : ""),
+      );
     }
   }
-  if (disruptions.length < scenario.disruptions.length) failures.push(`only ${disruptions.length} of ${scenario.disruptions.length} disruptions ran`);
+  if (disruptions.length < scenario.disruptions.length)
+    failures.push(`only ${disruptions.length} of ${scenario.disruptions.length} disruptions ran`);
   const { toServer, toDevice } = proxy;
-  for (const [name, direction] of [["to the platform", toServer], ["to the device", toDevice]] as const) {
+  for (const [name, direction] of [
+    ["to the platform", toServer],
+    ["to the device", toDevice],
+  ] as const) {
     const c = direction.counters;
     const wanted = scenario.faults;
-    if ((wanted.loss ?? 0) > 0 && c.dropped === 0) failures.push(`no datagram was lost ${name}: the faults did not apply`);
+    if ((wanted.loss ?? 0) > 0 && c.dropped === 0)
+      failures.push(`no datagram was lost ${name}: the faults did not apply`);
     if ((wanted.duplicate ?? 0) > 0 && c.duplicated === 0) failures.push(`no datagram was duplicated ${name}`);
     if ((wanted.reorder ?? 0) > 0 && c.reordered === 0) failures.push(`no datagram was reordered ${name}`);
   }
@@ -305,7 +345,9 @@ async function disrupt(disruption: Disruption, ctx: DisruptContext): Promise<Dis
   progress(`${disruption.kind} for ${disruption.durationMs} ms at +${start - ctx.chaosStart} ms`);
   let missedWrittenAt: number | undefined;
   const writeWhileDeaf = async (): Promise<void> => {
-    const code = await writeAsAnotherClient(platform.port, ctx.token, [{ key: MISSED_COMMAND_KEY, value: ctx.commandLevel }]).catch(String);
+    const code = await writeAsAnotherClient(platform.port, ctx.token, [
+      { key: MISSED_COMMAND_KEY, value: ctx.commandLevel },
+    ]).catch(String);
     if (code === "2.01") missedWrittenAt = Date.now();
     else progress(`  command during the ${disruption.kind} answered ${code}`);
   };
@@ -326,7 +368,12 @@ async function disrupt(disruption: Disruption, ctx: DisruptContext): Promise<Dis
   const end = Date.now();
   const lost = device.events.find((e) => e.at >= start && e.event.event === "subscription-lost");
   // Generous, so a slow recovery is measured and reported rather than cut off.
-  const back = await waitForEvent(device, "subscribed", lost?.at ?? start, Math.min(ctx.remaining(), ctx.recoveryBoundMs * 4 + 10_000));
+  const back = await waitForEvent(
+    device,
+    "subscribed",
+    lost?.at ?? start,
+    Math.min(ctx.remaining(), ctx.recoveryBoundMs * 4 + 10_000),
+  );
   const lostNow = lost ?? device.events.find((e) => e.at >= start && e.event.event === "subscription-lost");
   const report = {
     kind: disruption.kind,
@@ -343,46 +390,82 @@ async function disrupt(disruption: Disruption, ctx: DisruptContext): Promise<Dis
   }
   progress(`  subscription back ${back - end} ms after the end (down ${report.subscriptionDownMs} ms)`);
   const writtenAt = Date.now();
-  const code = await writeAsAnotherClient(platform.port, ctx.token, [{ key: COMMAND_KEY, value: ctx.commandLevel }]).catch(String);
+  const code = await writeAsAnotherClient(platform.port, ctx.token, [
+    { key: COMMAND_KEY, value: ctx.commandLevel },
+  ]).catch(String);
   let applied: number | undefined;
-  if (code === "2.01") applied = await waitForCommand(device, COMMAND_KEY, ctx.commandLevel, writtenAt, Math.min(ctx.remaining(), COMMAND_WAIT_MS));
+  if (code === "2.01")
+    applied = await waitForCommand(
+      device,
+      COMMAND_KEY,
+      ctx.commandLevel,
+      writtenAt,
+      Math.min(ctx.remaining(), COMMAND_WAIT_MS),
+    );
   else progress(`  command write answered ${code}`);
   progress(applied === undefined ? "  command not applied" : `  command applied after ${applied - writtenAt} ms`);
   let missedApplied: number | undefined;
   if (missedWrittenAt !== undefined) {
     const wait = Math.max(0, Math.min(ctx.remaining(), back + ctx.recoveryBoundMs - Date.now()));
     missedApplied = await waitForCommand(device, MISSED_COMMAND_KEY, ctx.commandLevel, missedWrittenAt, wait);
-    progress(missedApplied === undefined ? "  command written during the gap: not applied" : `  command written during the gap: applied ${missedApplied - back} ms after the subscription's return`);
+    progress(
+      missedApplied === undefined
+        ? "  command written during the gap: not applied"
+        : `  command written during the gap: applied ${missedApplied - back} ms after the subscription's return`,
+    );
   }
   return {
     ...report,
     commandLatencyMs: applied === undefined ? undefined : applied - writtenAt,
     missedCommandAppliedMs: missedApplied === undefined ? undefined : missedApplied - back,
-    catchUpReadFailed: device.timedLogs.some((l) => l.at >= back && l.event.includes(`actuator ${MISSED_COMMAND_KEY}: could not read its last command`)),
+    catchUpReadFailed: device.timedLogs.some(
+      (l) => l.at >= back && l.event.includes(`actuator ${MISSED_COMMAND_KEY}: could not read its last command`),
+    ),
   };
 }
 
 /** The time of the first `kind` event at or after `since`, or undefined after `timeoutMs`. */
-async function waitForEvent(device: DeviceUnderTest, kind: "subscribed", since: number, timeoutMs: number): Promise<number | undefined> {
+async function waitForEvent(
+  device: DeviceUnderTest,
+  kind: "subscribed",
+  since: number,
+  timeoutMs: number,
+): Promise<number | undefined> {
   const find = () => device.events.find((e) => e.at >= since && e.event.event === kind);
   await waitFor(kind, () => find() !== undefined, timeoutMs).catch(() => undefined);
   return find()?.at;
 }
 
 /** When `key` was set to `level` (from the subscription, or a re-read), at or after `since`. */
-async function waitForCommand(device: DeviceUnderTest, key: string, level: number, since: number, timeoutMs: number): Promise<number | undefined> {
-  const find = () => device.events.find((e) => e.at >= since && e.event.event === "command" && e.event.key === key && e.event.level === level);
+async function waitForCommand(
+  device: DeviceUnderTest,
+  key: string,
+  level: number,
+  since: number,
+  timeoutMs: number,
+): Promise<number | undefined> {
+  const find = () =>
+    device.events.find(
+      (e) => e.at >= since && e.event.event === "command" && e.event.key === key && e.event.level === level,
+    );
   await waitFor("the command", () => find() !== undefined, timeoutMs).catch(() => undefined);
   return find()?.at;
 }
 
-function countSpuriousLosses(device: DeviceUnderTest, chaosStart: number, disruptions: readonly DisruptionReport[]): number {
+function countSpuriousLosses(
+  device: DeviceUnderTest,
+  chaosStart: number,
+  disruptions: readonly DisruptionReport[],
+): number {
   const windows = disruptions.map((d) => {
     const from = chaosStart + d.startedAtMs;
     return { from, to: from + d.durationMs + (d.recoveryMs ?? 0) };
   });
   return device.events.filter(
-    (e) => e.event.event === "subscription-lost" && e.at >= chaosStart && !windows.some((w) => e.at >= w.from && e.at <= w.to),
+    (e) =>
+      e.event.event === "subscription-lost" &&
+      e.at >= chaosStart &&
+      !windows.some((w) => e.at >= w.from && e.at <= w.to),
   ).length;
 }
 
@@ -398,5 +481,8 @@ function writeTrace(path: string, origin: number, device: DeviceUnderTest, platf
     ...device.timedLogs.map((e) => ({ at: e.at, text: `log ${e.event}` })),
     ...platform.events.map((e) => ({ at: e.at, text: `platform ${JSON.stringify(e.event)}` })),
   ].sort((a, b) => a.at - b.at);
-  writeFileSync(path, lines.map((l) => `${((l.at - origin) / 1000).toFixed(3).padStart(9)} ${l.text}`).join("\n") + "\n");
+  writeFileSync(
+    path,
+    lines.map((l) => `${((l.at - origin) / 1000).toFixed(3).padStart(9)} ${l.text}`).join("\n") + "\n",
+  );
 }

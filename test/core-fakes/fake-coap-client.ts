@@ -1,11 +1,10 @@
 // A CoapClient for portable specs: records every request, resend and observation, and answers
 // from a script the test sets up. Replies settle on a later microtask, as a real endpoint's
 // would. Portable: runs on Node and on XS.
-import { MessageType, parseCode } from "../../coap/codes.js";
-import { encodeMessage } from "../../coap/encoder.js";
+
 import {
-  CoapRequestError,
   type CoapClient,
+  CoapRequestError,
   type CoapResponse,
   type Observation,
   type ObserveHandlers,
@@ -13,7 +12,9 @@ import {
   type RequestOptions,
   type SentRequest,
 } from "../../coap/client-api.js";
-import { EMPTY_BYTES, pathOptions, queryOptions, sortOptions, type CoapOption } from "../../coap/message.js";
+import { MessageType, parseCode } from "../../coap/codes.js";
+import { encodeMessage } from "../../coap/encoder.js";
+import { type CoapOption, EMPTY_BYTES, pathOptions, queryOptions, sortOptions } from "../../coap/message.js";
 import { OptionNumber } from "../../coap/options.js";
 import { encodeUtf8 } from "../../kernel/utf8.js";
 
@@ -25,16 +26,37 @@ export type FakeStep = FakeAnswer | ((request: RequestOptions | SentRequest) => 
 export function reply(code: string, body?: unknown, type: MessageType = MessageType.ACK): CoapResponse {
   const parsed = parseCode(code);
   if (parsed === undefined) throw new Error(`fake: bad code ${code}`);
-  const payload = body === undefined ? EMPTY_BYTES : body instanceof Uint8Array ? body : encodeUtf8(typeof body === "string" ? body : JSON.stringify(body));
+  const payload =
+    body === undefined
+      ? EMPTY_BYTES
+      : body instanceof Uint8Array
+        ? body
+        : encodeUtf8(typeof body === "string" ? body : JSON.stringify(body));
   return { type, code: parsed, options: [], payload };
 }
 
 /** The request as real bytes (as the endpoint would have sent it), for SentRequest.bytes. */
 export function encodeRequest(request: RequestOptions, messageId: number, token: Uint8Array): Uint8Array {
-  const options: CoapOption[] = [...pathOptions(request.path), ...(request.query === undefined ? [] : queryOptions(request.query))];
-  if (request.contentFormat !== undefined) options.push({ number: OptionNumber.ContentFormat, value: request.contentFormat });
-  const payload = request.payload === undefined ? EMPTY_BYTES : typeof request.payload === "string" ? encodeUtf8(request.payload) : request.payload;
-  return encodeMessage({ type: MessageType.CON, code: methodCode(request.method), messageId, token, options: sortOptions(options), payload });
+  const options: CoapOption[] = [
+    ...pathOptions(request.path),
+    ...(request.query === undefined ? [] : queryOptions(request.query)),
+  ];
+  if (request.contentFormat !== undefined)
+    options.push({ number: OptionNumber.ContentFormat, value: request.contentFormat });
+  const payload =
+    request.payload === undefined
+      ? EMPTY_BYTES
+      : typeof request.payload === "string"
+        ? encodeUtf8(request.payload)
+        : request.payload;
+  return encodeMessage({
+    type: MessageType.CON,
+    code: methodCode(request.method),
+    messageId,
+    token,
+    options: sortOptions(options),
+    payload,
+  });
 }
 
 function methodCode(method: RequestOptions["method"]): number {
@@ -116,7 +138,12 @@ export class FakeCoapClient implements CoapClient {
 
   /** A step that times out, carrying the request as sent. */
   timeoutStep(firstSentAt = 0): FakeStep {
-    return (request) => new CoapRequestError("timeout", "no answer", "messageId" in request ? request : this.sentFor(request, firstSentAt));
+    return (request) =>
+      new CoapRequestError(
+        "timeout",
+        "no answer",
+        "messageId" in request ? request : this.sentFor(request, firstSentAt),
+      );
   }
 
   async #answer(request: RequestOptions | SentRequest): Promise<CoapResponse> {

@@ -1,10 +1,10 @@
 // Fakes for the telemetry specs: a batch sink the test answers by hand, a settable wall clock,
 // a sensor driven by a function, and a log that keeps its lines. Portable (Node and XS).
 import type { LogSink } from "../../kernel/log.js";
-import type { Sensor } from "../../sensors/sensor.js";
+import { utf8Length } from "../../kernel/utf8.js";
 import type { WallClock } from "../../kernel/wall-clock.js";
 import type { BatchAttempt, BatchOutcome, BatchSink, BatchValue } from "../../sensors/batch-sink.js";
-import { utf8Length } from "../../kernel/utf8.js";
+import type { Sensor } from "../../sensors/sensor.js";
 
 /** One send() call, pending until the test answers it. */
 export interface SinkCall {
@@ -70,7 +70,11 @@ export function isoCompact(utcMs: number): string {
 /** The write body for `values` built independently of sensors/batch-payload.ts. */
 export function independentPayload(values: readonly BatchValue[]): string {
   return JSON.stringify({
-    values: values.map((v) => (v.datetime === undefined ? { key: v.key, value: v.value } : { key: v.key, value: v.value, datetime: isoCompact(v.datetime) })),
+    values: values.map((v) =>
+      v.datetime === undefined
+        ? { key: v.key, value: v.value }
+        : { key: v.key, value: v.value, datetime: isoCompact(v.datetime) },
+    ),
   });
 }
 

@@ -5,7 +5,7 @@ import { Telemetry } from "../../sensors/telemetry.js";
 import type { TelemetrySettings } from "../../sensors/telemetry-config.js";
 import { FakeClock } from "../sim/fake-clock.js";
 import { ConstantRandom } from "../sim/seeded-random.js";
-import { FakeBatchSink, type LogLine, ScriptedSensor, SettableWallClock, collectingLog } from "./telemetry-fakes.js";
+import { collectingLog, FakeBatchSink, type LogLine, ScriptedSensor, SettableWallClock } from "./telemetry-fakes.js";
 
 /** 2024-05-06T07:08:09Z. */
 export const SOME_UTC = Date.UTC(2024, 4, 6, 7, 8, 9);

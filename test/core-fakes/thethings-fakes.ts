@@ -1,7 +1,8 @@
 // Small fakes for the platform-client, provisioning and command specs: a log that keeps its
 // lines, an in-memory KeyValueStore, and microtask flushing. Portable (Node and XS).
-import type { LogSink } from "../../kernel/log.js";
+
 import type { KeyValueStore } from "../../kernel/key-value-store.js";
+import type { LogSink } from "../../kernel/log.js";
 
 export interface LogLine {
   readonly level: "debug" | "info" | "warn" | "error";

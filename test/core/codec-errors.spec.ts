@@ -1,23 +1,32 @@
 // Malformed datagrams and unencodable messages: each throws CoapFormatError with its reason
 // (RFC 7252 §3, §3.1, §4.1), and nothing else is ever thrown.
-import * as assert from "../portable/assert.js";
-import { suite, test } from "../portable/harness.js";
+
 import { Code, MessageType } from "../../coap/codes.js";
 import { decodeMessage } from "../../coap/decoder.js";
-import { MessageEncoder, encodeMessage, MAX_OPTION_EXTENT } from "../../coap/encoder.js";
+import { encodeMessage, MAX_OPTION_EXTENT, MessageEncoder } from "../../coap/encoder.js";
 import { CoapFormatError, type CoapFormatReason } from "../../coap/format-error.js";
 import type { CoapMessage, OptionValue } from "../../coap/message.js";
+import * as assert from "../portable/assert.js";
+import { suite, test } from "../portable/harness.js";
 import { bytes, filled, message } from "./codec-fixtures.js";
 
 function rejects(datagram: Uint8Array, reason: CoapFormatReason, offset?: number): void {
-  const error = assert.throws(() => decodeMessage(datagram), (e) => e instanceof CoapFormatError, "throws CoapFormatError");
+  const error = assert.throws(
+    () => decodeMessage(datagram),
+    (e) => e instanceof CoapFormatError,
+    "throws CoapFormatError",
+  );
   assert.equal((error as CoapFormatError).reason, reason, `reason for ${Array.from(datagram).join(" ")}`);
   if (offset !== undefined) assert.equal((error as CoapFormatError).offset, offset, "offset");
 }
 
 function refusesToEncode(input: CoapMessage, reason: CoapFormatReason): void {
   for (const encode of [encodeMessage, (m: CoapMessage) => new MessageEncoder().encode(m)]) {
-    const error = assert.throws(() => encode(input), (e) => e instanceof CoapFormatError, "throws CoapFormatError");
+    const error = assert.throws(
+      () => encode(input),
+      (e) => e instanceof CoapFormatError,
+      "throws CoapFormatError",
+    );
     assert.equal((error as CoapFormatError).reason, reason);
   }
 }
@@ -25,11 +34,13 @@ function refusesToEncode(input: CoapMessage, reason: CoapFormatReason): void {
 suite("codec errors", () => {
   suite("decoding", () => {
     test("truncated header: fewer than 4 bytes", () => {
-      for (const datagram of [bytes(""), bytes("40"), bytes("40 01"), bytes("40 01 00")]) rejects(datagram, "truncated-header", 0);
+      for (const datagram of [bytes(""), bytes("40"), bytes("40 01"), bytes("40 01 00")])
+        rejects(datagram, "truncated-header", 0);
     });
 
     test("a version other than 1", () => {
-      for (const first of [0x00, 0x80, 0xc0, 0x3f, 0xff]) rejects(new Uint8Array([first, 0x01, 0, 0]), "bad-version", 0);
+      for (const first of [0x00, 0x80, 0xc0, 0x3f, 0xff])
+        rejects(new Uint8Array([first, 0x01, 0, 0]), "bad-version", 0);
     });
 
     test("token length 9 to 15 is reserved", () => {
@@ -47,11 +58,13 @@ suite("codec errors", () => {
     });
 
     test("delta nibble 15 without length nibble 15 is reserved", () => {
-      for (let low = 0; low < 15; low++) rejects(new Uint8Array([0x40, 0x01, 0, 0, 0xf0 | low, 0, 0, 0]), "reserved-option-nibble", 4);
+      for (let low = 0; low < 15; low++)
+        rejects(new Uint8Array([0x40, 0x01, 0, 0, 0xf0 | low, 0, 0, 0]), "reserved-option-nibble", 4);
     });
 
     test("length nibble 15 is reserved", () => {
-      for (let high = 0; high < 15; high++) rejects(new Uint8Array([0x40, 0x01, 0, 0, (high << 4) | 0x0f, 0, 0, 0]), "reserved-option-nibble", 4);
+      for (let high = 0; high < 15; high++)
+        rejects(new Uint8Array([0x40, 0x01, 0, 0, (high << 4) | 0x0f, 0, 0, 0]), "reserved-option-nibble", 4);
       // After a valid option too, with the offset of the bad head.
       rejects(bytes("40 01 00 00 b1 61 0f"), "reserved-option-nibble", 6);
     });
@@ -88,12 +101,19 @@ suite("codec errors", () => {
     });
 
     test("every prefix of a valid message decodes to a prefix of it or throws CoapFormatError", () => {
-      const full = encodeMessage(message({
-        code: Code.POST,
-        token: bytes("0102030405"),
-        options: [{ number: 11, value: "v2" }, { number: 11, value: "x".repeat(20) }, { number: 300, value: filled(280, 7) }, { number: 2049, value: 1 }],
-        payload: filled(10, 9),
-      }));
+      const full = encodeMessage(
+        message({
+          code: Code.POST,
+          token: bytes("0102030405"),
+          options: [
+            { number: 11, value: "v2" },
+            { number: 11, value: "x".repeat(20) },
+            { number: 300, value: filled(280, 7) },
+            { number: 2049, value: 1 },
+          ],
+          payload: filled(10, 9),
+        }),
+      );
       const whole = decodeMessage(full);
       let decodedPrefixes = 0;
       for (let length = 0; length < full.length; length++) {
@@ -146,9 +166,13 @@ suite("codec errors", () => {
     test("option numbers and values out of range", () => {
       refusesToEncode(message({ options: [{ number: 65536, value: 0 }] }), "bad-field");
       refusesToEncode(message({ options: [{ number: -1, value: 0 }] }), "bad-field");
-      for (const value of [-1, 0x100000000, 1.5, Number.NaN]) refusesToEncode(message({ options: [{ number: 12, value }] }), "bad-field");
+      for (const value of [-1, 0x100000000, 1.5, Number.NaN])
+        refusesToEncode(message({ options: [{ number: 12, value }] }), "bad-field");
       refusesToEncode(message({ options: [{ number: 12, value: true as unknown as OptionValue }] }), "bad-field");
-      refusesToEncode(message({ options: [{ number: 11, value: filled(MAX_OPTION_EXTENT + 1, 0) }] }), "option-value-too-long");
+      refusesToEncode(
+        message({ options: [{ number: 11, value: filled(MAX_OPTION_EXTENT + 1, 0) }] }),
+        "option-value-too-long",
+      );
     });
 
     test("a message larger than the encoder's buffer, in its token, an option or its payload; the encoder stays usable", () => {
@@ -163,9 +187,18 @@ suite("codec errors", () => {
         const error = assert.throws(() => encoder.encode(input)) as CoapFormatError;
         assert.equal(error.reason, "message-too-large");
       }
-      assert.equal(new MessageEncoder(16).encode(message({ options: [{ number: 11, value: "0123456789" }] })).length, 15);
-      assert.deepEqual(encoder.encode(message({ payload: filled(11, 1) })), new Uint8Array([0x40, 1, 0, 0, 0xff, ...filled(11, 1)]));
-      assert.throws(() => new MessageEncoder(3).encode(message({})), (e) => e instanceof CoapFormatError && e.reason === "message-too-large");
+      assert.equal(
+        new MessageEncoder(16).encode(message({ options: [{ number: 11, value: "0123456789" }] })).length,
+        15,
+      );
+      assert.deepEqual(
+        encoder.encode(message({ payload: filled(11, 1) })),
+        new Uint8Array([0x40, 1, 0, 0, 0xff, ...filled(11, 1)]),
+      );
+      assert.throws(
+        () => new MessageEncoder(3).encode(message({})),
+        (e) => e instanceof CoapFormatError && e.reason === "message-too-large",
+      );
     });
   });
 });

@@ -1,8 +1,9 @@
 // The datagram fuzzer on a small seeded run, so it also runs on XS (the 100,000-case run is in
 // test/node/codec-fuzz.test.ts, 10^6 in `npm run fuzz`).
+
+import { fuzzCase, hex, runDatagramFuzz, SeededRandom } from "../fuzz/datagram-fuzz.js";
 import * as assert from "../portable/assert.js";
 import { suite, test } from "../portable/harness.js";
-import { fuzzCase, hex, runDatagramFuzz, SeededRandom } from "../fuzz/datagram-fuzz.js";
 
 suite("codec fuzz", () => {
   test("the PRNG is deterministic per seed", () => {

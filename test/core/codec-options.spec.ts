@@ -1,20 +1,59 @@
 // The option registry (RFC 7252 §5.10, §12.2; RFC 7641; RFC 7959), uint/Block/Observe helpers,
 // codes, the message helpers, decoded options and UTF-8 without host APIs.
-import * as assert from "../portable/assert.js";
-import { suite, test } from "../portable/harness.js";
-import { Code, codeClass, codeDetail, codeString, isRequestCode, isResponseCode, isSuccessCode, makeCode, parseCode, typeName, MessageType } from "../../coap/codes.js";
+
+import {
+  Code,
+  codeClass,
+  codeDetail,
+  codeString,
+  isRequestCode,
+  isResponseCode,
+  isSuccessCode,
+  MessageType,
+  makeCode,
+  parseCode,
+  typeName,
+} from "../../coap/codes.js";
 import { DatagramOption } from "../../coap/datagram-option.js";
 import { decodeMessage } from "../../coap/decoder.js";
 import { encodeMessage } from "../../coap/encoder.js";
 import {
-  findOption, hasOption, optionBytes, optionString, optionStrings, optionUint, pathOptions, queryOptions, sortOptions, uriPath,
+  findOption,
+  hasOption,
+  optionBytes,
+  optionString,
+  optionStrings,
+  optionUint,
+  pathOptions,
+  queryOptions,
+  sortOptions,
+  uriPath,
 } from "../../coap/message.js";
 import {
-  blockSize, decodeBlock, decodeUint, encodeBlock, encodeUint, isCritical, isNoCacheKey, isRecognised, isUnsafe, MAX_BLOCK_NUM,
-  OBSERVE_DEREGISTER, OBSERVE_MODULUS, OBSERVE_REGISTER, observeValue, optionByName, optionDefinition, optionDefinitions,
-  OptionNumber, szxForSize, uintLength,
+  blockSize,
+  decodeBlock,
+  decodeUint,
+  encodeBlock,
+  encodeUint,
+  isCritical,
+  isNoCacheKey,
+  isRecognised,
+  isUnsafe,
+  MAX_BLOCK_NUM,
+  OBSERVE_DEREGISTER,
+  OBSERVE_MODULUS,
+  OBSERVE_REGISTER,
+  OptionNumber,
+  observeValue,
+  optionByName,
+  optionDefinition,
+  optionDefinitions,
+  szxForSize,
+  uintLength,
 } from "../../coap/options.js";
 import { decodeUtf8, encodeUtf8, utf8Length, writeUtf8 } from "../../kernel/utf8.js";
+import * as assert from "../portable/assert.js";
+import { suite, test } from "../portable/harness.js";
 import { bytes, message } from "./codec-fixtures.js";
 
 suite("codec options and helpers", () => {
@@ -60,7 +99,19 @@ suite("codec options and helpers", () => {
     });
 
     test("value length ranges from RFC 7252 §5.10", () => {
-      const ranges: readonly [number, number, number][] = [[1, 0, 8], [3, 1, 255], [4, 1, 8], [5, 0, 0], [7, 0, 2], [12, 0, 2], [14, 0, 4], [35, 1, 1034], [60, 0, 4], [23, 0, 3], [6, 0, 3]];
+      const ranges: readonly [number, number, number][] = [
+        [1, 0, 8],
+        [3, 1, 255],
+        [4, 1, 8],
+        [5, 0, 0],
+        [7, 0, 2],
+        [12, 0, 2],
+        [14, 0, 4],
+        [35, 1, 1034],
+        [60, 0, 4],
+        [23, 0, 3],
+        [6, 0, 3],
+      ];
       for (const [number, min, max] of ranges) {
         assert.equal(optionDefinition(number)!.minLength, min, `${number} min`);
         assert.equal(optionDefinition(number)!.maxLength, max, `${number} max`);
@@ -75,8 +126,12 @@ suite("codec options and helpers", () => {
     });
 
     test("critical, unsafe and NoCacheKey bits (RFC 7252 §5.4.6)", () => {
-      assert.ok(isCritical(OptionNumber.UriPath) && isCritical(OptionNumber.Block2) && isCritical(OptionNumber.IfMatch));
-      assert.ok(!isCritical(OptionNumber.ContentFormat) && !isCritical(OptionNumber.Observe) && !isCritical(OptionNumber.ETag));
+      assert.ok(
+        isCritical(OptionNumber.UriPath) && isCritical(OptionNumber.Block2) && isCritical(OptionNumber.IfMatch),
+      );
+      assert.ok(
+        !isCritical(OptionNumber.ContentFormat) && !isCritical(OptionNumber.Observe) && !isCritical(OptionNumber.ETag),
+      );
       assert.ok(isUnsafe(OptionNumber.UriHost) && isUnsafe(OptionNumber.Observe) && isUnsafe(OptionNumber.Block2));
       assert.ok(!isUnsafe(OptionNumber.ContentFormat) && !isUnsafe(OptionNumber.ETag));
       assert.ok(isNoCacheKey(OptionNumber.Size1) && isNoCacheKey(OptionNumber.Size2));
@@ -92,7 +147,17 @@ suite("codec options and helpers", () => {
 
   suite("uint values (RFC 7252 §3.2)", () => {
     test("minimal length, big-endian", () => {
-      for (const [value, length] of [[0, 0], [1, 1], [255, 1], [256, 2], [65535, 2], [65536, 3], [0xffffff, 3], [0x1000000, 4], [0xffffffff, 4]] as const) {
+      for (const [value, length] of [
+        [0, 0],
+        [1, 1],
+        [255, 1],
+        [256, 2],
+        [65535, 2],
+        [65536, 3],
+        [0xffffff, 3],
+        [0x1000000, 4],
+        [0xffffffff, 4],
+      ] as const) {
         assert.equal(uintLength(value), length, `length of ${value}`);
         const encoded = encodeUint(value);
         assert.equal(encoded.length, length);
@@ -108,7 +173,11 @@ suite("codec options and helpers", () => {
     });
 
     test("encodeUint refuses values that are not uint32", () => {
-      for (const value of [-1, 0x100000000, 0.5]) assert.throws(() => encodeUint(value), (e) => e instanceof RangeError);
+      for (const value of [-1, 0x100000000, 0.5])
+        assert.throws(
+          () => encodeUint(value),
+          (e) => e instanceof RangeError,
+        );
     });
   });
 
@@ -124,7 +193,10 @@ suite("codec options and helpers", () => {
     });
 
     test("a Block2 option on the wire takes 1 to 3 bytes", () => {
-      const wire = (num: number) => encodeMessage(message({ options: [{ number: OptionNumber.Block2, value: encodeBlock({ num, more: true, szx: 2 }) }] }));
+      const wire = (num: number) =>
+        encodeMessage(
+          message({ options: [{ number: OptionNumber.Block2, value: encodeBlock({ num, more: true, szx: 2 }) }] }),
+        );
       assert.deepEqual(wire(0), bytes("40 01 00 00 d1 0a 0a"));
       assert.deepEqual(wire(16), bytes("40 01 00 00 d2 0a 01 0a"));
       assert.deepEqual(wire(4096), bytes("40 01 00 00 d3 0a 01 00 0a"));
@@ -142,9 +214,18 @@ suite("codec options and helpers", () => {
     });
 
     test("out-of-range NUM or SZX throws RangeError", () => {
-      assert.throws(() => encodeBlock({ num: MAX_BLOCK_NUM + 1, more: false, szx: 0 }), (e) => e instanceof RangeError);
-      assert.throws(() => encodeBlock({ num: -1, more: false, szx: 0 }), (e) => e instanceof RangeError);
-      assert.throws(() => encodeBlock({ num: 0, more: false, szx: 8 }), (e) => e instanceof RangeError);
+      assert.throws(
+        () => encodeBlock({ num: MAX_BLOCK_NUM + 1, more: false, szx: 0 }),
+        (e) => e instanceof RangeError,
+      );
+      assert.throws(
+        () => encodeBlock({ num: -1, more: false, szx: 0 }),
+        (e) => e instanceof RangeError,
+      );
+      assert.throws(
+        () => encodeBlock({ num: 0, more: false, szx: 8 }),
+        (e) => e instanceof RangeError,
+      );
     });
   });
 
@@ -161,7 +242,12 @@ suite("codec options and helpers", () => {
     });
 
     test("an Observe value round-trips in 0 to 3 bytes", () => {
-      for (const [value, wire] of [[0, "60"], [1, "61 01"], [0x1234, "62 12 34"], [0xffffff, "63 ff ff ff"]] as const) {
+      for (const [value, wire] of [
+        [0, "60"],
+        [1, "61 01"],
+        [0x1234, "62 12 34"],
+        [0xffffff, "63 ff ff ff"],
+      ] as const) {
         const encoded = encodeMessage(message({ options: [{ number: OptionNumber.Observe, value }] }));
         assert.deepEqual(encoded, bytes(`40 01 00 00 ${wire}`));
         assert.equal(optionUint(decodeMessage(encoded), OptionNumber.Observe), value);
@@ -179,7 +265,8 @@ suite("codec options and helpers", () => {
       assert.equal(parseCode("2.05"), Code.Content);
       assert.equal(parseCode("5.03"), Code.ServiceUnavailable);
       assert.equal(parseCode("0.00"), Code.Empty);
-      for (const bad of ["2.5", "8.00", "2.32", "205", "", "2.05 ", "a.bc"]) assert.equal(parseCode(bad), undefined, bad);
+      for (const bad of ["2.5", "8.00", "2.32", "205", "", "2.05 ", "a.bc"])
+        assert.equal(parseCode(bad), undefined, bad);
       for (let code = 0; code < 256; code++) assert.equal(parseCode(codeString(code)), code);
     });
 
@@ -188,7 +275,12 @@ suite("codec options and helpers", () => {
       assert.equal(codeClass(0x84), 4);
       assert.equal(codeDetail(0x84), 4);
       assert.ok(isRequestCode(Code.GET) && !isRequestCode(Code.Empty) && !isRequestCode(Code.Content));
-      assert.ok(isResponseCode(Code.Content) && isResponseCode(Code.InternalServerError) && !isResponseCode(Code.POST) && !isResponseCode(makeCode(7, 0)));
+      assert.ok(
+        isResponseCode(Code.Content) &&
+          isResponseCode(Code.InternalServerError) &&
+          !isResponseCode(Code.POST) &&
+          !isResponseCode(makeCode(7, 0)),
+      );
       assert.ok(isSuccessCode(Code.Created) && !isSuccessCode(Code.BadRequest));
       assert.equal(typeName(MessageType.ACK), "ACK");
     });
@@ -205,8 +297,14 @@ suite("codec options and helpers", () => {
     });
 
     test("path and query options", () => {
-      assert.deepEqual(pathOptions("/v2/things//abc/").map((o) => o.value), ["v2", "things", "abc"]);
-      assert.deepEqual(queryOptions({ limit: 15, keepAlive: 60000, flag: true, skipped: undefined, off: false }).map((o) => o.value), ["limit=15", "keepAlive=60000", "flag"]);
+      assert.deepEqual(
+        pathOptions("/v2/things//abc/").map((o) => o.value),
+        ["v2", "things", "abc"],
+      );
+      assert.deepEqual(
+        queryOptions({ limit: 15, keepAlive: 60000, flag: true, skipped: undefined, off: false }).map((o) => o.value),
+        ["limit=15", "keepAlive=60000", "flag"],
+      );
     });
 
     test("read the same on a built message and on its decoded form", () => {
@@ -228,8 +326,16 @@ suite("codec options and helpers", () => {
     });
 
     test("sortOptions is stable", () => {
-      const sorted = sortOptions([{ number: 15, value: "a" }, { number: 11, value: "b" }, { number: 15, value: "c" }, { number: 11, value: "d" }]);
-      assert.deepEqual(sorted.map((o) => o.value), ["b", "d", "a", "c"]);
+      const sorted = sortOptions([
+        { number: 15, value: "a" },
+        { number: 11, value: "b" },
+        { number: 15, value: "c" },
+        { number: 11, value: "d" },
+      ]);
+      assert.deepEqual(
+        sorted.map((o) => o.value),
+        ["b", "d", "a", "c"],
+      );
     });
   });
 
@@ -261,7 +367,17 @@ suite("codec options and helpers", () => {
   });
 
   suite("UTF-8 without host APIs", () => {
-    const samples = ["", "v2", "things", "keepAlive=60000", "é", "€uro", "😀", "mixed ä€😀 text", "\u0000\u007f\u0080\u07ff\u0800\uffff"];
+    const samples = [
+      "",
+      "v2",
+      "things",
+      "keepAlive=60000",
+      "é",
+      "€uro",
+      "😀",
+      "mixed ä€😀 text",
+      "\u0000\u007f\u0080\u07ff\u0800\uffff",
+    ];
 
     test("round-trips, with utf8Length matching the bytes written", () => {
       for (const text of samples) {

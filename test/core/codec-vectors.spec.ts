@@ -1,16 +1,16 @@
 // RFC 7252 byte vectors for the codec: header, empty messages, tokens, the option delta/length
 // boundaries of §3.1 (12/13, 268/269, 65804), the largest legal option, payloads, and views into
 // the datagram.
-import * as assert from "../portable/assert.js";
-import { suite, test } from "../portable/harness.js";
+
 import { Code, MessageType } from "../../coap/codes.js";
 import { decodeMessage } from "../../coap/decoder.js";
-import { MessageEncoder, encodeMessage, MAX_OPTION_EXTENT } from "../../coap/encoder.js";
+import { encodeMessage, MAX_OPTION_EXTENT, MessageEncoder } from "../../coap/encoder.js";
 import type { CoapMessage, CoapOption, DecodedMessage } from "../../coap/message.js";
 import { OptionNumber } from "../../coap/options.js";
 import { encodeUtf8 } from "../../kernel/utf8.js";
+import * as assert from "../portable/assert.js";
+import { suite, test } from "../portable/harness.js";
 import { bytes, filled, message, plainOptions } from "./codec-fixtures.js";
-
 
 /** Encodes, checks the exact bytes, decodes them back and checks every field. */
 function roundTrip(input: CoapMessage, expected: Uint8Array): DecodedMessage {
@@ -38,7 +38,12 @@ suite("codec vectors", () => {
     });
 
     test("all four types and the message ID range", () => {
-      for (const [type, first] of [[MessageType.CON, 0x40], [MessageType.NON, 0x50], [MessageType.ACK, 0x60], [MessageType.RST, 0x70]] as const) {
+      for (const [type, first] of [
+        [MessageType.CON, 0x40],
+        [MessageType.NON, 0x50],
+        [MessageType.ACK, 0x60],
+        [MessageType.RST, 0x70],
+      ] as const) {
         for (const messageId of [0, 1, 0x7fff, 0xffff]) {
           const encoded = encodeMessage(message({ type, code: Code.Content, messageId }));
           assert.deepEqual(encoded, new Uint8Array([first, 0x45, messageId >> 8, messageId & 0xff]));
@@ -70,7 +75,15 @@ suite("codec vectors", () => {
     });
 
     test("code byte: class in the top 3 bits, detail in the low 5", () => {
-      for (const [code, byte] of [[Code.GET, 0x01], [Code.POST, 0x02], [Code.Created, 0x41], [Code.Content, 0x45], [Code.NotFound, 0x84], [Code.ProxyingNotSupported, 0xa5], [0xff, 0xff]] as const) {
+      for (const [code, byte] of [
+        [Code.GET, 0x01],
+        [Code.POST, 0x02],
+        [Code.Created, 0x41],
+        [Code.Content, 0x45],
+        [Code.NotFound, 0x84],
+        [Code.ProxyingNotSupported, 0xa5],
+        [0xff, 0xff],
+      ] as const) {
         const encoded = encodeMessage(message({ code }));
         assert.equal(encoded[1], byte);
         assert.equal(decodeMessage(encoded).code, code);
@@ -91,7 +104,10 @@ suite("codec vectors", () => {
     ];
     for (const [number, head] of deltaVectors) {
       test(`option number ${number} as the first option: head ${head}`, () => {
-        const decoded = roundTrip(message({ options: [{ number, value: new Uint8Array(0) }] }), bytes(`40 01 00 00 ${head}`));
+        const decoded = roundTrip(
+          message({ options: [{ number, value: new Uint8Array(0) }] }),
+          bytes(`40 01 00 00 ${head}`),
+        );
         assert.equal(decoded.options[0]!.number, number);
       });
     }
@@ -103,7 +119,10 @@ suite("codec vectors", () => {
         { number: 294, value: new Uint8Array(0) },
       ];
       const decoded = roundTrip(message({ options }), bytes("40 01 00 00 c0 d0 00 e0 00 00"));
-      assert.deepEqual(decoded.options.map((o) => o.number), [12, 25, 294]);
+      assert.deepEqual(
+        decoded.options.map((o) => o.number),
+        [12, 25, 294],
+      );
     });
 
     const lengthVectors: readonly [number, string][] = [
@@ -130,7 +149,13 @@ suite("codec vectors", () => {
     test("the largest legal option: number 65535 with a 65804-byte value, then a payload", () => {
       const value = filled(MAX_OPTION_EXTENT, 0x5a);
       const payload = bytes("01 02 03");
-      const input = message({ code: Code.POST, messageId: 0xffff, token: bytes("ffffffffffffffff"), options: [{ number: 65535, value }], payload });
+      const input = message({
+        code: Code.POST,
+        messageId: 0xffff,
+        token: bytes("ffffffffffffffff"),
+        options: [{ number: 65535, value }],
+        payload,
+      });
       const encoded = encodeMessage(input);
       assert.equal(encoded.length, 4 + 8 + 5 + MAX_OPTION_EXTENT + 1 + 3);
       assert.deepEqual(encoded.subarray(12, 17), bytes("ee fe f2 ff ff"));
@@ -144,7 +169,12 @@ suite("codec vectors", () => {
     test("nibble 13 and 14 in both fields of one option header", () => {
       const value = filled(300, 1);
       const decoded = roundTrip(
-        message({ options: [{ number: 20, value: filled(13, 2) }, { number: 400, value }] }),
+        message({
+          options: [
+            { number: 20, value: filled(13, 2) },
+            { number: 400, value },
+          ],
+        }),
         (() => {
           const out = new Uint8Array(4 + 3 + 13 + 5 + 300);
           out.set(bytes("40 01 00 00 dd 07 00"), 0);
@@ -155,7 +185,13 @@ suite("codec vectors", () => {
           return out;
         })(),
       );
-      assert.deepEqual(decoded.options.map((o) => [o.number, o.value.length]), [[20, 13], [400, 300]]);
+      assert.deepEqual(
+        decoded.options.map((o) => [o.number, o.value.length]),
+        [
+          [20, 13],
+          [400, 300],
+        ],
+      );
     });
   });
 
@@ -175,7 +211,17 @@ suite("codec vectors", () => {
         { number: 15, value: encodeUtf8("a=1") },
       ]);
       // A repeat is a zero delta.
-      assert.deepEqual(encodeMessage(message({ options: [{ number: 11, value: "a" }, { number: 11, value: "b" }] })), bytes("40 01 00 00 b1 61 01 62"));
+      assert.deepEqual(
+        encodeMessage(
+          message({
+            options: [
+              { number: 11, value: "a" },
+              { number: 11, value: "b" },
+            ],
+          }),
+        ),
+        bytes("40 01 00 00 b1 61 01 62"),
+      );
     });
 
     test("uint values in minimal length (RFC 7252 §3.2)", () => {
@@ -191,7 +237,11 @@ suite("codec vectors", () => {
         [0xffffffff, "c4 ff ff ff ff"],
       ];
       for (const [value, wire] of cases) {
-        assert.deepEqual(encodeMessage(message({ options: [{ number: OptionNumber.ContentFormat, value }] })), bytes(`40 01 00 00 ${wire}`), `uint ${value}`);
+        assert.deepEqual(
+          encodeMessage(message({ options: [{ number: OptionNumber.ContentFormat, value }] })),
+          bytes(`40 01 00 00 ${wire}`),
+          `uint ${value}`,
+        );
       }
     });
 
@@ -210,14 +260,18 @@ suite("codec vectors", () => {
     });
 
     test("unrecognised critical options are reported, elective ones are not (RFC 7252 §5.4.1)", () => {
-      const decoded = decodeMessage(encodeMessage(message({
-        options: [
-          { number: 9, value: bytes("01") },
-          { number: 11, value: "ok" },
-          { number: 2048, value: bytes("02") },
-          { number: 2049, value: bytes("03") },
-        ],
-      })));
+      const decoded = decodeMessage(
+        encodeMessage(
+          message({
+            options: [
+              { number: 9, value: bytes("01") },
+              { number: 11, value: "ok" },
+              { number: 2048, value: bytes("02") },
+              { number: 2049, value: bytes("03") },
+            ],
+          }),
+        ),
+      );
       assert.deepEqual(decoded.unrecognisedCritical, [9, 2049]);
       assert.equal(decoded.options.length, 4, "all options are kept");
       assert.deepEqual(decodeMessage(bytes("40 01 00 00 b2 7632")).unrecognisedCritical, []);
@@ -243,7 +297,15 @@ suite("codec vectors", () => {
   suite("payload", () => {
     test("the payload follows the 0xFF marker and may hold any byte, 0xFF included", () => {
       const payload = bytes("ff 00 ff");
-      roundTrip(message({ code: Code.Content, type: MessageType.ACK, payload, options: [{ number: OptionNumber.ContentFormat, value: 42 }] }), bytes("60 45 00 00 c1 2a ff ff 00 ff"));
+      roundTrip(
+        message({
+          code: Code.Content,
+          type: MessageType.ACK,
+          payload,
+          options: [{ number: OptionNumber.ContentFormat, value: 42 }],
+        }),
+        bytes("60 45 00 00 c1 2a ff ff 00 ff"),
+      );
     });
 
     test("no marker without a payload", () => {
@@ -284,7 +346,11 @@ suite("codec vectors", () => {
         code: Code.POST,
         messageId: 0xabcd,
         token: bytes("0102030405060708"),
-        options: [{ number: 11, value: "v2" }, { number: 11, value: "things" }, { number: 12, value: 50 }],
+        options: [
+          { number: 11, value: "v2" },
+          { number: 11, value: "things" },
+          { number: 12, value: 50 },
+        ],
         payload: encodeUtf8('{"values":[{"key":"t","value":21.5}]}'),
       });
       assert.deepEqual(encoder.encode(input), encodeMessage(input));

@@ -1,15 +1,21 @@
 // Command dispatch: every accepted value form per actuator kind, what is ignored and why, the
 // newest command winning by datetime, and the events the app sees.
-import { parseDigitalLevel, parsePwmDuty } from "../../device/command-values.js";
-import { CommandDispatcher, type ActuatorBinding, type AppliedCommand, type IgnoredCommand } from "../../device/commands.js";
+
 import type { ActuatorOutput } from "../../device/actuator-output.js";
+import { parseDigitalLevel, parsePwmDuty } from "../../device/command-values.js";
+import {
+  type ActuatorBinding,
+  type AppliedCommand,
+  CommandDispatcher,
+  type IgnoredCommand,
+} from "../../device/commands.js";
 import { SimulatedActuator } from "../../device/simulated-actuator.js";
 import { ThethingsClient } from "../../thethings/client.js";
 import type { ThingValue } from "../../thethings/values.js";
-import { deepEqual, equal, ok, throws } from "../portable/assert.js";
-import { suite, test } from "../portable/harness.js";
 import { FakeCoapClient, reply } from "../core-fakes/fake-coap-client.js";
 import { RecordingLog } from "../core-fakes/thethings-fakes.js";
+import { deepEqual, equal, ok, throws } from "../portable/assert.js";
+import { suite, test } from "../portable/harness.js";
 
 const T = Date.UTC(2026, 0, 1, 12);
 
@@ -35,7 +41,7 @@ function command(key: string, value: unknown, datetime?: number): ThingValue {
 
 suite("commands dispatch", () => {
   suite("value forms", () => {
-    test("digital: 1/0, true/false, on/off, \"1\"/\"0\", any case and blanks", () => {
+    test('digital: 1/0, true/false, on/off, "1"/"0", any case and blanks', () => {
       const on: unknown[] = [1, true, "1", "on", "ON", " On ", "true", "TRUE"];
       const off: unknown[] = [0, false, "0", "off", "OFF", " off", "false"];
       for (const value of on) equal(parseDigitalLevel(value), 1, JSON.stringify(value));
@@ -48,11 +54,24 @@ suite("commands dispatch", () => {
       }
     });
 
-    test("PWM auto: [0, 1] is a fraction (1 is full duty), (1, 100] a percentage, \"N%\" always a percentage", () => {
+    test('PWM auto: [0, 1] is a fraction (1 is full duty), (1, 100] a percentage, "N%" always a percentage', () => {
       const cases: [unknown, number][] = [
-        [0, 0], [0.25, 0.25], [1, 1], [1.5, 0.015], [50, 0.5], [100, 1],
-        ["0", 0], ["0.5", 0.5], ["1", 1], ["50", 0.5], [" 75 ", 0.75], [".5", 0.5],
-        ["1%", 0.01], ["50%", 0.5], ["0.5 %", 0.005], ["100%", 1],
+        [0, 0],
+        [0.25, 0.25],
+        [1, 1],
+        [1.5, 0.015],
+        [50, 0.5],
+        [100, 1],
+        ["0", 0],
+        ["0.5", 0.5],
+        ["1", 1],
+        ["50", 0.5],
+        [" 75 ", 0.75],
+        [".5", 0.5],
+        ["1%", 0.01],
+        ["50%", 0.5],
+        ["0.5 %", 0.005],
+        ["100%", 1],
       ];
       for (const [value, duty] of cases) equal(parsePwmDuty(value), duty, JSON.stringify(value));
     });
@@ -66,7 +85,23 @@ suite("commands dispatch", () => {
     });
 
     test("PWM: negative, above 100 %, non-numeric and non-decimal forms are refused", () => {
-      for (const value of [-1, -0.5, 101, "101", "150%", "abc", "1e2", "0x10", "", "%", true, null, [50], { duty: 50 }, Number.POSITIVE_INFINITY]) {
+      for (const value of [
+        -1,
+        -0.5,
+        101,
+        "101",
+        "150%",
+        "abc",
+        "1e2",
+        "0x10",
+        "",
+        "%",
+        true,
+        null,
+        [50],
+        { duty: 50 },
+        Number.POSITIVE_INFINITY,
+      ]) {
         equal(parsePwmDuty(value), undefined, JSON.stringify(value));
       }
     });
@@ -94,7 +129,14 @@ suite("commands dispatch", () => {
     test("unknown keys and the device's own telemetry are ignored quietly", () => {
       const { led, fan, ignored, applied, log, dispatcher } = setup();
       dispatcher.dispatch([command("temperature", 21.5), command("humidity", 40), command("garage", 1)]);
-      deepEqual(ignored.map((e) => [e.key, e.reason]), [["temperature", "own-telemetry"], ["humidity", "own-telemetry"], ["garage", "unknown-key"]]);
+      deepEqual(
+        ignored.map((e) => [e.key, e.reason]),
+        [
+          ["temperature", "own-telemetry"],
+          ["humidity", "own-telemetry"],
+          ["garage", "unknown-key"],
+        ],
+      );
       equal(applied.length, 0);
       equal(led.writes + fan.writes, 0);
       equal(log.at("warn", "error").length, 0, "echoes of telemetry are normal, not warnings");
@@ -106,7 +148,14 @@ suite("commands dispatch", () => {
       dispatcher.dispatch([command("led", "dim"), command("fan", 250), command("fan", { duty: 1 })]);
       equal(led.level, 1);
       equal(fan.level, 0.3);
-      deepEqual(ignored.map((e) => [e.key, e.reason]), [["led", "malformed"], ["fan", "malformed"], ["fan", "malformed"]]);
+      deepEqual(
+        ignored.map((e) => [e.key, e.reason]),
+        [
+          ["led", "malformed"],
+          ["fan", "malformed"],
+          ["fan", "malformed"],
+        ],
+      );
       equal(log.at("warn").length, 3);
       deepEqual(ignored[1], { key: "fan", reason: "malformed", value: 250 });
     });
@@ -168,7 +217,10 @@ suite("commands dispatch", () => {
       const { led, ignored, log, dispatcher } = setup([{ key: "relay", output: broken }]);
       dispatcher.dispatch([command("relay", 1), command("led", 1)]);
       equal(led.level, 1);
-      deepEqual(ignored.map((e) => e.reason), ["output-failed"]);
+      deepEqual(
+        ignored.map((e) => e.reason),
+        ["output-failed"],
+      );
       equal(log.matching("GPIO fault").length, 1);
     });
 
@@ -193,7 +245,10 @@ suite("commands dispatch", () => {
       const fan = new SimulatedActuator({ kind: "pwm" });
       const log = new RecordingLog();
       const dispatcher = new CommandDispatcher({
-        actuators: [{ key: "led", output: led }, { key: "fan", output: fan }],
+        actuators: [
+          { key: "led", output: led },
+          { key: "fan", output: fan },
+        ],
         log: log.sink,
         onApplied: () => {
           throw new Error("UI bug");
@@ -208,16 +263,38 @@ suite("commands dispatch", () => {
     test("misconfiguration throws: bad key, repeated key, key that is also telemetry", () => {
       const output = new SimulatedActuator({ kind: "digital" });
       const log = () => undefined;
-      throws(() => new CommandDispatcher({ actuators: [{ key: "a b", output }], log }), (e) => e instanceof RangeError);
-      throws(() => new CommandDispatcher({ actuators: [{ key: "a", output }, { key: "a", output }], log }), (e) => e instanceof RangeError);
-      throws(() => new CommandDispatcher({ actuators: [{ key: "t", output }], telemetryKeys: ["t"], log }), (e) => e instanceof RangeError);
+      throws(
+        () => new CommandDispatcher({ actuators: [{ key: "a b", output }], log }),
+        (e) => e instanceof RangeError,
+      );
+      throws(
+        () =>
+          new CommandDispatcher({
+            actuators: [
+              { key: "a", output },
+              { key: "a", output },
+            ],
+            log,
+          }),
+        (e) => e instanceof RangeError,
+      );
+      throws(
+        () => new CommandDispatcher({ actuators: [{ key: "t", output }], telemetryKeys: ["t"], log }),
+        (e) => e instanceof RangeError,
+      );
     });
 
     test("the simulated actuator refuses levels out of range", () => {
       const digital = new SimulatedActuator({ kind: "digital" });
       const pwm = new SimulatedActuator({ kind: "pwm" });
-      throws(() => digital.write(0.5), (e) => e instanceof RangeError);
-      throws(() => pwm.write(1.1), (e) => e instanceof RangeError);
+      throws(
+        () => digital.write(0.5),
+        (e) => e instanceof RangeError,
+      );
+      throws(
+        () => pwm.write(1.1),
+        (e) => e instanceof RangeError,
+      );
       pwm.write(0.5);
       equal(pwm.level, 0.5);
     });
@@ -226,7 +303,11 @@ suite("commands dispatch", () => {
   test("from the subscription: a notification's commands reach the outputs, its telemetry does not", () => {
     const { led, fan, ignored, dispatcher } = setup();
     const coap = new FakeCoapClient();
-    const client = new ThethingsClient({ coap, log: () => undefined, thingToken: "AbCdEfGhIjKlMnOpQrStUvWxYz0123456789_-ABCDE" });
+    const client = new ThethingsClient({
+      coap,
+      log: () => undefined,
+      thingToken: "AbCdEfGhIjKlMnOpQrStUvWxYz0123456789_-ABCDE",
+    });
     client.subscribe({ onValues: (values) => dispatcher.dispatch(values) });
     coap.observations[0]!.notify(
       reply("2.05", [
@@ -237,6 +318,9 @@ suite("commands dispatch", () => {
     );
     equal(led.level, 1);
     equal(fan.level, 0.8);
-    deepEqual(ignored.map((e) => e.reason), ["own-telemetry"]);
+    deepEqual(
+      ignored.map((e) => e.reason),
+      ["own-telemetry"],
+    );
   });
 });

@@ -3,12 +3,12 @@
 import { restoreActuators } from "../../device/actuator-restore.js";
 import { CommandDispatcher } from "../../device/commands.js";
 import { SimulatedActuator } from "../../device/simulated-actuator.js";
-import { ThethingsClient, type ReadOptions } from "../../thethings/client.js";
+import { type ReadOptions, ThethingsClient } from "../../thethings/client.js";
 import type { ValueReader } from "../../thethings/paging.js";
-import { deepEqual, equal, ok } from "../portable/assert.js";
-import { suite, test } from "../portable/harness.js";
 import { FakeCoapClient, reply } from "../core-fakes/fake-coap-client.js";
 import { RecordingLog } from "../core-fakes/thethings-fakes.js";
+import { deepEqual, equal, ok } from "../portable/assert.js";
+import { suite, test } from "../portable/harness.js";
 
 const TOKEN = "AbCdEfGhIjKlMnOpQrStUvWxYz0123456789_-ABCDE";
 
@@ -20,7 +20,11 @@ function setup() {
   const fan = new SimulatedActuator({ kind: "pwm" });
   const relay = new SimulatedActuator({ kind: "digital" });
   const dispatcher = new CommandDispatcher({
-    actuators: [{ key: "led", output: led }, { key: "fan", output: fan }, { key: "relay", output: relay }],
+    actuators: [
+      { key: "led", output: led },
+      { key: "fan", output: fan },
+      { key: "relay", output: relay },
+    ],
     log: log.sink,
   });
   return { coap, log, client, led, fan, relay, dispatcher };
@@ -43,12 +47,18 @@ suite("commands restore", () => {
     };
     const report = await restoreActuators({ reader, dispatcher, log: log.sink });
     // A never-written key is an expected answer here: read as empty, not thrown (xsbug breaks on throws).
-    deepEqual(asked.map((options) => options?.absentIsEmpty), [true, true, true]);
-    deepEqual(coap.requests.map((r) => [r.method, r.path, r.query?.limit]), [
-      ["GET", `/v2/things/${TOKEN}/resources/led`, 1],
-      ["GET", `/v2/things/${TOKEN}/resources/fan`, 1],
-      ["GET", `/v2/things/${TOKEN}/resources/relay`, 1],
-    ]);
+    deepEqual(
+      asked.map((options) => options?.absentIsEmpty),
+      [true, true, true],
+    );
+    deepEqual(
+      coap.requests.map((r) => [r.method, r.path, r.query?.limit]),
+      [
+        ["GET", `/v2/things/${TOKEN}/resources/led`, 1],
+        ["GET", `/v2/things/${TOKEN}/resources/fan`, 1],
+        ["GET", `/v2/things/${TOKEN}/resources/relay`, 1],
+      ],
+    );
     equal(led.level, 1);
     equal(fan.level, 0.35);
     equal(relay.writes, 0);
@@ -60,7 +70,11 @@ suite("commands restore", () => {
 
   test("a command older than the restored one, arriving late on the subscription, is ignored", async () => {
     const { coap, client, led, dispatcher } = setup();
-    coap.script(reply("2.05", [{ key: "led", value: 1, datetime: "20260101100000" }]), reply("2.05", []), reply("2.05", []));
+    coap.script(
+      reply("2.05", [{ key: "led", value: 1, datetime: "20260101100000" }]),
+      reply("2.05", []),
+      reply("2.05", []),
+    );
     await restoreActuators({ reader: client, dispatcher, log: () => undefined });
     client.subscribe({ onValues: (values) => dispatcher.dispatch(values) });
     coap.observations[0]!.notify(reply("2.05", [{ key: "led", value: 0, datetime: "20260101095959" }]));
@@ -75,7 +89,13 @@ suite("commands restore", () => {
     const report = await restoreActuators({ reader: client, dispatcher, log: log.sink });
     equal(led.writes, 0);
     equal(fan.level, 0.6);
-    deepEqual(report.failed.map((f) => [f.key, f.error.kind]), [["led", "network"], ["relay", "unauthorized"]]);
+    deepEqual(
+      report.failed.map((f) => [f.key, f.error.kind]),
+      [
+        ["led", "network"],
+        ["relay", "unauthorized"],
+      ],
+    );
     equal(log.matching("could not read its last command").length, 2);
     ok(!log.text.includes(TOKEN));
   });
@@ -88,7 +108,7 @@ suite("commands restore", () => {
     deepEqual(report.nothingToRestore, ["led", "fan", "relay"]);
   });
 
-  test("restored commands are reported with source \"restore\"", async () => {
+  test('restored commands are reported with source "restore"', async () => {
     const coap = new FakeCoapClient();
     const client = new ThethingsClient({ coap, log: () => undefined, thingToken: TOKEN });
     const sources: string[] = [];

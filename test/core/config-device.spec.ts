@@ -2,10 +2,11 @@
 //   mcconfig -d -m -p esp32 sensors=sht3x,analog:34@light actuators=led:digital:2 interval=5s
 // turns into, with the board's pins for what the entries leave out, and the clear stop for a bad
 // value or settings that contradict each other.
-import * as assert from "../portable/assert.js";
-import { suite, test } from "../portable/harness.js";
+
 import { DEFAULT_SETTINGS, parseDeviceConfig, SETTING_KEYS } from "../../device/config.js";
 import { DEFAULT_TELEMETRY_CONFIG, MAX_BUFFER_SIZE } from "../../sensors/telemetry-config.js";
+import * as assert from "../portable/assert.js";
+import { suite, test } from "../portable/harness.js";
 import { rejected } from "./config-rejected.js";
 
 suite("config device", () => {
@@ -22,7 +23,10 @@ suite("config device", () => {
     assert.equal(config.telemetry.droppedKey, DEFAULT_TELEMETRY_CONFIG.droppedKey);
     assert.equal(config.keepAliveMs, 30_000);
     assert.equal(config.reactivateOnAuthFailure, false);
-    assert.deepEqual(config.sensors.map((s) => s.kind), ["sim"]);
+    assert.deepEqual(
+      config.sensors.map((s) => s.kind),
+      ["sim"],
+    );
     assert.deepEqual(config.actuators, []);
     assert.equal(config.logLevel, "info");
     assert.ok(Object.isFrozen(config), "the result is frozen");
@@ -51,20 +55,37 @@ suite("config device", () => {
     });
     assert.equal(config.activationCode, "abc123");
     assert.equal(config.productId, "p-1");
-    assert.deepEqual(config.server, { uri: "coap://127.0.0.1:15683", host: "127.0.0.1", port: 15683, isIpLiteral: true });
+    assert.deepEqual(config.server, {
+      uri: "coap://127.0.0.1:15683",
+      host: "127.0.0.1",
+      port: 15683,
+      isIpLiteral: true,
+    });
     assert.equal(config.telemetry.intervalMs, 500);
     assert.equal(config.telemetry.batch, 5);
     assert.equal(config.telemetry.maxDelayMs, 120_000);
     assert.equal(config.telemetry.bufferSize, 50);
     assert.equal(config.keepAliveMs, 45_000);
     assert.equal(config.reactivateOnAuthFailure, true);
-    assert.deepEqual(config.sensors.map((s) => s.kind), ["sim", "sim-analog"]);
-    assert.deepEqual(config.actuators.map((a) => `${a.key}:${a.kind}:${a.pin}`), ["led:digital:2", "fan:pwm:4"]);
+    assert.deepEqual(
+      config.sensors.map((s) => s.kind),
+      ["sim", "sim-analog"],
+    );
+    assert.deepEqual(
+      config.actuators.map((a) => `${a.key}:${a.kind}:${a.pin}`),
+      ["led:digital:2", "fan:pwm:4"],
+    );
     assert.equal(config.logLevel, "debug");
   });
 
   test("JSON numbers and booleans from a manifest are accepted; undefined falls back to the default", () => {
-    const config = parseDeviceConfig({ batch: 10, bufferSize: 100, interval: 30_000, reactivateOnAuthFailure: true, keepAlive: undefined });
+    const config = parseDeviceConfig({
+      batch: 10,
+      bufferSize: 100,
+      interval: 30_000,
+      reactivateOnAuthFailure: true,
+      keepAlive: undefined,
+    });
     assert.equal(config.telemetry.batch, 10);
     assert.equal(config.telemetry.bufferSize, 100);
     assert.equal(config.telemetry.intervalMs, 30_000);
@@ -108,10 +129,18 @@ suite("config device", () => {
   test("each bad value stops startup naming its key", () => {
     rejected(() => parseDeviceConfig({ interval: "fast" }), "interval", '"fast"');
     rejected(() => parseDeviceConfig({ batch: "0" }), "batch", "outside");
-    rejected(() => parseDeviceConfig({ bufferSize: String(MAX_BUFFER_SIZE + 1) }), "bufferSize", `outside 1–${MAX_BUFFER_SIZE}`);
+    rejected(
+      () => parseDeviceConfig({ bufferSize: String(MAX_BUFFER_SIZE + 1) }),
+      "bufferSize",
+      `outside 1–${MAX_BUFFER_SIZE}`,
+    );
     rejected(() => parseDeviceConfig({ maxDelay: "0s" }), "maxDelay", "outside");
     rejected(() => parseDeviceConfig({ keepAlive: "1s" }), "keepAlive", "outside 5s–1h");
-    rejected(() => parseDeviceConfig({ reactivateOnAuthFailure: "sometimes" }), "reactivateOnAuthFailure", "not a boolean");
+    rejected(
+      () => parseDeviceConfig({ reactivateOnAuthFailure: "sometimes" }),
+      "reactivateOnAuthFailure",
+      "not a boolean",
+    );
     rejected(() => parseDeviceConfig({ server: "coaps://coap.thethings.io" }), "server", "DTLS");
     rejected(() => parseDeviceConfig({ sensors: "bme280" }), "sensors", "unknown sensor kind");
     rejected(() => parseDeviceConfig({ actuators: "led" }), "actuators", "KEY:digital:PIN");
@@ -121,17 +150,43 @@ suite("config device", () => {
 
   test("settings that contradict each other", () => {
     rejected(() => parseDeviceConfig({ batch: "50", bufferSize: "20" }), "batch", "larger than bufferSize 20");
-    rejected(() => parseDeviceConfig({ sensors: "sim", actuators: "temperature:digital:2" }), "actuators", "also written by sensor", '"sim"');
+    rejected(
+      () => parseDeviceConfig({ sensors: "sim", actuators: "temperature:digital:2" }),
+      "actuators",
+      "also written by sensor",
+      '"sim"',
+    );
     rejected(() => parseDeviceConfig({ sensors: "sim-analog@telemetry.dropped" }), "sensors", "reserved");
-    rejected(() => parseDeviceConfig({ sensors: "", actuators: "telemetry.dropped:digital:2" }), "actuators", "reserved");
+    rejected(
+      () => parseDeviceConfig({ sensors: "", actuators: "telemetry.dropped:digital:2" }),
+      "actuators",
+      "reserved",
+    );
   });
 
   test("an output on a sensor's pin is refused, however the pin was chosen", () => {
     // A board whose I2C default is on GPIO 2 and that names no LED (e.g. M5Stack AtomS3, SDA 2).
-    rejected(() => parseDeviceConfig({ sensors: "sht3x", actuators: "led:digital" }, { i2c: { sda: 2, scl: 1 } }), "actuators", '"led:digital": pin 2 is also used by sensor "sht3x"');
+    rejected(
+      () => parseDeviceConfig({ sensors: "sht3x", actuators: "led:digital" }, { i2c: { sda: 2, scl: 1 } }),
+      "actuators",
+      '"led:digital": pin 2 is also used by sensor "sht3x"',
+    );
     rejected(() => parseDeviceConfig({ sensors: "sht3x", actuators: "fan:pwm:22" }), "actuators", "pin 22", '"sht3x"');
-    rejected(() => parseDeviceConfig({ sensors: "analog:4@light", actuators: "relay:digital:4:low" }), "actuators", "pin 4", '"analog:4@light"');
-    assert.equal(parseDeviceConfig({ sensors: "sht3x,analog:34", actuators: "led:digital,fan:pwm:4" }).actuators.length, 2, "separate pins are fine");
-    assert.equal(parseDeviceConfig({ sensors: "sim,sim-analog", actuators: "led:digital:2" }).actuators.length, 1, "simulated sensors have no pins");
+    rejected(
+      () => parseDeviceConfig({ sensors: "analog:4@light", actuators: "relay:digital:4:low" }),
+      "actuators",
+      "pin 4",
+      '"analog:4@light"',
+    );
+    assert.equal(
+      parseDeviceConfig({ sensors: "sht3x,analog:34", actuators: "led:digital,fan:pwm:4" }).actuators.length,
+      2,
+      "separate pins are fine",
+    );
+    assert.equal(
+      parseDeviceConfig({ sensors: "sim,sim-analog", actuators: "led:digital:2" }).actuators.length,
+      1,
+      "simulated sensors have no pins",
+    );
   });
 });

@@ -1,8 +1,9 @@
 // The server setting (device/server-uri.ts): coap URIs as typed, checked and normalized, and the
 // reason for every refusal.
+
+import { parseServer } from "../../device/server-uri.js";
 import * as assert from "../portable/assert.js";
 import { suite, test } from "../portable/harness.js";
-import { parseServer } from "../../device/server-uri.js";
 import { rejected } from "./config-rejected.js";
 
 suite("config server", () => {
@@ -13,15 +14,39 @@ suite("config server", () => {
       port: 5683,
       isIpLiteral: false,
     });
-    assert.deepEqual(parseServer("server", "COAP://Example.COM/"), { uri: "coap://example.com:5683", host: "example.com", port: 5683, isIpLiteral: false });
+    assert.deepEqual(parseServer("server", "COAP://Example.COM/"), {
+      uri: "coap://example.com:5683",
+      host: "example.com",
+      port: 5683,
+      isIpLiteral: false,
+    });
     assert.equal(parseServer("server", "coap://localhost:15683").port, 15683);
-    assert.equal(parseServer("server", "coap://my-host.local.:1").host, "my-host.local.", "a fully qualified name with the root dot");
+    assert.equal(
+      parseServer("server", "coap://my-host.local.:1").host,
+      "my-host.local.",
+      "a fully qualified name with the root dot",
+    );
   });
 
   test("IP literals need no resolving", () => {
-    assert.deepEqual(parseServer("server", "coap://127.0.0.1:5683"), { uri: "coap://127.0.0.1:5683", host: "127.0.0.1", port: 5683, isIpLiteral: true });
-    assert.deepEqual(parseServer("server", "coap://[::1]:5684"), { uri: "coap://[::1]:5684", host: "::1", port: 5684, isIpLiteral: true });
-    assert.deepEqual(parseServer("server", "coap://[fe80::1]"), { uri: "coap://[fe80::1]:5683", host: "fe80::1", port: 5683, isIpLiteral: true });
+    assert.deepEqual(parseServer("server", "coap://127.0.0.1:5683"), {
+      uri: "coap://127.0.0.1:5683",
+      host: "127.0.0.1",
+      port: 5683,
+      isIpLiteral: true,
+    });
+    assert.deepEqual(parseServer("server", "coap://[::1]:5684"), {
+      uri: "coap://[::1]:5684",
+      host: "::1",
+      port: 5684,
+      isIpLiteral: true,
+    });
+    assert.deepEqual(parseServer("server", "coap://[fe80::1]"), {
+      uri: "coap://[fe80::1]:5683",
+      host: "fe80::1",
+      port: 5683,
+      isIpLiteral: true,
+    });
   });
 
   test("refuses what the device cannot use, saying why", () => {

@@ -1,16 +1,26 @@
 // The scalar parsers (device/config-values.ts): strings as mcconfig delivers them (and the JSON
 // numbers/booleans a manifest may hold) become checked values, and every bad value throws a
 // ConfigError that names the key and shows the value.
+
+import { ConfigError } from "../../device/config-error.js";
+import {
+  parseBoolean,
+  parseCredential,
+  parseDuration,
+  parseInteger,
+  parseLogLevel,
+  shown,
+} from "../../device/config-values.js";
 import * as assert from "../portable/assert.js";
 import { suite, test } from "../portable/harness.js";
-import { ConfigError } from "../../device/config-error.js";
-import { parseBoolean, parseCredential, parseDuration, parseInteger, parseLogLevel, shown } from "../../device/config-values.js";
 import { rejected } from "./config-rejected.js";
 
 suite("config values", () => {
   test("ConfigError constructs where Error.prototype.name is read-only, as on Moddable (built-ins frozen at build time)", () => {
     const original = Object.getPrototypeOf(ConfigError.prototype) as object;
-    const frozen = Object.freeze(Object.create(Error.prototype, { name: { value: "Error", writable: false } }) as object);
+    const frozen = Object.freeze(
+      Object.create(Error.prototype, { name: { value: "Error", writable: false } }) as object,
+    );
     Object.setPrototypeOf(ConfigError.prototype, frozen);
     try {
       const error = new ConfigError("batch", "bad");
@@ -61,22 +71,49 @@ suite("config values", () => {
     assert.equal(parseDuration("interval", "10000", 100, 86_400_000), 10_000);
     assert.equal(parseDuration("keepAlive", 30_000, 5_000, 3_600_000), 30_000);
     assert.equal(parseDuration("interval", " 250 ", 100, 86_400_000), 250, "surrounding spaces are trimmed");
-    assert.equal(parseDuration("interval", "250.0", 100, 86_400_000), 250, "a decimal point is fine while the value stays whole");
+    assert.equal(
+      parseDuration("interval", "250.0", 100, 86_400_000),
+      250,
+      "a decimal point is fine while the value stays whole",
+    );
     assert.equal(parseDuration("interval", "86400000", 100, 86_400_000), 86_400_000, "the maximum, in milliseconds");
-    rejected(() => parseDuration("interval", "1.5", 0, 86_400_000), "interval", "whole milliseconds", "a bare number is milliseconds");
+    rejected(
+      () => parseDuration("interval", "1.5", 0, 86_400_000),
+      "interval",
+      "whole milliseconds",
+      "a bare number is milliseconds",
+    );
     rejected(() => parseDuration("interval", "86400001", 100, 86_400_000), "interval", "outside 100ms–24h");
     rejected(() => parseDuration("keepAlive", 45, 5_000, 3_600_000), "keepAlive", '"45"', "outside 5s–1h");
   });
 
   test("durations: the same value with and without its unit", () => {
-    for (const [bare, withUnit] of [["500", "500ms"], ["10000", "10s"], ["120000", "2m"], ["3600000", "1h"], ["1500", "1.5s"]] as const) {
-      assert.equal(parseDuration("interval", bare, 100, 86_400_000), parseDuration("interval", withUnit, 100, 86_400_000), `${bare} = ${withUnit}`);
+    for (const [bare, withUnit] of [
+      ["500", "500ms"],
+      ["10000", "10s"],
+      ["120000", "2m"],
+      ["3600000", "1h"],
+      ["1500", "1.5s"],
+    ] as const) {
+      assert.equal(
+        parseDuration("interval", bare, 100, 86_400_000),
+        parseDuration("interval", withUnit, 100, 86_400_000),
+        `${bare} = ${withUnit}`,
+      );
     }
   });
 
   test("durations: malformed, fractional milliseconds or out of range", () => {
-    const error = rejected(() => parseDuration("interval", "10 s", 100, 86_400_000), "interval", '"10 s"', "not a duration");
-    assert.equal(error.message, 'config interval: "10 s" is not a duration in whole milliseconds (e.g. 500ms, 10s, 2m, 1h; a bare number is milliseconds)');
+    const error = rejected(
+      () => parseDuration("interval", "10 s", 100, 86_400_000),
+      "interval",
+      '"10 s"',
+      "not a duration",
+    );
+    assert.equal(
+      error.message,
+      'config interval: "10 s" is not a duration in whole milliseconds (e.g. 500ms, 10s, 2m, 1h; a bare number is milliseconds)',
+    );
     rejected(() => parseDuration("interval", "10sec", 100, 86_400_000), "interval", "not a duration");
     rejected(() => parseDuration("interval", "-1s", 100, 86_400_000), "interval", "not a duration");
     rejected(() => parseDuration("interval", "0.0001s", 0, 86_400_000), "interval", "whole milliseconds");
@@ -86,9 +123,16 @@ suite("config values", () => {
   });
 
   test("booleans: the usual words in any case", () => {
-    for (const word of ["true", "TRUE", "1", "yes", "on", true]) assert.equal(parseBoolean("flag", word), true, String(word));
-    for (const word of ["false", "False", "0", "no", "off", false]) assert.equal(parseBoolean("flag", word), false, String(word));
-    rejected(() => parseBoolean("reactivateOnAuthFailure", "maybe"), "reactivateOnAuthFailure", '"maybe"', "not a boolean");
+    for (const word of ["true", "TRUE", "1", "yes", "on", true])
+      assert.equal(parseBoolean("flag", word), true, String(word));
+    for (const word of ["false", "False", "0", "no", "off", false])
+      assert.equal(parseBoolean("flag", word), false, String(word));
+    rejected(
+      () => parseBoolean("reactivateOnAuthFailure", "maybe"),
+      "reactivateOnAuthFailure",
+      '"maybe"',
+      "not a boolean",
+    );
     rejected(() => parseBoolean("flag", ""), "flag", "not a boolean");
     rejected(() => parseBoolean("flag", 2), "flag", "not a boolean");
   });
@@ -101,7 +145,10 @@ suite("config values", () => {
     assert.equal(parseCredential("productId", 1234), "1234", "a JSON number is kept as text");
     const secret = "s3cret-code";
     for (const bad of [`${secret} x`, `${secret}\u00e9`, `${secret}\t1`]) {
-      const error = assert.throws(() => parseCredential("activationCode", bad), (e) => e instanceof ConfigError) as ConfigError;
+      const error = assert.throws(
+        () => parseCredential("activationCode", bad),
+        (e) => e instanceof ConfigError,
+      ) as ConfigError;
       assert.ok(!error.message.includes(secret), `the code is not echoed: ${error.message}`);
       assert.ok(error.message.includes(`of ${bad.length}`), `the position is given: ${error.message}`);
     }
@@ -119,11 +166,18 @@ suite("config values", () => {
     ];
     for (const [bad, where] of cases) {
       const error = rejected(() => parseCredential("activationCode", bad), "activationCode", where);
-      assert.equal(error.message, `config activationCode: ${where} is a space, control or non-ASCII character (a copy-and-paste slip?)`);
+      assert.equal(
+        error.message,
+        `config activationCode: ${where} is a space, control or non-ASCII character (a copy-and-paste slip?)`,
+      );
     }
     const longest = `${"a".repeat(64)}~!${"Z9".repeat(31)}`;
     assert.equal(longest.length, 128);
-    assert.equal(parseCredential("activationCode", longest), longest, "128 printable ASCII characters, the edges 0x21 and 0x7e included");
+    assert.equal(
+      parseCredential("activationCode", longest),
+      longest,
+      "128 printable ASCII characters, the edges 0x21 and 0x7e included",
+    );
   });
 
   test("shown: quoted, and cut at 48 characters for messages", () => {

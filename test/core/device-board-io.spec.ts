@@ -1,14 +1,15 @@
 // Opening the configured sensors and outputs through a target's BoardIo (device/open-sensors.ts,
 // device/open-actuators.ts), and the simulator's board IO (device/simulated-board-io.ts).
-import type { LogSink } from "../../kernel/log.js";
+
+import type { ActuatorOutput } from "../../device/actuator-output.js";
 import type { BoardIo, HardwareSensorSpec } from "../../device/board-io.js";
 import { type ActuatorSpec, parseActuators, parseSensors } from "../../device/io-specs.js";
 import { openActuators } from "../../device/open-actuators.js";
 import { openSensors } from "../../device/open-sensors.js";
-import type { ActuatorOutput } from "../../device/actuator-output.js";
-import type { Sensor } from "../../sensors/sensor.js";
 import { SimulatedActuator } from "../../device/simulated-actuator.js";
 import { simulatedBoardIo } from "../../device/simulated-board-io.js";
+import type { LogSink } from "../../kernel/log.js";
+import type { Sensor } from "../../sensors/sensor.js";
 import { compileBindings } from "../../sensors/sensor-binding.js";
 import { collectingLog, type LogLine } from "../core-fakes/telemetry-fakes.js";
 import { deepEqual, equal, ok, throws } from "../portable/assert.js";
@@ -70,7 +71,10 @@ suite("device: openSensors", () => {
     const { lines, log } = collectingLog();
     const bindings = openSensors(specs, { board, random: new SeededRandom(4), log });
 
-    deepEqual(bindings.map((binding) => binding.name), ["sim", "sim-analog@level", "analog:34"]);
+    deepEqual(
+      bindings.map((binding) => binding.name),
+      ["sim", "sim-analog@level", "analog:34"],
+    );
     deepEqual(board.sensorsAsked, ["sht3x@room", "analog:34"], "only hardware kinds reach the board");
     equal(bindings[2]!.sensor, board.sensorsOpened[0], "the board's sensor is bound as it came");
     deepEqual(errors(lines), ["sensor sht3x@room: no answer at 0x44; left out"]);
@@ -79,7 +83,11 @@ suite("device: openSensors", () => {
 
   test("bindings keep each spec's readings and keys, frozen, and telemetry accepts them", () => {
     const specs = parseSensors("sensors", "sim@room,sim-analog,analog:35@battery");
-    const bindings = openSensors(specs, { board: new FakeBoard(), random: new SeededRandom(2), log: collectingLog().log });
+    const bindings = openSensors(specs, {
+      board: new FakeBoard(),
+      random: new SeededRandom(2),
+      log: collectingLog().log,
+    });
 
     equal(bindings.length, 3);
     for (let i = 0; i < specs.length; i++) {
@@ -95,7 +103,10 @@ suite("device: openSensors", () => {
     const { lines, log } = collectingLog();
     const bindings = openSensors(specs, { board: emptyBoard, random: new SeededRandom(8), log });
 
-    deepEqual(bindings.map((binding) => binding.name), ["sim", "sim-analog"]);
+    deepEqual(
+      bindings.map((binding) => binding.name),
+      ["sim", "sim-analog"],
+    );
     const climate = bindings[0]!.sensor.sample() as { temperature: unknown; humidity: unknown };
     equal(typeof climate.temperature, "number");
     equal(typeof climate.humidity, "number");
@@ -122,12 +133,21 @@ suite("device: openActuators", () => {
     const { lines, log } = collectingLog();
     const bindings = openActuators(specs, { board, log });
 
-    deepEqual(bindings.map((binding) => binding.key), ["led", "relay"]);
+    deepEqual(
+      bindings.map((binding) => binding.key),
+      ["led", "relay"],
+    );
     deepEqual(board.actuatorsAsked, ["led:digital:2", "fan:pwm:4", "relay:digital:5:low"]);
     equal(bindings[0]!.output, board.outputsOpened[0]);
     equal(bindings[1]!.output, board.outputsOpened[1]);
-    ok(bindings.every((binding) => Object.isFrozen(binding)), "bindings are frozen");
-    ok(board.logsGiven.every((given) => given === log), "the board gets the caller's log sink");
+    ok(
+      bindings.every((binding) => Object.isFrozen(binding)),
+      "bindings are frozen",
+    );
+    ok(
+      board.logsGiven.every((given) => given === log),
+      "the board gets the caller's log sink",
+    );
     deepEqual(errors(lines), ["actuator fan:pwm:4: no PWM channel left; left out"]);
     ok(lines.some((line) => line.level === "info" && line.message === "actuator relay: digital pin 5 on fake board"));
   });
@@ -143,19 +163,41 @@ suite("device: openActuators", () => {
 suite("device: simulated board IO", () => {
   test("hardware sensors are refused with a hint to the simulated kind", () => {
     const [sht3x, analog] = parseSensors("sensors", "sht3x,analog:34");
-    throws(() => simulatedBoardIo.openSensor(sht3x as HardwareSensorSpec), (e) => e instanceof Error && e.message === "the simulator has no I2C; use sim");
-    throws(() => simulatedBoardIo.openSensor(analog as HardwareSensorSpec), (e) => e instanceof Error && e.message === "the simulator has no ADC; use sim-analog");
+    throws(
+      () => simulatedBoardIo.openSensor(sht3x as HardwareSensorSpec),
+      (e) => e instanceof Error && e.message === "the simulator has no I2C; use sim",
+    );
+    throws(
+      () => simulatedBoardIo.openSensor(analog as HardwareSensorSpec),
+      (e) => e instanceof Error && e.message === "the simulator has no ADC; use sim-analog",
+    );
 
     const { lines, log } = collectingLog();
-    const bindings = openSensors(parseSensors("sensors", "sht3x@room,sim"), { board: simulatedBoardIo, random: new SeededRandom(3), log });
-    deepEqual(bindings.map((binding) => binding.name), ["sim"]);
+    const bindings = openSensors(parseSensors("sensors", "sht3x@room,sim"), {
+      board: simulatedBoardIo,
+      random: new SeededRandom(3),
+      log,
+    });
+    deepEqual(
+      bindings.map((binding) => binding.name),
+      ["sim"],
+    );
     deepEqual(errors(lines), ["sensor sht3x@room: the simulator has no I2C; use sim; left out"]);
   });
 
   test("outputs are simulated: each level written is kept and logged", () => {
     const { lines, log } = collectingLog();
-    const bindings = openActuators(parseActuators("actuators", "led:digital:2,fan:pwm:4"), { board: simulatedBoardIo, log });
-    deepEqual(bindings.map((binding) => [binding.key, binding.output.kind]), [["led", "digital"], ["fan", "pwm"]]);
+    const bindings = openActuators(parseActuators("actuators", "led:digital:2,fan:pwm:4"), {
+      board: simulatedBoardIo,
+      log,
+    });
+    deepEqual(
+      bindings.map((binding) => [binding.key, binding.output.kind]),
+      [
+        ["led", "digital"],
+        ["fan", "pwm"],
+      ],
+    );
 
     bindings[0]!.output.write(1);
     bindings[1]!.output.write(0.25);
@@ -167,7 +209,11 @@ suite("device: simulated board IO", () => {
       "actuator led (simulated digital pin 2) → off",
     ]);
     equal((bindings[1]!.output as SimulatedActuator).level, 0.25);
-    throws(() => bindings[0]!.output.write(2), (e) => e instanceof RangeError, "a digital level other than 0 or 1 is a caller bug");
+    throws(
+      () => bindings[0]!.output.write(2),
+      (e) => e instanceof RangeError,
+      "a digital level other than 0 or 1 is a caller bug",
+    );
   });
 
   test("the simulated board IO is frozen and names the simulator", () => {

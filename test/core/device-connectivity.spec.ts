@@ -58,7 +58,10 @@ suite("connectivity events", () => {
   test("the listener table is bounded", () => {
     const hub = new ConnectivityEvents();
     for (let i = 0; i < ConnectivityEvents.MAX_LISTENERS; i++) hub.subscribe(() => undefined);
-    throws(() => hub.subscribe(() => undefined), (e) => e instanceof RangeError);
+    throws(
+      () => hub.subscribe(() => undefined),
+      (e) => e instanceof RangeError,
+    );
   });
 });
 
@@ -97,7 +100,10 @@ suite("device: network back with a new server address", () => {
         reply.respond({
           code: Code.Content,
           payload: '{"status":"success","message":"subscribed"}',
-          options: [{ number: OptionNumber.Observe, value: 1 }, { number: OptionNumber.ContentFormat, value: ContentFormat.Json }],
+          options: [
+            { number: OptionNumber.Observe, value: 1 },
+            { number: OptionNumber.ContentFormat, value: ContentFormat.Json },
+          ],
         });
       });
     }
@@ -121,7 +127,9 @@ suite("device: network back with a new server address", () => {
     device.start();
     await clock.advance(1000);
     const registrationsTo = (address: string) =>
-      net.sent({ from: CLIENT_ADDRESS, type: MessageType.CON }).filter((d) => d.to.address === address && d.message?.options.some((o) => o.number === OptionNumber.Observe));
+      net
+        .sent({ from: CLIENT_ADDRESS, type: MessageType.CON })
+        .filter((d) => d.to.address === address && d.message?.options.some((o) => o.number === OptionNumber.Observe));
     equal(registrationsTo(first.address).length, 1, "subscribed at the first address");
     answer = second.address;
     device.networkChanged();

@@ -4,12 +4,12 @@
 // its backoff must go at once, not up to the 5 min cap later.
 import { Code, ContentFormat } from "../../coap/codes.js";
 import { OptionNumber } from "../../coap/options.js";
-import { decodeUtf8 } from "../../kernel/utf8.js";
 import { Device, type DeviceEvent } from "../../device/app.js";
 import { parseDeviceConfig } from "../../device/config.js";
+import { decodeUtf8 } from "../../kernel/utf8.js";
+import { MemoryStore } from "../core-fakes/thethings-fakes.js";
 import { equal, ok } from "../portable/assert.js";
 import { suite, test } from "../portable/harness.js";
-import { MemoryStore } from "../core-fakes/thethings-fakes.js";
 import { CLIENT_ADDRESS, SERVER_ADDRESS } from "../sim/endpoint-fixture.js";
 import { FakeClock } from "../sim/fake-clock.js";
 import { SeededRandom } from "../sim/seeded-random.js";
@@ -56,7 +56,12 @@ function firstBootOffline(): Rig {
     device: undefined as unknown as Device,
   };
   net.drop({ where: () => !rig.reachable }, { count: Number.MAX_SAFE_INTEGER });
-  const config = parseDeviceConfig({ server: `coap://${SERVER_ADDRESS.address}:${SERVER_ADDRESS.port}`, activationCode: CODE, sensors: "", actuators: "" });
+  const config = parseDeviceConfig({
+    server: `coap://${SERVER_ADDRESS.address}:${SERVER_ADDRESS.port}`,
+    activationCode: CODE,
+    sensors: "",
+    actuators: "",
+  });
   const device = new Device({
     config,
     ports: {
@@ -88,7 +93,10 @@ suite("device: network back", () => {
     rig.device.networkChanged();
     await rig.clock.advance(1000);
     equal(rig.activations(), 1, "the platform saw the activation within a second");
-    ok(rig.events.some((e) => e.event === "activated"), "activated");
+    ok(
+      rig.events.some((e) => e.event === "activated"),
+      "activated",
+    );
     rig.device.close();
   });
 

@@ -13,7 +13,7 @@ import { encodeUtf8 } from "../../kernel/utf8.js";
 import { equal, ok } from "../portable/assert.js";
 import { suite, test } from "../portable/harness.js";
 import { CLIENT_ADDRESS, SERVER_ADDRESS } from "../sim/endpoint-fixture.js";
-import { foreignPeers, thingCommandsRig, type ThingCommandsRig } from "../sim/thing-commands-rig.js";
+import { foreignPeers, type ThingCommandsRig, thingCommandsRig } from "../sim/thing-commands-rig.js";
 
 const LED_ON = '[{"key":"led","value":1}]';
 
@@ -24,7 +24,14 @@ function tokenBytes(hex: string): Uint8Array {
 }
 
 /** A command notification with `token`, sent to the device from `from`. */
-function forgeCommand(rig: ThingCommandsRig, from: PeerAddress, token: Uint8Array, messageId: number, type: MessageType = MessageType.NON, observe: number | undefined = 1000): void {
+function forgeCommand(
+  rig: ThingCommandsRig,
+  from: PeerAddress,
+  token: Uint8Array,
+  messageId: number,
+  type: MessageType = MessageType.NON,
+  observe: number | undefined = 1000,
+): void {
   const options = [
     ...(observe === undefined ? [] : [{ number: OptionNumber.Observe, value: observe }]),
     { number: OptionNumber.ContentFormat, value: ContentFormat.Json },
@@ -63,7 +70,10 @@ suite("device spoofing: forged commands", () => {
     forgeCommand(rig, SERVER_ADDRESS, unknown, 0x5003, MessageType.CON, undefined);
     await rig.f.clock.advance(50);
     untouched(rig);
-    ok(resetsFor(rig, 0x5001) === 1 && resetsFor(rig, 0x5002) === 1 && resetsFor(rig, 0x5003) === 1, "each forgery was reset");
+    ok(
+      resetsFor(rig, 0x5001) === 1 && resetsFor(rig, 0x5002) === 1 && resetsFor(rig, 0x5003) === 1,
+      "each forgery was reset",
+    );
     equal(rig.f.endpoint.stats.droppedUnmatched, 3);
     rig.push(LED_ON);
     await rig.f.clock.advance(50);
@@ -81,13 +91,24 @@ suite("device spoofing: forged commands", () => {
     await rig.f.clock.advance(50);
     untouched(rig);
     equal(rig.f.endpoint.stats.droppedForeign, 4);
-    for (const to of foreignPeers(SERVER_ADDRESS)) equal(rig.f.net.sent({ from: CLIENT_ADDRESS, to }).length, 0, "no reply to a foreign peer");
+    for (const to of foreignPeers(SERVER_ADDRESS))
+      equal(rig.f.net.sent({ from: CLIENT_ADDRESS, to }).length, 0, "no reply to a foreign peer");
   });
 
   test("the live token in an ACK (no request pending with that ID): dropped, nothing dispatched", async () => {
     const rig = await thingCommandsRig();
     const live = tokenBytes(rig.observer()!.request.tokenKey);
-    rig.f.server.sendRaw(encodeMessage({ type: MessageType.ACK, code: Code.Content, messageId: 0x5200, token: live, options: [{ number: OptionNumber.Observe, value: 5000 }], payload: encodeUtf8(LED_ON) }), CLIENT_ADDRESS);
+    rig.f.server.sendRaw(
+      encodeMessage({
+        type: MessageType.ACK,
+        code: Code.Content,
+        messageId: 0x5200,
+        token: live,
+        options: [{ number: OptionNumber.Observe, value: 5000 }],
+        payload: encodeUtf8(LED_ON),
+      }),
+      CLIENT_ADDRESS,
+    );
     await rig.f.clock.advance(50);
     untouched(rig);
     equal(rig.f.endpoint.stats.droppedUnmatched, 1);

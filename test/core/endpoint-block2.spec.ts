@@ -2,16 +2,17 @@
 // network with loss, size negotiation, ETag changes, limits and failures.
 import { Block2Assembly, type Block2Step } from "../../coap/block2.js";
 import { CancelSource } from "../../coap/cancel.js";
-import { Code, MessageType } from "../../coap/codes.js";
 import { CoapRequestError } from "../../coap/client-api.js";
-import { OptionNumber, type BlockValue } from "../../coap/options.js";
+import { Code, MessageType } from "../../coap/codes.js";
+import { type BlockValue, OptionNumber } from "../../coap/options.js";
 import { decodeUtf8 } from "../../kernel/utf8.js";
 import { deepEqual, equal, ok } from "../portable/assert.js";
 import { suite, test } from "../portable/harness.js";
-import { CLIENT_ADDRESS, endpointFixture, track, type Fixture } from "../sim/endpoint-fixture.js";
+import { CLIENT_ADDRESS, endpointFixture, type Fixture, track } from "../sim/endpoint-fixture.js";
 import { ConstantRandom } from "../sim/seeded-random.js";
 
-const kindOf = (e: unknown): string => (e instanceof CoapRequestError ? e.kind : `not a CoapRequestError: ${String(e)}`);
+const kindOf = (e: unknown): string =>
+  e instanceof CoapRequestError ? e.kind : `not a CoapRequestError: ${String(e)}`;
 const block = (num: number, more: boolean, szx: number): BlockValue => ({ num, more, szx });
 const bytes = (n: number, fill = 0x61): Uint8Array => new Uint8Array(n).fill(fill);
 const etag = (n: number): Uint8Array => new Uint8Array([n]);
@@ -27,7 +28,11 @@ function next(step: Block2Step): BlockValue {
   return step.block;
 }
 
-async function get(f: Fixture, path: string, signal?: CancelSource): Promise<{ value: string | undefined; error: unknown }> {
+async function get(
+  f: Fixture,
+  path: string,
+  signal?: CancelSource,
+): Promise<{ value: string | undefined; error: unknown }> {
   const r = track(f.endpoint.request({ method: "GET", path, signal: signal?.signal }));
   await f.clock.runUntil(() => r.settled, 10_000_000);
   return { value: r.value === undefined ? undefined : decodeUtf8(r.value.payload), error: r.error };
@@ -128,7 +133,12 @@ suite("endpoint Block2", () => {
     equal(r.value, body(1000));
     deepEqual(
       f.server.requests.map((q) => [q.block2!.num, q.block2!.szx]),
-      [[0, 6], [1, 4], [2, 4], [3, 4]],
+      [
+        [0, 6],
+        [1, 4],
+        [2, 4],
+        [3, 4],
+      ],
     );
   });
 
@@ -137,12 +147,24 @@ suite("endpoint Block2", () => {
     f.server.content("/big", body(100));
     const r = await get(f, "/big");
     equal(r.value, body(100));
-    deepEqual(f.server.requests.map((q) => [q.block2!.num, q.block2!.szx]), [[0, 1], [1, 1], [2, 1], [3, 1]]);
+    deepEqual(
+      f.server.requests.map((q) => [q.block2!.num, q.block2!.szx]),
+      [
+        [0, 1],
+        [1, 1],
+        [2, 1],
+        [3, 1],
+      ],
+    );
   });
 
   for (const seed of [11, 12, 13, 14]) {
     test(`Block2 over a lossy, duplicating, reordering link (seed ${seed})`, async () => {
-      const f = endpointFixture({ seed, conditions: { delayMs: 10, jitterMs: 200, lossRate: 0.25, duplicateRate: 0.2 }, server: { maxBlockSzx: 4 } });
+      const f = endpointFixture({
+        seed,
+        conditions: { delayMs: 10, jitterMs: 200, lossRate: 0.25, duplicateRate: 0.2 },
+        server: { maxBlockSzx: 4 },
+      });
       const text = body(4000);
       f.server.content("/big", text);
       const r = await get(f, "/big");
@@ -155,7 +177,15 @@ suite("endpoint Block2", () => {
     const f = endpointFixture({ random: new ConstantRandom(0), server: { maxBlockSzx: 4 } });
     f.server.content("/big", body(1000));
     for (let i = 1; i <= 4; i++) {
-      if (i % 2 === 0) f.net.drop({ from: CLIENT_ADDRESS, type: MessageType.CON, where: (d) => d.message!.options.some((o) => o.number === OptionNumber.Block2) }, { nth: 1 });
+      if (i % 2 === 0)
+        f.net.drop(
+          {
+            from: CLIENT_ADDRESS,
+            type: MessageType.CON,
+            where: (d) => d.message!.options.some((o) => o.number === OptionNumber.Block2),
+          },
+          { nth: 1 },
+        );
       else f.net.drop({ to: CLIENT_ADDRESS, type: MessageType.ACK }, { nth: i === 1 ? 1 : 2 });
     }
     const r = await get(f, "/big");
@@ -174,7 +204,10 @@ suite("endpoint Block2", () => {
     f.server.update("/big", second, { etag: etag(2) });
     await f.clock.runUntil(() => r.settled);
     equal(decodeUtf8(r.value!.payload), second);
-    ok(f.server.requests.some((q, i) => i > 1 && q.block2?.num === 0), "block 0 asked again");
+    ok(
+      f.server.requests.some((q, i) => i > 1 && q.block2?.num === 0),
+      "block 0 asked again",
+    );
   });
 
   test("maxBodySize: too-large from Size2 before fetching more, and from the bytes without Size2", async () => {
@@ -185,7 +218,11 @@ suite("endpoint Block2", () => {
     equal(f.server.requests.length, 1, "no follow-up after Size2 said too much");
     f.server.route("/nosize", (req, reply) => {
       const num = req.block2?.num ?? 0;
-      reply.respond({ code: Code.Content, payload: bytes(1024), options: [{ number: OptionNumber.Block2, value: num * 16 + 8 + 6 }] });
+      reply.respond({
+        code: Code.Content,
+        payload: bytes(1024),
+        options: [{ number: OptionNumber.Block2, value: num * 16 + 8 + 6 }],
+      });
     });
     const b = await get(f, "/nosize");
     equal(kindOf(b.error), "too-large");
@@ -201,7 +238,12 @@ suite("endpoint Block2", () => {
     const f = endpointFixture({ server: { maxBlockSzx: 4 } });
     f.server.content("/big", body(1000));
     f.server.route("/big", (req, reply) => {
-      if (req.block2 === undefined) reply.respond({ code: Code.Content, payload: bytes(256), options: [{ number: OptionNumber.Block2, value: 8 + 4 }] });
+      if (req.block2 === undefined)
+        reply.respond({
+          code: Code.Content,
+          payload: bytes(256),
+          options: [{ number: OptionNumber.Block2, value: 8 + 4 }],
+        });
     });
     const r = await get(f, "/big");
     equal(kindOf(r.error), "block-transfer");
@@ -211,7 +253,12 @@ suite("endpoint Block2", () => {
   test("a follow-up answered with an error code: block-transfer", async () => {
     const f = endpointFixture();
     f.server.route("/big", (req, reply) => {
-      if (req.block2 === undefined) reply.respond({ code: Code.Content, payload: bytes(1024), options: [{ number: OptionNumber.Block2, value: 8 + 6 }] });
+      if (req.block2 === undefined)
+        reply.respond({
+          code: Code.Content,
+          payload: bytes(1024),
+          options: [{ number: OptionNumber.Block2, value: 8 + 6 }],
+        });
       else reply.respond({ code: Code.RequestEntityIncomplete });
     });
     const r = await get(f, "/big");
@@ -229,7 +276,14 @@ suite("endpoint Block2", () => {
     const [firstReq, ...followUps] = f.server.requests;
     equal(decodeUtf8(firstReq!.payload), "request body");
     equal(followUps.length, 2);
-    ok(followUps.every((q) => q.method === Code.POST && q.payload.length === 0 && !q.message.options.some((o) => o.number === OptionNumber.ContentFormat)));
+    ok(
+      followUps.every(
+        (q) =>
+          q.method === Code.POST &&
+          q.payload.length === 0 &&
+          !q.message.options.some((o) => o.number === OptionNumber.ContentFormat),
+      ),
+    );
   });
 
   test("cancel mid-transfer: rejected cancelled, no further block requests", async () => {
@@ -251,7 +305,10 @@ suite("endpoint Block2", () => {
     const big = track(f.endpoint.request({ method: "GET", path: "/big" }));
     const small = track(f.endpoint.request({ method: "GET", path: "/small" }));
     await f.clock.runUntil(() => big.settled && small.settled);
-    deepEqual(f.server.requests.map((q) => q.path + (q.block2 === undefined ? "" : `#${q.block2.num}`)), ["/big", "/big#1", "/big#2", "/big#3", "/small"]);
+    deepEqual(
+      f.server.requests.map((q) => q.path + (q.block2 === undefined ? "" : `#${q.block2.num}`)),
+      ["/big", "/big#1", "/big#2", "/big#3", "/small"],
+    );
   });
 
   test("FETCH follow-ups keep the body that selects what is fetched", async () => {

@@ -1,10 +1,11 @@
 // Request/response exchanges over a simulated network (RFC 7252 §4, §5): retransmission
 // schedule, loss in every position, separate responses, duplicates, NSTART, RST, matching,
 // rejection rules, resend and cancel.
-import { Code, MessageType } from "../../coap/codes.js";
-import { encodeMessage } from "../../coap/encoder.js";
+
 import { CancelSource } from "../../coap/cancel.js";
 import { CoapRequestError, type CoapResponse } from "../../coap/client-api.js";
+import { Code, MessageType } from "../../coap/codes.js";
+import { encodeMessage } from "../../coap/encoder.js";
 import { EMPTY_BYTES, optionStrings } from "../../coap/message.js";
 import { OptionNumber } from "../../coap/options.js";
 import { tokenKey } from "../../coap/tokens.js";
@@ -15,7 +16,8 @@ import { CLIENT_ADDRESS, endpointFixture, SERVER_ADDRESS, track } from "../sim/e
 import { ConstantRandom } from "../sim/seeded-random.js";
 
 const text = (r: CoapResponse | undefined): string => (r === undefined ? "<none>" : decodeUtf8(r.payload));
-const kindOf = (e: unknown): string => (e instanceof CoapRequestError ? e.kind : `not a CoapRequestError: ${String(e)}`);
+const kindOf = (e: unknown): string =>
+  e instanceof CoapRequestError ? e.kind : `not a CoapRequestError: ${String(e)}`;
 const fromClient = { from: CLIENT_ADDRESS };
 const fromServer = { from: SERVER_ADDRESS };
 
@@ -25,9 +27,20 @@ suite("endpoint exchanges", () => {
     f.server.route("/v2/things/abc", (req, reply) => {
       deepEqual(req.query, ["limit=10", "flag"]);
       equal(req.method, Code.GET);
-      reply.respond({ code: Code.Content, payload: "hello", options: [{ number: OptionNumber.ContentFormat, value: 50 }] });
+      reply.respond({
+        code: Code.Content,
+        payload: "hello",
+        options: [{ number: OptionNumber.ContentFormat, value: 50 }],
+      });
     });
-    const r = track(f.endpoint.request({ method: "GET", path: "/v2/things/abc", query: { limit: 10, flag: true, skip: undefined }, accept: 50 }));
+    const r = track(
+      f.endpoint.request({
+        method: "GET",
+        path: "/v2/things/abc",
+        query: { limit: 10, flag: true, skip: undefined },
+        accept: 50,
+      }),
+    );
     await f.clock.runUntil(() => r.settled);
     equal(r.value?.code, Code.Content);
     equal(text(r.value), "hello");
@@ -46,7 +59,10 @@ suite("endpoint exchanges", () => {
       equal(decodeUtf8(req.payload), '{"values":[]}');
       reply.respond({ code: Code.Created });
     });
-    const r = await settle(f, f.endpoint.request({ method: "POST", path: "w", payload: '{"values":[]}', contentFormat: 50 }));
+    const r = await settle(
+      f,
+      f.endpoint.request({ method: "POST", path: "w", payload: '{"values":[]}', contentFormat: 50 }),
+    );
     equal(r.code, Code.Created);
     equal(f.server.requests[0]!.message.options.find((o) => o.number === OptionNumber.ContentFormat)?.value[0], 50);
   });
@@ -83,11 +99,17 @@ suite("endpoint exchanges", () => {
   });
 
   test("transmission parameters are per endpoint", async () => {
-    const f = endpointFixture({ random: new ConstantRandom(0), endpoint: { parameters: { ackTimeoutMs: 500, maxRetransmit: 2 } } });
+    const f = endpointFixture({
+      random: new ConstantRandom(0),
+      endpoint: { parameters: { ackTimeoutMs: 500, maxRetransmit: 2 } },
+    });
     f.server.handle(() => undefined);
     const r = track(f.endpoint.request({ method: "GET", path: "/x" }));
     await f.clock.runUntil(() => r.settled);
-    deepEqual(f.net.sent({ ...fromClient, type: MessageType.CON }).map((d) => d.sentAt), [0, 500, 1500]);
+    deepEqual(
+      f.net.sent({ ...fromClient, type: MessageType.CON }).map((d) => d.sentAt),
+      [0, 500, 1500],
+    );
     equal(f.clock.now(), 3500);
   });
 
@@ -181,7 +203,11 @@ suite("endpoint exchanges", () => {
     ok(r.settled);
     equal(text(r.value), "s");
     equal(deliveries, 1);
-    equal(f.net.sent({ ...fromServer, type: MessageType.CON }).length, 3, "server sent the separate response three times");
+    equal(
+      f.net.sent({ ...fromServer, type: MessageType.CON }).length,
+      3,
+      "server sent the separate response three times",
+    );
     equal(f.net.sent({ ...fromClient, type: MessageType.ACK }).length, 2, "the duplicate got the same ACK");
     equal(f.endpoint.stats.duplicates, 1);
   });
@@ -240,15 +266,21 @@ suite("endpoint exchanges", () => {
 
   test("NSTART = 1: the next request goes out only when the first is answered", async () => {
     const f = endpointFixture();
-    f.server.handle((req, reply) => f.clock.setTimer(() => reply.respond({ code: Code.Content, payload: req.path }), 1000));
+    f.server.handle((req, reply) =>
+      f.clock.setTimer(() => reply.respond({ code: Code.Content, payload: req.path }), 1000),
+    );
     const rs = ["/1", "/2", "/3"].map((path) => track(f.endpoint.request({ method: "GET", path })));
     await f.clock.advance(500);
     equal(f.net.sent({ ...fromClient, type: MessageType.CON }).length, 1);
     await f.clock.runUntil(() => rs.every((r) => r.settled));
-    deepEqual(rs.map((r) => text(r.value)), ["/1", "/2", "/3"]);
+    deepEqual(
+      rs.map((r) => text(r.value)),
+      ["/1", "/2", "/3"],
+    );
     const sends = f.net.sent({ ...fromClient, type: MessageType.CON });
     const acks = f.net.sent({ ...fromServer, type: MessageType.ACK });
-    for (let i = 1; i < 3; i++) ok(sends[i]!.sentAt >= acks[i - 1]!.sentAt, `request ${i + 1} waited for response ${i}`);
+    for (let i = 1; i < 3; i++)
+      ok(sends[i]!.sentAt >= acks[i - 1]!.sentAt, `request ${i + 1} waited for response ${i}`);
   });
 
   test("NSTART: an empty ACK frees the slot (§4.7) while the separate response is still awaited", async () => {
@@ -354,7 +386,11 @@ suite("endpoint exchanges", () => {
 
   for (const seed of [1, 2, 3, 4, 5, 6]) {
     test(`lossy, duplicating, reordering link (seed ${seed}): every request answered correctly or timed out, none twice`, async () => {
-      const f = endpointFixture({ seed, conditions: { delayMs: 20, jitterMs: 400, lossRate: 0.2, duplicateRate: 0.15 }, endpoint: { maxQueue: 30 } });
+      const f = endpointFixture({
+        seed,
+        conditions: { delayMs: 20, jitterMs: 400, lossRate: 0.2, duplicateRate: 0.15 },
+        endpoint: { maxQueue: 30 },
+      });
       const processed = new Map<string, number>();
       f.server.handle((req, reply) => {
         processed.set(req.path, (processed.get(req.path) ?? 0) + 1);
@@ -401,7 +437,14 @@ suite("endpoint matching and rejection", () => {
     const impostor = f.net.bind({ address: SERVER_ADDRESS.address, port: 5684 });
     f.server.handle((req) => {
       impostor.send(
-        encodeMessage({ type: MessageType.ACK, code: Code.Content, messageId: req.message.messageId, token: req.message.token, options: [], payload: new Uint8Array([1]) }),
+        encodeMessage({
+          type: MessageType.ACK,
+          code: Code.Content,
+          messageId: req.message.messageId,
+          token: req.message.token,
+          options: [],
+          payload: new Uint8Array([1]),
+        }),
         CLIENT_ADDRESS,
       );
     });
@@ -416,7 +459,13 @@ suite("endpoint matching and rejection", () => {
   test("a piggybacked response with the right message ID but a foreign token is dropped", async () => {
     const f = endpointFixture({ random: new ConstantRandom(0) });
     f.server.handle((req) => {
-      f.server.send(req.from, { type: MessageType.ACK, code: Code.Content, messageId: req.message.messageId, token: new Uint8Array([9, 9, 9, 9]), payload: "bad" });
+      f.server.send(req.from, {
+        type: MessageType.ACK,
+        code: Code.Content,
+        messageId: req.message.messageId,
+        token: new Uint8Array([9, 9, 9, 9]),
+        payload: "bad",
+      });
     });
     const r = track(f.endpoint.request({ method: "GET", path: "/x" }));
     await f.clock.runUntil(() => r.settled);
@@ -439,7 +488,12 @@ suite("endpoint matching and rejection", () => {
     const token = new Uint8Array([1, 2, 3, 4]);
     const con = f.server.send(CLIENT_ADDRESS, { type: MessageType.CON, code: Code.Content, token, payload: "x" });
     f.server.send(CLIENT_ADDRESS, { type: MessageType.NON, code: Code.Content, token, payload: "x" });
-    const notification = f.server.send(CLIENT_ADDRESS, { type: MessageType.NON, code: Code.Content, token, options: [{ number: OptionNumber.Observe, value: 5 }] });
+    const notification = f.server.send(CLIENT_ADDRESS, {
+      type: MessageType.NON,
+      code: Code.Content,
+      token,
+      options: [{ number: OptionNumber.Observe, value: 5 }],
+    });
     await f.clock.advance(100);
     const rsts = f.net.sent({ ...fromClient, type: MessageType.RST }).map((d) => d.message!.messageId);
     deepEqual(rsts, [con, notification]);
@@ -452,7 +506,10 @@ suite("endpoint matching and rejection", () => {
     const get = f.server.send(CLIENT_ADDRESS, { type: MessageType.CON, code: Code.GET, token: new Uint8Array([1]) });
     f.server.send(CLIENT_ADDRESS, { type: MessageType.NON, code: Code.GET, token: new Uint8Array([1]) });
     await f.clock.advance(100);
-    deepEqual(f.net.sent({ ...fromClient, type: MessageType.RST }).map((d) => d.message!.messageId), [ping, get]);
+    deepEqual(
+      f.net.sent({ ...fromClient, type: MessageType.RST }).map((d) => d.message!.messageId),
+      [ping, get],
+    );
   });
 
   test("a CON with an unrecognised critical option gets a RST and is not delivered (§5.4.1)", async () => {
@@ -464,10 +521,19 @@ suite("endpoint matching and rejection", () => {
     });
     const r = track(f.endpoint.request({ method: "GET", path: "/x" }));
     await f.clock.advance(100);
-    const bad = f.server.send(CLIENT_ADDRESS, { type: MessageType.CON, code: Code.Content, token, options: [{ number: 9, value: "?" }], payload: "x" });
+    const bad = f.server.send(CLIENT_ADDRESS, {
+      type: MessageType.CON,
+      code: Code.Content,
+      token,
+      options: [{ number: 9, value: "?" }],
+      payload: "x",
+    });
     await f.clock.advance(100);
     ok(!r.settled, "not delivered");
-    deepEqual(f.net.sent({ ...fromClient, type: MessageType.RST }).map((d) => d.message!.messageId), [bad]);
+    deepEqual(
+      f.net.sent({ ...fromClient, type: MessageType.RST }).map((d) => d.message!.messageId),
+      [bad],
+    );
     equal(f.endpoint.stats.rejectedCritical, 1);
     f.server.send(CLIENT_ADDRESS, { type: MessageType.CON, code: Code.Content, token, payload: "fine" });
     await f.clock.runUntil(() => r.settled);
@@ -480,7 +546,13 @@ suite("endpoint matching and rejection", () => {
     f.server.handle((req, reply) => {
       if (first) {
         first = false;
-        f.server.send(req.from, { type: MessageType.ACK, code: Code.Content, messageId: req.message.messageId, token: req.message.token, options: [{ number: 9, value: "?" }] });
+        f.server.send(req.from, {
+          type: MessageType.ACK,
+          code: Code.Content,
+          messageId: req.message.messageId,
+          token: req.message.token,
+          options: [{ number: 9, value: "?" }],
+        });
       } else reply.respond({ code: Code.Content });
     });
     const r = track(f.endpoint.request({ method: "GET", path: "/x" }));
@@ -499,7 +571,10 @@ suite("endpoint matching and rejection", () => {
     f.server.sendRaw(new Uint8Array([0x50, 0x45, 0x12, 0x35, 0xff]), CLIENT_ADDRESS);
     await f.clock.advance(100);
     equal(f.endpoint.stats.droppedMalformed, 4);
-    deepEqual(f.net.sent({ ...fromClient, type: MessageType.RST }).map((d) => d.message!.messageId), [0x1234]);
+    deepEqual(
+      f.net.sent({ ...fromClient, type: MessageType.RST }).map((d) => d.message!.messageId),
+      [0x1234],
+    );
   });
 });
 
@@ -550,7 +625,12 @@ suite("endpoint resend, close, server change, ping", () => {
     void f.endpoint.request({ method: "GET", path: "/x", signal: c.signal }).catch(() => undefined);
     await f.clock.advance(10);
     const pending = f.net.sent(fromClient)[0]!;
-    const sent = { messageId: pending.message!.messageId, token: pending.message!.token, bytes: pending.bytes, firstSentAt: 0 };
+    const sent = {
+      messageId: pending.message!.messageId,
+      token: pending.message!.token,
+      bytes: pending.bytes,
+      firstSentAt: 0,
+    };
     await rejects(f.endpoint.resend(sent), (e) => kindOf(e) === "bad-request");
     await rejects(f.endpoint.resend({ ...sent, bytes: new Uint8Array([1, 2]) }), (e) => kindOf(e) === "bad-request");
     await rejects(f.endpoint.resend({ ...sent, messageId: sent.messageId ^ 1 }), (e) => kindOf(e) === "bad-request");
@@ -575,7 +655,10 @@ suite("endpoint resend, close, server change, ping", () => {
 
   test("requests that cannot be encoded fail with bad-request", async () => {
     const f = endpointFixture({ endpoint: { maxMessageSize: 64 } });
-    await rejects(f.endpoint.request({ method: "POST", path: "/x", payload: new Uint8Array(100) }), (e) => kindOf(e) === "bad-request");
+    await rejects(
+      f.endpoint.request({ method: "POST", path: "/x", payload: new Uint8Array(100) }),
+      (e) => kindOf(e) === "bad-request",
+    );
     await rejects(f.endpoint.request({ method: "BREW" as "GET", path: "/x" }), (e) => kindOf(e) === "bad-request");
     equal(f.net.sent().length, 0);
   });
@@ -591,7 +674,12 @@ suite("endpoint resend, close, server change, ping", () => {
     const cons = f.net.sent({ ...fromClient, type: MessageType.CON });
     equal(cons.length, 2);
     equal(cons[1]!.to.address, "192.0.2.77");
-    f.server.send(CLIENT_ADDRESS, { type: MessageType.ACK, code: Code.Content, messageId: cons[0]!.message!.messageId, token: cons[0]!.message!.token });
+    f.server.send(CLIENT_ADDRESS, {
+      type: MessageType.ACK,
+      code: Code.Content,
+      messageId: cons[0]!.message!.messageId,
+      token: cons[0]!.message!.token,
+    });
     await f.clock.advance(100);
     equal(f.endpoint.stats.droppedForeign, 1);
     ok(!r.settled);
@@ -627,7 +715,13 @@ suite("endpoint resend, close, server change, ping", () => {
   });
 
   test("a throwing log sink or handler never breaks the endpoint", async () => {
-    const f = endpointFixture({ endpoint: { log: () => { throw new Error("log broke"); } } });
+    const f = endpointFixture({
+      endpoint: {
+        log: () => {
+          throw new Error("log broke");
+        },
+      },
+    });
     f.server.handle((_req, reply) => reply.respond({ code: Code.Content, payload: "ok" }));
     f.server.sendRaw(new Uint8Array([1, 2, 3]), CLIENT_ADDRESS);
     await f.clock.advance(100);

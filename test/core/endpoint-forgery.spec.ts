@@ -20,7 +20,14 @@ suite("endpoint forgeries", () => {
     const result = track(f.endpoint.request({ method: "GET", path: "/a" }));
     await f.clock.advance(50);
     f.server.sendRaw(
-      encodeMessage({ type: MessageType.CON, code: Code.Content, messageId: 0x4000, token: new Uint8Array([9, 9, 9, 9, 9, 9, 9, 9]), options: [], payload: EMPTY_BYTES }),
+      encodeMessage({
+        type: MessageType.CON,
+        code: Code.Content,
+        messageId: 0x4000,
+        token: new Uint8Array([9, 9, 9, 9, 9, 9, 9, 9]),
+        options: [],
+        payload: EMPTY_BYTES,
+      }),
       CLIENT_ADDRESS,
     );
     await f.clock.advance(50);
@@ -38,7 +45,14 @@ suite("endpoint forgeries", () => {
     const result = track(f.endpoint.request({ method: "GET", path: "/a" }));
     await f.clock.advance(50);
     f.server.sendRaw(
-      encodeMessage({ type: MessageType.ACK, code: Code.Empty, messageId: held!.request.message.messageId, token: EMPTY_BYTES, options: [], payload: EMPTY_BYTES }),
+      encodeMessage({
+        type: MessageType.ACK,
+        code: Code.Empty,
+        messageId: held!.request.message.messageId,
+        token: EMPTY_BYTES,
+        options: [],
+        payload: EMPTY_BYTES,
+      }),
       CLIENT_ADDRESS,
     );
     await f.clock.advance(50);
@@ -53,10 +67,12 @@ suite("endpoint forgeries", () => {
     const f = endpointFixture();
     f.server.content("/t", "v0", { maxAge: 0xffffffff });
     const lost: string[] = [];
-    f.endpoint.observe({ method: "GET", path: "/t" }, { onNotification: () => undefined, onLost: (reason) => lost.push(reason) });
+    f.endpoint.observe(
+      { method: "GET", path: "/t" },
+      { onNotification: () => undefined, onLost: (reason) => lost.push(reason) },
+    );
     await f.clock.advance(100);
     await f.clock.advance(86_400_000);
     equal(lost.length, 1, "declared lost after one day");
   });
 });
-

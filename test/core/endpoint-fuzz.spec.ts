@@ -3,10 +3,11 @@
 // the wrong request, and the real requests still complete. Forgeries aim at live message IDs
 // (so ACK/RST matching is exercised) but not at live tokens: a datagram with the right token
 // from the right address is a response by definition; the token's randomness is the defence.
+
+import { CoapRequestError } from "../../coap/client-api.js";
 import { Code, MessageType } from "../../coap/codes.js";
 import { encodeMessage } from "../../coap/encoder.js";
-import { CoapRequestError } from "../../coap/client-api.js";
-import { EMPTY_BYTES, type CoapOption } from "../../coap/message.js";
+import { type CoapOption, EMPTY_BYTES } from "../../coap/message.js";
 import { OptionNumber } from "../../coap/options.js";
 import { decodeUtf8 } from "../../kernel/utf8.js";
 import { equal, ok } from "../portable/assert.js";
@@ -25,7 +26,8 @@ function garbage(random: SeededRandom, liveIds: readonly number[]): Uint8Array {
   const type = types[random.int(4)]!;
   const empty = random.chance(0.2);
   // Now and then aim at a live message ID, to reach the matching code paths.
-  const messageId = liveIds.length > 0 && random.chance(0.05) ? liveIds[random.int(liveIds.length)]! : random.int(65536);
+  const messageId =
+    liveIds.length > 0 && random.chance(0.05) ? liveIds[random.int(liveIds.length)]! : random.int(65536);
   const token = empty ? EMPTY_BYTES : new Uint8Array(random.int(9)).map(() => random.int(256));
   const options: CoapOption[] = [];
   if (!empty) {
@@ -66,7 +68,10 @@ suite("endpoint under hostile input", () => {
       const paths = Array.from({ length: 40 }, (_, i) => `/p${i}${i % 4 === 0 ? "s" : ""}`);
       const requests = paths.map((path) => track(f.endpoint.request({ method: "GET", path })));
       for (let i = 0; i < 2000; i++) {
-        const live = f.net.sent({ from: CLIENT_ADDRESS, type: MessageType.CON }).slice(-3).map((d) => d.message!.messageId);
+        const live = f.net
+          .sent({ from: CLIENT_ADDRESS, type: MessageType.CON })
+          .slice(-3)
+          .map((d) => d.message!.messageId);
         f.server.sendRaw(garbage(random, live), CLIENT_ADDRESS);
         if (i % 100 === 0) f.server.update("/obs", `o${i / 100 + 1}`);
         await f.clock.advance(20);
@@ -77,11 +82,18 @@ suite("endpoint under hostile input", () => {
         if (r.value !== undefined) {
           equal(decodeUtf8(r.value.payload), paths[i], "never someone else's response");
           answered++;
-        } else ok(r.error instanceof CoapRequestError && (r.error.kind === "reset" || r.error.kind === "timeout"), String(r.error));
+        } else
+          ok(
+            r.error instanceof CoapRequestError && (r.error.kind === "reset" || r.error.kind === "timeout"),
+            String(r.error),
+          );
       });
       ok(answered >= 36, `real requests complete: ${answered}/40`);
       ok(seen.length >= 10, `notifications still arrive: ${seen.length}`);
-      ok(seen.every((s) => /^o\d+$/.test(s)), "only real notifications delivered");
+      ok(
+        seen.every((s) => /^o\d+$/.test(s)),
+        "only real notifications delivered",
+      );
       const stats = f.endpoint.stats;
       ok(stats.droppedMalformed > 100, `malformed counted: ${stats.droppedMalformed}`);
       ok(stats.droppedUnmatched > 100, `unmatched counted: ${stats.droppedUnmatched}`);

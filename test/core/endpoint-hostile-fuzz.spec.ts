@@ -1,9 +1,10 @@
 // The endpoint under a hostile peer (test/fuzz/endpoint-fuzz.ts) on a small seeded run, so it
 // also runs on XS: 5,000 datagrams per attacker. test/node/endpoint-fuzz.test.ts runs 50,000
 // per attacker, `npm run fuzz` 10^6.
+
+import { type EndpointFuzzSummary, judgeEndpointFuzz, runEndpointFuzz } from "../fuzz/endpoint-fuzz.js";
 import { equal, ok } from "../portable/assert.js";
 import { suite, test } from "../portable/harness.js";
-import { judgeEndpointFuzz, runEndpointFuzz, type EndpointFuzzSummary } from "../fuzz/endpoint-fuzz.js";
 
 const COUNT = 5_000;
 
@@ -20,7 +21,10 @@ suite("endpoint hostile fuzz", () => {
     ok(summary.hostile.foreign > 1_000 && summary.hostile.fromServer > 1_000, "both kinds of source");
     ok(summary.exchanges.authentic > 500, `${summary.exchanges.authentic} real exchanges completed during the attack`);
     ok(summary.notifications.authentic >= 5, `${summary.notifications.authentic} real notifications`);
-    ok(summary.stats.rstSent > 0 && summary.stats.droppedUnmatched > 0 && summary.stats.rejectedCritical > 0, "forgeries reached the matching rules");
+    ok(
+      summary.stats.rstSent > 0 && summary.stats.droppedUnmatched > 0 && summary.stats.rejectedCritical > 0,
+      "forgeries reached the matching rules",
+    );
   });
 
   test("on-path attacker, 5,000 datagrams with live tokens and IDs: typed failures only, bounded state, recovery", async () => {

@@ -1,8 +1,9 @@
 // Observe (RFC 7641) over a simulated network: ordering and freshness across wrap-around,
 // cancellation both ways, liveness and re-registration with backoff, server restarts, and
 // block-wise notifications (RFC 7959 §2.6).
-import { Code, MessageType } from "../../coap/codes.js";
+
 import type { CoapResponse, Observation } from "../../coap/client-api.js";
+import { Code, MessageType } from "../../coap/codes.js";
 import { optionUint } from "../../coap/message.js";
 import { isFresher, ObserveFreshness } from "../../coap/observe-freshness.js";
 import { OptionNumber } from "../../coap/options.js";
@@ -10,7 +11,7 @@ import { tokenKey } from "../../coap/tokens.js";
 import { decodeUtf8 } from "../../kernel/utf8.js";
 import { deepEqual, equal, notEqual, ok, throws } from "../portable/assert.js";
 import { suite, test } from "../portable/harness.js";
-import { CLIENT_ADDRESS, endpointFixture, SERVER_ADDRESS, track, type Fixture } from "../sim/endpoint-fixture.js";
+import { CLIENT_ADDRESS, endpointFixture, type Fixture, SERVER_ADDRESS, track } from "../sim/endpoint-fixture.js";
 import { ConstantRandom } from "../sim/seeded-random.js";
 
 const fromClient = { from: CLIENT_ADDRESS };
@@ -38,7 +39,10 @@ function observe(f: Fixture, path: string, livenessMs?: number, deliverReordered
       onLost: (reason) => events.push(`lost:${reason.split(":")[0]}`),
       onReestablished: () => events.push("back"),
     },
-    { ...(livenessMs === undefined ? {} : { livenessMs }), ...(deliverReordered === undefined ? {} : { deliverReordered }) },
+    {
+      ...(livenessMs === undefined ? {} : { livenessMs }),
+      ...(deliverReordered === undefined ? {} : { deliverReordered }),
+    },
   );
   return { seen, codes, events, observation };
 }
@@ -255,7 +259,10 @@ suite("endpoint observe", () => {
   });
 
   test("a server away for 100 s: each registration attempt transmits 3 times and yields to the backoff, so the next one is near its return", async () => {
-    const f = endpointFixture({ random: new ConstantRandom(0), endpoint: { reregisterBackoff: { initialMs: 2000, maxMs: 30_000 } } });
+    const f = endpointFixture({
+      random: new ConstantRandom(0),
+      endpoint: { reregisterBackoff: { initialMs: 2000, maxMs: 30_000 } },
+    });
     f.server.content("/t", "v0");
     const outageEndsAt = 100_000;
     f.net.drop({ ...fromClient, type: MessageType.CON, where: (d) => d.sentAt < outageEndsAt }, { count: 1000 });
@@ -266,7 +273,13 @@ suite("endpoint observe", () => {
     // with random 0, kernel/backoff.ts), then 16 s: the registration that gets through goes out as the
     // server returns. A full CON exchange per attempt (MAX_RETRANSMIT 4) would transmit at 0, 2, 6,
     // 14, 30, 62, 64, 68, 76, 92 s and then not before 125 s.
-    deepEqual(transmissions, [0, 2000, 6000, 14_000, 16_000, 20_000, 30_000, 32_000, 36_000, 48_000, 50_000, 54_000, 70_000, 72_000, 76_000, 100_000]);
+    deepEqual(
+      transmissions,
+      [
+        0, 2000, 6000, 14_000, 16_000, 20_000, 30_000, 32_000, 36_000, 48_000, 50_000, 54_000, 70_000, 72_000, 76_000,
+        100_000,
+      ],
+    );
     deepEqual(r.events, ["lost:registration failed", "back", "n:v0"]);
   });
 
@@ -276,24 +289,39 @@ suite("endpoint observe", () => {
     f.net.drop({ ...fromClient, type: MessageType.CON }, { count: 1000 });
     const response = track(f.endpoint.request({ method: "GET", path: "/r" }));
     await f.clock.runUntil(() => response.settled, 1_000_000);
-    deepEqual(f.net.sent({ ...fromClient, type: MessageType.CON }).map((d) => d.sentAt), [0, 2000, 6000, 14_000, 30_000]);
+    deepEqual(
+      f.net.sent({ ...fromClient, type: MessageType.CON }).map((d) => d.sentAt),
+      [0, 2000, 6000, 14_000, 30_000],
+    );
     ok(response.error instanceof Error && /no ACK/.test(response.error.message), String(response.error));
   });
 
   test("attemptMaxRetransmit: above MAX_RETRANSMIT it is capped there; a negative or fractional value is refused", async () => {
-    const f = endpointFixture({ random: new ConstantRandom(0), endpoint: { parameters: { maxRetransmit: 1 }, reregisterBackoff: { attemptMaxRetransmit: 9 } } });
+    const f = endpointFixture({
+      random: new ConstantRandom(0),
+      endpoint: { parameters: { maxRetransmit: 1 }, reregisterBackoff: { attemptMaxRetransmit: 9 } },
+    });
     f.server.content("/t", "v0");
     f.net.drop({ ...fromClient, type: MessageType.CON }, { count: 2 });
     const r = observe(f, "/t");
     await f.clock.runUntil(() => r.seen.length > 0, 1_000_000);
-    deepEqual(f.net.sent({ ...fromClient, type: MessageType.CON }).map((d) => d.sentAt), [0, 2000, 6000]);
+    deepEqual(
+      f.net.sent({ ...fromClient, type: MessageType.CON }).map((d) => d.sentAt),
+      [0, 2000, 6000],
+    );
     for (const bad of [-1, 1.5]) {
-      throws(() => endpointFixture({ endpoint: { reregisterBackoff: { attemptMaxRetransmit: bad } } }), (e) => e instanceof RangeError);
+      throws(
+        () => endpointFixture({ endpoint: { reregisterBackoff: { attemptMaxRetransmit: bad } } }),
+        (e) => e instanceof RangeError,
+      );
     }
   });
 
   test("an error notification ends the observation: delivered, lost, re-registered; a refusing server gets backoff", async () => {
-    const f = endpointFixture({ random: new ConstantRandom(0), endpoint: { reregisterBackoff: { initialMs: 4000, maxMs: 8000 } } });
+    const f = endpointFixture({
+      random: new ConstantRandom(0),
+      endpoint: { reregisterBackoff: { initialMs: 4000, maxMs: 8000 } },
+    });
     f.server.content("/t", "v0");
     const r = observe(f, "/t");
     await f.clock.advance(100);
@@ -307,9 +335,15 @@ suite("endpoint observe", () => {
     // Lost at 110 ms and registered again at once (received at 120 ms); each refusal takes a
     // 20 ms round trip, then waits 4 s, 8 s, 8 s … (4 s doubling, capped at 8 s; random 0 takes
     // none of the jitter off, kernel/backoff.ts).
-    deepEqual(times.map((t) => t - times[1]!), [-110, 0, 4020, 12_040, 20_060]);
+    deepEqual(
+      times.map((t) => t - times[1]!),
+      [-110, 0, 4020, 12_040, 20_060],
+    );
     equal(r.events.filter((e) => e.startsWith("lost")).length, 1, "onLost once for the whole outage");
-    ok(r.codes.slice(1).every((c) => c === Code.NotFound), "each refusal is delivered, so the application can give up");
+    ok(
+      r.codes.slice(1).every((c) => c === Code.NotFound),
+      "each refusal is delivered, so the application can give up",
+    );
   });
 
   test("a notification without Observe ends the observation and re-registers", async () => {
@@ -318,7 +352,12 @@ suite("endpoint observe", () => {
     const r = observe(f, "/t");
     await f.clock.advance(100);
     const observer = f.server.observers("/t")[0]!;
-    f.server.send(CLIENT_ADDRESS, { type: MessageType.NON, code: Code.Content, token: observer.token, payload: "final" });
+    f.server.send(CLIENT_ADDRESS, {
+      type: MessageType.NON,
+      code: Code.Content,
+      token: observer.token,
+      payload: "final",
+    });
     await f.clock.advance(100);
     deepEqual(r.events, ["n:v0", "n:final", "lost:the server ended the observation", "back", "n:v0"]);
   });
@@ -363,7 +402,14 @@ suite("endpoint observe", () => {
     await f.clock.advance(10_000);
     const after = f.net.sent(fromClient).slice(before);
     ok(after.length > 0);
-    ok(after.every((d) => d.to.address === "192.0.2.99" && d.message!.type === MessageType.CON && optionUint(d.message!, OptionNumber.Observe) === 0));
+    ok(
+      after.every(
+        (d) =>
+          d.to.address === "192.0.2.99" &&
+          d.message!.type === MessageType.CON &&
+          optionUint(d.message!, OptionNumber.Observe) === 0,
+      ),
+    );
     f.endpoint.close();
   });
 
@@ -427,7 +473,10 @@ suite("endpoint observe", () => {
     f.server.content("/t", "v0");
     const a = observe(f, "/t");
     observe(f, "/t");
-    throws(() => observe(f, "/t"), (e) => (e as { kind?: string }).kind === "queue-full");
+    throws(
+      () => observe(f, "/t"),
+      (e) => (e as { kind?: string }).kind === "queue-full",
+    );
     await f.clock.advance(100);
     f.endpoint.close();
     ok(!a.observation.active);
@@ -435,19 +484,25 @@ suite("endpoint observe", () => {
     await f.clock.advance(100);
     deepEqual(a.seen, ["v0"]);
     equal(f.clock.pendingTimers, 0);
-    throws(() => observe(f, "/t"), (e) => (e as { kind?: string }).kind === "cancelled");
+    throws(
+      () => observe(f, "/t"),
+      (e) => (e as { kind?: string }).kind === "cancelled",
+    );
   });
 
   test("a throwing notification handler is logged and the stream goes on", async () => {
     const f = endpointFixture();
     f.server.content("/t", "v0");
     let calls = 0;
-    f.endpoint.observe({ method: "GET", path: "/t" }, {
-      onNotification: () => {
-        calls++;
-        throw new Error("app bug");
+    f.endpoint.observe(
+      { method: "GET", path: "/t" },
+      {
+        onNotification: () => {
+          calls++;
+          throw new Error("app bug");
+        },
       },
-    });
+    );
     await f.clock.advance(100);
     f.server.update("/t", "v1");
     await f.clock.advance(100);
@@ -459,12 +514,19 @@ suite("endpoint observe", () => {
     const f = endpointFixture();
     f.server.content("/t", "v0");
     const values: number[] = [];
-    f.endpoint.observe({ method: "GET", path: "/t" }, {
-      onNotification: (r) => {
-        const observe = r.options.find((o) => o.number === OptionNumber.Observe);
-        values.push(observe === undefined ? -1 : optionUint({ ...r, messageId: 0, token: new Uint8Array(0) }, OptionNumber.Observe)!);
+    f.endpoint.observe(
+      { method: "GET", path: "/t" },
+      {
+        onNotification: (r) => {
+          const observe = r.options.find((o) => o.number === OptionNumber.Observe);
+          values.push(
+            observe === undefined
+              ? -1
+              : optionUint({ ...r, messageId: 0, token: new Uint8Array(0) }, OptionNumber.Observe)!,
+          );
+        },
       },
-    });
+    );
     await f.clock.advance(100);
     f.server.update("/t", "v1");
     await f.clock.advance(100);

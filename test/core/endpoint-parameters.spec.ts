@@ -72,7 +72,10 @@ suite("message IDs", () => {
   test("skips IDs still in use", () => {
     const ids = new MessageIdSequence(new ConstantRandom(0));
     const live = new Set([0, 1]);
-    equal(ids.next((id) => live.has(id)), 2);
+    equal(
+      ids.next((id) => live.has(id)),
+      2,
+    );
   });
 });
 
@@ -88,8 +91,14 @@ suite("tokens", () => {
       seen.add(key);
     }
     equal(tokens.liveCount, 200);
-    throws(() => new TokenRegistry(new SeededRandom(1), 3), (e) => e instanceof RangeError);
-    throws(() => new TokenRegistry(new SeededRandom(1), 9), (e) => e instanceof RangeError);
+    throws(
+      () => new TokenRegistry(new SeededRandom(1), 3),
+      (e) => e instanceof RangeError,
+    );
+    throws(
+      () => new TokenRegistry(new SeededRandom(1), 9),
+      (e) => e instanceof RangeError,
+    );
   });
 
   test("a broken random source still yields unique tokens", () => {

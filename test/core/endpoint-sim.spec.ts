@@ -123,7 +123,10 @@ suite("sim: network", () => {
     for (let i = 0; i < 20; i++) a.send(ping(i), B);
     await clock.advance(100);
     equal(order.length, 20);
-    ok(order.some((id, i) => id !== i), "jitter reorders");
+    ok(
+      order.some((id, i) => id !== i),
+      "jitter reorders",
+    );
   });
 
   test("nothing reaches a closed port; close is safe twice", async () => {

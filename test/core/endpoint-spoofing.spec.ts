@@ -4,16 +4,24 @@
 // endpoint's stats, never delivered; a forged CON, or a notification for a token nobody
 // observes, gets a RST (which also tells a real server to forget a stale observer); nothing
 // from another address is ever answered (the device must not reflect traffic).
+
+import type { CoapResponse } from "../../coap/client-api.js";
 import { Code, MessageType } from "../../coap/codes.js";
 import { encodeMessage } from "../../coap/encoder.js";
-import { EMPTY_BYTES, type CoapOption } from "../../coap/message.js";
+import { type CoapOption, EMPTY_BYTES } from "../../coap/message.js";
 import { OptionNumber } from "../../coap/options.js";
 import type { PeerAddress } from "../../coap/peer-address.js";
-import type { CoapResponse } from "../../coap/client-api.js";
 import { decodeUtf8, encodeUtf8 } from "../../kernel/utf8.js";
 import { equal, ok } from "../portable/assert.js";
 import { suite, test } from "../portable/harness.js";
-import { CLIENT_ADDRESS, endpointFixture, SERVER_ADDRESS, track, type Fixture, type Tracked } from "../sim/endpoint-fixture.js";
+import {
+  CLIENT_ADDRESS,
+  endpointFixture,
+  type Fixture,
+  SERVER_ADDRESS,
+  type Tracked,
+  track,
+} from "../sim/endpoint-fixture.js";
 import type { SimReply, SimRequest } from "../sim/sim-coap-server.js";
 
 const OTHER_PORT: PeerAddress = { address: SERVER_ADDRESS.address, port: SERVER_ADDRESS.port + 1 };
@@ -30,17 +38,28 @@ interface Forged {
 
 function bytes(m: Forged): Uint8Array {
   const payload = m.payload === undefined ? EMPTY_BYTES : encodeUtf8(m.payload);
-  return encodeMessage({ type: m.type, code: m.code, messageId: m.messageId, token: m.token, options: m.options ?? [], payload });
+  return encodeMessage({
+    type: m.type,
+    code: m.code,
+    messageId: m.messageId,
+    token: m.token,
+    options: m.options ?? [],
+    payload,
+  });
 }
 
 /** Sends `m` to the client from `from` (any address, bound on the simulated network on first use). */
 function forge(f: Fixture, from: PeerAddress, m: Forged): void {
-  if (from.address === SERVER_ADDRESS.address && from.port === SERVER_ADDRESS.port) f.server.sendRaw(bytes(m), CLIENT_ADDRESS);
+  if (from.address === SERVER_ADDRESS.address && from.port === SERVER_ADDRESS.port)
+    f.server.sendRaw(bytes(m), CLIENT_ADDRESS);
   else f.net.transmit(from, CLIENT_ADDRESS, bytes(m));
 }
 
 /** A request the server holds unanswered until the test says so. */
-async function heldRequest(f: Fixture, path: string): Promise<{ request: SimRequest; reply: SimReply; result: Tracked<CoapResponse> }> {
+async function heldRequest(
+  f: Fixture,
+  path: string,
+): Promise<{ request: SimRequest; reply: SimReply; result: Tracked<CoapResponse> }> {
   let held: { request: SimRequest; reply: SimReply } | undefined;
   f.server.route(path, (request, reply) => {
     held = { request, reply };
@@ -61,8 +80,20 @@ suite("spoofing: replies", () => {
     const f = endpointFixture();
     const { request, reply, result } = await heldRequest(f, "/a");
     for (const from of [OTHER_PORT, OTHER_HOST]) {
-      forge(f, from, { type: MessageType.ACK, code: Code.Content, messageId: request.message.messageId, token: request.message.token, payload: "forged" });
-      forge(f, from, { type: MessageType.CON, code: Code.Content, messageId: 0x1234, token: request.message.token, payload: "forged" });
+      forge(f, from, {
+        type: MessageType.ACK,
+        code: Code.Content,
+        messageId: request.message.messageId,
+        token: request.message.token,
+        payload: "forged",
+      });
+      forge(f, from, {
+        type: MessageType.CON,
+        code: Code.Content,
+        messageId: 0x1234,
+        token: request.message.token,
+        payload: "forged",
+      });
     }
     await f.clock.advance(50);
     ok(!result.settled, "no forged reply completed the request");
@@ -79,8 +110,20 @@ suite("spoofing: replies", () => {
     const { request, reply, result } = await heldRequest(f, "/a");
     const token = request.message.token.slice();
     token[0] ^= 0xff;
-    forge(f, SERVER_ADDRESS, { type: MessageType.ACK, code: Code.Content, messageId: request.message.messageId, token, payload: "forged" });
-    forge(f, SERVER_ADDRESS, { type: MessageType.ACK, code: Code.Content, messageId: request.message.messageId, token: EMPTY_BYTES, payload: "forged" });
+    forge(f, SERVER_ADDRESS, {
+      type: MessageType.ACK,
+      code: Code.Content,
+      messageId: request.message.messageId,
+      token,
+      payload: "forged",
+    });
+    forge(f, SERVER_ADDRESS, {
+      type: MessageType.ACK,
+      code: Code.Content,
+      messageId: request.message.messageId,
+      token: EMPTY_BYTES,
+      payload: "forged",
+    });
     await f.clock.advance(50);
     ok(!result.settled);
     equal(f.endpoint.stats.droppedUnmatched, 2);
@@ -94,9 +137,20 @@ suite("spoofing: replies", () => {
     const f = endpointFixture();
     const { request, reply, result } = await heldRequest(f, "/a");
     for (const delta of [1, -1, 0x8000]) {
-      forge(f, SERVER_ADDRESS, { type: MessageType.ACK, code: Code.Content, messageId: (request.message.messageId + delta) & 0xffff, token: request.message.token, payload: "forged" });
+      forge(f, SERVER_ADDRESS, {
+        type: MessageType.ACK,
+        code: Code.Content,
+        messageId: (request.message.messageId + delta) & 0xffff,
+        token: request.message.token,
+        payload: "forged",
+      });
     }
-    forge(f, SERVER_ADDRESS, { type: MessageType.RST, code: Code.Empty, messageId: (request.message.messageId + 1) & 0xffff, token: EMPTY_BYTES });
+    forge(f, SERVER_ADDRESS, {
+      type: MessageType.RST,
+      code: Code.Empty,
+      messageId: (request.message.messageId + 1) & 0xffff,
+      token: EMPTY_BYTES,
+    });
     await f.clock.advance(50);
     ok(!result.settled);
     equal(f.endpoint.stats.droppedUnmatched, 4);
@@ -114,8 +168,20 @@ suite("spoofing: replies", () => {
     await f.clock.advance(50);
     const token = request.message.token.slice();
     token[token.length - 1] ^= 1;
-    forge(f, SERVER_ADDRESS, { type: MessageType.CON, code: Code.Content, messageId: 0x7001, token, payload: "forged" });
-    forge(f, SERVER_ADDRESS, { type: MessageType.NON, code: Code.Content, messageId: 0x7002, token, payload: "forged" });
+    forge(f, SERVER_ADDRESS, {
+      type: MessageType.CON,
+      code: Code.Content,
+      messageId: 0x7001,
+      token,
+      payload: "forged",
+    });
+    forge(f, SERVER_ADDRESS, {
+      type: MessageType.NON,
+      code: Code.Content,
+      messageId: 0x7002,
+      token,
+      payload: "forged",
+    });
     await f.clock.advance(50);
     ok(!result.settled);
     equal(f.endpoint.stats.droppedUnmatched, 2);
@@ -130,7 +196,17 @@ suite("spoofing: replies", () => {
   test("the server's address written as IPv4-mapped IPv6 is the server (RFC 4291 §2.5.5.2): its reply is accepted", async () => {
     const f = endpointFixture();
     const { request, result } = await heldRequest(f, "/a");
-    forge(f, { address: `::ffff:${SERVER_ADDRESS.address}`, port: SERVER_ADDRESS.port }, { type: MessageType.ACK, code: Code.Content, messageId: request.message.messageId, token: request.message.token, payload: "mapped" });
+    forge(
+      f,
+      { address: `::ffff:${SERVER_ADDRESS.address}`, port: SERVER_ADDRESS.port },
+      {
+        type: MessageType.ACK,
+        code: Code.Content,
+        messageId: request.message.messageId,
+        token: request.message.token,
+        payload: "mapped",
+      },
+    );
     await f.clock.advance(50);
     equal(decodeUtf8(result.value!.payload), "mapped");
     equal(f.endpoint.stats.droppedForeign, 0);
@@ -142,7 +218,10 @@ suite("spoofing: notifications", () => {
   async function observed(f: Fixture) {
     f.server.content("/t", "v0");
     const seen: string[] = [];
-    const observation = f.endpoint.observe({ method: "GET", path: "/t" }, { onNotification: (r) => seen.push(decodeUtf8(r.payload)) });
+    const observation = f.endpoint.observe(
+      { method: "GET", path: "/t" },
+      { onNotification: (r) => seen.push(decodeUtf8(r.payload)) },
+    );
     await f.clock.advance(50);
     equal(seen.length, 1, "registered");
     const registration = f.server.requests.filter((r) => r.path === "/t" && r.observe === 0);
@@ -150,7 +229,14 @@ suite("spoofing: notifications", () => {
   }
 
   function notification(token: Uint8Array, messageId: number, type: MessageType, sequence: number): Forged {
-    return { type, code: Code.Content, messageId, token, options: [{ number: OptionNumber.Observe, value: sequence }], payload: "forged" };
+    return {
+      type,
+      code: Code.Content,
+      messageId,
+      token,
+      options: [{ number: OptionNumber.Observe, value: sequence }],
+      payload: "forged",
+    };
   }
 
   test("for a cancelled observation: RST to CON and NON alike (RFC 7641 §3.6), nothing delivered", async () => {

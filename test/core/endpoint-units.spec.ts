@@ -1,8 +1,9 @@
 // The endpoint's small pieces on their own: duplicate cache, retransmission schedule, peer
 // matching, request building.
+
+import { CoapRequestError } from "../../coap/client-api.js";
 import { Code, MessageType } from "../../coap/codes.js";
 import { DuplicateCache } from "../../coap/dedup-cache.js";
-import { CoapRequestError } from "../../coap/client-api.js";
 import { OptionNumber } from "../../coap/options.js";
 import { transmissionParameters } from "../../coap/parameters.js";
 import { samePeer } from "../../coap/peer-address.js";
@@ -29,7 +30,10 @@ suite("duplicate cache (RFC 7252 §4.5)", () => {
     equal(cache.lookup(1, 10), undefined);
     equal(cache.lookup(2, 10), undefined);
     deepEqual([cache.lookup(3, 10), cache.lookup(4, 10), cache.lookup(5, 10)], ["none", "rst", "none"]);
-    throws(() => new DuplicateCache(0), (e) => e instanceof RangeError);
+    throws(
+      () => new DuplicateCache(0),
+      (e) => e instanceof RangeError,
+    );
   });
 
   test("expired entries are purged as new ones arrive", () => {
@@ -72,20 +76,47 @@ suite("peer matching", () => {
 
 suite("request building", () => {
   test("method, path, query, formats, type", () => {
-    const t = requestTemplate({ method: "PUT", path: "/a//b/", query: { x: 1, y: "z", off: false }, contentFormat: 50, accept: 60, payload: "é", confirmable: false });
+    const t = requestTemplate({
+      method: "PUT",
+      path: "/a//b/",
+      query: { x: 1, y: "z", off: false },
+      contentFormat: 50,
+      accept: 60,
+      payload: "é",
+      confirmable: false,
+    });
     equal(t.code, Code.PUT);
     equal(t.type, MessageType.NON);
-    deepEqual(t.options.map((o) => [o.number, o.value]), [[11, "a"], [11, "b"], [15, "x=1"], [15, "y=z"], [12, 50], [17, 60]]);
+    deepEqual(
+      t.options.map((o) => [o.number, o.value]),
+      [
+        [11, "a"],
+        [11, "b"],
+        [15, "x=1"],
+        [15, "y=z"],
+        [12, 50],
+        [17, 60],
+      ],
+    );
     deepEqual(Array.from(t.payload), [0xc3, 0xa9]);
-    throws(() => requestTemplate({ method: "BREW" as "GET", path: "/" }), (e) => e instanceof CoapRequestError && e.kind === "bad-request");
+    throws(
+      () => requestTemplate({ method: "BREW" as "GET", path: "/" }),
+      (e) => e instanceof CoapRequestError && e.kind === "bad-request",
+    );
   });
 
   test("observe and block follow-up variants replace their options", () => {
     const t = requestTemplate({ method: "GET", path: "/r", options: [{ number: OptionNumber.Observe, value: 7 }] });
     const registration = observeRequest(t, 0);
-    deepEqual(registration.options.filter((o) => o.number === OptionNumber.Observe).map((o) => o.value), [0]);
+    deepEqual(
+      registration.options.filter((o) => o.number === OptionNumber.Observe).map((o) => o.value),
+      [0],
+    );
     const followUp = blockFollowUp(registration, { num: 3, more: false, szx: 2 });
     ok(!followUp.options.some((o) => o.number === OptionNumber.Observe));
-    deepEqual(followUp.options.filter((o) => o.number === OptionNumber.Block2).map((o) => o.value), [3 * 16 + 2]);
+    deepEqual(
+      followUp.options.filter((o) => o.number === OptionNumber.Block2).map((o) => o.value),
+      [3 * 16 + 2],
+    );
   });
 });

@@ -4,9 +4,10 @@
 // row says where the payload stops, and no row reaches an output. After the table the same
 // path still applies a real command. The XS memory run (tools/xs-memory.ts) sends 1,000 of
 // these and checks the heap stays put.
+
+import { HOSTILE_PAYLOADS } from "../fuzz/hostile-payloads.js";
 import { equal, ok } from "../portable/assert.js";
 import { suite, test } from "../portable/harness.js";
-import { HOSTILE_PAYLOADS } from "../fuzz/hostile-payloads.js";
 import { thingCommandsRig } from "../sim/thing-commands-rig.js";
 
 suite("hostile payloads through subscription → dispatcher", () => {
@@ -27,7 +28,11 @@ suite("hostile payloads through subscription → dispatcher", () => {
       const stop = row.stop;
       if (stop.at === "endpoint") {
         equal(rig.f.endpoint.stats.notifications, notificationsBefore, `${where}not delivered`);
-        equal(after.dropped + after.dataMessages + after.errors, before.dropped + before.dataMessages + before.errors, `${where}the subscription saw nothing`);
+        equal(
+          after.dropped + after.dataMessages + after.errors,
+          before.dropped + before.dataMessages + before.errors,
+          `${where}the subscription saw nothing`,
+        );
       } else {
         equal(rig.f.endpoint.stats.notifications, notificationsBefore + 1, `${where}delivered once`);
       }
@@ -42,12 +47,20 @@ suite("hostile payloads through subscription → dispatcher", () => {
       }
       if (stop.at === "dispatcher") {
         equal(events.length, stop.count, `${where}ignore events`);
-        ok(events.every((e) => e.reason === stop.reason), `${where}ignored as ${stop.reason}: ${events.map((e) => e.reason).join(",")}`);
+        ok(
+          events.every((e) => e.reason === stop.reason),
+          `${where}ignored as ${stop.reason}: ${events.map((e) => e.reason).join(",")}`,
+        );
       } else equal(events.length, 0, `${where}the dispatcher saw nothing`);
       if (stop.at === "error") equal(after.errors - before.errors, 1, `${where}an error on the stream`);
     }
-    ok(rig.f.log.some((line) => line.indexOf("too-large") >= 0), "the endpoint refused the oversized body as too large");
-    const errors = [...rig.f.log, ...rig.log].filter((line) => line.startsWith("error: ") && line.indexOf("subscription error") < 0);
+    ok(
+      rig.f.log.some((line) => line.indexOf("too-large") >= 0),
+      "the endpoint refused the oversized body as too large",
+    );
+    const errors = [...rig.f.log, ...rig.log].filter(
+      (line) => line.startsWith("error: ") && line.indexOf("subscription error") < 0,
+    );
     equal(errors.length, 0, `no internal error logged: ${errors.join(" | ")}`);
     equal(rig.subscription.active, true, "still subscribed");
     rig.push('[{"key":"led","value":"on"},{"key":"dim","value":"50%"}]');

@@ -1,13 +1,13 @@
 // Backoff (kernel/backoff.ts) and the retry schedule of provisioning: delays grow, stay within
 // their jitter bounds, stop at the cap, and nothing retries without waiting.
 import { CoapRequestError } from "../../coap/client-api.js";
-import { Backoff } from "../../kernel/backoff.js";
 import { Provisioning, TOKEN_STORE_KEY } from "../../device/provisioning.js";
+import { Backoff } from "../../kernel/backoff.js";
 import { ThethingsClient } from "../../thethings/client.js";
+import { FakeCoapClient, type FakeStep, reply } from "../core-fakes/fake-coap-client.js";
+import { MemoryStore, RecordingLog } from "../core-fakes/thethings-fakes.js";
 import { equal, ok, throws } from "../portable/assert.js";
 import { suite, test } from "../portable/harness.js";
-import { FakeCoapClient, reply, type FakeStep } from "../core-fakes/fake-coap-client.js";
-import { MemoryStore, RecordingLog } from "../core-fakes/thethings-fakes.js";
 import { FakeClock } from "../sim/fake-clock.js";
 import { ConstantRandom, SeededRandom } from "../sim/seeded-random.js";
 
@@ -77,8 +77,19 @@ suite("provisioning backoff", () => {
 
     test("misconfiguration throws RangeError", () => {
       const random = new ConstantRandom(0);
-      for (const options of [{ initialMs: 0 }, { initialMs: 10, maxMs: 5 }, { multiplier: 0.5 }, { jitter: 1 }, { jitter: -0.1 }, { initialMs: Number.NaN }]) {
-        throws(() => new Backoff({ random, ...options }), (e) => e instanceof RangeError, JSON.stringify(options));
+      for (const options of [
+        { initialMs: 0 },
+        { initialMs: 10, maxMs: 5 },
+        { multiplier: 0.5 },
+        { jitter: 1 },
+        { jitter: -0.1 },
+        { initialMs: Number.NaN },
+      ]) {
+        throws(
+          () => new Backoff({ random, ...options }),
+          (e) => e instanceof RangeError,
+          JSON.stringify(options),
+        );
       }
     });
   });
@@ -98,13 +109,19 @@ suite("provisioning backoff", () => {
         backoff: { initialMs: 1000, maxMs: 60_000 },
       });
       let result: string | undefined | null = null;
-      void provisioning.obtainToken().then((token) => (result = token), () => undefined);
+      void provisioning.obtainToken().then(
+        (token) => (result = token),
+        () => undefined,
+      );
       const delays = await recordDelays(clock, 12);
       checkSchedule(delays, 1000, 60_000);
       ok(delays[11]! >= 30_000, "reached the cap region");
       const advice = log.at("warn", "error");
       equal(advice.length, 1, "one line, not one per retry");
-      ok(advice[0]!.message.includes("activationCode=") && advice[0]!.message.includes("--activation-code"), advice[0]!.message);
+      ok(
+        advice[0]!.message.includes("activationCode=") && advice[0]!.message.includes("--activation-code"),
+        advice[0]!.message,
+      );
       equal(coap.requests.length, 0, "nothing to activate with");
       equal(result, null, "still waiting");
 
@@ -132,7 +149,10 @@ suite("provisioning backoff", () => {
         backoff: { initialMs: 2000, maxMs: 20_000 },
       });
       let result: string | undefined;
-      void provisioning.obtainToken().then((token) => (result = token), () => undefined);
+      void provisioning.obtainToken().then(
+        (token) => (result = token),
+        () => undefined,
+      );
       const delays = await recordDelays(clock, 5);
       checkSchedule(delays, 2000, 20_000);
       await clock.settle();
@@ -141,7 +161,10 @@ suite("provisioning backoff", () => {
       equal(store.data.get(TOKEN_STORE_KEY), TOKEN);
       const refusals = log.at("error");
       equal(refusals.length, 1);
-      ok(refusals[0]!.message.includes("Error creating thing") && refusals[0]!.message.includes("ACT1…"), refusals[0]!.message);
+      ok(
+        refusals[0]!.message.includes("Error creating thing") && refusals[0]!.message.includes("ACT1…"),
+        refusals[0]!.message,
+      );
       ok(!log.text.includes(CODE), "the activation code is not logged whole");
       ok(!log.text.includes(TOKEN), "the token is not logged whole");
     });
@@ -152,7 +175,13 @@ suite("provisioning backoff", () => {
       const coap = new FakeCoapClient();
       // Each attempt: no answer, and resending the same message is no longer possible (past EXCHANGE_LIFETIME).
       const expired = () => new CoapRequestError("expired", "past EXCHANGE_LIFETIME");
-      coap.script(coap.timeoutStep(), expired, coap.timeoutStep(), expired, reply("2.01", { status: "created", thingToken: TOKEN }));
+      coap.script(
+        coap.timeoutStep(),
+        expired,
+        coap.timeoutStep(),
+        expired,
+        reply("2.01", { status: "created", thingToken: TOKEN }),
+      );
       const provisioning = new Provisioning({
         activator: new ThethingsClient({ coap, log: log.sink }),
         store: new MemoryStore(),
@@ -162,7 +191,10 @@ suite("provisioning backoff", () => {
         activationCode: CODE,
       });
       let result: string | undefined;
-      void provisioning.obtainToken().then((token) => (result = token), () => undefined);
+      void provisioning.obtainToken().then(
+        (token) => (result = token),
+        () => undefined,
+      );
       const delays = await recordDelays(clock, 2);
       equal(delays.join(","), "1000,2000");
       await clock.settle();
@@ -187,12 +219,18 @@ suite("provisioning backoff", () => {
           backoff: { initialMs: 60_000, maxMs: 300_000 },
         });
         let result: string | undefined;
-        void provisioning.obtainToken().then((token) => (result = token), () => undefined);
+        void provisioning.obtainToken().then(
+          (token) => (result = token),
+          () => undefined,
+        );
         return { clock, coap, provisioning, result: () => result };
       };
 
       // No answer, and the same message can no longer be resent: the platform is unreachable.
-      const unreachable = setup((coap) => [coap.timeoutStep(), () => new CoapRequestError("expired", "past EXCHANGE_LIFETIME")]);
+      const unreachable = setup((coap) => [
+        coap.timeoutStep(),
+        () => new CoapRequestError("expired", "past EXCHANGE_LIFETIME"),
+      ]);
       await unreachable.clock.settle();
       equal(unreachable.clock.pendingTimers, 1, "waiting out the backoff");
       unreachable.provisioning.retryNow();

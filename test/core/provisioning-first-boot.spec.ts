@@ -3,10 +3,10 @@
 import { Provisioning, TOKEN_STORE_KEY } from "../../device/provisioning.js";
 import { ThethingsClient } from "../../thethings/client.js";
 import { ThethingsError } from "../../thethings/errors.js";
-import { equal, ok } from "../portable/assert.js";
-import { suite, test } from "../portable/harness.js";
 import { FakeCoapClient, reply } from "../core-fakes/fake-coap-client.js";
 import { MemoryStore, RecordingLog } from "../core-fakes/thethings-fakes.js";
+import { equal, ok } from "../portable/assert.js";
+import { suite, test } from "../portable/harness.js";
 import { FakeClock } from "../sim/fake-clock.js";
 import { ConstantRandom } from "../sim/seeded-random.js";
 
@@ -14,7 +14,10 @@ const TOKEN = "AbCdEfGhIjKlMnOpQrStUvWxYz0123456789_-ABCDE";
 const TOKEN_2 = "ZyXwVuTsRqPoNmLkJiHgFeDcBa9876543210-_zyxwv";
 const CODE = "ACT1vationC0de-0123456789abcdefghi";
 
-function boot(store: MemoryStore, options: { activationCode?: string; reactivateOnAuthFailure?: boolean } = { activationCode: CODE }) {
+function boot(
+  store: MemoryStore,
+  options: { activationCode?: string; reactivateOnAuthFailure?: boolean } = { activationCode: CODE },
+) {
   const clock = new FakeClock();
   const log = new RecordingLog();
   const coap = new FakeCoapClient();
@@ -32,7 +35,8 @@ function boot(store: MemoryStore, options: { activationCode?: string; reactivate
 /** Every secret must be absent from every line; its redacted form may appear. */
 function assertNoSecrets(log: RecordingLog, ...secrets: string[]): void {
   for (const line of log.lines) {
-    for (const secret of secrets) ok(!line.message.includes(secret), `a ${line.level} line carries a secret: ${line.message.slice(0, 20)}…`);
+    for (const secret of secrets)
+      ok(!line.message.includes(secret), `a ${line.level} line carries a secret: ${line.message.slice(0, 20)}…`);
   }
 }
 
@@ -153,7 +157,12 @@ suite("provisioning first boot", () => {
       equal(await provisioning.handleAuthFailure(refusal), undefined);
       const errors = log.at("error");
       equal(errors.length, 1, "once per token");
-      ok(errors[0]!.message.includes("4.01") && errors[0]!.message.includes("AbCd…") && errors[0]!.message.includes("reactivateOnAuthFailure"), errors[0]!.message);
+      ok(
+        errors[0]!.message.includes("4.01") &&
+          errors[0]!.message.includes("AbCd…") &&
+          errors[0]!.message.includes("reactivateOnAuthFailure"),
+        errors[0]!.message,
+      );
       equal(store.data.get(TOKEN_STORE_KEY), TOKEN);
       equal(coap.requests.length, 0);
       assertNoSecrets(log, TOKEN);
@@ -166,7 +175,10 @@ suite("provisioning first boot", () => {
       await provisioning.obtainToken();
       coap.script(reply("2.01", { status: "created", thingToken: TOKEN_2 }));
       let renewed: string | undefined;
-      void provisioning.handleAuthFailure(refusal).then((token) => (renewed = token), () => undefined);
+      void provisioning.handleAuthFailure(refusal).then(
+        (token) => (renewed = token),
+        () => undefined,
+      );
       await clock.settle();
       equal(store.data.get(TOKEN_STORE_KEY), undefined, "dropped at once");
       equal(coap.requests.length, 0, "not yet: the re-activation waits a backoff delay");

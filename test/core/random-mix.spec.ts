@@ -1,9 +1,9 @@
 // The launch-time mix that keeps an unseeded Math.random (Moddable's simulator) from repeating
 // message IDs and tokens across launches, without weakening a good generator.
 import { MessageIdSequence } from "../../coap/message-ids.js";
+import { TokenRegistry, tokenKey } from "../../coap/tokens.js";
 import type { RandomSource } from "../../kernel/random.js";
 import { MixedRandom } from "../../kernel/random-mix.js";
-import { tokenKey, TokenRegistry } from "../../coap/tokens.js";
 import { equal, notEqual, ok, throws } from "../portable/assert.js";
 import { suite, test } from "../portable/harness.js";
 import { ConstantRandom, SeededRandom } from "../sim/seeded-random.js";
@@ -28,7 +28,9 @@ suite("random mix (RFC 7252 §4.4, §5.3.1)", () => {
     equal(plainA.token, plainB.token);
 
     const launch = 1_795_000_000_000;
-    const launches = [launch, launch + 1, launch + 1000, launch + 86_400_000].map((at) => firstDraws(new MixedRandom(unseeded(), at)));
+    const launches = [launch, launch + 1, launch + 1000, launch + 86_400_000].map((at) =>
+      firstDraws(new MixedRandom(unseeded(), at)),
+    );
     for (let i = 0; i < launches.length; i++) {
       for (let j = i + 1; j < launches.length; j++) {
         notEqual(launches[i]!.token, launches[j]!.token, `launch ${i} and ${j} share a token`);
@@ -65,7 +67,10 @@ suite("random mix (RFC 7252 §4.4, §5.3.1)", () => {
     for (const count of counts) chiSquare += (count - expected) ** 2 / expected;
     // 255 degrees of freedom: the 99.9th percentile is about 330; a broken mix is far above.
     ok(chiSquare < 330, `chi-square ${chiSquare.toFixed(1)}`);
-    ok(counts.every((count) => count > 0), "a byte value never drawn");
+    ok(
+      counts.every((count) => count > 0),
+      "a byte value never drawn",
+    );
   });
 
   test("a good base stays evenly spread through the mix", () => {
@@ -77,7 +82,13 @@ suite("random mix (RFC 7252 §4.4, §5.3.1)", () => {
   });
 
   test("a seed that is not a finite number is refused", () => {
-    throws(() => new MixedRandom(unseeded(), Number.NaN), (e) => e instanceof TypeError);
-    throws(() => new MixedRandom(unseeded(), Number.POSITIVE_INFINITY), (e) => e instanceof TypeError);
+    throws(
+      () => new MixedRandom(unseeded(), Number.NaN),
+      (e) => e instanceof TypeError,
+    );
+    throws(
+      () => new MixedRandom(unseeded(), Number.POSITIVE_INFINITY),
+      (e) => e instanceof TypeError,
+    );
   });
 });

@@ -13,7 +13,13 @@ function reading(path: string, extra: { scale?: number; decimals?: number } = {}
 suite("sensors: binding config", () => {
   test("keys are shared in first-use order and readings are counted", () => {
     const plan = compileBindings([
-      { sensor, readings: [{ path: "temperature", key: "temp" }, { path: "humidity", key: "hum" }] },
+      {
+        sensor,
+        readings: [
+          { path: "temperature", key: "temp" },
+          { path: "humidity", key: "hum" },
+        ],
+      },
       { sensor, name: "second", readings: [{ path: "thermometer.temperature", key: "temp" }] },
     ]);
     deepEqual(plan.keys, ["temp", "hum"]);
@@ -26,9 +32,21 @@ suite("sensors: binding config", () => {
 
   test("keys outside [A-Za-z0-9._-] or longer than 64 are refused", () => {
     for (const key of ["", "a b", "tempé", "a/b", "x".repeat(65), 5 as unknown as string]) {
-      throws(() => compileBindings([{ sensor, readings: [{ path: "t", key }] }]), (e) => e instanceof TypeError, JSON.stringify(key));
+      throws(
+        () => compileBindings([{ sensor, readings: [{ path: "t", key }] }]),
+        (e) => e instanceof TypeError,
+        JSON.stringify(key),
+      );
     }
-    compileBindings([{ sensor, readings: [{ path: "t", key: "A.z-0_9" }, { path: "t", key: "x".repeat(64) }] }]);
+    compileBindings([
+      {
+        sensor,
+        readings: [
+          { path: "t", key: "A.z-0_9" },
+          { path: "t", key: "x".repeat(64) },
+        ],
+      },
+    ]);
   });
 
   test("malformed bindings are refused with a TypeError or RangeError", () => {
@@ -44,7 +62,11 @@ suite("sensors: binding config", () => {
       "not an array",
     ];
     for (const bindings of bad) {
-      throws(() => compileBindings(bindings as SensorBinding[]), (e) => e instanceof TypeError || e instanceof RangeError, JSON.stringify(bindings));
+      throws(
+        () => compileBindings(bindings as SensorBinding[]),
+        (e) => e instanceof TypeError || e instanceof RangeError,
+        JSON.stringify(bindings),
+      );
     }
   });
 });
@@ -52,7 +74,13 @@ suite("sensors: binding config", () => {
 suite("sensors: reading extraction", () => {
   test("flat and nested paths", () => {
     equal(extractReading({ temperature: 21.5 }, reading("temperature")), 21.5);
-    equal(extractReading({ thermometer: { temperature: -3 }, hygrometer: { humidity: 40 } }, reading("thermometer.temperature")), -3);
+    equal(
+      extractReading(
+        { thermometer: { temperature: -3 }, hygrometer: { humidity: 40 } },
+        reading("thermometer.temperature"),
+      ),
+      -3,
+    );
     equal(extractReading({ hygrometer: { humidity: 40 } }, reading("hygrometer.humidity")), 40);
   });
 
@@ -82,7 +110,13 @@ suite("sensors: reading extraction", () => {
       { a: { b: 10n } },
       { a: { b: [1] } },
       { a: { b: { valueOf: () => 3 } } },
-      { a: { get b(): number { throw new Error("bus error"); } } },
+      {
+        a: {
+          get b(): number {
+            throw new Error("bus error");
+          },
+        },
+      },
     ];
     samples.forEach((sample, i) => equal(extractReading(sample, t), undefined, `sample ${i}`));
   });

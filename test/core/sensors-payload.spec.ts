@@ -33,7 +33,16 @@ suite("sensors: batch payload", () => {
         const key = keys[random.int(keys.length)]!;
         const magnitude = 10 ** (random.int(40) - 20);
         const value = (random.next() - 0.5) * magnitude;
-        const datetime = random.chance(0.5) ? Date.UTC(2020 + random.int(10), random.int(12), 1 + random.int(28), random.int(24), random.int(60), random.int(60)) : undefined;
+        const datetime = random.chance(0.5)
+          ? Date.UTC(
+              2020 + random.int(10),
+              random.int(12),
+              1 + random.int(28),
+              random.int(24),
+              random.int(60),
+              random.int(60),
+            )
+          : undefined;
         values.push(datetime === undefined ? { key, value } : { key, value, datetime });
         items += valueItemBytes(key, value, datetime === undefined ? undefined : formatCompactDate(datetime));
       }

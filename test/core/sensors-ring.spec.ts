@@ -42,10 +42,22 @@ suite("sensors: value ring", () => {
     const ring = new ValueRing(2);
     ring.push(0, 1, 0, 0, 1);
     ring.push(0, 2, 0, 0, 1);
-    throws(() => ring.push(0, 3, 0, 0, 1), (e) => e instanceof RangeError);
-    throws(() => ring.value(2), (e) => e instanceof RangeError);
-    throws(() => ring.dropOldest(3), (e) => e instanceof RangeError);
-    throws(() => new ValueRing(0), (e) => e instanceof RangeError);
+    throws(
+      () => ring.push(0, 3, 0, 0, 1),
+      (e) => e instanceof RangeError,
+    );
+    throws(
+      () => ring.value(2),
+      (e) => e instanceof RangeError,
+    );
+    throws(
+      () => ring.dropOldest(3),
+      (e) => e instanceof RangeError,
+    );
+    throws(
+      () => new ValueRing(0),
+      (e) => e instanceof RangeError,
+    );
     equal(ring.size, 2);
   });
 });

@@ -37,8 +37,14 @@ suite("sensors: simulated climate", () => {
     sensor.close();
     sensor.close();
     throws(() => sensor.sample());
-    throws(() => new SimulatedClimateSensor({ random: new SeededRandom(1), humidity: 120 }), (e) => e instanceof RangeError);
-    throws(() => new SimulatedClimateSensor({} as never), (e) => e instanceof TypeError);
+    throws(
+      () => new SimulatedClimateSensor({ random: new SeededRandom(1), humidity: 120 }),
+      (e) => e instanceof RangeError,
+    );
+    throws(
+      () => new SimulatedClimateSensor({} as never),
+      (e) => e instanceof TypeError,
+    );
   });
 });
 
@@ -60,8 +66,14 @@ suite("sensors: simulated analog input", () => {
     equal(input.resolution, 12);
     equal(input.sample().raw, 2048);
     equal(input.sample().raw, 2048);
-    throws(() => new SimulatedAnalogInput({ random: new SeededRandom(1), resolution: 0 }), (e) => e instanceof RangeError);
-    throws(() => new SimulatedAnalogInput({ random: new SeededRandom(1), start: 2 }), (e) => e instanceof RangeError);
+    throws(
+      () => new SimulatedAnalogInput({ random: new SeededRandom(1), resolution: 0 }),
+      (e) => e instanceof RangeError,
+    );
+    throws(
+      () => new SimulatedAnalogInput({ random: new SeededRandom(1), start: 2 }),
+      (e) => e instanceof RangeError,
+    );
     input.close();
     throws(() => input.sample());
   });

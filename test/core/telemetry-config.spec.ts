@@ -1,7 +1,11 @@
 // Telemetry settings: defaults and checks (sensors/telemetry-config.ts), and the constructor's
 // own checks (sensors/telemetry.ts).
 import { Telemetry } from "../../sensors/telemetry.js";
-import { DEFAULT_TELEMETRY_CONFIG, resolveTelemetryConfig, type TelemetrySettings } from "../../sensors/telemetry-config.js";
+import {
+  DEFAULT_TELEMETRY_CONFIG,
+  resolveTelemetryConfig,
+  type TelemetrySettings,
+} from "../../sensors/telemetry-config.js";
 import { FakeBatchSink, SettableWallClock } from "../core-fakes/telemetry-fakes.js";
 import { deepEqual, equal, throws } from "../portable/assert.js";
 import { suite, test } from "../portable/harness.js";
@@ -41,20 +45,45 @@ suite("telemetry: config", () => {
       { droppedKey: "bad key" },
       { intervalMs: "1000" as unknown as number },
     ];
-    for (const settings of bad) throws(() => resolveTelemetryConfig(settings), (e) => e instanceof RangeError || e instanceof TypeError, JSON.stringify(settings));
+    for (const settings of bad)
+      throws(
+        () => resolveTelemetryConfig(settings),
+        (e) => e instanceof RangeError || e instanceof TypeError,
+        JSON.stringify(settings),
+      );
   });
 
   test("the constructor checks its ports, its bindings, the backoff and the reserved key", () => {
     const clock = new FakeClock();
-    const ports = { sink: new FakeBatchSink(() => 0), clock, wallClock: new SettableWallClock(), random: new ConstantRandom(0) };
+    const ports = {
+      sink: new FakeBatchSink(() => 0),
+      clock,
+      wallClock: new SettableWallClock(),
+      random: new ConstantRandom(0),
+    };
     const sensor = { sample: () => ({ t: 1 }) };
     const readings = [{ path: "t", key: "t" }];
     new Telemetry({ ...ports, bindings: [{ sensor, readings }] }).close();
-    throws(() => new Telemetry({ ...ports, bindings: [{ sensor, readings: [{ path: "t", key: "telemetry.dropped" }] }] }), (e) => e instanceof TypeError);
-    throws(() => new Telemetry({ ...ports, bindings: [{ sensor, readings }], config: { droppedKey: "t" } }), (e) => e instanceof TypeError);
-    throws(() => new Telemetry({ ...ports, bindings: [{ sensor, readings }], config: { backoff: { multiplier: 0.5 } } }), (e) => e instanceof RangeError);
-    throws(() => new Telemetry({ ...ports, sink: {} as never, bindings: [{ sensor, readings }] }), (e) => e instanceof TypeError);
-    throws(() => new Telemetry({ ...ports, bindings: [{ sensor: {} as never, readings }] }), (e) => e instanceof TypeError);
+    throws(
+      () => new Telemetry({ ...ports, bindings: [{ sensor, readings: [{ path: "t", key: "telemetry.dropped" }] }] }),
+      (e) => e instanceof TypeError,
+    );
+    throws(
+      () => new Telemetry({ ...ports, bindings: [{ sensor, readings }], config: { droppedKey: "t" } }),
+      (e) => e instanceof TypeError,
+    );
+    throws(
+      () => new Telemetry({ ...ports, bindings: [{ sensor, readings }], config: { backoff: { multiplier: 0.5 } } }),
+      (e) => e instanceof RangeError,
+    );
+    throws(
+      () => new Telemetry({ ...ports, sink: {} as never, bindings: [{ sensor, readings }] }),
+      (e) => e instanceof TypeError,
+    );
+    throws(
+      () => new Telemetry({ ...ports, bindings: [{ sensor: {} as never, readings }] }),
+      (e) => e instanceof TypeError,
+    );
     equal(clock.pendingTimers, 0, "constructing sets no timer");
   });
 });

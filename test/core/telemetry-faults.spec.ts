@@ -1,8 +1,8 @@
 // Faults around the loop: sensors that throw or return garbage, a sink that misbehaves, close()
 // at awkward moments. None of them stops sampling (sensors/telemetry.ts).
 import type { BatchOutcome } from "../../sensors/batch-sink.js";
-import { makeRig } from "../core-fakes/telemetry-rig.js";
 import { ScriptedSensor } from "../core-fakes/telemetry-fakes.js";
+import { makeRig } from "../core-fakes/telemetry-rig.js";
 import { deepEqual, equal, ok } from "../portable/assert.js";
 import { suite, test } from "../portable/harness.js";
 
@@ -28,7 +28,10 @@ suite("telemetry: faulty sensors", () => {
     equal(c.sampled, 16);
     equal(c.sent, 16);
     deepEqual(
-      sink.calls.flatMap((call) => call.values).filter((v) => v.key === "flaky").map((v) => v.value),
+      sink.calls
+        .flatMap((call) => call.values)
+        .filter((v) => v.key === "flaky")
+        .map((v) => v.value),
       [100, 101, 106, 107, 108, 109],
     );
     const about = lines.filter((l) => l.message.includes("sht3x"));
@@ -62,7 +65,10 @@ suite("telemetry: faulty sensors", () => {
     equal(sensor.samples, 9);
     equal(rig.telemetry.counters.skipped, 7);
     equal(rig.telemetry.counters.sampled, 2);
-    deepEqual(rig.sink.calls.map((c) => c.values[0]!.value), [1, 2]);
+    deepEqual(
+      rig.sink.calls.map((c) => c.values[0]!.value),
+      [1, 2],
+    );
     // Bad from round 2 to 8: logged when it turned bad and when it turned good, not each round.
     equal(rig.lines.filter((l) => l.message.includes("skipped")).length, 1);
     equal(rig.lines.filter((l) => l.message.includes("valid again")).length, 1);
@@ -73,18 +79,30 @@ suite("telemetry: faulty sensors", () => {
     const { clock, sink, telemetry } = makeRig({
       config: { intervalMs: 1000, batch: 2, maxDelayMs: 1e9 },
       bindings: (sensor) => {
-        sensor.produce = () => ({ thermometer: { temperature: 21.5 }, hygrometer: { humidity: Number.NaN }, barometer: { pressure: 101_325 } });
-        return [{ sensor, readings: [
-          { path: "thermometer.temperature", key: "temperature" },
-          { path: "hygrometer.humidity", key: "humidity" },
-          { path: "barometer.pressure", key: "pressure", scale: 0.01, decimals: 1 },
-        ] }];
+        sensor.produce = () => ({
+          thermometer: { temperature: 21.5 },
+          hygrometer: { humidity: Number.NaN },
+          barometer: { pressure: 101_325 },
+        });
+        return [
+          {
+            sensor,
+            readings: [
+              { path: "thermometer.temperature", key: "temperature" },
+              { path: "hygrometer.humidity", key: "humidity" },
+              { path: "barometer.pressure", key: "pressure", scale: 0.01, decimals: 1 },
+            ],
+          },
+        ];
       },
     });
     sink.autoAnswer = () => ({ kind: "stored" });
     telemetry.start();
     await clock.settle();
-    deepEqual(sink.calls[0]!.values.map((v) => `${v.key}=${v.value}`), ["temperature=21.5", "pressure=1013.3"]);
+    deepEqual(
+      sink.calls[0]!.values.map((v) => `${v.key}=${v.value}`),
+      ["temperature=21.5", "pressure=1013.3"],
+    );
     equal(telemetry.counters.skipped, 1);
     telemetry.close();
   });

@@ -1,8 +1,8 @@
 // When a batch goes out: `batch` values, the oldest `maxDelay` old, or the next value would not
 // fit the 1024-byte payload; and one batch in flight at a time (sensors/telemetry.ts).
 import type { BatchValue } from "../../sensors/batch-sink.js";
-import { makeRig } from "../core-fakes/telemetry-rig.js";
 import { payloadSize } from "../core-fakes/telemetry-fakes.js";
+import { makeRig } from "../core-fakes/telemetry-rig.js";
 import { deepEqual, equal, ok } from "../portable/assert.js";
 import { suite, test } from "../portable/harness.js";
 
@@ -53,7 +53,15 @@ suite("telemetry: flush triggers", () => {
       config: { intervalMs: 1000, batch: 500, bufferSize: 1000, maxDelayMs: 1e9 },
       bindings: (sensor) => {
         sensor.produce = (n) => ({ a: { b: n + 0.123456789 * (n % 7) }, c: -n * 1e-7 });
-        return [{ sensor, readings: [{ path: "a.b", key: "a-rather-long-key.for.the-first-reading" }, { path: "c", key: "c" }] }];
+        return [
+          {
+            sensor,
+            readings: [
+              { path: "a.b", key: "a-rather-long-key.for.the-first-reading" },
+              { path: "c", key: "c" },
+            ],
+          },
+        ];
       },
     });
     sink.autoAnswer = () => ({ kind: "stored" });
@@ -65,7 +73,8 @@ suite("telemetry: flush triggers", () => {
       ok(payloadSize(call.values) <= 1024, `batch ${i}: ${payloadSize(call.values)} bytes`);
       delivered.push(...call.values);
       const next = sink.calls[i + 1]?.values[0];
-      if (next !== undefined) ok(payloadSize([...call.values, next]) > 1024, `batch ${i} went out while the next value still fitted`);
+      if (next !== undefined)
+        ok(payloadSize([...call.values, next]) > 1024, `batch ${i} went out while the next value still fitted`);
     });
     equal(delivered.length, telemetry.counters.sent);
     equal(telemetry.counters.sent + telemetry.counters.buffered, 600);
@@ -80,7 +89,14 @@ suite("telemetry: flush triggers", () => {
   test("the smallest payload limit still carries the largest value and a drop report", async () => {
     const key = "k".repeat(64);
     const { clock, sink, telemetry } = makeRig({
-      config: { intervalMs: 1000, batch: 4, bufferSize: 4, maxDelayMs: 1e9, maxPayloadBytes: 256, droppedKey: "d".repeat(64) },
+      config: {
+        intervalMs: 1000,
+        batch: 4,
+        bufferSize: 4,
+        maxDelayMs: 1e9,
+        maxPayloadBytes: 256,
+        droppedKey: "d".repeat(64),
+      },
       bindings: (sensor) => {
         sensor.produce = () => ({ v: -1.2345678901234567e-300 });
         return [{ sensor, readings: [{ path: "v", key }] }];
@@ -96,9 +112,15 @@ suite("telemetry: flush triggers", () => {
     ok(telemetry.counters.sent > 100);
     for (const call of sink.calls) {
       ok(payloadSize(call.values) <= 256, `${payloadSize(call.values)} bytes`);
-      ok(call.values.some((v) => v.key === key), "every batch carries a value");
+      ok(
+        call.values.some((v) => v.key === key),
+        "every batch carries a value",
+      );
     }
-    ok(sink.calls.some((c) => c.values.length === 2 && c.values[1]!.key === "d".repeat(64)), "a value and a report together");
+    ok(
+      sink.calls.some((c) => c.values.length === 2 && c.values[1]!.key === "d".repeat(64)),
+      "a value and a report together",
+    );
     telemetry.close();
   });
 

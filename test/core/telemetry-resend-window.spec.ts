@@ -17,7 +17,7 @@ import { CLIENT_ADDRESS, SERVER_ADDRESS } from "../sim/endpoint-fixture.js";
 import { FakeClock } from "../sim/fake-clock.js";
 import { ConstantRandom, SeededRandom } from "../sim/seeded-random.js";
 import { SimCoapServer } from "../sim/sim-coap-server.js";
-import { SimNetwork, type SimDatagram } from "../sim/sim-network.js";
+import { type SimDatagram, SimNetwork } from "../sim/sim-network.js";
 
 const TOKEN = "AbCdEfGhIjKlMnOpQrStUvWxYz0123456789_-ABCDE";
 
@@ -29,12 +29,21 @@ interface Attempt {
 }
 
 /** One value to write, every write lost; returns each CoAP message's transmissions, in order. */
-async function lostWrites(endpoint: Partial<EndpointOptions>, runMs: number): Promise<{ attempts: Attempt[]; lifetimeMs: number }> {
+async function lostWrites(
+  endpoint: Partial<EndpointOptions>,
+  runMs: number,
+): Promise<{ attempts: Attempt[]; lifetimeMs: number }> {
   const clock = new FakeClock();
   const net = new SimNetwork({ clock, random: new SeededRandom(5), conditions: { delayMs: 5 } });
   new SimCoapServer({ network: net, address: SERVER_ADDRESS });
   net.drop({ from: CLIENT_ADDRESS, type: MessageType.CON }, { count: 1_000_000 });
-  const coap = new CoapEndpoint({ port: net.bind(CLIENT_ADDRESS), server: SERVER_ADDRESS, clock, random: new ConstantRandom(0), ...endpoint });
+  const coap = new CoapEndpoint({
+    port: net.bind(CLIENT_ADDRESS),
+    server: SERVER_ADDRESS,
+    clock,
+    random: new ConstantRandom(0),
+    ...endpoint,
+  });
   const client = new ThethingsClient({ coap, log: () => undefined });
   client.setThingToken(TOKEN);
   const sensor = new ScriptedSensor((n) => ({ temperature: n }));
@@ -49,12 +58,21 @@ async function lostWrites(endpoint: Partial<EndpointOptions>, runMs: number): Pr
   telemetry.start();
   telemetry.stop();
   await clock.advance(runMs);
-  const writes = net.sent({ from: CLIENT_ADDRESS, type: MessageType.CON }).filter((d): d is SimDatagram & { message: NonNullable<SimDatagram["message"]> } => d.message !== undefined);
+  const writes = net
+    .sent({ from: CLIENT_ADDRESS, type: MessageType.CON })
+    .filter((d): d is SimDatagram & { message: NonNullable<SimDatagram["message"]> } => d.message !== undefined);
   const attempts: Attempt[] = [];
   for (const d of writes) {
     const last = attempts[attempts.length - 1];
-    if (last !== undefined && last.messageId === d.message.messageId) attempts[attempts.length - 1] = { ...last, lastAt: d.sentAt };
-    else attempts.push({ messageId: d.message.messageId, token: tokenKey(d.message.token), firstAt: d.sentAt, lastAt: d.sentAt });
+    if (last !== undefined && last.messageId === d.message.messageId)
+      attempts[attempts.length - 1] = { ...last, lastAt: d.sentAt };
+    else
+      attempts.push({
+        messageId: d.message.messageId,
+        token: tokenKey(d.message.token),
+        firstAt: d.sentAt,
+        lastAt: d.sentAt,
+      });
   }
   const lifetimeMs = coap.parameters.exchangeLifetimeMs;
   telemetry.close();
@@ -70,10 +88,16 @@ suite("telemetry: the resend window is the endpoint's", () => {
     const [first, second] = attempts as [Attempt, Attempt];
     equal(first.firstAt, 0);
     ok(first.lastAt < lifetimeMs, `the first message's last transmission at ${first.lastAt} ms is inside its lifetime`);
-    ok(first.lastAt > 150_000, `…and telemetry kept re-sending it for most of that lifetime (last at ${first.lastAt} ms)`);
+    ok(
+      first.lastAt > 150_000,
+      `…and telemetry kept re-sending it for most of that lifetime (last at ${first.lastAt} ms)`,
+    );
     ok(second.firstAt >= lifetimeMs, `the next message goes out after the lifetime (${second.firstAt} ms)`);
     ok(second.messageId !== first.messageId && second.token !== first.token, "a new message: new message ID and token");
-    ok(second.lastAt - second.firstAt > 62_000, "the new message is itself re-sent by later attempts (more than one exchange's retransmissions)");
+    ok(
+      second.lastAt - second.firstAt > 62_000,
+      "the new message is itself re-sent by later attempts (more than one exchange's retransmissions)",
+    );
   });
 
   test("the window follows the endpoint's transmission parameters (a short MAX_LATENCY: a short lifetime)", async () => {
@@ -81,7 +105,10 @@ suite("telemetry: the resend window is the endpoint's", () => {
     equal(lifetimeMs, 45_000 + 10_000 + 2_000);
     ok(attempts.length >= 3, `${attempts.length} messages`);
     for (const attempt of attempts) {
-      ok(attempt.lastAt - attempt.firstAt < lifetimeMs, `message ${attempt.messageId}: transmitted from ${attempt.firstAt} to ${attempt.lastAt} ms, inside ${lifetimeMs} ms`);
+      ok(
+        attempt.lastAt - attempt.firstAt < lifetimeMs,
+        `message ${attempt.messageId}: transmitted from ${attempt.firstAt} to ${attempt.lastAt} ms, inside ${lifetimeMs} ms`,
+      );
     }
     ok(new Set(attempts.map((a) => a.messageId)).size === attempts.length, "each later message is a new one");
   });

@@ -9,7 +9,12 @@ import { SeededRandom } from "../sim/seeded-random.js";
 
 /** One sampled value, then a sink that never answers; `handleFor(n)` names the attempt handle the nth call returns. */
 async function unansweredRun(handleFor: (call: number, previous: BatchAttempt | undefined) => BatchAttempt) {
-  const config = { intervalMs: 1000, batch: 1, maxDelayMs: 1e9, backoff: { initialMs: 2000, maxMs: 128_000, multiplier: 2, jitter: 0.5 } };
+  const config = {
+    intervalMs: 1000,
+    batch: 1,
+    maxDelayMs: 1e9,
+    backoff: { initialMs: 2000, maxMs: 128_000, multiplier: 2, jitter: 0.5 },
+  };
   const rig = makeRig({ config });
   let calls = 0;
   rig.sink.autoAnswer = (_values, previous) => ({ kind: "unanswered", retry: handleFor(++calls, previous) });
@@ -30,7 +35,8 @@ suite("telemetry: exactly-once retries", () => {
     equal(sink.calls[0]!.previous, undefined, "the first attempt is a new write");
     const first = sink.calls[1]!.previous as { message: number };
     deepEqual(first, { message: 1 });
-    for (let i = 1; i < sink.calls.length; i++) equal(sink.calls[i]!.previous, first, `attempt ${i} (${starts[i]} ms) passes the handle back, past 247 s too`);
+    for (let i = 1; i < sink.calls.length; i++)
+      equal(sink.calls[i]!.previous, first, `attempt ${i} (${starts[i]} ms) passes the handle back, past 247 s too`);
     for (const call of sink.calls) equal(call.values, sink.calls[0]!.values, "the same values every time");
     equal(telemetry.counters.writeFailures, sink.calls.length);
     telemetry.close();
@@ -40,7 +46,10 @@ suite("telemetry: exactly-once retries", () => {
     const { clock, sink, telemetry } = await unansweredRun((n) => ({ message: n < 3 ? 1 : 2 }));
     await clock.advance(40_000);
     // Attempts at 0, 2, 6, 14, 30 s; the third one came back with a new message's handle.
-    deepEqual(sink.calls.map((c) => (c.previous as { message: number } | undefined)?.message), [undefined, 1, 1, 2, 2]);
+    deepEqual(
+      sink.calls.map((c) => (c.previous as { message: number } | undefined)?.message),
+      [undefined, 1, 1, 2, 2],
+    );
     telemetry.close();
   });
 
@@ -84,7 +93,11 @@ suite("telemetry: exactly-once retries", () => {
     equal(telemetry.counters.buffered, 1);
     ok(lines.some((l) => l.level === "error" && l.message.includes("4.00")));
     await clock.runUntil(() => sink.calls.length === 2);
-    deepEqual(sink.calls[1]!.values.map((v) => v.value), [2, 3], "the refused values are not sent again");
+    deepEqual(
+      sink.calls[1]!.values.map((v) => v.value),
+      [2, 3],
+      "the refused values are not sent again",
+    );
     const c = telemetry.counters;
     equal(c.sampled, c.sent + c.buffered + c.dropped + c.rejected);
     telemetry.close();
@@ -94,7 +107,10 @@ suite("telemetry: exactly-once retries", () => {
 suite("telemetry: backoff", () => {
   test("waits grow, are jittered within (ceiling/2, ceiling], and stop at the cap", async () => {
     const backoff = { initialMs: 1000, maxMs: 60_000, multiplier: 2, jitter: 0.5 };
-    const { clock, sink, telemetry } = makeRig({ random: new SeededRandom(11), config: { intervalMs: 1000, batch: 1, maxDelayMs: 1e9, backoff } });
+    const { clock, sink, telemetry } = makeRig({
+      random: new SeededRandom(11),
+      config: { intervalMs: 1000, batch: 1, maxDelayMs: 1e9, backoff },
+    });
     sink.autoAnswer = () => ({ kind: "unavailable", reason: "offline" });
     telemetry.start();
     telemetry.stop();
@@ -102,9 +118,14 @@ suite("telemetry: backoff", () => {
     const waits = sink.calls.slice(1).map((c, i) => c.at - sink.calls[i]!.at);
     ok(waits.length >= 60, `${waits.length} waits`);
     const ceilings = waits.map((_, n) => Math.min(60_000, 1000 * 2 ** n));
-    waits.forEach((wait, n) => ok(wait > ceilings[n]! / 2 && wait <= ceilings[n]!, `wait ${n}: ${wait} for ceiling ${ceilings[n]}`));
+    waits.forEach((wait, n) =>
+      ok(wait > ceilings[n]! / 2 && wait <= ceilings[n]!, `wait ${n}: ${wait} for ceiling ${ceilings[n]}`),
+    );
     ok(Math.max(...waits) <= 60_000, "capped");
-    ok(waits.slice(0, 6).every((w, n) => n === 0 || w > waits[n - 1]!), `growing at first: ${waits.slice(0, 6)}`);
+    ok(
+      waits.slice(0, 6).every((w, n) => n === 0 || w > waits[n - 1]!),
+      `growing at first: ${waits.slice(0, 6)}`,
+    );
     ok(new Set(waits.slice(-20)).size > 10, "jittered: capped waits differ");
     telemetry.close();
   });
@@ -117,7 +138,10 @@ suite("telemetry: backoff", () => {
     await clock.advance(3_600_000);
     // Defaults: 2 s doubling to 300 s, the random source at 0 gives each ceiling: 2 … 256 s
     // (8 attempts, 510 s), then every 300 s.
-    ok(sink.calls.length <= 1 + 8 + Math.ceil((3_600_000 - 510_000) / 300_000), `${sink.calls.length} attempts in an hour`);
+    ok(
+      sink.calls.length <= 1 + 8 + Math.ceil((3_600_000 - 510_000) / 300_000),
+      `${sink.calls.length} attempts in an hour`,
+    );
     online = true;
     await clock.runUntil(() => telemetry.counters.buffered < 5, 400_000);
     online = false;

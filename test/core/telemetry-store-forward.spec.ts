@@ -20,7 +20,11 @@ function reports(values: readonly BatchValue[]): number[] {
 
 function checkInvariant(telemetry: Telemetry): void {
   const c = telemetry.counters;
-  equal(c.sampled, c.sent + c.buffered + c.dropped + c.rejected, `sampled = sent + buffered + dropped + rejected in ${JSON.stringify(c)}`);
+  equal(
+    c.sampled,
+    c.sent + c.buffered + c.dropped + c.rejected,
+    `sampled = sent + buffered + dropped + rejected in ${JSON.stringify(c)}`,
+  );
 }
 
 function range(from: number, to: number): number[] {
@@ -31,7 +35,9 @@ function range(from: number, to: number): number[] {
 
 suite("telemetry: store and forward", () => {
   test("values wait while writes fail and go out oldest first, the pinned batch unchanged", async () => {
-    const { clock, sink, telemetry } = makeRig({ config: { intervalMs: 1000, batch: 5, bufferSize: 200, maxDelayMs: 10_000 } });
+    const { clock, sink, telemetry } = makeRig({
+      config: { intervalMs: 1000, batch: 5, bufferSize: 200, maxDelayMs: 10_000 },
+    });
     let online = false;
     const delivered: number[] = [];
     sink.autoAnswer = (values) => {
@@ -45,7 +51,8 @@ suite("telemetry: store and forward", () => {
     equal(telemetry.counters.buffered, 100);
     equal(telemetry.counters.dropped, 0);
     ok(sink.calls.length > 1, "attempts were made while offline");
-    for (const call of sink.calls) equal(call.values, sink.calls[0]!.values, "every attempt carries the very same batch");
+    for (const call of sink.calls)
+      equal(call.values, sink.calls[0]!.values, "every attempt carries the very same batch");
     deepEqual(numbers(sink.calls[0]!.values), [0, 1, 2, 3, 4]);
     checkInvariant(telemetry);
     online = true;
@@ -88,7 +95,9 @@ suite("telemetry: store and forward", () => {
   });
 
   test("overflow drops the oldest waiting values and reports how many on the reserved key", async () => {
-    const { clock, sink, telemetry, lines } = makeRig({ config: { intervalMs: 1000, batch: 5, bufferSize: 10, maxDelayMs: 1e9 } });
+    const { clock, sink, telemetry, lines } = makeRig({
+      config: { intervalMs: 1000, batch: 5, bufferSize: 10, maxDelayMs: 1e9 },
+    });
     let online = false;
     sink.autoAnswer = () => (online ? { kind: "stored" } : { kind: "unavailable", reason: "no network" });
     telemetry.start();
@@ -98,7 +107,11 @@ suite("telemetry: store and forward", () => {
     equal(telemetry.counters.buffered, 10, "never more than bufferSize");
     equal(telemetry.counters.dropped, 20);
     checkInvariant(telemetry);
-    equal(lines.filter((l) => l.message.includes("buffer full")).length, 1, "the overflow is logged once, not per value");
+    equal(
+      lines.filter((l) => l.message.includes("buffer full")).length,
+      1,
+      "the overflow is logged once, not per value",
+    );
     online = true;
     await clock.runUntil(() => telemetry.counters.buffered === 0);
     // The batch in flight (0–4) is pinned; of the rest only the newest (25–29) survive.
@@ -120,7 +133,9 @@ suite("telemetry: store and forward", () => {
   });
 
   test("a batch that fills the whole buffer stays pinned; new values are the ones dropped", async () => {
-    const { clock, sink, telemetry } = makeRig({ config: { intervalMs: 1000, batch: 3, bufferSize: 3, maxDelayMs: 1e9 } });
+    const { clock, sink, telemetry } = makeRig({
+      config: { intervalMs: 1000, batch: 3, bufferSize: 3, maxDelayMs: 1e9 },
+    });
     let online = false;
     sink.autoAnswer = () => (online ? { kind: "stored" } : { kind: "unavailable", reason: "no network" });
     telemetry.start();
@@ -135,7 +150,15 @@ suite("telemetry: store and forward", () => {
   });
 
   test("drop reports add up to the drops: a report is kept until its batch is stored", async () => {
-    const { clock, sink, telemetry } = makeRig({ config: { intervalMs: 1000, batch: 3, bufferSize: 6, maxDelayMs: 5000, backoff: { initialMs: 1000, maxMs: 5000 } } });
+    const { clock, sink, telemetry } = makeRig({
+      config: {
+        intervalMs: 1000,
+        batch: 3,
+        bufferSize: 6,
+        maxDelayMs: 5000,
+        backoff: { initialMs: 1000, maxMs: 5000 },
+      },
+    });
     let online = false;
     let storedReports = 0;
     sink.autoAnswer = (values) => {

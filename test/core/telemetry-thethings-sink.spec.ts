@@ -24,7 +24,9 @@ const VALUES: readonly BatchValue[] = [
 
 function setup(withToken = true) {
   const coap = new FakeCoapClient();
-  const client = new ThethingsClient(withToken ? { coap, log: () => undefined, thingToken: TOKEN } : { coap, log: () => undefined });
+  const client = new ThethingsClient(
+    withToken ? { coap, log: () => undefined, thingToken: TOKEN } : { coap, log: () => undefined },
+  );
   return { coap, sink: new ThethingsBatchSink({ client }) };
 }
 
@@ -48,7 +50,11 @@ suite("telemetry: theThings.IO sink", () => {
       const values: BatchValue[] = [];
       for (let i = 1 + random.int(20); i > 0; i--) {
         const value = (random.next() - 0.5) * 10 ** (random.int(30) - 15);
-        values.push(random.chance(0.5) ? { key: `k.${random.int(1000)}`, value } : { key: "t-x_y", value, datetime: SOME_UTC + random.int(1e9) * 1000 });
+        values.push(
+          random.chance(0.5)
+            ? { key: `k.${random.int(1000)}`, value }
+            : { key: "t-x_y", value, datetime: SOME_UTC + random.int(1e9) * 1000 },
+        );
       }
       await sink.send(values);
       const sent = coap.requests[round]!.payload as string;
@@ -108,7 +114,15 @@ suite("telemetry: end to end over the client", () => {
     const client = new ThethingsClient({ coap, log: () => undefined, thingToken: TOKEN });
     const sensor = new ScriptedSensor((n) => ({ thermometer: { temperature: 20 + n }, hygrometer: { humidity: 0.4 } }));
     const telemetry = new Telemetry({
-      bindings: [{ sensor, readings: [{ path: "thermometer.temperature", key: "temperature" }, { path: "hygrometer.humidity", key: "humidity", scale: 100 }] }],
+      bindings: [
+        {
+          sensor,
+          readings: [
+            { path: "thermometer.temperature", key: "temperature" },
+            { path: "hygrometer.humidity", key: "humidity", scale: 100 },
+          ],
+        },
+      ],
       sink: new ThethingsBatchSink({ client }),
       clock,
       wallClock: new SettableWallClock(SOME_UTC),

@@ -1,14 +1,15 @@
 // ThethingsClient: the shape of every request, the parsing of every documented reply, and the
 // mapping of CoAP codes, platform messages and transport failures to ThethingsError.
-import { ContentFormat } from "../../coap/codes.js";
+
 import { CoapRequestError } from "../../coap/client-api.js";
+import { ContentFormat } from "../../coap/codes.js";
 import { decodeUtf8 } from "../../kernel/utf8.js";
 import { ThethingsClient, type WriteOutcome } from "../../thethings/client.js";
 import { ThethingsError, type ThethingsErrorKind } from "../../thethings/errors.js";
-import { deepEqual, equal, ok, rejects } from "../portable/assert.js";
-import { suite, test } from "../portable/harness.js";
 import { FakeCoapClient, reply } from "../core-fakes/fake-coap-client.js";
 import { RecordingLog } from "../core-fakes/thethings-fakes.js";
+import { deepEqual, equal, ok, rejects } from "../portable/assert.js";
+import { suite, test } from "../portable/harness.js";
 
 const TOKEN = "AbCdEfGhIjKlMnOpQrStUvWxYz0123456789_-ABCDE";
 
@@ -26,7 +27,8 @@ function payloadJson(payload: Uint8Array | string | undefined): unknown {
 }
 
 function isKind(kind: ThethingsErrorKind, code?: string) {
-  return (error: unknown) => error instanceof ThethingsError && error.kind === kind && (code === undefined || error.code === code);
+  return (error: unknown) =>
+    error instanceof ThethingsError && error.kind === kind && (code === undefined || error.code === code);
 }
 
 suite("thethings client", () => {
@@ -85,7 +87,13 @@ suite("thethings client", () => {
     });
 
     test("a reply without a usable token, or not JSON, is a protocol error", async () => {
-      for (const body of [{ status: "created" }, { status: "created", thingToken: "has/slash-and-is-long-enough-0123456789abc" }, { status: "created", thingToken: 42 }, "not json", undefined]) {
+      for (const body of [
+        { status: "created" },
+        { status: "created", thingToken: "has/slash-and-is-long-enough-0123456789abc" },
+        { status: "created", thingToken: 42 },
+        "not json",
+        undefined,
+      ]) {
         const { coap, client } = setup(null);
         coap.script(reply("2.01", body));
         await rejects(client.activate("CODE"), isKind("protocol"), JSON.stringify(body));
@@ -308,7 +316,11 @@ suite("thethings client", () => {
     test("GETs /v2/things/{TOKEN}/resources/{KEY} with limit, startDate, endDate as Uri-Query", async () => {
       const { coap, client } = setup();
       coap.script(reply("2.05", []));
-      await client.read("temperature", { limit: 5, startDate: Date.UTC(2015, 0, 1), endDate: Date.UTC(2015, 0, 30, 15, 35, 33, 500) });
+      await client.read("temperature", {
+        limit: 5,
+        startDate: Date.UTC(2015, 0, 1),
+        endDate: Date.UTC(2015, 0, 30, 15, 35, 33, 500),
+      });
       const request = coap.requests[0]!;
       equal(request.method, "GET");
       equal(request.path, `/v2/things/${TOKEN}/resources/temperature`);
@@ -321,7 +333,10 @@ suite("thethings client", () => {
       coap.script(reply("2.05", []));
       await client.read("k");
       const query = coap.requests[0]!.query ?? {};
-      deepEqual(Object.keys(query).filter((k) => query[k] !== undefined), []);
+      deepEqual(
+        Object.keys(query).filter((k) => query[k] !== undefined),
+        [],
+      );
     });
 
     test("parses items newest first, both datetime forms, filling in a missing key", async () => {
@@ -354,7 +369,10 @@ suite("thethings client", () => {
         ]),
       );
       const values = await client.read("fun", { limit: 10 });
-      deepEqual(values.map((v) => v.value), [1, 4]);
+      deepEqual(
+        values.map((v) => v.value),
+        [1, 4],
+      );
       equal(values[1]!.datetime, undefined);
       equal(log.matching("dropped 5 malformed").length, 1);
     });
@@ -366,7 +384,11 @@ suite("thethings client", () => {
     });
 
     test("4.04 is not-found (no value yet); 4.01 and 4.03 are unauthorized", async () => {
-      for (const [code, kind] of [["4.04", "not-found"], ["4.01", "unauthorized"], ["4.03", "unauthorized"]] as const) {
+      for (const [code, kind] of [
+        ["4.04", "not-found"],
+        ["4.01", "unauthorized"],
+        ["4.03", "unauthorized"],
+      ] as const) {
         const { coap, client } = setup();
         coap.script(reply(code, { status: "error", message: "x" }));
         await rejects(client.read("k"), isKind(kind, code), code);
@@ -377,7 +399,11 @@ suite("thethings client", () => {
       const { coap, client } = setup();
       coap.script(reply("4.04", { status: "error", message: "Resource not found" }));
       deepEqual(await client.read("k", { limit: 1, absentIsEmpty: true }), []);
-      for (const [code, kind] of [["4.01", "unauthorized"], ["4.03", "unauthorized"], ["5.03", "server"]] as const) {
+      for (const [code, kind] of [
+        ["4.01", "unauthorized"],
+        ["4.03", "unauthorized"],
+        ["5.03", "server"],
+      ] as const) {
         const other = setup();
         other.coap.script(reply(code, { status: "error", message: "x" }));
         await rejects(other.client.read("k", { absentIsEmpty: true }), isKind(kind, code), code);
@@ -396,7 +422,8 @@ suite("thethings client", () => {
 
     test("limit must be 1–100 and the key well formed", async () => {
       const { coap, client } = setup();
-      for (const limit of [0, 101, 1.5]) await rejects(client.read("k", { limit }), isKind("invalid-argument"), String(limit));
+      for (const limit of [0, 101, 1.5])
+        await rejects(client.read("k", { limit }), isKind("invalid-argument"), String(limit));
       await rejects(client.read("a/b"), isKind("invalid-argument"));
       await rejects(client.read("k", { endDate: Number.NaN }), isKind("invalid-argument"));
       equal(coap.requests.length, 0);

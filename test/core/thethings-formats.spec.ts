@@ -1,12 +1,12 @@
 // The small pieces of the platform client: dates, guarded JSON, value shapes, token checks and
 // redaction, and the code → error-kind table.
 import { Code } from "../../coap/codes.js";
-import { errorFromResponse, redactError, ThethingsError } from "../../thethings/errors.js";
+import { encodeUtf8 } from "../../kernel/utf8.js";
 import { formatCompactDate, parsePlatformDate } from "../../thethings/dates.js";
+import { errorFromResponse, redactError, ThethingsError } from "../../thethings/errors.js";
 import { nestingDepth, parseJsonPayload } from "../../thethings/json.js";
 import { checkThingToken, redactIn, redactSecret } from "../../thethings/token.js";
 import { encodeWriteBody, isValidKey, parseStatusBody, parseValueItem } from "../../thethings/values.js";
-import { encodeUtf8 } from "../../kernel/utf8.js";
 import { deepEqual, equal, ok, throws } from "../portable/assert.js";
 import { suite, test } from "../portable/harness.js";
 
@@ -23,7 +23,11 @@ suite("thethings formats", () => {
 
     test("refuses instants it cannot write", () => {
       for (const bad of [-1, Number.NaN, Number.POSITIVE_INFINITY, Date.UTC(10000, 0, 1)]) {
-        throws(() => formatCompactDate(bad), (e) => e instanceof RangeError, String(bad));
+        throws(
+          () => formatCompactDate(bad),
+          (e) => e instanceof RangeError,
+          String(bad),
+        );
       }
     });
 
@@ -45,9 +49,23 @@ suite("thethings formats", () => {
 
     test("refuses anything else, never throwing", () => {
       const bad: unknown[] = [
-        "", "2015", "201501301535", "201501301535330", "20151330000000", "20150230000000", "20150101240000",
-        "2015-02-30T00:00:00Z", "2015-01-30T15:35:33+25:00", "19691231235959", "yesterday", "2015-01-30",
-        "x".repeat(1000), 20150130153533, null, undefined, {},
+        "",
+        "2015",
+        "201501301535",
+        "201501301535330",
+        "20151330000000",
+        "20150230000000",
+        "20150101240000",
+        "2015-02-30T00:00:00Z",
+        "2015-01-30T15:35:33+25:00",
+        "19691231235959",
+        "yesterday",
+        "2015-01-30",
+        "x".repeat(1000),
+        20150130153533,
+        null,
+        undefined,
+        {},
       ];
       for (const text of bad) equal(parsePlatformDate(text), undefined, String(text).slice(0, 20));
     });
@@ -55,7 +73,10 @@ suite("thethings formats", () => {
 
   suite("guarded JSON", () => {
     test("parses what is within the limits", () => {
-      deepEqual(parseJsonPayload(encodeUtf8('[{"key":"a","value":{"b":[1]}}]')), { ok: true, value: [{ key: "a", value: { b: [1] } }] });
+      deepEqual(parseJsonPayload(encodeUtf8('[{"key":"a","value":{"b":[1]}}]')), {
+        ok: true,
+        value: [{ key: "a", value: { b: [1] } }],
+      });
     });
 
     test("refuses empty, oversized, too deep and malformed payloads without throwing", () => {
@@ -76,7 +97,8 @@ suite("thethings formats", () => {
   suite("values", () => {
     test("keys: letters, digits, '.', '-', '_', at most 255", () => {
       for (const key of ["a", "Temp_1.avg-5m", "x".repeat(255)]) ok(isValidKey(key), key);
-      for (const key of ["", "a b", "a/b", "ü", "a?b", "x".repeat(256), 5, undefined]) ok(!isValidKey(key), String(key));
+      for (const key of ["", "a b", "a/b", "ü", "a?b", "x".repeat(256), 5, undefined])
+        ok(!isValidKey(key), String(key));
     });
 
     test("the write body is the documented JSON", () => {
@@ -84,10 +106,22 @@ suite("thethings formats", () => {
     });
 
     test("value items: datetime optional in either form; malformed items refused", () => {
-      deepEqual(parseValueItem({ key: "a", value: 1, datetime: "20150101000000" }), { key: "a", value: 1, datetime: Date.UTC(2015, 0, 1) });
+      deepEqual(parseValueItem({ key: "a", value: 1, datetime: "20150101000000" }), {
+        key: "a",
+        value: 1,
+        datetime: Date.UTC(2015, 0, 1),
+      });
       deepEqual(parseValueItem({ key: "a", value: null }), { key: "a", value: null, datetime: undefined });
       deepEqual(parseValueItem({ value: 1 }, "k"), { key: "k", value: 1, datetime: undefined });
-      for (const item of [{ key: "a" }, { key: "a b", value: 1 }, { key: "a", value: 1, datetime: "later" }, { key: 1, value: 1 }, [1], "x", null]) {
+      for (const item of [
+        { key: "a" },
+        { key: "a b", value: 1 },
+        { key: "a", value: 1, datetime: "later" },
+        { key: 1, value: 1 },
+        [1],
+        "x",
+        null,
+      ]) {
         equal(parseValueItem(item), undefined, JSON.stringify(item));
       }
       equal(parseValueItem({ key: "other", value: 1 }, "k"), undefined, "a read of k returns no other key");
@@ -109,7 +143,16 @@ suite("thethings formats", () => {
     });
 
     test("empty, garbage and absurd lengths are refused", () => {
-      for (const bad of ["", "abc", `${TOKEN.slice(0, 42)}=`, "token with spaces in it 123", "x".repeat(300), 42, undefined, null]) {
+      for (const bad of [
+        "",
+        "abc",
+        `${TOKEN.slice(0, 42)}=`,
+        "token with spaces in it 123",
+        "x".repeat(300),
+        42,
+        undefined,
+        null,
+      ]) {
         equal(checkThingToken(bad).ok, false, String(bad).slice(0, 20));
       }
     });
@@ -156,7 +199,10 @@ suite("thethings formats", () => {
     });
 
     test("redactError rebuilds an error that quotes the token, keeping everything else", () => {
-      const original = new ThethingsError("network", "write", `reset on /v2/things/${TOKEN}`, { requestKind: "reset", code: "4.01" });
+      const original = new ThethingsError("network", "write", `reset on /v2/things/${TOKEN}`, {
+        requestKind: "reset",
+        code: "4.01",
+      });
       const redacted = redactError(original, TOKEN);
       ok(!redacted.message.includes(TOKEN));
       equal(redacted.kind, "network");

@@ -1,15 +1,26 @@
 // The member-name budget: XS never frees the property keys JSON.parse makes, so new names are
 // admitted only up to a bound, and long or escaped names never.
 import { encodeUtf8 } from "../../kernel/utf8.js";
-import { DEFAULT_JSON_LIMITS, MAX_MEMBER_NAME_BYTES, MemberNameBudget, memberNames, parseJsonPayload } from "../../thethings/json.js";
+import {
+  DEFAULT_JSON_LIMITS,
+  MAX_MEMBER_NAME_BYTES,
+  MemberNameBudget,
+  memberNames,
+  parseJsonPayload,
+} from "../../thethings/json.js";
 import { deepEqual, equal, ok } from "../portable/assert.js";
 import { suite, test } from "../portable/harness.js";
 
-const parse = (text: string, budget: MemberNameBudget) => parseJsonPayload(encodeUtf8(text), { ...DEFAULT_JSON_LIMITS, names: budget });
+const parse = (text: string, budget: MemberNameBudget) =>
+  parseJsonPayload(encodeUtf8(text), { ...DEFAULT_JSON_LIMITS, names: budget });
 
 suite("thethings JSON member-name budget", () => {
   test("member names are found on the raw bytes: strings followed by a colon, once each", () => {
-    deepEqual(memberNames(encodeUtf8('[{"key":"led","value":"key"},{"key" : 1, "datetime":"x:y"}]')), ["key", "value", "datetime"]);
+    deepEqual(memberNames(encodeUtf8('[{"key":"led","value":"key"},{"key" : 1, "datetime":"x:y"}]')), [
+      "key",
+      "value",
+      "datetime",
+    ]);
     equal(memberNames(encodeUtf8('{"k\\u0065y":1}')), undefined, "an escaped name is refused");
   });
 

@@ -5,9 +5,9 @@ import { ThethingsClient } from "../../thethings/client.js";
 import { formatCompactDate, parsePlatformDate } from "../../thethings/dates.js";
 import { readHistory, type ValueReader } from "../../thethings/paging.js";
 import type { ThingValue } from "../../thethings/values.js";
+import { FakeCoapClient, reply } from "../core-fakes/fake-coap-client.js";
 import { deepEqual, equal, ok, rejects } from "../portable/assert.js";
 import { suite, test } from "../portable/harness.js";
-import { FakeCoapClient, reply } from "../core-fakes/fake-coap-client.js";
 
 const TOKEN = "AbCdEfGhIjKlMnOpQrStUvWxYz0123456789_-ABCDE";
 const T0 = Date.UTC(2026, 0, 1);
@@ -29,7 +29,11 @@ function platformWith(stored: readonly Stored[], isoDates = true) {
       .filter((s) => s.at >= start && s.at <= end)
       .sort((a, b) => b.at - a.at)
       .slice(0, limit)
-      .map((s) => ({ key: "k", value: s.value, datetime: isoDates ? new Date(s.at).toISOString() : formatCompactDate(s.at) }));
+      .map((s) => ({
+        key: "k",
+        value: s.value,
+        datetime: isoDates ? new Date(s.at).toISOString() : formatCompactDate(s.at),
+      }));
     return reply("2.05", page);
   };
   return { coap, client: new ThethingsClient({ coap, log: () => undefined, thingToken: TOKEN }) };
@@ -45,7 +49,10 @@ suite("thethings paging", () => {
     const history = await readHistory(client, "k", { maxValues: 1000 });
     equal(history.complete, true);
     equal(history.values.length, 250);
-    deepEqual(history.values.map((v) => v.value), Array.from({ length: 250 }, (_, i) => 249 - i));
+    deepEqual(
+      history.values.map((v) => v.value),
+      Array.from({ length: 250 }, (_, i) => 249 - i),
+    );
     equal(coap.requests.length, 3);
     equal(coap.requests[0]!.query?.endDate, undefined, "the first page has no endDate");
     equal(coap.requests[1]!.query?.endDate, formatCompactDate(T0 + 150 * 60_000), "then the oldest returned datetime");
@@ -73,11 +80,19 @@ suite("thethings paging", () => {
     const { client } = platformWith(series(120, 100));
     const history = await readHistory(client, "k", { maxValues: 1000, pageLimit: 25 });
     equal(history.complete, true);
-    deepEqual(history.values.map((v) => v.value), Array.from({ length: 120 }, (_, i) => 119 - i));
+    deepEqual(
+      history.values.map((v) => v.value),
+      Array.from({ length: 120 }, (_, i) => 119 - i),
+    );
   });
 
   test("equal values stored at the same instant both survive the dedupe", async () => {
-    const stored = [...series(10, 1000), { value: "same", at: T0 + 20_000 }, { value: "same", at: T0 + 20_000 }, ...series(10, 1000).map((s) => ({ ...s, at: s.at + 30_000 }))];
+    const stored = [
+      ...series(10, 1000),
+      { value: "same", at: T0 + 20_000 },
+      { value: "same", at: T0 + 20_000 },
+      ...series(10, 1000).map((s) => ({ ...s, at: s.at + 30_000 })),
+    ];
     const { client } = platformWith(stored, false);
     // Pages of 11: the first ends on one of the two, the second starts with both.
     const history = await readHistory(client, "k", { maxValues: 100, pageLimit: 11 });
@@ -104,8 +119,15 @@ suite("thethings paging", () => {
 
   test("passes startDate and the caller's endDate through", async () => {
     const { coap, client } = platformWith(series(50, 60_000));
-    const history = await readHistory(client, "k", { maxValues: 100, startDate: T0 + 10 * 60_000, endDate: T0 + 19 * 60_000 });
-    deepEqual(history.values.map((v) => v.value), [19, 18, 17, 16, 15, 14, 13, 12, 11, 10]);
+    const history = await readHistory(client, "k", {
+      maxValues: 100,
+      startDate: T0 + 10 * 60_000,
+      endDate: T0 + 19 * 60_000,
+    });
+    deepEqual(
+      history.values.map((v) => v.value),
+      [19, 18, 17, 16, 15, 14, 13, 12, 11, 10],
+    );
     equal(coap.requests[0]!.query?.startDate, formatCompactDate(T0 + 10 * 60_000));
     equal(coap.requests[0]!.query?.endDate, formatCompactDate(T0 + 19 * 60_000));
   });

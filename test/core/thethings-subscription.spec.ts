@@ -1,15 +1,16 @@
 // The subscription: how it registers (path, keepAlive query, livenessMs for the endpoint), and
 // what it does with each kind of message on the stream, malformed ones included.
-import { MessageType } from "../../coap/codes.js";
+
 import { CoapRequestError } from "../../coap/client-api.js";
+import { MessageType } from "../../coap/codes.js";
 import { ThethingsClient } from "../../thethings/client.js";
 import type { ThethingsError } from "../../thethings/errors.js";
 import { classifyNotification, DEFAULT_GRACE_MS, DEFAULT_KEEP_ALIVE_MS } from "../../thethings/subscription.js";
 import type { ThingValue } from "../../thethings/values.js";
-import { deepEqual, equal, ok, throws } from "../portable/assert.js";
-import { suite, test } from "../portable/harness.js";
 import { FakeCoapClient, reply } from "../core-fakes/fake-coap-client.js";
 import { RecordingLog } from "../core-fakes/thethings-fakes.js";
+import { deepEqual, equal, ok, throws } from "../portable/assert.js";
+import { suite, test } from "../portable/harness.js";
 
 const TOKEN = "AbCdEfGhIjKlMnOpQrStUvWxYz0123456789_-ABCDE";
 
@@ -51,7 +52,10 @@ suite("thethings subscription", () => {
     const client = new ThethingsClient({ coap, log: () => undefined, thingToken: TOKEN });
     client.subscribe({ onValues: () => undefined });
     deepEqual(coap.observations[0]!.request.query, { keepAlive: DEFAULT_KEEP_ALIVE_MS });
-    deepEqual(coap.observations[0]!.observeOptions, { livenessMs: DEFAULT_KEEP_ALIVE_MS + DEFAULT_GRACE_MS, deliverReordered: true });
+    deepEqual(coap.observations[0]!.observeOptions, {
+      livenessMs: DEFAULT_KEEP_ALIVE_MS + DEFAULT_GRACE_MS,
+      deliverReordered: true,
+    });
   });
 
   test('"subscribed" calls onSubscribed; {} counts as a keep-alive and calls nothing', () => {
@@ -91,7 +95,10 @@ suite("thethings subscription", () => {
   test("malformed items are dropped and counted, the good ones delivered", () => {
     const { observation, subscription, received, log } = setup();
     observation.notify(reply("2.05", [{ key: "led", value: 1 }, { key: "bad key", value: 1 }, { value: 2 }, 7]));
-    deepEqual(received.map((values) => values.map((v) => v.key)), [["led"]]);
+    deepEqual(
+      received.map((values) => values.map((v) => v.key)),
+      [["led"]],
+    );
     equal(subscription.stats.dropped, 3);
     equal(log.matching("dropped 3 malformed").length, 1);
   });
@@ -109,7 +116,13 @@ suite("thethings subscription", () => {
     const { observation, errors } = setup();
     observation.notify(reply("4.01", { status: "error", message: "invalid thing token" }));
     observation.notify(reply("4.04"));
-    deepEqual(errors.map((e) => [e.kind, e.code]), [["unauthorized", "4.01"], ["unauthorized", "4.04"]]);
+    deepEqual(
+      errors.map((e) => [e.kind, e.code]),
+      [
+        ["unauthorized", "4.01"],
+        ["unauthorized", "4.04"],
+      ],
+    );
     equal(errors[0]!.platformMessage, "invalid thing token");
   });
 
@@ -194,24 +207,40 @@ suite("thethings subscription", () => {
   test("no token: subscribe throws no-token; an endpoint that refuses at once: network", () => {
     const coap = new FakeCoapClient();
     const client = new ThethingsClient({ coap, log: () => undefined });
-    throws(() => client.subscribe({ onValues: () => undefined }), (e) => (e as ThethingsError).kind === "no-token");
+    throws(
+      () => client.subscribe({ onValues: () => undefined }),
+      (e) => (e as ThethingsError).kind === "no-token",
+    );
     coap.observe = () => {
       throw new CoapRequestError("queue-full", "full");
     };
     client.setThingToken(TOKEN);
-    throws(() => client.subscribe({ onValues: () => undefined }), (e) => (e as ThethingsError).kind === "network");
+    throws(
+      () => client.subscribe({ onValues: () => undefined }),
+      (e) => (e as ThethingsError).kind === "network",
+    );
   });
 
   test("keepAlive and grace must be positive whole ms", () => {
     const coap = new FakeCoapClient();
     const client = new ThethingsClient({ coap, log: () => undefined, thingToken: TOKEN });
-    throws(() => client.subscribe({ onValues: () => undefined }, { keepAliveMs: 0 }), (e) => e instanceof RangeError);
-    throws(() => client.subscribe({ onValues: () => undefined }, { graceMs: -1 }), (e) => e instanceof RangeError);
+    throws(
+      () => client.subscribe({ onValues: () => undefined }, { keepAliveMs: 0 }),
+      (e) => e instanceof RangeError,
+    );
+    throws(
+      () => client.subscribe({ onValues: () => undefined }, { graceMs: -1 }),
+      (e) => e instanceof RangeError,
+    );
   });
 
   test("classifyNotification: an empty success body proves liveness; other statuses are informational", () => {
     equal(classifyNotification(reply("2.05")).kind, "keep-alive");
-    deepEqual(classifyNotification(reply("2.05", { status: "success", message: "hello" })), { kind: "status", status: "success", message: "hello" });
+    deepEqual(classifyNotification(reply("2.05", { status: "success", message: "hello" })), {
+      kind: "status",
+      status: "success",
+      message: "hello",
+    });
     equal(classifyNotification(reply("2.05", { status: "Success", message: "Subscribed" })).kind, "subscribed");
   });
 });

@@ -1,14 +1,15 @@
 // Helpers for the end-to-end tests: a local platform on a SQLite file that can be stopped and
 // started again on the same port, a device on Node adapters, and waiting for events.
-import Database from "better-sqlite3";
-import { request } from "coap";
+
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import Database from "better-sqlite3";
+import { request } from "coap";
 import type { DeviceEvent } from "../../device/app.js";
 import type { PlatformEvent } from "../../emulator/events.js";
-import { startPlatform, type Platform } from "../../emulator/server.js";
-import { runDevice, type RunDeviceOptions, type RunningDevice } from "../../host/run-device.js";
+import { type Platform, startPlatform } from "../../emulator/server.js";
+import { type RunDeviceOptions, type RunningDevice, runDevice } from "../../host/run-device.js";
 
 export interface TimedEvent<T> {
   readonly at: number;
@@ -52,7 +53,11 @@ export class RestartablePlatform {
   storedValues(): { key: string; value: string; datetime: number }[] {
     const db = new Database(this.dbPath);
     try {
-      return db.prepare("SELECT key, value, datetime FROM thing_values ORDER BY id").all() as { key: string; value: string; datetime: number }[];
+      return db.prepare("SELECT key, value, datetime FROM thing_values ORDER BY id").all() as {
+        key: string;
+        value: string;
+        datetime: number;
+      }[];
     } finally {
       db.close();
     }
@@ -81,7 +86,10 @@ export class DeviceUnderTest {
   }
 
   /** `extra` passes endpoint settings (e.g. shorter ACK timeouts) or replacement sensors through to runDevice. */
-  async start(settings: Record<string, string>, extra: Pick<RunDeviceOptions, "endpoint" | "sensors"> = {}): Promise<void> {
+  async start(
+    settings: Record<string, string>,
+    extra: Pick<RunDeviceOptions, "endpoint" | "sensors"> = {},
+  ): Promise<void> {
     this.running = await runDevice({
       ...extra,
       settings,

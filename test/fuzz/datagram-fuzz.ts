@@ -4,9 +4,10 @@
 // view it returns lies inside the datagram, and a returned message re-encodes without throwing to
 // exactly the same bytes (CoAP's option encoding has one form per message, RFC 7252 §3.1), which
 // decode again to the same fields.
-import { CoapFormatError, type CoapFormatReason } from "../../coap/format-error.js";
+
 import { decodeMessage } from "../../coap/decoder.js";
 import { encodeMessage } from "../../coap/encoder.js";
+import { CoapFormatError, type CoapFormatReason } from "../../coap/format-error.js";
 import type { CoapMessage, CoapOption, DecodedMessage } from "../../coap/message.js";
 import { optionDefinitions } from "../../coap/options.js";
 
@@ -50,7 +51,20 @@ export class SeededRandom {
 /** Option numbers worth hitting: the registry, delta boundaries, unknown critical and elective. */
 const INTERESTING_NUMBERS: readonly number[] = Object.freeze([
   ...optionDefinitions().map((d) => d.number),
-  0, 2, 9, 12, 13, 14, 25, 268, 269, 270, 2048, 2049, 65000, 65535,
+  0,
+  2,
+  9,
+  12,
+  13,
+  14,
+  25,
+  268,
+  269,
+  270,
+  2048,
+  2049,
+  65000,
+  65535,
 ]);
 /** Value lengths around the extended-length boundaries (§3.1). */
 const INTERESTING_LENGTHS: readonly number[] = Object.freeze([0, 1, 2, 3, 4, 8, 12, 13, 14, 255, 268, 269, 270]);
@@ -59,7 +73,8 @@ const INTERESTING_LENGTHS: readonly number[] = Object.freeze([0, 1, 2, 3, 4, 8, 
 export function randomMessage(random: SeededRandom): CoapMessage {
   const type = random.below(4) as CoapMessage["type"];
   const messageId = random.below(0x10000);
-  if (random.chance(0.05)) return { type, code: 0, messageId, token: new Uint8Array(0), options: [], payload: new Uint8Array(0) };
+  if (random.chance(0.05))
+    return { type, code: 0, messageId, token: new Uint8Array(0), options: [], payload: new Uint8Array(0) };
   const code = 1 + random.below(255);
   const token = random.bytes(random.below(9));
   const options: CoapOption[] = [];
@@ -70,7 +85,9 @@ export function randomMessage(random: SeededRandom): CoapMessage {
     options.push({ number, value: random.bytes(length) });
   }
   options.sort((a, b) => a.number - b.number);
-  const payload = random.chance(0.4) ? new Uint8Array(0) : random.bytes(1 + random.below(random.chance(0.1) ? 600 : 40));
+  const payload = random.chance(0.4)
+    ? new Uint8Array(0)
+    : random.bytes(1 + random.below(random.chance(0.1) ? 600 : 40));
   return { type, code, messageId, token, options, payload };
 }
 
@@ -82,77 +99,89 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
 }
 
 /** The mutations, each returning a new array (inputs are never changed). */
-const MUTATORS: readonly ((random: SeededRandom, bytes: Uint8Array, donor: Uint8Array) => Uint8Array)[] = Object.freeze([
-  function flipBit(random, bytes) {
-    if (bytes.length === 0) return bytes;
-    const out = bytes.slice();
-    out[random.below(out.length)]! ^= 1 << random.below(8);
-    return out;
-  },
-  function setByte(random, bytes) {
-    if (bytes.length === 0) return bytes;
-    const out = bytes.slice();
-    out[random.below(out.length)] = random.pick([0x00, 0x0d, 0x0e, 0x0f, 0xd0, 0xe0, 0xf0, 0xff, random.next() & 0xff]);
-    return out;
-  },
-  function insertByte(random, bytes) {
-    const at = random.below(bytes.length + 1);
-    const out = new Uint8Array(bytes.length + 1);
-    out.set(bytes.subarray(0, at), 0);
-    out[at] = random.next() & 0xff;
-    out.set(bytes.subarray(at), at + 1);
-    return out;
-  },
-  function deleteByte(random, bytes) {
-    if (bytes.length === 0) return bytes;
-    const at = random.below(bytes.length);
-    return concat(bytes.subarray(0, at), bytes.subarray(at + 1));
-  },
-  function truncate(random, bytes) {
-    return bytes.slice(0, random.below(bytes.length + 1));
-  },
-  function appendRandom(random, bytes) {
-    return concat(bytes, random.bytes(1 + random.below(8)));
-  },
-  /** Writes 13, 14 or 15 into the delta or length nibble of a byte (often an option head). */
-  function injectNibble(random, bytes) {
-    if (bytes.length <= 4) return bytes;
-    const out = bytes.slice();
-    const at = 4 + random.below(out.length - 4);
-    const nibble = 13 + random.below(3);
-    out[at] = random.chance(0.5) ? (out[at]! & 0x0f) | (nibble << 4) : (out[at]! & 0xf0) | nibble;
-    return out;
-  },
-  function setTokenLength(random, bytes) {
-    if (bytes.length === 0) return bytes;
-    const out = bytes.slice();
-    out[0] = (out[0]! & 0xf0) | random.below(16);
-    return out;
-  },
-  function setVersion(random, bytes) {
-    if (bytes.length === 0) return bytes;
-    const out = bytes.slice();
-    out[0] = (out[0]! & 0x3f) | (random.below(4) << 6);
-    return out;
-  },
-  function insertMarker(random, bytes) {
-    if (bytes.length === 0) return bytes;
-    const out = bytes.slice();
-    out[random.below(out.length)] = 0xff;
-    return out;
-  },
-  /** The start of one valid message joined to the end of another. */
-  function splice(random, bytes, donor) {
-    return concat(bytes.subarray(0, random.below(bytes.length + 1)), donor.subarray(random.below(donor.length + 1)));
-  },
-  function duplicateSlice(random, bytes) {
-    if (bytes.length === 0) return bytes;
-    const from = random.below(bytes.length);
-    const to = from + 1 + random.below(Math.min(16, bytes.length - from));
-    const at = random.below(bytes.length + 1);
-    return concat(concat(bytes.subarray(0, at), bytes.slice(from, to)), bytes.subarray(at));
-  },
-]);
+const MUTATORS: readonly ((random: SeededRandom, bytes: Uint8Array, donor: Uint8Array) => Uint8Array)[] = Object.freeze(
+  [
+    function flipBit(random, bytes) {
+      if (bytes.length === 0) return bytes;
+      const out = bytes.slice();
+      out[random.below(out.length)]! ^= 1 << random.below(8);
+      return out;
+    },
+    function setByte(random, bytes) {
+      if (bytes.length === 0) return bytes;
+      const out = bytes.slice();
+      out[random.below(out.length)] = random.pick([
+        0x00,
+        0x0d,
+        0x0e,
+        0x0f,
+        0xd0,
+        0xe0,
+        0xf0,
+        0xff,
+        random.next() & 0xff,
+      ]);
+      return out;
+    },
+    function insertByte(random, bytes) {
+      const at = random.below(bytes.length + 1);
+      const out = new Uint8Array(bytes.length + 1);
+      out.set(bytes.subarray(0, at), 0);
+      out[at] = random.next() & 0xff;
+      out.set(bytes.subarray(at), at + 1);
+      return out;
+    },
+    function deleteByte(random, bytes) {
+      if (bytes.length === 0) return bytes;
+      const at = random.below(bytes.length);
+      return concat(bytes.subarray(0, at), bytes.subarray(at + 1));
+    },
+    function truncate(random, bytes) {
+      return bytes.slice(0, random.below(bytes.length + 1));
+    },
+    function appendRandom(random, bytes) {
+      return concat(bytes, random.bytes(1 + random.below(8)));
+    },
+    /** Writes 13, 14 or 15 into the delta or length nibble of a byte (often an option head). */
+    function injectNibble(random, bytes) {
+      if (bytes.length <= 4) return bytes;
+      const out = bytes.slice();
+      const at = 4 + random.below(out.length - 4);
+      const nibble = 13 + random.below(3);
+      out[at] = random.chance(0.5) ? (out[at]! & 0x0f) | (nibble << 4) : (out[at]! & 0xf0) | nibble;
+      return out;
+    },
+    function setTokenLength(random, bytes) {
+      if (bytes.length === 0) return bytes;
+      const out = bytes.slice();
+      out[0] = (out[0]! & 0xf0) | random.below(16);
+      return out;
+    },
+    function setVersion(random, bytes) {
+      if (bytes.length === 0) return bytes;
+      const out = bytes.slice();
+      out[0] = (out[0]! & 0x3f) | (random.below(4) << 6);
+      return out;
+    },
+    function insertMarker(random, bytes) {
+      if (bytes.length === 0) return bytes;
+      const out = bytes.slice();
+      out[random.below(out.length)] = 0xff;
+      return out;
+    },
+    /** The start of one valid message joined to the end of another. */
+    function splice(random, bytes, donor) {
+      return concat(bytes.subarray(0, random.below(bytes.length + 1)), donor.subarray(random.below(donor.length + 1)));
+    },
+    function duplicateSlice(random, bytes) {
+      if (bytes.length === 0) return bytes;
+      const from = random.below(bytes.length);
+      const to = from + 1 + random.below(Math.min(16, bytes.length - from));
+      const at = random.below(bytes.length + 1);
+      return concat(concat(bytes.subarray(0, at), bytes.slice(from, to)), bytes.subarray(at));
+    },
+  ],
+);
 
 /** `bytes` bent by `count` mutations drawn from the fuzzer's set (`donor` feeds splices); the input is not changed. */
 export function mutateDatagram(random: SeededRandom, bytes: Uint8Array, donor: Uint8Array, count: number): Uint8Array {
@@ -228,7 +257,8 @@ function isInside(view: Uint8Array, datagram: Uint8Array): boolean {
 
 /** What is wrong with a decoded message, or undefined when it passes every check. */
 function checkDecoded(message: DecodedMessage, datagram: Uint8Array): string | undefined {
-  if (!isInside(message.token, datagram) || !isInside(message.payload, datagram)) return "a view reaches outside the datagram";
+  if (!isInside(message.token, datagram) || !isInside(message.payload, datagram))
+    return "a view reaches outside the datagram";
   for (const option of message.options) {
     if (!isInside(option.value, datagram)) return `option ${option.number} reaches outside the datagram`;
   }
@@ -245,8 +275,10 @@ function checkDecoded(message: DecodedMessage, datagram: Uint8Array): string | u
   } catch (error) {
     return `the re-encoded bytes do not decode: ${String(error)}`;
   }
-  if (again.type !== message.type || again.code !== message.code || again.messageId !== message.messageId) return "header fields differ after a round trip";
-  if (!sameBytes(again.token, message.token) || !sameBytes(again.payload, message.payload)) return "token or payload differ after a round trip";
+  if (again.type !== message.type || again.code !== message.code || again.messageId !== message.messageId)
+    return "header fields differ after a round trip";
+  if (!sameBytes(again.token, message.token) || !sameBytes(again.payload, message.payload))
+    return "token or payload differ after a round trip";
   if (again.options.length !== message.options.length) return "option count differs after a round trip";
   for (let i = 0; i < again.options.length; i++) {
     const a = again.options[i]!;
@@ -282,7 +314,8 @@ export function runDatagramFuzz(options: FuzzRunOptions): FuzzSummary {
     } catch (error) {
       if (error instanceof CoapFormatError) {
         rejected[error.reason] = (rejected[error.reason] ?? 0) + 1;
-        if (error.offset < -1 || error.offset > datagram.length) problem = `error offset ${error.offset} outside the datagram`;
+        if (error.offset < -1 || error.offset > datagram.length)
+          problem = `error offset ${error.offset} outside the datagram`;
       } else problem = `threw something other than CoapFormatError: ${String(error)}`;
     }
     if (problem !== undefined) {

@@ -15,20 +15,21 @@
 // - recovery: once the attacker stops, a new exchange gets the real answer and a real
 //   notification arrives, within bounded simulated time;
 // - bounded state: the most timers pending at once, and none left after close().
+
+import { CoapRequestError, type CoapResponse, type RequestOptions } from "../../coap/client-api.js";
 import { Code } from "../../coap/codes.js";
 import { decodeMessage } from "../../coap/decoder.js";
 import { CoapEndpoint } from "../../coap/endpoint.js";
-import { CoapRequestError, type CoapResponse, type RequestOptions } from "../../coap/client-api.js";
 import { OptionNumber } from "../../coap/options.js";
 import type { PeerAddress } from "../../coap/peer-address.js";
 import type { EndpointStats } from "../../coap/stats.js";
 import { decodeUtf8 } from "../../kernel/utf8.js";
-import { BoundedCoapServer, type BoundedRequest, type BoundedAnswer } from "../sim/bounded-coap-server.js";
+import { type BoundedAnswer, BoundedCoapServer, type BoundedRequest } from "../sim/bounded-coap-server.js";
 import { FakeClock } from "../sim/fake-clock.js";
 import { SeededRandom as SimRandom } from "../sim/seeded-random.js";
 import { SimNetwork } from "../sim/sim-network.js";
 import { SeededRandom } from "./datagram-fuzz.js";
-import { HostilePeer, type HostileKind, type HostileProfile } from "./hostile-peer.js";
+import { type HostileKind, HostilePeer, type HostileProfile } from "./hostile-peer.js";
 import { TapPort } from "./tap-port.js";
 
 export const FUZZ_CLIENT: PeerAddress = Object.freeze({ address: "192.0.2.10", port: 40001 });
@@ -131,7 +132,12 @@ export async function runEndpointFuzz(options: EndpointFuzzOptions): Promise<End
   // Every chain here (a response to the next request, a notification to its handler) runs
   // within a few microtask turns; fewer settling turns per timer keep long runs fast.
   const clock = new FakeClock({ settleTurns: 16 });
-  const net = new SimNetwork({ clock, random: new SimRandom(options.seed ^ 0x5a5a), conditions: { delayMs: 4, jitterMs: 3 }, traceLimit: 16 });
+  const net = new SimNetwork({
+    clock,
+    random: new SimRandom(options.seed ^ 0x5a5a),
+    conditions: { delayMs: 4, jitterMs: 3 },
+    traceLimit: 16,
+  });
 
   // The real server: echoes /echo and /slow (the latter as a separate response), serves /obs.
   const authenticBodies: string[] = [];
@@ -225,7 +231,12 @@ export async function runEndpointFuzz(options: EndpointFuzzOptions): Promise<End
   const exchange = async (id: string): Promise<boolean> => {
     const roll = workloadRandom.int(20);
     const slow = roll < 5;
-    const request: RequestOptions = { method: "POST", path: slow ? "/slow" : "/echo", payload: id, confirmable: roll < 17 };
+    const request: RequestOptions = {
+      method: "POST",
+      path: slow ? "/slow" : "/echo",
+      payload: id,
+      confirmable: roll < 17,
+    };
     exchanges.attempted++;
     try {
       const response = await endpoint.request(request);
@@ -354,9 +365,15 @@ export function judgeEndpointFuzz(s: EndpointFuzzSummary): string[] {
     if (!ok) problems.push(what);
   };
   check(s.escapedCount === 0, `${s.escapedCount} exception(s) escaped: ${s.escaped.join(" | ")}`);
-  check(s.internalErrorCount === 0, `${s.internalErrorCount} internal error(s) logged: ${s.internalErrors.join(" | ")}`);
+  check(
+    s.internalErrorCount === 0,
+    `${s.internalErrorCount} internal error(s) logged: ${s.internalErrors.join(" | ")}`,
+  );
   check(s.exchanges.untyped === 0, `${s.exchanges.untyped} exchange(s) ended without a response or a CoapRequestError`);
-  check(s.stats.droppedForeign === s.hostile.foreign, `droppedForeign ${s.stats.droppedForeign}, datagrams from other addresses ${s.hostile.foreign}`);
+  check(
+    s.stats.droppedForeign === s.hostile.foreign,
+    `droppedForeign ${s.stats.droppedForeign}, datagrams from other addresses ${s.hostile.foreign}`,
+  );
   check(
     s.stats.droppedMalformed === s.hostile.undecodableFromServer,
     `droppedMalformed ${s.stats.droppedMalformed}, undecodable datagrams from the server's address ${s.hostile.undecodableFromServer}`,
@@ -365,25 +382,44 @@ export function judgeEndpointFuzz(s: EndpointFuzzSummary): string[] {
     s.stats.datagramsReceived === s.legitimateDelivered + s.hostile.total,
     `datagramsReceived ${s.stats.datagramsReceived}, delivered ${s.legitimateDelivered} + hostile ${s.hostile.total}`,
   );
-  for (const kind of Object.keys(s.exchanges.failed)) check(EXPECTED_FAILURES.indexOf(kind) >= 0, `exchanges failed with "${kind}"`);
+  for (const kind of Object.keys(s.exchanges.failed))
+    check(EXPECTED_FAILURES.indexOf(kind) >= 0, `exchanges failed with "${kind}"`);
   check(s.maxObservations <= 1, `${s.maxObservations} observations at once`);
   check(s.maxPendingTimers <= MAX_PENDING_TIMERS, `${s.maxPendingTimers} timers pending at once`);
   check(s.timersAfterClose === 0, `${s.timersAfterClose} timer(s) left after close()`);
   check(s.recovery.exchangeAuthentic, `no real answer within ${RECOVERY_ATTEMPTS} exchanges after the attack`);
-  check(s.recovery.notificationAfterMs !== undefined, `no real notification within ${RECOVERY_LIMIT_MS} ms after the attack`);
+  check(
+    s.recovery.notificationAfterMs !== undefined,
+    `no real notification within ${RECOVERY_LIMIT_MS} ms after the attack`,
+  );
   const failed = Object.values(s.exchanges.failed).reduce((a, b) => a + b, 0);
   if (s.profile === "blind") {
     // Tokens are 8 random bytes: a blind forgery never passes for a response or a notification.
     check(s.exchanges.forged === 0, `${s.exchanges.forged} forged response(s) accepted from a blind attacker`);
-    check(s.notifications.forged === 0, `${s.notifications.forged} forged notification(s) delivered from a blind attacker`);
+    check(
+      s.notifications.forged === 0,
+      `${s.notifications.forged} forged notification(s) delivered from a blind attacker`,
+    );
     // Only a guessed message ID can hurt (a forged RST/ACK, or a duplicate-cache entry, hitting a live one).
-    check(failed * 200 <= s.exchanges.attempted, `${failed} of ${s.exchanges.attempted} exchanges failed (more than 0.5 %)`);
-    check(s.notifications.authentic * 10 >= s.notifications.sent * 9, `${s.notifications.authentic} of ${s.notifications.sent} real notifications delivered`);
+    check(
+      failed * 200 <= s.exchanges.attempted,
+      `${failed} of ${s.exchanges.attempted} exchanges failed (more than 0.5 %)`,
+    );
+    check(
+      s.notifications.authentic * 10 >= s.notifications.sent * 9,
+      `${s.notifications.authentic} of ${s.notifications.sent} real notifications delivered`,
+    );
   } else {
     // About a third of this attacker's datagrams carry live tokens or IDs from the server's
     // address, and each hit can cost an exchange or a liveness window; most still get through.
-    check(s.exchanges.authentic * 5 >= s.exchanges.attempted * 4, `only ${s.exchanges.authentic} of ${s.exchanges.attempted} exchanges got the real answer`);
-    check(s.notifications.authentic * 2 >= s.notifications.sent, `only ${s.notifications.authentic} of ${s.notifications.sent} real notifications delivered`);
+    check(
+      s.exchanges.authentic * 5 >= s.exchanges.attempted * 4,
+      `only ${s.exchanges.authentic} of ${s.exchanges.attempted} exchanges got the real answer`,
+    );
+    check(
+      s.notifications.authentic * 2 >= s.notifications.sent,
+      `only ${s.notifications.authentic} of ${s.notifications.sent} real notifications delivered`,
+    );
   }
   return problems;
 }

@@ -36,7 +36,13 @@ function utf8(text: string): Uint8Array {
     if (point < 0x80) out.push(point);
     else if (point < 0x800) out.push(0xc0 | (point >> 6), 0x80 | (point & 0x3f));
     else if (point < 0x10000) out.push(0xe0 | (point >> 12), 0x80 | ((point >> 6) & 0x3f), 0x80 | (point & 0x3f));
-    else out.push(0xf0 | (point >> 18), 0x80 | ((point >> 12) & 0x3f), 0x80 | ((point >> 6) & 0x3f), 0x80 | (point & 0x3f));
+    else
+      out.push(
+        0xf0 | (point >> 18),
+        0x80 | ((point >> 12) & 0x3f),
+        0x80 | ((point >> 6) & 0x3f),
+        0x80 | (point & 0x3f),
+      );
   }
   return new Uint8Array(out);
 }
@@ -48,7 +54,8 @@ function row(name: string, payload: string | Uint8Array, stop: Stop): HostilePay
 const SUBSCRIPTION: Stop = { at: "subscription" };
 const items = (dropped: number): Stop => ({ at: "items", dropped });
 const ignored = (reason: IgnoreReason, count = 1): Stop => ({ at: "dispatcher", reason, count });
-const nested = (depth: number, open: string, close: string, inner: string): string => open.repeat(depth) + inner + close.repeat(depth);
+const nested = (depth: number, open: string, close: string, inner: string): string =>
+  open.repeat(depth) + inner + close.repeat(depth);
 const bytes = (...values: number[]): Uint8Array => new Uint8Array(values);
 const concat = (a: Uint8Array, text: string): Uint8Array => {
   const tail = utf8(text);
@@ -115,6 +122,12 @@ export const HOSTILE_PAYLOADS: readonly HostilePayload[] = Object.freeze([
   row('"0.5" padded with 7,000 zeros', `[{"key":"dim","value":"0.5${"0".repeat(7_000)}"}]`, ignored("malformed")),
   row("a key with a Cyrillic letter", '[{"key":"l\u0435d","value":1}]', items(1)),
   row("a 10,000-character member name", `{"${"m".repeat(10_000)}":1}`, SUBSCRIPTION),
-  row("700 items for keys nobody listens to", `[${Array.from({ length: 700 }, () => '{"key":"x","value":1}').join(",")}]`, ignored("unknown-key", 700)),
-  row("20,000 bytes (over the 16 KiB body limit)", `[{"key":"led","value":"${"1".repeat(20_000)}"}]`, { at: "endpoint" }),
+  row(
+    "700 items for keys nobody listens to",
+    `[${Array.from({ length: 700 }, () => '{"key":"x","value":1}').join(",")}]`,
+    ignored("unknown-key", 700),
+  ),
+  row("20,000 bytes (over the 16 KiB body limit)", `[{"key":"led","value":"${"1".repeat(20_000)}"}]`, {
+    at: "endpoint",
+  }),
 ]);

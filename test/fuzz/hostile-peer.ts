@@ -12,9 +12,9 @@
 //   Observe freshness, Block2, critical options, duplicates) are reached. Plain CoAP cannot
 //   tell such forgeries from the server (RFC 7252 §11: only DTLS can): what the endpoint owes
 //   is no crash, bounded state, typed failures, and recovery once the attacker stops.
-import { Code, makeCode, MessageType } from "../../coap/codes.js";
+import { Code, MessageType, makeCode } from "../../coap/codes.js";
 import { encodeMessage } from "../../coap/encoder.js";
-import { EMPTY_BYTES, type CoapOption } from "../../coap/message.js";
+import { type CoapOption, EMPTY_BYTES } from "../../coap/message.js";
 import { encodeBlock, OptionNumber } from "../../coap/options.js";
 import type { PeerAddress } from "../../coap/peer-address.js";
 import { encodeUtf8 } from "../../kernel/utf8.js";
@@ -57,18 +57,49 @@ export interface HostilePeerOptions {
 }
 
 const RESPONSE_CODES: readonly number[] = Object.freeze([
-  Code.Content, Code.Content, Code.Content, Code.Changed, Code.Created, Code.Valid, Code.Continue,
-  Code.BadRequest, Code.Unauthorized, Code.NotFound, Code.RequestEntityIncomplete, Code.TooManyRequests,
-  Code.InternalServerError, Code.ServiceUnavailable, makeCode(2, 31), makeCode(3, 0), makeCode(6, 1), makeCode(7, 31),
+  Code.Content,
+  Code.Content,
+  Code.Content,
+  Code.Changed,
+  Code.Created,
+  Code.Valid,
+  Code.Continue,
+  Code.BadRequest,
+  Code.Unauthorized,
+  Code.NotFound,
+  Code.RequestEntityIncomplete,
+  Code.TooManyRequests,
+  Code.InternalServerError,
+  Code.ServiceUnavailable,
+  makeCode(2, 31),
+  makeCode(3, 0),
+  makeCode(6, 1),
+  makeCode(7, 31),
 ]);
-const REQUEST_CODES: readonly number[] = Object.freeze([Code.GET, Code.POST, Code.PUT, Code.DELETE, Code.FETCH, makeCode(0, 31)]);
+const REQUEST_CODES: readonly number[] = Object.freeze([
+  Code.GET,
+  Code.POST,
+  Code.PUT,
+  Code.DELETE,
+  Code.FETCH,
+  makeCode(0, 31),
+]);
 /** Observe values around the interesting points of RFC 7641 §3.4 (wrap, half the space). */
 const OBSERVE_VALUES: readonly number[] = Object.freeze([0, 1, 2, 0x7fffff, 0x800000, 0x800001, 0xfffffe, 0xffffff]);
 /** Max-Age: none, zero, small, a day, 2^31 ms in s and beyond, the largest 4-byte uint. */
 const MAX_AGE_VALUES: readonly number[] = Object.freeze([0, 1, 10, 60, 86_400, 2_147_484, 0xffffffff]);
 const PAYLOADS: readonly string[] = Object.freeze([
-  "", "{}", "[]", '{"status":"success","message":"subscribed"}', '[{"key":"led","value":1}]', '[{"key":"led","value":"on"}]',
-  '{"status":"error","message":"x"}', "[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]", '{"key":', "null", "\u0000\u00ff",
+  "",
+  "{}",
+  "[]",
+  '{"status":"success","message":"subscribed"}',
+  '[{"key":"led","value":1}]',
+  '[{"key":"led","value":"on"}]',
+  '{"status":"error","message":"x"}',
+  "[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]",
+  '{"key":',
+  "null",
+  "\u0000\u00ff",
 ]);
 
 function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
@@ -179,7 +210,11 @@ export class HostilePeer {
     const r = this.#random;
     const options: CoapOption[] = [];
     if (r.chance(0.3)) options.push({ number: OptionNumber.ETag, value: r.bytes(1 + r.below(8)) });
-    if (r.chance(0.5)) options.push({ number: OptionNumber.Observe, value: r.chance(0.5) ? r.pick(OBSERVE_VALUES) : r.below(0x1000000) });
+    if (r.chance(0.5))
+      options.push({
+        number: OptionNumber.Observe,
+        value: r.chance(0.5) ? r.pick(OBSERVE_VALUES) : r.below(0x1000000),
+      });
     if (r.chance(0.05)) options.push({ number: 9, value: r.bytes(r.below(4)) });
     if (r.chance(0.3)) options.push({ number: OptionNumber.ContentFormat, value: r.pick([0, 50, 60, 65535]) });
     if (r.chance(0.3)) options.push({ number: OptionNumber.MaxAge, value: r.pick(MAX_AGE_VALUES) });
@@ -188,7 +223,8 @@ export class HostilePeer {
       const block = { num: r.chance(0.5) ? r.below(4) : r.below(0x100000), more: r.chance(0.5), szx: r.below(8) };
       options.push({ number: OptionNumber.Block2, value: encodeBlock(block) });
     }
-    if (r.chance(0.15)) options.push({ number: OptionNumber.Size2, value: r.chance(0.5) ? r.below(70_000) : 0xffffffff });
+    if (r.chance(0.15))
+      options.push({ number: OptionNumber.Size2, value: r.chance(0.5) ? r.below(70_000) : 0xffffffff });
     if (r.chance(0.03)) options.push({ number: 65001, value: r.bytes(2) });
     options.sort((a, b) => a.number - b.number);
     return options;
@@ -208,13 +244,34 @@ export class HostilePeer {
     switch (r.below(8)) {
       case 0:
         // An empty ACK (§5.2.2: "your request arrived, the response follows").
-        return encodeMessage({ type: MessageType.ACK, code: Code.Empty, messageId, token: EMPTY_BYTES, options: [], payload: EMPTY_BYTES });
+        return encodeMessage({
+          type: MessageType.ACK,
+          code: Code.Empty,
+          messageId,
+          token: EMPTY_BYTES,
+          options: [],
+          payload: EMPTY_BYTES,
+        });
       case 1:
-        return encodeMessage({ type: MessageType.RST, code: Code.Empty, messageId, token: EMPTY_BYTES, options: [], payload: EMPTY_BYTES });
+        return encodeMessage({
+          type: MessageType.RST,
+          code: Code.Empty,
+          messageId,
+          token: EMPTY_BYTES,
+          options: [],
+          payload: EMPTY_BYTES,
+        });
       case 2:
       case 3:
         // A piggybacked response.
-        return encodeMessage({ type: MessageType.ACK, code: r.pick(RESPONSE_CODES), messageId, token, options: this.#options(), payload: this.#payload() });
+        return encodeMessage({
+          type: MessageType.ACK,
+          code: r.pick(RESPONSE_CODES),
+          messageId,
+          token,
+          options: this.#options(),
+          payload: this.#payload(),
+        });
       case 4:
       case 5:
         // A separate response or a notification, CON or NON.
@@ -228,10 +285,24 @@ export class HostilePeer {
         });
       case 6:
         // A request to the client.
-        return encodeMessage({ type: r.pick([MessageType.CON, MessageType.NON]), code: r.pick(REQUEST_CODES), messageId, token, options: this.#options(), payload: this.#payload() });
+        return encodeMessage({
+          type: r.pick([MessageType.CON, MessageType.NON]),
+          code: r.pick(REQUEST_CODES),
+          messageId,
+          token,
+          options: this.#options(),
+          payload: this.#payload(),
+        });
       default: {
         // Empty messages: a ping, an empty NON, and an "empty" message carrying bytes (§4.1 format error).
-        const empty = encodeMessage({ type: r.pick([MessageType.CON, MessageType.NON, MessageType.ACK, MessageType.RST]), code: Code.Empty, messageId, token: EMPTY_BYTES, options: [], payload: EMPTY_BYTES });
+        const empty = encodeMessage({
+          type: r.pick([MessageType.CON, MessageType.NON, MessageType.ACK, MessageType.RST]),
+          code: Code.Empty,
+          messageId,
+          token: EMPTY_BYTES,
+          options: [],
+          payload: EMPTY_BYTES,
+        });
         return r.chance(0.2) ? concatBytes(empty, r.bytes(1 + r.below(4))) : empty;
       }
     }

@@ -21,8 +21,17 @@ const count = Number(values.count);
 const endpointCount = Number(values["endpoint-count"]);
 const seed = Number(values.seed);
 const positive = (n: number): boolean => Number.isInteger(n) && n > 0;
-if (!["codec", "endpoint", "all"].includes(stage) || !positive(count) || !positive(endpointCount) || !Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
-  console.error("usage: run.js [--stage codec|endpoint|all] [--count N] [--endpoint-count N] [--seed S] (N positive integers, S a uint32)");
+if (
+  !["codec", "endpoint", "all"].includes(stage) ||
+  !positive(count) ||
+  !positive(endpointCount) ||
+  !Number.isInteger(seed) ||
+  seed < 0 ||
+  seed > 0xffffffff
+) {
+  console.error(
+    "usage: run.js [--stage codec|endpoint|all] [--count N] [--endpoint-count N] [--seed S] (N positive integers, S a uint32)",
+  );
   process.exit(2);
 }
 
@@ -74,20 +83,41 @@ async function endpointStage(): Promise<void> {
     });
     const seconds = (performance.now() - started) / 1000;
     const s = summary;
-    const failures = Object.entries(s.exchanges.failed).map(([kind, n]) => `${kind} ${n}`).join(", ") || "none";
-    console.log(`\nendpoint fuzz, ${profile} attacker: ${s.hostile.total} datagrams, seed ${s.seed}, ${seconds.toFixed(1)} s (${Math.round(s.simulatedMs / 1000)} s simulated)`);
-    console.log(`  from the server's address ${s.hostile.fromServer} (${s.hostile.undecodableFromServer} undecodable), from other addresses ${s.hostile.foreign}`);
-    console.log(`  kinds: random ${s.hostile.byKind.random}, mutated ${s.hostile.byKind.mutated}, forged ${s.hostile.byKind.forged}, replayed ${s.hostile.byKind.replay}`);
-    console.log(`  exchanges during the attack: ${s.exchanges.attempted}; real answer ${s.exchanges.authentic}, forged answer ${s.exchanges.forged}, failed: ${failures}`);
-    console.log(`  notifications sent ${s.notifications.sent}: real delivered ${s.notifications.authentic}, forged ${s.notifications.forged}; lost ${s.notifications.lost}, re-established ${s.notifications.reestablished}`);
+    const failures =
+      Object.entries(s.exchanges.failed)
+        .map(([kind, n]) => `${kind} ${n}`)
+        .join(", ") || "none";
+    console.log(
+      `\nendpoint fuzz, ${profile} attacker: ${s.hostile.total} datagrams, seed ${s.seed}, ${seconds.toFixed(1)} s (${Math.round(s.simulatedMs / 1000)} s simulated)`,
+    );
+    console.log(
+      `  from the server's address ${s.hostile.fromServer} (${s.hostile.undecodableFromServer} undecodable), from other addresses ${s.hostile.foreign}`,
+    );
+    console.log(
+      `  kinds: random ${s.hostile.byKind.random}, mutated ${s.hostile.byKind.mutated}, forged ${s.hostile.byKind.forged}, replayed ${s.hostile.byKind.replay}`,
+    );
+    console.log(
+      `  exchanges during the attack: ${s.exchanges.attempted}; real answer ${s.exchanges.authentic}, forged answer ${s.exchanges.forged}, failed: ${failures}`,
+    );
+    console.log(
+      `  notifications sent ${s.notifications.sent}: real delivered ${s.notifications.authentic}, forged ${s.notifications.forged}; lost ${s.notifications.lost}, re-established ${s.notifications.reestablished}`,
+    );
     const st = s.stats;
-    console.log(`  endpoint: received ${st.datagramsReceived}; dropped foreign ${st.droppedForeign}, malformed ${st.droppedMalformed}, unmatched ${st.droppedUnmatched}; critical rejected ${st.rejectedCritical}; duplicates ${st.duplicates}; ACK sent ${st.acksSent}, RST sent ${st.rstSent}; stale notifications ${st.staleNotifications}; re-registrations ${st.observeReregistrations}; block requests ${st.blockRequests}`);
-    console.log(`  escaped exceptions ${s.escapedCount}, internal errors logged ${s.internalErrorCount}; timers pending at most ${s.maxPendingTimers}, after close ${s.timersAfterClose}`);
-    console.log(`  recovery: real answer after ${s.recovery.exchangeAttempts} exchange(s), real notification ${s.recovery.notificationAfterMs === undefined ? "never" : `after ${Math.round(s.recovery.notificationAfterMs)} ms`}`);
+    console.log(
+      `  endpoint: received ${st.datagramsReceived}; dropped foreign ${st.droppedForeign}, malformed ${st.droppedMalformed}, unmatched ${st.droppedUnmatched}; critical rejected ${st.rejectedCritical}; duplicates ${st.duplicates}; ACK sent ${st.acksSent}, RST sent ${st.rstSent}; stale notifications ${st.staleNotifications}; re-registrations ${st.observeReregistrations}; block requests ${st.blockRequests}`,
+    );
+    console.log(
+      `  escaped exceptions ${s.escapedCount}, internal errors logged ${s.internalErrorCount}; timers pending at most ${s.maxPendingTimers}, after close ${s.timersAfterClose}`,
+    );
+    console.log(
+      `  recovery: real answer after ${s.recovery.exchangeAttempts} exchange(s), real notification ${s.recovery.notificationAfterMs === undefined ? "never" : `after ${Math.round(s.recovery.notificationAfterMs)} ms`}`,
+    );
     const problems = judgeEndpointFuzz(s);
     if (samples.length > 1) {
       const growth = samples[samples.length - 1]! - samples[0]!;
-      console.log(`  Node heap after GC every ${HEAP_SAMPLE_EVERY} datagrams: ${samples.map(mb).join(", ")}; first to last ${growth >= 0 ? "+" : ""}${mb(growth)}`);
+      console.log(
+        `  Node heap after GC every ${HEAP_SAMPLE_EVERY} datagrams: ${samples.map(mb).join(", ")}; first to last ${growth >= 0 ? "+" : ""}${mb(growth)}`,
+      );
       if (growth > HEAP_GROWTH_LIMIT) problems.push(`the heap grew by ${mb(growth)} (limit ${mb(HEAP_GROWTH_LIMIT)})`);
     } else if (collect === undefined) console.log("  (run node with --expose-gc to sample the heap)");
     console.log(`  properties: ${problems.length === 0 ? "all held" : `BROKEN:\n    ${problems.join("\n    ")}`}`);

@@ -1,8 +1,9 @@
 // A DatagramPort between the endpoint and its real port that watches the traffic for a hostile
 // peer (the last few datagrams each way, the LiveTraffic an on-path attacker sees) and lets
 // the test hand the endpoint a datagram claiming any source, as a socket would. Portable.
-import { decodeMessage } from "../../coap/decoder.js";
+
 import type { DatagramPort } from "../../coap/datagram-port.js";
+import { decodeMessage } from "../../coap/decoder.js";
 import type { PeerAddress } from "../../coap/peer-address.js";
 import type { LiveTraffic, SeenDatagram } from "./hostile-peer.js";
 

@@ -85,7 +85,8 @@ export class FakePWM extends FakePin {
   }
 
   write(value: number): void {
-    if (!Number.isInteger(value) || value < 0 || value > 2 ** this.resolution - 1) throw new RangeError(`PWM: ${value}`);
+    if (!Number.isInteger(value) || value < 0 || value > 2 ** this.resolution - 1)
+      throw new RangeError(`PWM: ${value}`);
     this.record(value);
   }
 }

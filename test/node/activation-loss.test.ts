@@ -11,11 +11,19 @@ test("at 60 % loss each way every first boot activates (the unanswered activatio
     const code = `LOSSYACTIVATION${String(seed).padStart(19, "0")}`;
     const platform = new RestartablePlatform([code]);
     await platform.start();
-    const proxy = new ChaosProxy({ target: { address: "127.0.0.1", port: platform.port }, seed, toServer: { loss: 0.6 }, toDevice: { loss: 0.6 } });
+    const proxy = new ChaosProxy({
+      target: { address: "127.0.0.1", port: platform.port },
+      seed,
+      toServer: { loss: 0.6 },
+      toDevice: { loss: 0.6 },
+    });
     const port = await proxy.start();
     const device = new DeviceUnderTest();
     try {
-      await device.start({ server: `coap://127.0.0.1:${port}`, activationCode: code, interval: "1s", keepAlive: "5s" }, { endpoint: { parameters: { ackTimeoutMs: 50 } } });
+      await device.start(
+        { server: `coap://127.0.0.1:${port}`, activationCode: code, interval: "1s", keepAlive: "5s" },
+        { endpoint: { parameters: { ackTimeoutMs: 50 } } },
+      );
       await waitFor(`activation through loss, seed ${seed}`, () => device.count("activated") > 0, 30_000);
       assert.equal(platform.count("activated"), 1, `seed ${seed}: one thing created`);
     } finally {

@@ -37,7 +37,10 @@ async function roundTrip(proxy: ChaosProxy, count: number, waitMs = 300): Promis
 test("with no faults every datagram goes through once and in order", async () => {
   const proxy = new ChaosProxy({ target: { address: "127.0.0.1", port: echoPort }, seed: 1 });
   const received = await roundTrip(proxy, 50);
-  assert.deepEqual(received, Array.from({ length: 50 }, (_, i) => i));
+  assert.deepEqual(
+    received,
+    Array.from({ length: 50 }, (_, i) => i),
+  );
   assert.equal(proxy.toServer.counters.forwarded, 50);
 });
 
@@ -59,8 +62,14 @@ test("duplication and reordering are applied and counted", async () => {
   assert.ok(duplicated > 10, `duplicated ${duplicated}`);
   assert.ok(reordered > 5, `reordered ${reordered}`);
   assert.equal(received.length, 100 + duplicated);
-  assert.deepEqual([...new Set(received)].sort((a, b) => a - b), Array.from({ length: 100 }, (_, i) => i));
-  assert.ok(received.some((value, i) => i > 0 && value < received[i - 1]!), "some datagram arrived out of order");
+  assert.deepEqual(
+    [...new Set(received)].sort((a, b) => a - b),
+    Array.from({ length: 100 }, (_, i) => i),
+  );
+  assert.ok(
+    received.some((value, i) => i > 0 && value < received[i - 1]!),
+    "some datagram arrived out of order",
+  );
 });
 
 test("an outage drops both directions until it ends", async () => {
@@ -76,7 +85,13 @@ test("the same seed gives the same fault sequence", () => {
   const b = seededRandom(42);
   const c = seededRandom(43);
   const first = Array.from({ length: 8 }, () => a());
-  assert.deepEqual(first, Array.from({ length: 8 }, () => b()));
-  assert.notDeepEqual(first, Array.from({ length: 8 }, () => c()));
+  assert.deepEqual(
+    first,
+    Array.from({ length: 8 }, () => b()),
+  );
+  assert.notDeepEqual(
+    first,
+    Array.from({ length: 8 }, () => c()),
+  );
   assert.ok(first.every((x) => x >= 0 && x < 1));
 });

@@ -33,10 +33,13 @@ const SCENARIO: ChaosScenario = {
 let report: ChaosReport;
 let shown = "";
 
-before(async () => {
-  report = await runChaosScenario(SCENARIO);
-  shown = `\n${formatReport(report)}`;
-}, { timeout: 200_000 });
+before(
+  async () => {
+    report = await runChaosScenario(SCENARIO);
+    shown = `\n${formatReport(report)}`;
+  },
+  { timeout: 200_000 },
+);
 
 test("every sampled value is stored exactly once, or reported dropped by the full buffer", () => {
   const { stats } = report;
@@ -47,13 +50,19 @@ test("every sampled value is stored exactly once, or reported dropped by the ful
   assert.equal(report.stored, stats.sent, `the platform holds every acknowledged value${shown}`);
   assert.equal(report.missing.length, stats.dropped, `nothing lost beyond the reported overflow${shown}`);
   assert.equal(report.dropReportsStored, stats.dropped, `the drop reports reached the platform${shown}`);
-  assert.deepEqual(report.duplicated, [], `no value stored twice through loss, duplication, outages and the restart${shown}`);
+  assert.deepEqual(
+    report.duplicated,
+    [],
+    `no value stored twice through loss, duplication, outages and the restart${shown}`,
+  );
 });
-
 
 test("the link really was hostile", () => {
   for (const direction of [report.proxy.toServer, report.proxy.toDevice]) {
-    assert.ok(direction.dropped > 0 && direction.duplicated > 0 && direction.reordered > 0 && direction.droppedByOutage > 0, shown);
+    assert.ok(
+      direction.dropped > 0 && direction.duplicated > 0 && direction.reordered > 0 && direction.droppedByOutage > 0,
+      shown,
+    );
   }
   assert.ok(report.stats.retransmissions > 0, shown);
 });
@@ -62,7 +71,10 @@ test("after each outage and the restart the subscription is back within keepAliv
   assert.equal(report.disruptions.length, SCENARIO.disruptions.length, shown);
   for (const disruption of report.disruptions) {
     assert.notEqual(disruption.lostAfterMs, undefined, `the device noticed the ${disruption.kind}${shown}`);
-    assert.ok(disruption.recoveryMs !== undefined && disruption.recoveryMs <= KEEP_ALIVE_MS + DEFAULT_GRACE_MS, `${disruption.kind}: back after ${disruption.recoveryMs} ms${shown}`);
+    assert.ok(
+      disruption.recoveryMs !== undefined && disruption.recoveryMs <= KEEP_ALIVE_MS + DEFAULT_GRACE_MS,
+      `${disruption.kind}: back after ${disruption.recoveryMs} ms${shown}`,
+    );
   }
 });
 
@@ -74,6 +86,10 @@ test("a command written after each recovery reaches the output", () => {
 
 test("a command written while the device could not hear it is applied once the subscription is back (a failed catch-up read is tried again)", () => {
   for (const disruption of report.disruptions) {
-    assert.notEqual(disruption.missedCommandAppliedMs, undefined, `${disruption.kind}: the command written during the gap was not applied${shown}`);
+    assert.notEqual(
+      disruption.missedCommandAppliedMs,
+      undefined,
+      `${disruption.kind}: the command written during the gap was not applied${shown}`,
+    );
   }
 });

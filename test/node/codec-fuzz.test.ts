@@ -10,8 +10,15 @@ test("codec fuzz: 100,000 random and mutated datagrams", () => {
   assert.equal(summary.failureCount, 0, JSON.stringify(summary.failures, null, 2));
   // The mutators reach every rejection path of the decoder, and plenty of cases decode.
   for (const reason of [
-    "truncated-header", "bad-version", "bad-token-length", "token-overrun", "reserved-option-nibble",
-    "option-overrun", "option-number-too-large", "marker-without-payload", "empty-message-not-empty",
+    "truncated-header",
+    "bad-version",
+    "bad-token-length",
+    "token-overrun",
+    "reserved-option-nibble",
+    "option-overrun",
+    "option-number-too-large",
+    "marker-without-payload",
+    "empty-message-not-empty",
   ] as const) {
     assert.ok((summary.rejected[reason] ?? 0) > 0, `no case was rejected with ${reason}`);
   }

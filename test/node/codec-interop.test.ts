@@ -4,7 +4,7 @@
 // message (RFC 7252 §3.1), so both must also produce the very same bytes.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { generate, parse, type Packet } from "coap-packet";
+import { generate, type Packet, parse } from "coap-packet";
 import fc from "fast-check";
 import { Code, codeString, MessageType } from "../../coap/codes.js";
 import { decodeMessage } from "../../coap/decoder.js";
@@ -42,7 +42,12 @@ const optionNumber = fc.oneof(
 /** Value lengths around the length boundaries of §3.1 as well as small ones. */
 const optionValue = fc.oneof(
   { weight: 4, arbitrary: fc.uint8Array({ maxLength: 20 }) },
-  { weight: 1, arbitrary: fc.constantFrom(12, 13, 14, 268, 269, 270, 1000).chain((n) => fc.uint8Array({ minLength: n, maxLength: n })) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .constantFrom(12, 13, 14, 268, 269, 270, 1000)
+      .chain((n) => fc.uint8Array({ minLength: n, maxLength: n })),
+  },
 );
 
 const option = fc.record({ number: optionNumber, value: optionValue });

@@ -2,7 +2,7 @@
 // plain node:dgram socket to node-coap (npm coap) and to libcoap's coap-server-notls, and every
 // datagram that comes back is decoded by our codec. Both servers are started and stopped here.
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import dgram from "node:dgram";
 import { once } from "node:events";
 import { after, before, describe, test } from "node:test";
@@ -97,24 +97,53 @@ class LoopbackClient {
    * Sends a CON request and returns its response: piggybacked on the ACK, or separate after an
    * empty ACK (RFC 7252 §5.2.2), which is then acknowledged with an empty ACK of ours.
    */
-  async request(port: number, fields: Omit<CoapMessage, "type" | "messageId" | "token"> & { token?: Uint8Array }): Promise<DecodedMessage> {
+  async request(
+    port: number,
+    fields: Omit<CoapMessage, "type" | "messageId" | "token"> & { token?: Uint8Array },
+  ): Promise<DecodedMessage> {
     const token = fields.token ?? this.newToken();
     const messageId = this.nextMessageId();
-    this.send({ type: MessageType.CON, messageId, token, code: fields.code, options: fields.options, payload: fields.payload }, port);
+    this.send(
+      { type: MessageType.CON, messageId, token, code: fields.code, options: fields.options, payload: fields.payload },
+      port,
+    );
     const response = await this.next((m) => m.code !== Code.Empty && sameBytes(m.token, token));
     if (response.type === MessageType.CON) this.acknowledge(response, port);
-    else assert.ok(response.type === MessageType.ACK ? response.messageId === messageId : response.type === MessageType.NON);
+    else
+      assert.ok(
+        response.type === MessageType.ACK ? response.messageId === messageId : response.type === MessageType.NON,
+      );
     return response;
   }
 
   acknowledge(message: DecodedMessage, port: number): void {
-    this.send({ type: MessageType.ACK, code: Code.Empty, messageId: message.messageId, token: new Uint8Array(0), options: [], payload: new Uint8Array(0) }, port);
+    this.send(
+      {
+        type: MessageType.ACK,
+        code: Code.Empty,
+        messageId: message.messageId,
+        token: new Uint8Array(0),
+        options: [],
+        payload: new Uint8Array(0),
+      },
+      port,
+    );
   }
 
   /** Sends a CoAP ping (an Empty CON) and waits for the RST that answers it (RFC 7252 §4.3). */
   async ping(port: number, timeoutMs: number): Promise<DecodedMessage> {
     const messageId = this.nextMessageId();
-    this.send({ type: MessageType.CON, code: Code.Empty, messageId, token: new Uint8Array(0), options: [], payload: new Uint8Array(0) }, port);
+    this.send(
+      {
+        type: MessageType.CON,
+        code: Code.Empty,
+        messageId,
+        token: new Uint8Array(0),
+        options: [],
+        payload: new Uint8Array(0),
+      },
+      port,
+    );
     return this.next((m) => m.type === MessageType.RST && m.messageId === messageId, timeoutMs);
   }
 
@@ -136,12 +165,20 @@ function getRequest(path: string, extra: CoapOption[] = []): Omit<CoapMessage, "
 }
 
 /** GETs `path` block by block with Block2 (RFC 7959 §2.4) and returns the body and the replies. */
-async function getBlockwise(client: LoopbackClient, port: number, path: string, szx: number): Promise<{ body: Uint8Array; replies: DecodedMessage[] }> {
+async function getBlockwise(
+  client: LoopbackClient,
+  port: number,
+  path: string,
+  szx: number,
+): Promise<{ body: Uint8Array; replies: DecodedMessage[] }> {
   const replies: DecodedMessage[] = [];
   const parts: Uint8Array[] = [];
   const token = client.newToken(8);
   for (let num = 0; num < 64; num++) {
-    const reply = await client.request(port, { ...getRequest(path, [{ number: OptionNumber.Block2, value: encodeBlock({ num, more: false, szx }) }]), token });
+    const reply = await client.request(port, {
+      ...getRequest(path, [{ number: OptionNumber.Block2, value: encodeBlock({ num, more: false, szx }) }]),
+      token,
+    });
     assert.equal(reply.code, Code.Content, `block ${num}: ${text(reply)}`);
     const block2 = optionUint(reply, OptionNumber.Block2);
     assert.ok(block2 !== undefined, `block ${num} carries Block2`);
@@ -166,7 +203,10 @@ const writeBody = JSON.stringify({
     { key: "status", value: "ok" },
   ],
 });
-const largeBody = Array.from({ length: 12 }, (_, i) => `line ${String(i).padStart(2, "0")}: the quick brown fox\n`).join("");
+const largeBody = Array.from(
+  { length: 12 },
+  (_, i) => `line ${String(i).padStart(2, "0")}: the quick brown fox\n`,
+).join("");
 
 describe("codec against node-coap (npm coap)", () => {
   let server: ReturnType<typeof coap.createServer>;
@@ -183,7 +223,13 @@ describe("codec against node-coap (npm coap)", () => {
         const body = JSON.parse(String(req.payload)) as { values: unknown[] };
         res.code = "2.01";
         res.setOption("Content-Format", "application/json");
-        res.end(JSON.stringify({ status: "created", values: body.values.length, contentFormat: req.headers["Content-Format"] }));
+        res.end(
+          JSON.stringify({
+            status: "created",
+            values: body.values.length,
+            contentFormat: req.headers["Content-Format"],
+          }),
+        );
       } else if (url === "/obs" && req.headers["Observe"] === 0) {
         res.setOption("Content-Format", "application/json");
         res.write(JSON.stringify([{ key: "led", value: 1 }]));
@@ -219,7 +265,10 @@ describe("codec against node-coap (npm coap)", () => {
   test("POST with a JSON payload to /v2/things/{43-character token}: 2.01 with a JSON body", async () => {
     const reply = await client.request(port, {
       code: Code.POST,
-      options: [...pathOptions(`/v2/things/${THING_TOKEN}`), { number: OptionNumber.ContentFormat, value: ContentFormat.Json }],
+      options: [
+        ...pathOptions(`/v2/things/${THING_TOKEN}`),
+        { number: OptionNumber.ContentFormat, value: ContentFormat.Json },
+      ],
       payload: encodeUtf8(writeBody),
     });
     assert.equal(reply.code, Code.Created);
@@ -228,14 +277,20 @@ describe("codec against node-coap (npm coap)", () => {
   });
 
   test("GET with several Uri-Query options: the server sees them all, in order", async () => {
-    const reply = await client.request(port, getRequest("/query", queryOptions({ limit: 15, keepAlive: 60000, startDate: "20150101000000", flag: true })));
+    const reply = await client.request(
+      port,
+      getRequest("/query", queryOptions({ limit: 15, keepAlive: 60000, startDate: "20150101000000", flag: true })),
+    );
     assert.equal(reply.code, Code.Content);
     assert.equal(text(reply), "/query?limit=15&keepAlive=60000&startDate=20150101000000&flag");
   });
 
   test("Observe GET: the registration reply and a notification, each with a rising Observe value", async () => {
     const token = client.newToken(8);
-    const first = await client.request(port, { ...getRequest("/obs", [{ number: OptionNumber.Observe, value: 0 }]), token });
+    const first = await client.request(port, {
+      ...getRequest("/obs", [{ number: OptionNumber.Observe, value: 0 }]),
+      token,
+    });
     assert.equal(first.code, Code.Content);
     const firstSequence = optionUint(first, OptionNumber.Observe);
     assert.ok(firstSequence !== undefined, "the reply carries Observe");
@@ -251,7 +306,10 @@ describe("codec against node-coap (npm coap)", () => {
     const { body, replies } = await getBlockwise(client, port, "/big", 1);
     assert.equal(decodeUtf8(body), largeBody);
     assert.equal(replies.length, Math.ceil(largeBody.length / 32));
-    assert.ok(replies.every((r) => r.options.some((o) => o.number === OptionNumber.ETag)), "node-coap tags each block");
+    assert.ok(
+      replies.every((r) => r.options.some((o) => o.number === OptionNumber.ETag)),
+      "node-coap tags each block",
+    );
   });
 
   test("an unknown path: 4.04", async () => {
@@ -290,14 +348,23 @@ describe("codec against libcoap (coap-server-notls)", () => {
     for (let attempt = 1; attempt <= 5 && port === 0; attempt++) {
       const candidate = await freeUdpPort();
       // -d: dynamic resources (POST creates one); -e: echo the body of PUT/POST back.
-      const child = spawn("coap-server-notls", ["-A", HOST, "-p", String(candidate), "-d", "10", "-e", "-v", "4"], { stdio: ["ignore", "pipe", "pipe"] });
+      const child = spawn("coap-server-notls", ["-A", HOST, "-p", String(candidate), "-d", "10", "-e", "-v", "4"], {
+        stdio: ["ignore", "pipe", "pipe"],
+      });
       server = child;
       child.stdout!.on("data", (chunk: Buffer) => (serverLog += chunk.toString()));
       child.stderr!.on("data", (chunk: Buffer) => (serverLog += chunk.toString()));
       const spawnError = once(child, "error").then(([error]) => error as Error);
       for (let probe = 0; probe < 20 && child.exitCode === null; probe++) {
-        const outcome = await Promise.race([client.ping(candidate, 150).then(() => "ready" as const, () => "silent" as const), spawnError]);
-        if (outcome instanceof Error) throw new Error(`coap-server-notls did not start (is libcoap3-bin installed?): ${outcome.message}`);
+        const outcome = await Promise.race([
+          client.ping(candidate, 150).then(
+            () => "ready" as const,
+            () => "silent" as const,
+          ),
+          spawnError,
+        ]);
+        if (outcome instanceof Error)
+          throw new Error(`coap-server-notls did not start (is libcoap3-bin installed?): ${outcome.message}`);
         if (outcome === "ready") {
           port = candidate;
           break;
@@ -317,7 +384,8 @@ describe("codec against libcoap (coap-server-notls)", () => {
   test("a CoAP ping is answered with an RST (RFC 7252 §4.3)", async () => {
     // libcoap drops pings that come too soon after the last RST it sent: ping until one answers.
     let rst: DecodedMessage | undefined;
-    for (let attempt = 0; attempt < 8 && rst === undefined; attempt++) rst = await client.ping(port, 400).catch(() => undefined);
+    for (let attempt = 0; attempt < 8 && rst === undefined; attempt++)
+      rst = await client.ping(port, 400).catch(() => undefined);
     assert.ok(rst !== undefined, "no RST for 8 pings");
     assert.equal(rst.code, Code.Empty);
     assert.equal(rst.token.length, 0);
@@ -334,7 +402,10 @@ describe("codec against libcoap (coap-server-notls)", () => {
   test("POST with a JSON payload to /v2/things/{43-character token}: 2.01, Location-Path, the JSON echoed", async () => {
     const reply = await client.request(port, {
       code: Code.POST,
-      options: [...pathOptions(`/v2/things/${THING_TOKEN}`), { number: OptionNumber.ContentFormat, value: ContentFormat.Json }],
+      options: [
+        ...pathOptions(`/v2/things/${THING_TOKEN}`),
+        { number: OptionNumber.ContentFormat, value: ContentFormat.Json },
+      ],
       payload: encodeUtf8(writeBody),
     });
     assert.equal(reply.code, Code.Created, text(reply));
@@ -347,7 +418,10 @@ describe("codec against libcoap (coap-server-notls)", () => {
     const ticks = await client.request(port, getRequest("/time", queryOptions({ ticks: true })));
     assert.equal(ticks.code, Code.Content);
     assert.match(text(ticks), /^\d+$/);
-    const several = await client.request(port, getRequest("/time", queryOptions({ ticks: true, limit: 15, keepAlive: 60000 })));
+    const several = await client.request(
+      port,
+      getRequest("/time", queryOptions({ ticks: true, limit: 15, keepAlive: 60000 })),
+    );
     assert.equal(several.code, Code.Content);
     assert.equal(optionUint(several, OptionNumber.MaxAge), 1);
     assert.match(text(several), /^[A-Z][a-z]{2} \d{2} \d{2}:\d{2}:\d{2}$/);
@@ -366,7 +440,10 @@ describe("codec against libcoap (coap-server-notls)", () => {
     assert.ok(optionUint(notification, OptionNumber.Observe)! > firstSequence);
     assert.match(text(notification), /\d{2}:\d{2}:\d{2}$/);
     // RFC 7641 §3.6: a GET with Observe 1 and the same token ends the observation.
-    const last = await client.request(port, { ...getRequest("/time", [{ number: OptionNumber.Observe, value: 1 }]), token });
+    const last = await client.request(port, {
+      ...getRequest("/time", [{ number: OptionNumber.Observe, value: 1 }]),
+      token,
+    });
     assert.equal(last.code, Code.Content);
     assert.equal(optionUint(last, OptionNumber.Observe), undefined, "no Observe once deregistered");
   });
@@ -374,7 +451,10 @@ describe("codec against libcoap (coap-server-notls)", () => {
   test(`Block2: PUT a ${largeBody.length}-byte body, then GET it back in 16-byte and 64-byte blocks`, async () => {
     const put = await client.request(port, {
       code: Code.PUT,
-      options: [...pathOptions("/example_data"), { number: OptionNumber.ContentFormat, value: ContentFormat.TextPlain }],
+      options: [
+        ...pathOptions("/example_data"),
+        { number: OptionNumber.ContentFormat, value: ContentFormat.TextPlain },
+      ],
       payload: encodeUtf8(largeBody),
     });
     assert.ok(put.code === Code.Created || put.code === Code.Changed, `PUT answered ${put.code}`);

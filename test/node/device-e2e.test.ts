@@ -34,7 +34,14 @@ function deviceFor(stateDir?: string): DeviceUnderTest {
 }
 
 function settings(platform: RestartablePlatform, extra: Record<string, string> = {}): Record<string, string> {
-  return { server: `coap://127.0.0.1:${platform.port}`, interval: "200ms", batch: "5", maxDelay: "1s", keepAlive: "5s", ...extra };
+  return {
+    server: `coap://127.0.0.1:${platform.port}`,
+    interval: "200ms",
+    batch: "5",
+    maxDelay: "1s",
+    keepAlive: "5s",
+    ...extra,
+  };
 }
 
 test("first boot activates and stores the token; the next boot reuses it without activating", async () => {
@@ -45,7 +52,10 @@ test("first boot activates and stores the token; the next boot reuses it without
   assert.equal(first.count("activated"), 1);
   const token = first.running!.store.read(TOKEN_STORE_KEY);
   assert.match(token ?? "", /^[A-Za-z0-9_-]{43}$/);
-  assert.ok(first.logs.every((line) => !line.includes(token!)), "the token never appears whole in a log line");
+  assert.ok(
+    first.logs.every((line) => !line.includes(token!)),
+    "the token never appears whole in a log line",
+  );
   first.stop();
 
   const second = deviceFor(first.stateDir);
@@ -74,7 +84,10 @@ test("batches reach the platform with the configured keys, numeric values and sa
   for (const value of stored) {
     assert.ok(value.key === "temperature" || value.key === "humidity", value.key);
     assert.ok(Number.isFinite(Number(JSON.parse(value.value))), value.value);
-    assert.ok(value.datetime >= Math.floor(startedAt / 1000) * 1000 && value.datetime <= Date.now(), `datetime ${value.datetime}`);
+    assert.ok(
+      value.datetime >= Math.floor(startedAt / 1000) * 1000 && value.datetime <= Date.now(),
+      `datetime ${value.datetime}`,
+    );
   }
   const temperatures = stored.filter((v) => v.key === "temperature").map((v) => v.datetime);
   assert.ok(new Set(temperatures).size > 1, "values carry their own sampling times, not one arrival time");
@@ -87,9 +100,17 @@ test("a value written to the thing by another client drives the actuator", async
   await waitFor("the subscription", () => device.count("subscribed") > 0, 10_000);
   const token = device.running!.store.read(TOKEN_STORE_KEY)!;
   assert.equal(await writeAsAnotherClient(platform.port, token, [{ key: "led", value: 1 }]), "2.01");
-  await waitFor("the command", () => device.events.some((e) => e.event.event === "command" && e.event.key === "led" && e.event.level === 1), 5_000);
+  await waitFor(
+    "the command",
+    () => device.events.some((e) => e.event.event === "command" && e.event.key === "led" && e.event.level === 1),
+    5_000,
+  );
   assert.equal(await writeAsAnotherClient(platform.port, token, [{ key: "led", value: "off" }]), "2.01");
-  await waitFor("the second command", () => device.events.some((e) => e.event.event === "command" && e.event.level === 0), 5_000);
+  await waitFor(
+    "the second command",
+    () => device.events.some((e) => e.event.event === "command" && e.event.level === 0),
+    5_000,
+  );
   const commands = device.events.filter((e) => e.event.event === "command");
   assert.equal(commands.length, 2, "the device's own telemetry coming back on the subscription drives nothing");
 });
@@ -104,10 +125,17 @@ test("at boot the actuator takes its last commanded value from the platform", as
   assert.equal(await writeAsAnotherClient(platform.port, token, [{ key: "led", value: 1 }]), "2.01");
   const second = deviceFor(first.stateDir);
   await second.start(settings(platform));
-  await waitFor("the restored command", () => second.events.some((e) => e.event.event === "command" && e.event.source === "restore" && e.event.level === 1), 10_000);
+  await waitFor(
+    "the restored command",
+    () => second.events.some((e) => e.event.event === "command" && e.event.source === "restore" && e.event.level === 1),
+    10_000,
+  );
   const restoredAt = second.events.findIndex((e) => e.event.event === "command");
   const subscribedAt = second.events.findIndex((e) => e.event.event === "subscribed");
-  assert.ok(restoredAt >= 0 && (subscribedAt < 0 || restoredAt < subscribedAt), "restored before the subscription started");
+  assert.ok(
+    restoredAt >= 0 && (subscribedAt < 0 || restoredAt < subscribedAt),
+    "restored before the subscription started",
+  );
 });
 
 test("the subscription comes back after the platform restarts; a command written before it was back is caught up, and commands flow again", async () => {
@@ -126,9 +154,21 @@ test("the subscription comes back after the platform restarts; a command written
   await waitFor("a new subscription", () => device.count("subscribed") >= 2, 25_000);
   const back = device.events.filter((e) => e.event.event === "subscribed").at(-1)!.at - restartedAt;
   assert.ok(back < 20_000, `subscription back ${back} ms after the restart`);
-  await waitFor("the missed command, caught up", () => device.events.some((e) => e.event.event === "command" && e.event.level === 1 && e.event.source === "catch-up"), 5_000);
+  await waitFor(
+    "the missed command, caught up",
+    () =>
+      device.events.some((e) => e.event.event === "command" && e.event.level === 1 && e.event.source === "catch-up"),
+    5_000,
+  );
   assert.equal(await writeAsAnotherClient(platform.port, token, [{ key: "led", value: 0 }]), "2.01");
-  await waitFor("the command after the restart", () => device.events.some((e) => e.event.event === "command" && e.event.level === 0 && e.event.source === "subscription"), 5_000);
+  await waitFor(
+    "the command after the restart",
+    () =>
+      device.events.some(
+        (e) => e.event.event === "command" && e.event.level === 0 && e.event.source === "subscription",
+      ),
+    5_000,
+  );
 });
 
 test("60 s with the platform down loses no values, and stores none twice", async () => {
@@ -164,7 +204,10 @@ test("a refused activation code is retried with growing, jittered delays, and sa
   assert.ok(attempts.length >= 3 && attempts.length <= 6, `activation attempts in 12 s: ${attempts.length}`);
   const gaps = attempts.slice(1).map((at, i) => at - attempts[i]!);
   assert.ok(gaps[gaps.length - 1]! > gaps[0]!, `gaps grow: ${gaps.join(", ")}`);
-  assert.ok(gaps.every((gap) => gap >= 400), `never a hot loop: ${gaps.join(", ")}`);
+  assert.ok(
+    gaps.every((gap) => gap >= 400),
+    `never a hot loop: ${gaps.join(", ")}`,
+  );
   const explained = device.logs.filter((line) => /activation/i.test(line) && /\[(warn|error)\]/.test(line));
   assert.ok(explained.length >= 1, "a log line says what went wrong");
   assert.equal(device.count("activated"), 0);
@@ -185,8 +228,14 @@ test("a token the platform no longer knows is reported; with reactivateOnAuthFai
   await waitFor("batches stored by the new thing", () => fresh.storedValues().length > 0, 20_000);
   const secondToken = device.running!.store.read(TOKEN_STORE_KEY);
   assert.notEqual(secondToken, firstToken, "the refused token was replaced in flash");
-  assert.ok(device.logs.some((line) => line.startsWith("[error]") && /refused thing token/.test(line)), "the refusal is logged clearly");
-  assert.ok(device.logs.every((line) => !line.includes(firstToken!) && !line.includes(secondToken!)), "no token is ever logged whole");
+  assert.ok(
+    device.logs.some((line) => line.startsWith("[error]") && /refused thing token/.test(line)),
+    "the refusal is logged clearly",
+  );
+  assert.ok(
+    device.logs.every((line) => !line.includes(firstToken!) && !line.includes(secondToken!)),
+    "no token is ever logged whole",
+  );
 });
 
 test("PC runner flags: a bare duration is milliseconds, as on the mcconfig line; units work too", async () => {
@@ -195,8 +244,26 @@ test("PC runner flags: a bare duration is milliseconds, as on the mcconfig line;
   cleanups.push(() => rmSync(stateDir, { recursive: true, force: true }));
   const child = spawn(
     process.execPath,
-    [DEVICE_CLI, "--server", `coap://127.0.0.1:${platform.port}`, "--activation-code", CODE, "--state", stateDir, "--json",
-      "--sensors", "sim-analog", "--interval", "200", "--batch", "1", "--max-delay", "1s", "--keep-alive", "5000"],
+    [
+      DEVICE_CLI,
+      "--server",
+      `coap://127.0.0.1:${platform.port}`,
+      "--activation-code",
+      CODE,
+      "--state",
+      stateDir,
+      "--json",
+      "--sensors",
+      "sim-analog",
+      "--interval",
+      "200",
+      "--batch",
+      "1",
+      "--max-delay",
+      "1s",
+      "--keep-alive",
+      "5000",
+    ],
     { stdio: ["ignore", "pipe", "pipe"] },
   );
   const exit = finished(child, 30_000);
@@ -210,7 +277,9 @@ test("PC runner flags: a bare duration is milliseconds, as on the mcconfig line;
   }
   const done = await exit;
   assert.equal(done.code, 0, done.stderr);
-  const stats = lines.all.map((line) => JSON.parse(line) as { event: string; sampled?: number }).find((event) => event.event === "stats");
+  const stats = lines.all
+    .map((line) => JSON.parse(line) as { event: string; sampled?: number })
+    .find((event) => event.event === "stats");
   assert.ok(stats !== undefined && stats.sampled !== undefined && stats.sampled >= 3, JSON.stringify(stats));
 });
 
@@ -224,7 +293,10 @@ test("PC runner flags: durations are refused in the mcconfig words, naming the s
   // As seconds these were fine (50 s, 1000 s); as milliseconds they are below the bounds.
   await refused(["--interval", "50"], 'config interval: "50" is outside 100ms–24h');
   await refused(["--keep-alive", "1000"], 'config keepAlive: "1000" is outside 5s–1h');
-  await refused(["--max-delay", "2d"], 'config maxDelay: "2d" is not a duration in whole milliseconds (e.g. 500ms, 10s, 2m, 1h; a bare number is milliseconds)');
+  await refused(
+    ["--max-delay", "2d"],
+    'config maxDelay: "2d" is not a duration in whole milliseconds (e.g. 500ms, 10s, 2m, 1h; a bare number is milliseconds)',
+  );
   await refused(["--interval", "25h"], 'config interval: "25h" is outside 100ms–24h');
   const help = await run(process.execPath, [DEVICE_CLI, "--help"]);
   assert.equal(help.code, 0);

@@ -44,7 +44,15 @@ after(async () => {
 test("on XS: first boot activates, batches are stored once, a command applies, a restart is survived, the next boot reuses the token", async () => {
   await platform.start();
   const flash = new Map<string, string>();
-  const settings = { server: `coap://127.0.0.1:${platform.port}`, activationCode: CODE, interval: "200ms", batch: "5", maxDelay: "1s", keepAlive: "5s", actuators: "led:digital:2" };
+  const settings = {
+    server: `coap://127.0.0.1:${platform.port}`,
+    activationCode: CODE,
+    interval: "200ms",
+    batch: "5",
+    maxDelay: "1s",
+    keepAlive: "5s",
+    actuators: "led:digital:2",
+  };
   const first = await startGuest(settings, flash);
   guests.push(first.guest);
   await waitFor("activation and subscription on XS", () => first.count("subscribed") > 0, 15_000);
@@ -52,11 +60,18 @@ test("on XS: first boot activates, batches are stored once, a command applies, a
   assert.equal(first.count("activated"), 1);
   const token = flash.get("thingToken");
   assert.match(token ?? "", /^[A-Za-z0-9_-]{43}$/);
-  assert.ok(first.logs.every((line) => !line.includes(token!)), "the token never appears whole in a log line");
+  assert.ok(
+    first.logs.every((line) => !line.includes(token!)),
+    "the token never appears whole in a log line",
+  );
 
   await waitFor("two batches from XS", () => first.count("sent") >= 2, 15_000);
   assert.equal(await writeAsAnotherClient(platform.port, token!, [{ key: "led", value: 1 }]), "2.01");
-  await waitFor("the command on XS", () => first.events.some((e) => e.event === "command" && e.key === "led" && e.level === 1), 5_000).catch((error: unknown) => {
+  await waitFor(
+    "the command on XS",
+    () => first.events.some((e) => e.event === "command" && e.key === "led" && e.level === 1),
+    5_000,
+  ).catch((error: unknown) => {
     console.log(first.logs.join("\n"), JSON.stringify(first.events));
     throw error;
   });
@@ -79,7 +94,11 @@ test("on XS: first boot activates, batches are stored once, a command applies, a
   assert.equal(stats.sent, stats.sampled, "everything sampled was acknowledged");
   await first.guest.stop();
   assert.equal(first.guest.failure, undefined);
-  assert.equal(platform.storedValues().filter((v) => v.key !== "led").length, stats.sent, "every acknowledged value stored exactly once");
+  assert.equal(
+    platform.storedValues().filter((v) => v.key !== "led").length,
+    stats.sent,
+    "every acknowledged value stored exactly once",
+  );
 
   const second = await startGuest({ ...settings, activationCode: "" }, flash);
   guests.push(second.guest);

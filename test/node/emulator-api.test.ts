@@ -2,7 +2,7 @@
 // writes, reads and every refusal, checked to the CoAP code, the JSON body and what got stored.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { activate, readKey, running, writeValues, type Running } from "./emulator/fixtures.js";
+import { activate, type Running, readKey, running, writeValues } from "./emulator/fixtures.js";
 import { RawClient } from "./emulator/raw-client.js";
 
 // A clock the tests move: values written without a datetime get its time.
@@ -16,38 +16,65 @@ after(() => r.stop());
 
 const ERROR = (message: string | RegExp) => (body: unknown) => {
   const b = body as { status?: unknown; message?: unknown };
-  return b.status === "error" && typeof b.message === "string" && (typeof message === "string" ? b.message === message : message.test(b.message));
+  return (
+    b.status === "error" &&
+    typeof b.message === "string" &&
+    (typeof message === "string" ? b.message === message : message.test(b.message))
+  );
 };
 
 test("library: port 0 gives a real bound port; given codes are kept", () => {
   assert.ok(r.platform.port > 0 && r.platform.port < 65536);
   assert.deepEqual(r.platform.activationCodes, ["CODE-ONE", "CODE-TWO"]);
-  assert.deepEqual(r.events[0], { event: "listening", host: "127.0.0.1", port: r.platform.port, db: ":memory:", activationCodes: ["CODE-ONE", "CODE-TWO"] });
+  assert.deepEqual(r.events[0], {
+    event: "listening",
+    host: "127.0.0.1",
+    port: r.platform.port,
+    db: ":memory:",
+    activationCodes: ["CODE-ONE", "CODE-TWO"],
+  });
 });
 
 test("activate: 2.01 with a 43-character token; the code then is used up; unknown codes refused", async () => {
-  const first = await r.client.request({ method: "POST", path: ["v2", "things", ""], payload: '{"activationCode":"CODE-ONE"}' });
+  const first = await r.client.request({
+    method: "POST",
+    path: ["v2", "things", ""],
+    payload: '{"activationCode":"CODE-ONE"}',
+  });
   assert.equal(first.code, "2.01");
   const body = first.json as { status: string; thingToken: string };
   assert.equal(body.status, "created");
   assert.match(body.thingToken, /^[A-Za-z0-9_-]{43}$/);
   assert.equal(first.option("Content-Format")?.readUInt8(0), 50);
 
-  const again = await r.client.request({ method: "POST", path: ["v2", "things"], payload: '{"activationCode":"CODE-ONE"}' });
+  const again = await r.client.request({
+    method: "POST",
+    path: ["v2", "things"],
+    payload: '{"activationCode":"CODE-ONE"}',
+  });
   assert.equal(again.code, "4.00");
   assert.deepEqual(again.json, { status: "error", message: "Error creating thing" });
 
-  const unknown = await r.client.request({ method: "POST", path: ["v2", "things"], payload: '{"activationCode":"NOPE"}' });
+  const unknown = await r.client.request({
+    method: "POST",
+    path: ["v2", "things"],
+    payload: '{"activationCode":"NOPE"}',
+  });
   assert.equal(unknown.code, "4.00");
   assert.deepEqual(unknown.json, { status: "error", message: "Error creating thing" });
 
-  const withProduct = await r.client.request({ method: "POST", path: ["v2", "things"], payload: '{"activationCode":"CODE-TWO","productId":"P1"}' });
+  const withProduct = await r.client.request({
+    method: "POST",
+    path: ["v2", "things"],
+    payload: '{"activationCode":"CODE-TWO","productId":"P1"}',
+  });
   assert.equal(withProduct.code, "2.01");
   assert.notEqual((withProduct.json as { thingToken: string }).thingToken, body.thingToken);
 
   const logged = r.events.filter((e) => e.event === "activated");
   assert.equal(logged.length, 2);
-  for (const e of logged) assert.match((e as { thing: string }).thing, /^[A-Za-z0-9_-]{4}…\(43\)$/, "tokens are logged redacted");
+  for (const e of logged)
+    assert.match((e as { thing: string }).thing, /^[A-Za-z0-9_-]{4}…\(43\)$/, "tokens are logged redacted");
   assert.ok(!JSON.stringify(r.events).includes(body.thingToken), "no event carries a whole token");
 });
 
@@ -75,18 +102,33 @@ test("write: 2.01, Content-Format 50, the documented body; values come back newe
     { key: "fun", value: [1, 2], datetime: "2024-01-01T00:00:00.000Z" },
   ]);
   const one = await readKey(r, token, "fun");
-  assert.deepEqual(one.json, [{ key: "fun", value: 9001, datetime: "2024-05-01T12:00:01.000Z" }], "limit defaults to 1");
+  assert.deepEqual(
+    one.json,
+    [{ key: "fun", value: 9001, datetime: "2024-05-01T12:00:01.000Z" }],
+    "limit defaults to 1",
+  );
 });
 
 test("read: startDate/endDate in both forms, inclusive; paging backwards with endDate", async () => {
   const token = await activate(r);
-  const values = Array.from({ length: 30 }, (_, i) => ({ key: "t", value: i, datetime: `2024-02-01T00:00:${String(i).padStart(2, "0")}Z` }));
+  const values = Array.from({ length: 30 }, (_, i) => ({
+    key: "t",
+    value: i,
+    datetime: `2024-02-01T00:00:${String(i).padStart(2, "0")}Z`,
+  }));
   // Written in shuffled batches of 10 (a batch need not be sorted; 30 would not fit 1024 bytes).
   const shuffled = [...values].sort((a, b) => ((a.value * 7) % 30) - ((b.value * 7) % 30));
   for (let i = 0; i < 30; i += 10) assert.equal((await writeValues(r, token, shuffled.slice(i, i + 10))).code, "2.01");
 
-  const window = await readKey(r, token, "t", ["limit=100", "startDate=20240201000005", "endDate=2024-02-01T00:00:09Z"]);
-  assert.deepEqual((window.json as { value: number }[]).map((v) => v.value), [9, 8, 7, 6, 5]);
+  const window = await readKey(r, token, "t", [
+    "limit=100",
+    "startDate=20240201000005",
+    "endDate=2024-02-01T00:00:09Z",
+  ]);
+  assert.deepEqual(
+    (window.json as { value: number }[]).map((v) => v.value),
+    [9, 8, 7, 6, 5],
+  );
 
   // Page back 10 at a time; endDate is inclusive, so each page after the first repeats the
   // previous page's oldest value, which the reader skips.
@@ -99,7 +141,10 @@ test("read: startDate/endDate in both forms, inclusive; paging backwards with en
     seen.push(...fresh.map((i) => i.value));
     query = ["limit=10", `endDate=${(items.at(-1) as { datetime: string }).datetime}`];
   }
-  assert.deepEqual(seen, Array.from({ length: 30 }, (_, i) => 29 - i));
+  assert.deepEqual(
+    seen,
+    Array.from({ length: 30 }, (_, i) => 29 - i),
+  );
 
   const empty = await readKey(r, token, "t", ["startDate=20300101000000"]);
   assert.equal(empty.code, "2.05");
@@ -108,16 +153,27 @@ test("read: startDate/endDate in both forms, inclusive; paging backwards with en
 
 test("read: the query inside the last Uri-Path segment (the old library's form) works", async () => {
   const token = await activate(r);
-  await writeValues(r, token, [1, 2, 3, 4].map((n) => ({ key: "fun", value: n, datetime: `2024-03-01T00:00:0${n}Z` })));
+  await writeValues(
+    r,
+    token,
+    [1, 2, 3, 4].map((n) => ({ key: "fun", value: n, datetime: `2024-03-01T00:00:0${n}Z` })),
+  );
   const embedded = await r.client.request({ method: "GET", path: ["v2", "things", token, "resources", "fun?limit=3"] });
   assert.equal(embedded.code, "2.05");
-  assert.deepEqual((embedded.json as { value: number }[]).map((v) => v.value), [4, 3, 2]);
+  assert.deepEqual(
+    (embedded.json as { value: number }[]).map((v) => v.value),
+    [4, 3, 2],
+  );
 });
 
 test("read: a limit above 100 is capped at 100", async () => {
   const token = await activate(r);
   for (let batch = 0; batch < 11; batch++) {
-    const values = Array.from({ length: 10 }, (_, i) => ({ key: "n", value: batch * 10 + i, datetime: new Date(Date.UTC(2024, 0, 1) + (batch * 10 + i) * 1000).toISOString() }));
+    const values = Array.from({ length: 10 }, (_, i) => ({
+      key: "n",
+      value: batch * 10 + i,
+      datetime: new Date(Date.UTC(2024, 0, 1) + (batch * 10 + i) * 1000).toISOString(),
+    }));
     assert.equal((await writeValues(r, token, values)).code, "2.01");
   }
   const reply = await readKey(r, token, "n", ["limit=500"]);
@@ -125,7 +181,12 @@ test("read: a limit above 100 is capped at 100", async () => {
   // block-wise transfer libcoap's test fetches whole).
   assert.equal(reply.code, "2.05");
   assert.ok(reply.option("Block2") !== undefined, "a long read goes block-wise");
-  const size2 = await r.client.request({ method: "GET", path: ["v2", "things", token, "resources", "n"], query: ["limit=500"], options: [{ name: "Size2", value: Buffer.alloc(0) }] });
+  const size2 = await r.client.request({
+    method: "GET",
+    path: ["v2", "things", token, "resources", "n"],
+    query: ["limit=500"],
+    options: [{ name: "Size2", value: Buffer.alloc(0) }],
+  });
   const total = size2.option("Size2");
   assert.ok(total !== undefined);
   const length = total.reduce((n, b) => n * 256 + b, 0);
@@ -162,7 +223,8 @@ test("errors: unknown token, unknown key, unknown path, wrong method, each with 
 
 test("errors: bad writes are refused whole and store nothing", async () => {
   const token = await activate(r);
-  const post = (payload: string | Buffer) => r.client.request({ method: "POST", path: ["v2", "things", token], payload });
+  const post = (payload: string | Buffer) =>
+    r.client.request({ method: "POST", path: ["v2", "things", token], payload });
   const cases: [string | Buffer, string, RegExp][] = [
     ["{not json", "4.00", /Malformed JSON/],
     ["", "4.00", /Malformed JSON/],
@@ -189,10 +251,17 @@ test("errors: bad writes are refused whole and store nothing", async () => {
   const smallLimit = await running({ maxPayloadBytes: 4096 });
   try {
     const t = await activate(smallLimit);
-    const reply = await writeValues(smallLimit, t, [{ key: "ok", value: 1 }, { key: "huge", value: "y".repeat(1500) }]);
+    const reply = await writeValues(smallLimit, t, [
+      { key: "ok", value: 1 },
+      { key: "huge", value: "y".repeat(1500) },
+    ]);
     assert.equal(reply.code, "4.13");
     assert.ok(ERROR(/one notification/)(reply.json), reply.text);
-    assert.equal((await readKey(smallLimit, t, "ok")).code, "4.04", "the small value of the refused write was not stored either");
+    assert.equal(
+      (await readKey(smallLimit, t, "ok")).code,
+      "4.04",
+      "the small value of the refused write was not stored either",
+    );
   } finally {
     await smallLimit.stop();
   }
@@ -204,7 +273,12 @@ test("errors: bad writes are refused whole and store nothing", async () => {
 test("errors: a body sent block-wise (Block1) gets 4.13 with Size1, nothing stored", async () => {
   const token = await activate(r);
   // Block1 0/M/1024 (RFC 7959 §2.2): NUM 0, M 1, SZX 6.
-  const reply = await r.client.request({ method: "POST", path: ["v2", "things", token], payload: "x".repeat(1024), options: [{ name: "Block1", value: Buffer.from([0x0e]) }] });
+  const reply = await r.client.request({
+    method: "POST",
+    path: ["v2", "things", token],
+    payload: "x".repeat(1024),
+    options: [{ name: "Block1", value: Buffer.from([0x0e]) }],
+  });
   assert.equal(reply.code, "4.13");
   assert.equal(reply.packet.ack, true, "piggybacked on the ACK of the CON request");
   assert.equal(reply.option("Size1")?.readUInt16BE(0), 1024);
@@ -214,7 +288,13 @@ test("errors: a body sent block-wise (Block1) gets 4.13 with Size1, nothing stor
 
 test("NON requests get NON replies echoing the token; duplicates of a CON write are stored once", async () => {
   const token = await activate(r);
-  const non = await r.client.request({ method: "POST", path: ["v2", "things", token], payload: '{"values":[{"key":"non","value":1}]}', confirmable: false, token: Buffer.from("0123456789abcdef", "hex") });
+  const non = await r.client.request({
+    method: "POST",
+    path: ["v2", "things", token],
+    payload: '{"values":[{"key":"non","value":1}]}',
+    confirmable: false,
+    token: Buffer.from("0123456789abcdef", "hex"),
+  });
   assert.equal(non.code, "2.01");
   assert.equal(non.packet.confirmable, false);
   assert.equal(non.packet.ack, false, "a NON reply, not an ACK");
@@ -225,14 +305,20 @@ test("NON requests get NON replies echoing the token; duplicates of a CON write 
   const other = await RawClient.open(r.platform.host, r.platform.port);
   try {
     const datagram = generate({
-      messageId: 4242, token: Buffer.from([7]), code: "0.02", confirmable: true,
+      messageId: 4242,
+      token: Buffer.from([7]),
+      code: "0.02",
+      confirmable: true,
       options: ["v2", "things", token].map((p) => ({ name: "Uri-Path", value: Buffer.from(p) })),
       payload: Buffer.from('{"values":[{"key":"dup","value":1}]}'),
     });
     for (let i = 0; i < 3; i++) other.sendRaw(datagram);
     const replies = [];
     for (let i = 0; i < 3; i++) replies.push(await other.waitFor((p) => p.messageId === 4242));
-    assert.ok(replies.every((p) => p.code === "2.01"), "each copy is answered");
+    assert.ok(
+      replies.every((p) => p.code === "2.01"),
+      "each copy is answered",
+    );
   } finally {
     other.close();
   }
@@ -245,9 +331,20 @@ test("robustness: garbage datagrams and stray responses are survived; Observe on
   r.client.sendRaw(Buffer.from([0xff, 0x00, 0x01]));
   r.client.sendRaw(Buffer.from("not coap at all"));
   const { generate } = await import("coap-packet");
-  r.client.sendRaw(generate({ messageId: 1, code: "2.05", confirmable: true, payload: Buffer.from("a stray response") }));
-  const write = await r.client.request({ method: "POST", path: ["v2", "things", token], observe: 0, payload: '{"values":[{"key":"obs","value":1}]}' });
+  r.client.sendRaw(
+    generate({ messageId: 1, code: "2.05", confirmable: true, payload: Buffer.from("a stray response") }),
+  );
+  const write = await r.client.request({
+    method: "POST",
+    path: ["v2", "things", token],
+    observe: 0,
+    payload: '{"values":[{"key":"obs","value":1}]}',
+  });
   assert.equal(write.code, "2.01", write.text);
   assert.equal(write.option("Observe"), undefined);
-  assert.deepEqual(((await readKey(r, token, "obs")).json as { value: number }[]).map((v) => v.value), [1], "the platform still serves");
+  assert.deepEqual(
+    ((await readKey(r, token, "obs")).json as { value: number }[]).map((v) => v.value),
+    [1],
+    "the platform still serves",
+  );
 });

@@ -2,12 +2,12 @@
 // per line with --json), keeps things and values in the --db file across a restart, makes and
 // prints an activation code when given none, and stops cleanly on SIGTERM and SIGINT.
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { Lines, PLATFORM_CLI, finished, run, type Finished } from "./emulator/tools.js";
+import { type Finished, finished, Lines, PLATFORM_CLI, run } from "./emulator/tools.js";
 
 const dir = mkdtempSync(join(tmpdir(), "platform-cli-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -21,10 +21,14 @@ interface Cli {
 }
 
 async function startCli(args: string[]): Promise<Cli> {
-  const child = spawn(process.execPath, [PLATFORM_CLI, "--port", "0", "--json", ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [PLATFORM_CLI, "--port", "0", "--json", ...args], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   const exit = finished(child, 30_000);
   const lines = new Lines(child);
-  const listening = JSON.parse(await lines.waitFor((l) => l.includes('"listening"'))) as Cli["listening"] & { port: number };
+  const listening = JSON.parse(await lines.waitFor((l) => l.includes('"listening"'))) as Cli["listening"] & {
+    port: number;
+  };
   return { child, lines, port: listening.port, listening, exit };
 }
 
@@ -40,9 +44,17 @@ test("cli: --db keeps things and values across a restart; --json prints one even
   assert.equal(first.listening.db, db);
   assert.deepEqual(first.listening.activationCodes, ["PERSIST-CODE"]);
   const base = `coap://127.0.0.1:${first.port}`;
-  const activated = JSON.parse((await coap(["-m", "post", "-e", '{"activationCode":"PERSIST-CODE"}', `${base}/v2/things/`])).stdout) as { thingToken: string };
+  const activated = JSON.parse(
+    (await coap(["-m", "post", "-e", '{"activationCode":"PERSIST-CODE"}', `${base}/v2/things/`])).stdout,
+  ) as { thingToken: string };
   const token = activated.thingToken;
-  await coap(["-m", "post", "-e", '{"values":[{"key":"fun","value":"9000","datetime":"20150130153533"}]}', `${base}/v2/things/${token}`]);
+  await coap([
+    "-m",
+    "post",
+    "-e",
+    '{"values":[{"key":"fun","value":"9000","datetime":"20150130153533"}]}',
+    `${base}/v2/things/${token}`,
+  ]);
   await first.lines.waitFor((l) => l.includes('"write"'));
   first.child.kill("SIGTERM");
   const firstExit = await first.exit;
@@ -51,7 +63,10 @@ test("cli: --db keeps things and values across a restart; --json prints one even
 
   // Every line is a JSON object with an event; none holds the whole token.
   const events = first.lines.all.map((l) => JSON.parse(l) as { event: string; time: string; thing?: string });
-  assert.deepEqual(events.map((e) => e.event), ["listening", "activated", "write", "stopped"]);
+  assert.deepEqual(
+    events.map((e) => e.event),
+    ["listening", "activated", "write", "stopped"],
+  );
   assert.ok(events.every((e) => !Number.isNaN(Date.parse(e.time))));
   assert.equal(events[1]?.thing, `${token.slice(0, 4)}…(43)`);
   assert.ok(!first.lines.all.join("\n").includes(token), "the token is never printed whole");
@@ -62,7 +77,11 @@ test("cli: --db keeps things and values across a restart; --json prints one even
     const read = await coap(["-m", "get", `${base2}/v2/things/${token}/resources/fun?limit=10`]);
     assert.deepEqual(JSON.parse(read.stdout), [{ key: "fun", value: "9000", datetime: "2015-01-30T15:35:33.000Z" }]);
     const reused = await coap(["-m", "post", "-e", '{"activationCode":"PERSIST-CODE"}', `${base2}/v2/things/`]);
-    assert.match(reused.stderr, /^4\.00 \{"status":"error","message":"Error creating thing"\}/, "the code stays used after the restart");
+    assert.match(
+      reused.stderr,
+      /^4\.00 \{"status":"error","message":"Error creating thing"\}/,
+      "the code stays used after the restart",
+    );
   } finally {
     second.child.kill("SIGINT");
     assert.equal((await second.exit).code, 0, "SIGINT stops it cleanly too");
@@ -70,7 +89,9 @@ test("cli: --db keeps things and values across a restart; --json prints one even
 });
 
 test("cli: with no code it makes one and prints it; text output names activations, writes and subscriptions", async () => {
-  const child = spawn(process.execPath, [PLATFORM_CLI, "--port", "0", "--keep-alive", "500"], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [PLATFORM_CLI, "--port", "0", "--keep-alive", "500"], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   const exit = finished(child, 30_000);
   const lines = new Lines(child);
   try {
@@ -79,7 +100,9 @@ test("cli: with no code it makes one and prints it; text output names activation
     assert.ok(match, listening);
     const [, port, code] = match;
     const base = `coap://127.0.0.1:${port}`;
-    const { thingToken } = JSON.parse((await coap(["-m", "post", "-e", `{"activationCode":"${code}"}`, `${base}/v2/things/`])).stdout) as { thingToken: string };
+    const { thingToken } = JSON.parse(
+      (await coap(["-m", "post", "-e", `{"activationCode":"${code}"}`, `${base}/v2/things/`])).stdout,
+    ) as { thingToken: string };
     await lines.waitFor((l) => /activated thing .{4}…\(43\)/.test(l));
     const observer = coap(["-s", "2", "-m", "get", `${base}/v2/things/${thingToken}`]);
     await lines.waitFor((l) => /subscription to .{4}…\(43\) from 127\.0\.0\.1:\d+ \(CON, keepAlive 500 ms\)/.test(l));
@@ -96,9 +119,13 @@ test("cli: --keep-alive takes the device's duration grammar: a unit, or a bare n
   const cli = await startCli(["--keep-alive", "1.5s", "--activation-code", "KEEPALIVE-UNIT-CODE"]);
   try {
     const base = `coap://127.0.0.1:${cli.port}`;
-    const { thingToken } = JSON.parse((await coap(["-m", "post", "-e", '{"activationCode":"KEEPALIVE-UNIT-CODE"}', `${base}/v2/things/`])).stdout) as { thingToken: string };
+    const { thingToken } = JSON.parse(
+      (await coap(["-m", "post", "-e", '{"activationCode":"KEEPALIVE-UNIT-CODE"}', `${base}/v2/things/`])).stdout,
+    ) as { thingToken: string };
     const observer = coap(["-s", "2", "-m", "get", `${base}/v2/things/${thingToken}`]);
-    const subscribed = JSON.parse(await cli.lines.waitFor((l) => l.includes('"subscribed"'))) as { keepAliveMs: number };
+    const subscribed = JSON.parse(await cli.lines.waitFor((l) => l.includes('"subscribed"'))) as {
+      keepAliveMs: number;
+    };
     assert.equal(subscribed.keepAliveMs, 1_500, "1.5s is 1500 ms");
     await observer;
   } finally {
@@ -119,7 +146,11 @@ test("cli: bad arguments are refused with usage and exit code 2", async () => {
   for (const keepAlive of ["10sec", "2d", "1.5", "1e3", "25h"]) {
     const bad = await run(process.execPath, [PLATFORM_CLI, "--keep-alive", keepAlive]);
     assert.equal(bad.code, 2, keepAlive);
-    assert.match(bad.stderr, /--keep-alive must be a duration from 0 to 86400000 ms \(e\.g\. 500ms, 10s, 2m, 1h; a bare number is milliseconds\)/, keepAlive);
+    assert.match(
+      bad.stderr,
+      /--keep-alive must be a duration from 0 to 86400000 ms \(e\.g\. 500ms, 10s, 2m, 1h; a bare number is milliseconds\)/,
+      keepAlive,
+    );
   }
   const unknown = await run(process.execPath, [PLATFORM_CLI, "--frobnicate"]);
   assert.equal(unknown.code, 2);

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { updateTiming } from "coap";
 import type { ParsedPacket } from "coap-packet";
-import { activate, running, type Running } from "./emulator/fixtures.js";
+import { activate, type Running, running } from "./emulator/fixtures.js";
 import { RawClient } from "./emulator/raw-client.js";
 import { delay, until } from "./emulator/tools.js";
 
@@ -23,7 +23,13 @@ for (const confirmable of [true, false]) {
     const token = await activate(r);
     const client = await RawClient.open(r.platform.host, r.platform.port);
     try {
-      const reply = await client.request({ method: "GET", path: ["v2", "things", token], query: ["keepAlive=150"], observe: 0, confirmable });
+      const reply = await client.request({
+        method: "GET",
+        path: ["v2", "things", token],
+        query: ["keepAlive=150"],
+        observe: 0,
+        confirmable,
+      });
       assert.deepEqual(reply.json, { status: "success", message: "subscribed" });
       assert.equal(r.platform.subscriberCount(), 1);
       client.answerCon = false;
@@ -42,12 +48,23 @@ for (const confirmable of [true, false]) {
         return v === undefined || v.length === 0 ? 0 : v.readUIntBE(0, v.length);
       };
       const highest = Math.max(observeOf(keepAlive), observeOf(again), ...client.drain().map(observeOf));
-      const write = await client.request({ method: "POST", path: ["v2", "things", token], payload: '{"values":[{"key":"k","value":1}]}' });
+      const write = await client.request({
+        method: "POST",
+        path: ["v2", "things", token],
+        payload: '{"values":[{"key":"k","value":1}]}',
+      });
       assert.equal(write.code, "2.01");
       await delay(400);
       const late = client.drain().filter((p) => p.token.equals(reply.packet.token));
-      assert.deepEqual(late.filter((p) => observeOf(p) > highest), [], "no new notification to a dropped subscriber");
-      assert.ok(late.every((p) => p.payload.toString() === "{}"), "the write was not pushed to it");
+      assert.deepEqual(
+        late.filter((p) => observeOf(p) > highest),
+        [],
+        "no new notification to a dropped subscriber",
+      );
+      assert.ok(
+        late.every((p) => p.payload.toString() === "{}"),
+        "the write was not pushed to it",
+      );
     } finally {
       client.close();
       r.events.length = 0;

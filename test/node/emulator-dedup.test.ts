@@ -9,7 +9,11 @@ import { RestartablePlatform } from "../e2e/harness.js";
 
 const CODE = "DEDUPACTIVATIONCODE000000000000001";
 
-function exchange(socket: ReturnType<typeof createSocket>, port: number, bytes: Buffer): Promise<ReturnType<typeof parse>> {
+function exchange(
+  socket: ReturnType<typeof createSocket>,
+  port: number,
+  bytes: Buffer,
+): Promise<ReturnType<typeof parse>> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error("no reply")), 3000);
     socket.once("message", (reply) => {
@@ -26,15 +30,32 @@ test("a write sent again with the same message ID and token after a restart is a
   const socket = createSocket("udp4");
   await new Promise<void>((resolve) => socket.bind(0, "127.0.0.1", resolve));
   try {
-    const activation = await exchange(socket, platform.port, generate({
-      confirmable: true, messageId: 100, token: Buffer.from("a1a1a1a1", "hex"), code: "0.02",
-      options: [{ name: "Uri-Path", value: Buffer.from("v2") }, { name: "Uri-Path", value: Buffer.from("things") }],
-      payload: Buffer.from(JSON.stringify({ activationCode: CODE })),
-    }));
+    const activation = await exchange(
+      socket,
+      platform.port,
+      generate({
+        confirmable: true,
+        messageId: 100,
+        token: Buffer.from("a1a1a1a1", "hex"),
+        code: "0.02",
+        options: [
+          { name: "Uri-Path", value: Buffer.from("v2") },
+          { name: "Uri-Path", value: Buffer.from("things") },
+        ],
+        payload: Buffer.from(JSON.stringify({ activationCode: CODE })),
+      }),
+    );
     const token = (JSON.parse(activation.payload.toString()) as { thingToken: string }).thingToken;
     const write = generate({
-      confirmable: true, messageId: 101, token: Buffer.from("b2b2b2b2", "hex"), code: "0.02",
-      options: [{ name: "Uri-Path", value: Buffer.from("v2") }, { name: "Uri-Path", value: Buffer.from("things") }, { name: "Uri-Path", value: Buffer.from(token) }],
+      confirmable: true,
+      messageId: 101,
+      token: Buffer.from("b2b2b2b2", "hex"),
+      code: "0.02",
+      options: [
+        { name: "Uri-Path", value: Buffer.from("v2") },
+        { name: "Uri-Path", value: Buffer.from("things") },
+        { name: "Uri-Path", value: Buffer.from(token) },
+      ],
       payload: Buffer.from(JSON.stringify({ values: [{ key: "fun", value: 9000 }] })),
     });
     const first = await exchange(socket, platform.port, write);

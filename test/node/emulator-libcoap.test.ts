@@ -5,8 +5,8 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { after, before, test } from "node:test";
-import { activate, running, type Running } from "./emulator/fixtures.js";
-import { Lines, finished, run, until } from "./emulator/tools.js";
+import { activate, type Running, running } from "./emulator/fixtures.js";
+import { finished, Lines, run, until } from "./emulator/tools.js";
 
 const CLIENT = "coap-client-notls";
 let r: Running;
@@ -21,7 +21,11 @@ after(() => r.stop());
 async function client(args: string[]) {
   const out = await run(CLIENT, ["-B", "5", ...args]);
   const error = /^(\d\.\d\d) (.*)$/m.exec(out.stderr);
-  return { stdout: out.stdout.trim(), errorCode: error?.[1], errorBody: error?.[2] === undefined ? undefined : JSON.parse(error[2]) as unknown };
+  return {
+    stdout: out.stdout.trim(),
+    errorCode: error?.[1],
+    errorBody: error?.[2] === undefined ? undefined : (JSON.parse(error[2]) as unknown),
+  };
 }
 const post = (path: string, payload: string) => client(["-m", "post", "-e", payload, `${base}${path}`]);
 const get = (pathAndQuery: string) => client(["-m", "get", `${base}${pathAndQuery}`]);
@@ -51,7 +55,10 @@ test("libcoap: write, then read with a real ?limit=10 (and with the query in the
   const items = JSON.parse(read.stdout) as { key: string; value: string; datetime: string }[];
   assert.equal(items.length, 3);
   assert.ok(items.every((i) => i.key === "fun" && /Z$/.test(i.datetime)));
-  assert.ok(items[0]?.datetime !== undefined && items[2]?.datetime !== undefined && items[0].datetime >= items[2].datetime, "newest first");
+  assert.ok(
+    items[0]?.datetime !== undefined && items[2]?.datetime !== undefined && items[0].datetime >= items[2].datetime,
+    "newest first",
+  );
   // libcoap percent-encodes a '?' inside a segment: %3F puts it in the Uri-Path option.
   const embedded = await get(`/v2/things/${token}/resources/fun%3Flimit=2`);
   assert.equal((JSON.parse(embedded.stdout) as unknown[]).length, 2);
@@ -60,10 +67,16 @@ test("libcoap: write, then read with a real ?limit=10 (and with the query in the
 test("libcoap: paging with startDate/endDate in both date forms", async () => {
   const token = await activate(r);
   for (let batch = 0; batch < 3; batch++) {
-    const values = Array.from({ length: 10 }, (_, i) => ({ key: "p", value: batch * 10 + i, datetime: `201501301535${String(batch * 10 + i).padStart(2, "0")}` }));
+    const values = Array.from({ length: 10 }, (_, i) => ({
+      key: "p",
+      value: batch * 10 + i,
+      datetime: `201501301535${String(batch * 10 + i).padStart(2, "0")}`,
+    }));
     assert.equal(JSON.parse((await post(`/v2/things/${token}`, JSON.stringify({ values }))).stdout).status, "Success");
   }
-  const window = await get(`/v2/things/${token}/resources/p?limit=100&startDate=20150130153510&endDate=2015-01-30T15:35:14.000Z`);
+  const window = await get(
+    `/v2/things/${token}/resources/p?limit=100&startDate=20150130153510&endDate=2015-01-30T15:35:14.000Z`,
+  );
   assert.deepEqual(valuesOf(window.stdout), [14, 13, 12, 11, 10]);
   const newest = await get(`/v2/things/${token}/resources/p?limit=10`);
   const oldestShown = (JSON.parse(newest.stdout) as { datetime: string }[]).at(-1)?.datetime;
@@ -75,7 +88,11 @@ test("libcoap: paging with startDate/endDate in both date forms", async () => {
 test("libcoap: a 100-value read comes whole over Block2 (-B waits for every block)", async () => {
   const token = await activate(r);
   for (let batch = 0; batch < 12; batch++) {
-    const values = Array.from({ length: 10 }, (_, i) => ({ key: "big", value: `v${batch * 10 + i}`, datetime: new Date(Date.UTC(2024, 0, 1) + (batch * 10 + i) * 1000).toISOString() }));
+    const values = Array.from({ length: 10 }, (_, i) => ({
+      key: "big",
+      value: `v${batch * 10 + i}`,
+      datetime: new Date(Date.UTC(2024, 0, 1) + (batch * 10 + i) * 1000).toISOString(),
+    }));
     await post(`/v2/things/${token}`, JSON.stringify({ values }));
   }
   const url = `${base}/v2/things/${token}/resources/big?limit=100`;
@@ -90,13 +107,20 @@ test("libcoap: a 100-value read comes whole over Block2 (-B waits for every bloc
 
 test("libcoap: subscribe (-s) and receive a write made by another client", async () => {
   const token = await activate(r);
-  const observer = spawn(CLIENT, ["-w", "-s", "4", "-B", "6", "-m", "get", `${base}/v2/things/${token}?keepAlive=1000`], { stdio: ["ignore", "pipe", "pipe"] });
+  const observer = spawn(
+    CLIENT,
+    ["-w", "-s", "4", "-B", "6", "-m", "get", `${base}/v2/things/${token}?keepAlive=1000`],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
   const done = finished(observer, 10_000);
   const lines = new Lines(observer);
   await lines.waitFor((l) => l.includes('"subscribed"'));
   await post(`/v2/things/${token}`, '{"values":[{"key":"fun","value":"9000"}]}');
   const pushed = JSON.parse(await lines.waitFor((l) => l.startsWith("["))) as { key: string; value: string }[];
-  assert.deepEqual(pushed.map((p) => [p.key, p.value]), [["fun", "9000"]]);
+  assert.deepEqual(
+    pushed.map((p) => [p.key, p.value]),
+    [["fun", "9000"]],
+  );
   await lines.waitFor((l) => l === "{}", 3000);
   const end = await done;
   assert.equal(end.code, 0);
@@ -135,7 +159,15 @@ test("libcoap: the platform serves on IPv6 loopback too", async () => {
   const v6 = await running({ host: "::1" });
   try {
     const code = v6.platform.addActivationCode();
-    const out = await run(CLIENT, ["-B", "5", "-m", "post", "-e", `{"activationCode":"${code}"}`, `coap://[::1]:${v6.platform.port}/v2/things/`]);
+    const out = await run(CLIENT, [
+      "-B",
+      "5",
+      "-m",
+      "post",
+      "-e",
+      `{"activationCode":"${code}"}`,
+      `coap://[::1]:${v6.platform.port}/v2/things/`,
+    ]);
     assert.equal((JSON.parse(out.stdout) as { status: string }).status, "created");
     assert.ok(v6.events.some((e) => e.event === "activated" && e.from.startsWith("[::1]:")));
   } finally {

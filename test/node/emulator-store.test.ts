@@ -20,7 +20,10 @@ test("store: a file keeps things, used codes and values between instances", () =
   assert.equal(first.activate("NOPE", undefined, "U".repeat(43), 1000), false);
   const thing = first.thingId("T".repeat(43));
   assert.ok(thing !== undefined);
-  first.write(thing, [{ key: "k", value: '"a"', datetime: 5 }, { key: "k", value: "2", datetime: 7, geo: { lat: 1, long: 2 } }]);
+  first.write(thing, [
+    { key: "k", value: '"a"', datetime: 5 },
+    { key: "k", value: "2", datetime: 7, geo: { lat: 1, long: 2 } },
+  ]);
   first.close();
 
   const second = new Store(path);
@@ -46,10 +49,17 @@ test("store: a write that fails part-way stores none of its values", () => {
     store.activate("C", undefined, "T".repeat(43), 0);
     const thing = store.thingId("T".repeat(43)) as number;
     // The second value breaks a NOT NULL constraint after the first was inserted.
-    const broken = [{ key: "k", value: "1", datetime: 1 }, { key: "k", value: null as unknown as string, datetime: 2 }];
+    const broken = [
+      { key: "k", value: "1", datetime: 1 },
+      { key: "k", value: null as unknown as string, datetime: 2 },
+    ];
     assert.throws(() => store.write(thing, broken), /NOT NULL/);
     assert.equal(store.hasKey(thing, "k"), false, "the first value was rolled back");
-    assert.throws(() => store.write(thing + 1, [{ key: "k", value: "1", datetime: 1 }]), /FOREIGN KEY/, "no values for a thing that does not exist");
+    assert.throws(
+      () => store.write(thing + 1, [{ key: "k", value: "1", datetime: 1 }]),
+      /FOREIGN KEY/,
+      "no values for a thing that does not exist",
+    );
   } finally {
     store.close();
   }
@@ -60,10 +70,15 @@ test("store: reads of a key in a date range use the (thing, key, datetime) index
   new Store(path).close();
   const db = new Database(path);
   try {
-    const plan = db.prepare(`EXPLAIN QUERY PLAN SELECT key, value, datetime, geo_lat, geo_long FROM thing_values
-      WHERE thing = ? AND key = ? AND datetime BETWEEN ? AND ? ORDER BY datetime DESC, id DESC LIMIT ?`).all(1, "k", 0, 1, 10) as { detail: string }[];
+    const plan = db
+      .prepare(`EXPLAIN QUERY PLAN SELECT key, value, datetime, geo_lat, geo_long FROM thing_values
+      WHERE thing = ? AND key = ? AND datetime BETWEEN ? AND ? ORDER BY datetime DESC, id DESC LIMIT ?`)
+      .all(1, "k", 0, 1, 10) as { detail: string }[];
     const details = plan.map((row) => row.detail).join("; ");
-    assert.match(details, /USING INDEX thing_values_by_key_and_date \(thing=\? AND key=\? AND datetime>\? AND datetime<\?\)/);
+    assert.match(
+      details,
+      /USING INDEX thing_values_by_key_and_date \(thing=\? AND key=\? AND datetime>\? AND datetime<\?\)/,
+    );
     assert.doesNotMatch(details, /TEMP B-TREE/, "the order comes from the index, no sort step");
   } finally {
     db.close();

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, test } from "node:test";
 import type { ParsedPacket } from "coap-packet";
-import { activate, running, writeValues, type Running } from "./emulator/fixtures.js";
+import { activate, type Running, running, writeValues } from "./emulator/fixtures.js";
 import { RawClient } from "./emulator/raw-client.js";
 import { until } from "./emulator/tools.js";
 
@@ -20,8 +20,16 @@ const json = (p: ParsedPacket) => JSON.parse(p.payload.toString()) as unknown;
 
 async function subscribe(client: RawClient, token: string, options: { confirmable?: boolean; query?: string[] } = {}) {
   const observeToken = randomBytes(4);
-  const first = await client.request({ method: "GET", path: ["v2", "things", token], query: options.query ?? [], observe: 0, token: observeToken, confirmable: options.confirmable ?? true });
-  const next = (timeoutMs = 2000) => client.waitFor((p) => p.token.equals(observeToken) && p.code !== "0.00", timeoutMs);
+  const first = await client.request({
+    method: "GET",
+    path: ["v2", "things", token],
+    query: options.query ?? [],
+    observe: 0,
+    token: observeToken,
+    confirmable: options.confirmable ?? true,
+  });
+  const next = (timeoutMs = 2000) =>
+    client.waitFor((p) => p.token.equals(observeToken) && p.code !== "0.00", timeoutMs);
   return { first, observeToken, next };
 }
 
@@ -37,22 +45,41 @@ test("subscribe: the first notification says subscribed; writes from another cli
     assert.equal(sub.first.packet.ack, true, "piggybacked on the ACK of the CON registration");
     assert.equal(r.platform.subscriberCount(), 1);
 
-    await writeValues(r, token, [{ key: "cmd", value: "on" }, { key: "level", value: 3, datetime: "20240101000000" }], other);
+    await writeValues(
+      r,
+      token,
+      [
+        { key: "cmd", value: "on" },
+        { key: "level", value: 3, datetime: "20240101000000" },
+      ],
+      other,
+    );
     const pushed = await sub.next();
     assert.equal(pushed.code, "2.05");
     assert.equal(pushed.confirmable, true, "a CON registration gets CON notifications");
     const items = json(pushed) as { key: string; value: unknown; datetime: string }[];
-    assert.deepEqual(items.map((i) => [i.key, i.value]), [["cmd", "on"], ["level", 3]]);
+    assert.deepEqual(
+      items.map((i) => [i.key, i.value]),
+      [
+        ["cmd", "on"],
+        ["level", 3],
+      ],
+    );
     assert.equal(items[1]?.datetime, "2024-01-01T00:00:00.000Z");
     assert.match(items[0]?.datetime ?? "", /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
 
     // The device's own write comes back to it too: there is no separate actuator channel.
     const own = await writeValues(r, token, [{ key: "temp", value: 21.5 }], device);
     assert.equal(own.code, "2.01");
-    assert.deepEqual((json(await sub.next()) as { key: string }[]).map((i) => i.key), ["temp"]);
+    assert.deepEqual(
+      (json(await sub.next()) as { key: string }[]).map((i) => i.key),
+      ["temp"],
+    );
 
     // Observe numbers grow (RFC 7641 §4.4).
-    const numbers = [sub.first.packet, pushed].map((p) => (observeNumber(p) as Buffer).readUIntBE(0, (observeNumber(p) as Buffer).length || 1));
+    const numbers = [sub.first.packet, pushed].map((p) =>
+      (observeNumber(p) as Buffer).readUIntBE(0, (observeNumber(p) as Buffer).length || 1),
+    );
     assert.ok((numbers[1] ?? 0) > (numbers[0] ?? 0));
   } finally {
     device.close();
@@ -68,7 +95,11 @@ test("subscribe: every subscriber of a thing is notified, subscribers of another
     const subs = await Promise.all(clients.map((c) => subscribe(c, token)));
     const bystander = await subscribe(clients[0] as RawClient, otherToken);
     await writeValues(r, token, [{ key: "x", value: 1 }]);
-    for (const s of subs) assert.deepEqual((json(await s.next()) as { value: number }[]).map((i) => i.value), [1]);
+    for (const s of subs)
+      assert.deepEqual(
+        (json(await s.next()) as { value: number }[]).map((i) => i.value),
+        [1],
+      );
     await assert.rejects(bystander.next(300), /no matching datagram/);
   } finally {
     for (const c of clients) c.close();
@@ -88,7 +119,12 @@ test("subscribe: keepAlive query sets the period; keep-alives are {} and CON", a
     assert.ok(Date.now() - started >= 150, "not before the keepAlive period");
     assert.deepEqual(json(await sub.next(1000)), {}, "and again");
 
-    const bad = await client.request({ method: "GET", path: ["v2", "things", token], query: ["keepAlive=soon"], observe: 0 });
+    const bad = await client.request({
+      method: "GET",
+      path: ["v2", "things", token],
+      query: ["keepAlive=soon"],
+      observe: 0,
+    });
     assert.equal(bad.code, "4.00");
     assert.match(bad.text, /keepAlive/);
   } finally {
@@ -133,7 +169,10 @@ test("subscribe: a write larger than one notification arrives as several, in ord
       notifications++;
     }
     assert.ok(notifications > 1);
-    assert.deepEqual(got, values.map((v) => v.value));
+    assert.deepEqual(
+      got,
+      values.map((v) => v.value),
+    );
   } finally {
     client.close();
   }
@@ -146,7 +185,12 @@ test("subscribe ends: GET with Observe 1 deregisters; RST to a notification drop
     const before = r.platform.subscriberCount();
     const sub = await subscribe(client, token);
     assert.equal(r.platform.subscriberCount(), before + 1);
-    const off = await client.request({ method: "GET", path: ["v2", "things", token], observe: 1, token: sub.observeToken });
+    const off = await client.request({
+      method: "GET",
+      path: ["v2", "things", token],
+      observe: 1,
+      token: sub.observeToken,
+    });
     assert.equal(off.code, "2.05");
     assert.deepEqual(off.json, { status: "success", message: "unsubscribed" });
     assert.equal(r.platform.subscriberCount(), before);
@@ -174,14 +218,26 @@ test("subscribe: registering again with the same token replaces the subscription
     const before = r.platform.subscriberCount();
     const observeToken = randomBytes(4);
     for (let i = 0; i < 3; i++) {
-      const reply = await client.request({ method: "GET", path: ["v2", "things", token], observe: 0, token: observeToken });
+      const reply = await client.request({
+        method: "GET",
+        path: ["v2", "things", token],
+        observe: 0,
+        token: observeToken,
+      });
       assert.deepEqual(reply.json, { status: "success", message: "subscribed" });
     }
     assert.equal(r.platform.subscriberCount(), before + 1);
     await writeValues(r, token, [{ key: "once", value: 1 }]);
     await client.waitFor((p) => p.token.equals(observeToken));
-    await assert.rejects(client.waitFor((p) => p.token.equals(observeToken), 300), /no matching datagram/, "one notification, not three");
-    assert.equal((await client.request({ method: "GET", path: ["v2", "things", token], observe: 1, token: observeToken })).code, "2.05");
+    await assert.rejects(
+      client.waitFor((p) => p.token.equals(observeToken), 300),
+      /no matching datagram/,
+      "one notification, not three",
+    );
+    assert.equal(
+      (await client.request({ method: "GET", path: ["v2", "things", token], observe: 1, token: observeToken })).code,
+      "2.05",
+    );
   } finally {
     client.close();
   }

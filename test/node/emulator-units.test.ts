@@ -26,28 +26,47 @@ test("dates: the compact form and ISO 8601 name the same instant", () => {
 });
 
 test("dates: impossible or malformed dates are refused", () => {
-  for (const bad of ["20150230000000", "20151301000000", "20150101240000", "2015013015353", "201501301535330",
-    "2015-02-30T00:00:00Z", "2015-01-30T15:35:33+25:00", "yesterday", "", "1969-12-31T23:59:59Z", "1425048000"]) {
+  for (const bad of [
+    "20150230000000",
+    "20151301000000",
+    "20150101240000",
+    "2015013015353",
+    "201501301535330",
+    "2015-02-30T00:00:00Z",
+    "2015-01-30T15:35:33+25:00",
+    "yesterday",
+    "",
+    "1969-12-31T23:59:59Z",
+    "1425048000",
+  ]) {
     assert.equal(parsePlatformDate(bad), undefined, bad);
   }
 });
 
 test("activation: needs a code; productId is optional; every fault is the platform's one message", () => {
   assert.deepEqual(checkActivation({ activationCode: "abc" }), { activationCode: "abc" });
-  assert.deepEqual(checkActivation({ activationCode: "abc", productId: "p1" }), { activationCode: "abc", productId: "p1" });
+  assert.deepEqual(checkActivation({ activationCode: "abc", productId: "p1" }), {
+    activationCode: "abc",
+    productId: "p1",
+  });
   for (const bad of [{}, { activationCode: 5 }, { activationCode: "" }, { activationCode: "a", productId: 3 }]) {
     assert.throws(() => checkActivation(bad), refusedWith("4.00", /^Error creating thing$/));
   }
 });
 
 test("write: keys, value types, datetime forms and geo are checked", () => {
-  const items = checkWrite({ values: [
-    { key: "fun", value: "9000" },
-    { key: "a.b-c_D9", value: 1.5, datetime: "20150130153533", geo: { lat: 41.41, long: 2.21 } },
-    { key: "arr", value: [1, true, null], datetime: "2015-01-30T15:35:33.250Z" },
-    { key: "obj", value: { on: true } },
-  ] });
-  assert.deepEqual(items.map((i) => i.key), ["fun", "a.b-c_D9", "arr", "obj"]);
+  const items = checkWrite({
+    values: [
+      { key: "fun", value: "9000" },
+      { key: "a.b-c_D9", value: 1.5, datetime: "20150130153533", geo: { lat: 41.41, long: 2.21 } },
+      { key: "arr", value: [1, true, null], datetime: "2015-01-30T15:35:33.250Z" },
+      { key: "obj", value: { on: true } },
+    ],
+  });
+  assert.deepEqual(
+    items.map((i) => i.key),
+    ["fun", "a.b-c_D9", "arr", "obj"],
+  );
   assert.equal(items[0]?.datetime, undefined);
   assert.equal(items[1]?.datetime, Date.UTC(2015, 0, 30, 15, 35, 33));
   assert.deepEqual(items[1]?.geo, { lat: 41.41, long: 2.21 });
@@ -70,7 +89,11 @@ test("write: keys, value types, datetime forms and geo are checked", () => {
     [{ values: [{ key: "k", value: 1, geo: { lat: 1 } }] }, /geo/],
   ];
   for (const [body, message] of refused) {
-    assert.throws(() => checkWrite(body as Record<string, unknown>), refusedWith("4.00", message), JSON.stringify(body));
+    assert.throws(
+      () => checkWrite(body as Record<string, unknown>),
+      refusedWith("4.00", message),
+      JSON.stringify(body),
+    );
   }
 });
 
@@ -86,13 +109,38 @@ test("read query: limit defaults to 1 and is capped at 100; dates in both forms,
   assert.deepEqual(checkReadQuery(new Map()), { limit: 1, startDate: 0, endDate: Number.MAX_SAFE_INTEGER });
   assert.equal(checkReadQuery(new Map([["limit", "10"]])).limit, 10);
   assert.equal(checkReadQuery(new Map([["limit", "500"]])).limit, 100);
-  const q = checkReadQuery(new Map([["startDate", "20150101000000"], ["endDate", "2015-01-02T00:00:00Z"]]));
+  const q = checkReadQuery(
+    new Map([
+      ["startDate", "20150101000000"],
+      ["endDate", "2015-01-02T00:00:00Z"],
+    ]),
+  );
   assert.equal(q.startDate, Date.UTC(2015, 0, 1));
   assert.equal(q.endDate, Date.UTC(2015, 0, 2));
-  for (const [name, value] of [["limit", "0"], ["limit", "-1"], ["limit", "ten"], ["limit", "1.5"], ["startDate", "soon"], ["endDate", "2015"]]) {
-    assert.throws(() => checkReadQuery(new Map([[name as string, value as string]])), refusedWith("4.00"), `${name}=${value}`);
+  for (const [name, value] of [
+    ["limit", "0"],
+    ["limit", "-1"],
+    ["limit", "ten"],
+    ["limit", "1.5"],
+    ["startDate", "soon"],
+    ["endDate", "2015"],
+  ]) {
+    assert.throws(
+      () => checkReadQuery(new Map([[name as string, value as string]])),
+      refusedWith("4.00"),
+      `${name}=${value}`,
+    );
   }
-  assert.throws(() => checkReadQuery(new Map([["startDate", "20150102000000"], ["endDate", "20150101000000"]])), refusedWith("4.00", /after/));
+  assert.throws(
+    () =>
+      checkReadQuery(
+        new Map([
+          ["startDate", "20150102000000"],
+          ["endDate", "20150101000000"],
+        ]),
+      ),
+    refusedWith("4.00", /after/),
+  );
 });
 
 const uri = (path: string[], query: string[] = []) => [
@@ -104,15 +152,28 @@ test("routes: the three paths, with or without a trailing empty segment", () => 
   assert.deepEqual(resolveTarget(uri(["v2", "things"])).route, { kind: "activate" });
   assert.deepEqual(resolveTarget(uri(["v2", "things", ""])).route, { kind: "activate" });
   assert.deepEqual(resolveTarget(uri(["v2", "things", "TOK"])).route, { kind: "thing", token: "TOK" });
-  assert.deepEqual(resolveTarget(uri(["v2", "things", "TOK", "resources", "fun"])).route, { kind: "resource", token: "TOK", key: "fun" });
-  for (const bad of [[], ["v2"], ["v1", "things"], ["v2", "things", "TOK", "values", "fun"], ["v2", "things", "TOK", "resources"],
-    ["v2", "things", "TOK", "resources", "fun", "more"], ["v2", "things", "", "resources", "fun"]]) {
+  assert.deepEqual(resolveTarget(uri(["v2", "things", "TOK", "resources", "fun"])).route, {
+    kind: "resource",
+    token: "TOK",
+    key: "fun",
+  });
+  for (const bad of [
+    [],
+    ["v2"],
+    ["v1", "things"],
+    ["v2", "things", "TOK", "values", "fun"],
+    ["v2", "things", "TOK", "resources"],
+    ["v2", "things", "TOK", "resources", "fun", "more"],
+    ["v2", "things", "", "resources", "fun"],
+  ]) {
     assert.throws(() => resolveTarget(uri(bad)), refusedWith("4.04"), bad.join("/"));
   }
 });
 
 test("routes: Uri-Query options and a query inside the last Uri-Path segment are both read", () => {
-  const standard = resolveTarget(uri(["v2", "things", "TOK", "resources", "fun"], ["limit=10", "startDate=20150101000000"]));
+  const standard = resolveTarget(
+    uri(["v2", "things", "TOK", "resources", "fun"], ["limit=10", "startDate=20150101000000"]),
+  );
   assert.equal(standard.query.get("limit"), "10");
   assert.equal(standard.query.get("startDate"), "20150101000000");
   const embedded = resolveTarget(uri(["v2", "things", "TOK", "resources", "fun?limit=15&endDate=20150101000000"]));
@@ -128,7 +189,10 @@ test("notifications: items split into arrays that each fit one datagram, order k
   assert.ok(arrays.length > 1, "60 items of ~60 bytes need more than one notification");
   for (const a of arrays) assert.ok(a.length <= NOTIFICATION_MAX_BYTES, `${a.length} bytes`);
   const back = arrays.flatMap((a) => JSON.parse(a.toString()) as { n: number }[]).map((i) => i.n);
-  assert.deepEqual(back, items.map((_, i) => i));
+  assert.deepEqual(
+    back,
+    items.map((_, i) => i),
+  );
   assert.deepEqual(notificationArrays(['{"a":1}']).map(String), ['[{"a":1}]']);
 });
 
@@ -140,7 +204,8 @@ test("durations: the platform's flags read the device's grammar; a bare number i
   assert.equal(parseDurationMs("2m"), 120_000);
   assert.equal(parseDurationMs("1h"), 3_600_000);
   assert.equal(parseDurationMs(" 60000 "), 60_000);
-  for (const bad of ["", "10 s", "10sec", "-1", "1e3", "0x10", "2d", "1.5", "0.0001s", "fast"]) assert.equal(parseDurationMs(bad), undefined, JSON.stringify(bad));
+  for (const bad of ["", "10 s", "10sec", "-1", "1e3", "0x10", "2d", "1.5", "0.0001s", "fast"])
+    assert.equal(parseDurationMs(bad), undefined, JSON.stringify(bad));
 });
 
 test("durations: the platform's parser and the device's (device/config-values.ts) agree on every input", () => {
@@ -152,7 +217,43 @@ test("durations: the platform's parser and the device's (device/config-values.ts
       throw error;
     }
   };
-  const inputs = ["0", "1", "500", "60000", "86400000", "250.0", "1.5", "500ms", "500MS", "10s", "1.5s", "0.5s", "2m", "2.5m", "1h", "24h", "0.001s", "0.0001s",
-    "", " ", "10 s", "10sec", "s", "ms", ".5s", "5.s", "-1", "+1", "1e3", "0x10", "2d", "1h30m", "fast", " 7s ", "9007199254740993", "9999999999999h"];
+  const inputs = [
+    "0",
+    "1",
+    "500",
+    "60000",
+    "86400000",
+    "250.0",
+    "1.5",
+    "500ms",
+    "500MS",
+    "10s",
+    "1.5s",
+    "0.5s",
+    "2m",
+    "2.5m",
+    "1h",
+    "24h",
+    "0.001s",
+    "0.0001s",
+    "",
+    " ",
+    "10 s",
+    "10sec",
+    "s",
+    "ms",
+    ".5s",
+    "5.s",
+    "-1",
+    "+1",
+    "1e3",
+    "0x10",
+    "2d",
+    "1h30m",
+    "fast",
+    " 7s ",
+    "9007199254740993",
+    "9999999999999h",
+  ];
   for (const text of inputs) assert.equal(parseDurationMs(text), device(text), JSON.stringify(text));
 });

@@ -6,22 +6,25 @@ import assert from "node:assert/strict";
 import * as dgram from "node:dgram";
 import { test } from "node:test";
 import * as coap from "coap";
-import { CoapEndpoint } from "../../coap/endpoint.js";
 import { CoapRequestError } from "../../coap/client-api.js";
+import { CoapEndpoint } from "../../coap/endpoint.js";
 import type { PeerAddress } from "../../coap/peer-address.js";
-import { decodeUtf8 } from "../../kernel/utf8.js";
 import { NodeClock } from "../../host/node-clock.js";
 import { NodeRandom } from "../../host/node-random.js";
 import { NodeDatagramPort } from "../../host/node-udp.js";
+import { decodeUtf8 } from "../../kernel/utf8.js";
 import { SeededRandom } from "../fuzz/datagram-fuzz.js";
-import { judgeEndpointFuzz, runEndpointFuzz, type EndpointFuzzSummary } from "../fuzz/endpoint-fuzz.js";
+import { type EndpointFuzzSummary, judgeEndpointFuzz, runEndpointFuzz } from "../fuzz/endpoint-fuzz.js";
 import { HostilePeer } from "../fuzz/hostile-peer.js";
 import { TapPort } from "../fuzz/tap-port.js";
 
 const LOOPBACK = "127.0.0.1";
 
 function brief(s: EndpointFuzzSummary): string[] {
-  const failed = Object.entries(s.exchanges.failed).map(([k, n]) => `${k} ${n}`).join(", ") || "none";
+  const failed =
+    Object.entries(s.exchanges.failed)
+      .map(([k, n]) => `${k} ${n}`)
+      .join(", ") || "none";
   return [
     `${s.profile}: ${s.hostile.total} datagrams (${s.hostile.fromServer} from the server's address, ${s.hostile.undecodableFromServer} of them undecodable; ${s.hostile.foreign} from others), ${Math.round(s.simulatedMs / 1000)} s simulated`,
     `exchanges ${s.exchanges.attempted}: real answer ${s.exchanges.authentic}, forged ${s.exchanges.forged}, failed ${failed}`,
@@ -42,7 +45,9 @@ for (const profile of ["blind", "on-path"] as const) {
   });
 }
 
-test("real UDP: 5,000 hostile datagrams from other ports, with the live tokens and IDs, change nothing", { timeout: 30_000 }, async (t) => {
+test("real UDP: 5,000 hostile datagrams from other ports, with the live tokens and IDs, change nothing", {
+  timeout: 30_000,
+}, async (t) => {
   let notified = 0;
   let observerGone = false;
   const server = coap.createServer((req, res) => {
@@ -63,27 +68,50 @@ test("real UDP: 5,000 hostile datagrams from other ports, with the live tokens a
     }
   });
   await new Promise<void>((resolve) => server.listen(0, LOOPBACK, () => resolve()));
-  const serverAddress: PeerAddress = { address: LOOPBACK, port: ((server as unknown as { _sock: dgram.Socket })._sock).address().port };
+  const serverAddress: PeerAddress = {
+    address: LOOPBACK,
+    port: (server as unknown as { _sock: dgram.Socket })._sock.address().port,
+  };
   const udp = await NodeDatagramPort.open({ address: LOOPBACK });
   const target = udp.localAddress;
   const tap = new TapPort(udp);
   const errors: string[] = [];
-  const endpoint = new CoapEndpoint({ port: tap, server: serverAddress, clock: new NodeClock(), random: new NodeRandom(), log: (level, text) => void (level === "error" && errors.push(text)) });
-  const hostile = await Promise.all([0, 1].map(() => new Promise<dgram.Socket>((resolve) => {
-    const socket = dgram.createSocket("udp4");
-    socket.bind(0, LOOPBACK, () => resolve(socket));
-  })));
+  const endpoint = new CoapEndpoint({
+    port: tap,
+    server: serverAddress,
+    clock: new NodeClock(),
+    random: new NodeRandom(),
+    log: (level, text) => void (level === "error" && errors.push(text)),
+  });
+  const hostile = await Promise.all(
+    [0, 1].map(
+      () =>
+        new Promise<dgram.Socket>((resolve) => {
+          const socket = dgram.createSocket("udp4");
+          socket.bind(0, LOOPBACK, () => resolve(socket));
+        }),
+    ),
+  );
   try {
     const seen: string[] = [];
-    const observation = endpoint.observe({ method: "GET", path: "/obs" }, { onNotification: (r) => seen.push(decodeUtf8(r.payload)) });
+    const observation = endpoint.observe(
+      { method: "GET", path: "/obs" },
+      { onNotification: (r) => seen.push(decodeUtf8(r.payload)) },
+    );
     // The attacker sees the live traffic (TapPort) and forges with its tokens and IDs, but can only
     // send from its own ports.
-    const peer = new HostilePeer({ random: new SeededRandom(0x0d9a), profile: "on-path", server: serverAddress, live: tap });
+    const peer = new HostilePeer({
+      random: new SeededRandom(0x0d9a),
+      profile: "on-path",
+      server: serverAddress,
+      live: tap,
+    });
     let sprayed = 0;
     let spraying = true;
     const spray = (async () => {
       while (sprayed < 5_000) {
-        for (let i = 0; i < 25; i++, sprayed++) hostile[sprayed % 2]!.send(peer.next().bytes, target.port, target.address);
+        for (let i = 0; i < 25; i++, sprayed++)
+          hostile[sprayed % 2]!.send(peer.next().bytes, target.port, target.address);
         await new Promise((resolve) => setTimeout(resolve, 2));
       }
       spraying = false;
@@ -94,7 +122,12 @@ test("real UDP: 5,000 hostile datagrams from other ports, with the live tokens a
     while (spraying) {
       const id = `q${++attempted}`;
       try {
-        const response = await endpoint.request({ method: "POST", path: "/echo", payload: id, confirmable: attempted % 4 !== 0 });
+        const response = await endpoint.request({
+          method: "POST",
+          path: "/echo",
+          payload: id,
+          confirmable: attempted % 4 !== 0,
+        });
         if (decodeUtf8(response.payload) === `echo:${id}`) authentic++;
         else failures.push(`${id}: ${decodeUtf8(response.payload)}`);
       } catch (error) {
@@ -104,16 +137,22 @@ test("real UDP: 5,000 hostile datagrams from other ports, with the live tokens a
     await spray;
     // Every hostile datagram arrives (loopback) and is dropped as foreign, none answered.
     const deadline = Date.now() + 3_000;
-    while (endpoint.stats.droppedForeign < sprayed && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    while (endpoint.stats.droppedForeign < sprayed && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 20));
     const stats = endpoint.stats;
-    t.diagnostic(`${sprayed} hostile datagrams; ${attempted} exchanges, ${authentic} answered by the server; ${seen.length} notifications; droppedForeign ${stats.droppedForeign}, droppedUnmatched ${stats.droppedUnmatched}, rstSent ${stats.rstSent}`);
+    t.diagnostic(
+      `${sprayed} hostile datagrams; ${attempted} exchanges, ${authentic} answered by the server; ${seen.length} notifications; droppedForeign ${stats.droppedForeign}, droppedUnmatched ${stats.droppedUnmatched}, rstSent ${stats.rstSent}`,
+    );
     assert.equal(stats.droppedForeign, sprayed, "every hostile datagram dropped as foreign");
     assert.deepEqual(failures, [], "every exchange got the server's own answer");
     assert.ok(attempted > 20, `${attempted} exchanges ran during the spray`);
     assert.equal(stats.droppedMalformed, 0, "nothing from the server was malformed");
     assert.equal(stats.rstSent, 0, "nothing was answered: no RST to anyone");
     assert.ok(seen.length > 10, `${seen.length} notifications during the spray`);
-    assert.ok(seen.every((body) => /^n\d+$/.test(body)), "only the server's notifications delivered");
+    assert.ok(
+      seen.every((body) => /^n\d+$/.test(body)),
+      "only the server's notifications delivered",
+    );
     assert.deepEqual(errors, []);
     await observation.cancel();
     const gone = Date.now() + 3_000;

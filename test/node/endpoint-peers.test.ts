@@ -2,22 +2,22 @@
 // libcoap's coap-server-notls (a child process). GET, POST, separate responses, Observe with
 // cancellation, and a 5 KB body over Block2 from each.
 import assert from "node:assert/strict";
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import * as dgram from "node:dgram";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import * as coap from "coap";
+import type { CoapResponse } from "../../coap/client-api.js";
 import { Code } from "../../coap/codes.js";
 import { CoapEndpoint, type EndpointOptions } from "../../coap/endpoint.js";
-import type { CoapResponse } from "../../coap/client-api.js";
 import { OptionNumber } from "../../coap/options.js";
 import type { PeerAddress } from "../../coap/peer-address.js";
-import { decodeUtf8 } from "../../kernel/utf8.js";
 import { NodeClock } from "../../host/node-clock.js";
 import { NodeRandom } from "../../host/node-random.js";
 import { NodeDatagramPort } from "../../host/node-udp.js";
+import { decodeUtf8 } from "../../kernel/utf8.js";
 
 const LOOPBACK = "127.0.0.1";
 const text = (r: CoapResponse): string => decodeUtf8(r.payload);
@@ -92,7 +92,7 @@ describe("endpoint against node-coap's server", () => {
       }
     });
     await new Promise<void>((resolve) => server.listen(0, LOOPBACK, () => resolve()));
-    const port = ((server as unknown as { _sock: dgram.Socket })._sock).address().port;
+    const port = (server as unknown as { _sock: dgram.Socket })._sock.address().port;
     address = { address: LOOPBACK, port };
     endpoint = await openEndpoint(address);
   });
@@ -142,7 +142,10 @@ describe("endpoint against node-coap's server", () => {
 
   it("Observe: notifications arrive in order; after cancel the server stops sending", { timeout: 15_000 }, async () => {
     const seen: string[] = [];
-    const observation = endpoint.observe({ method: "GET", path: "/obs" }, { onNotification: (r) => seen.push(text(r)) });
+    const observation = endpoint.observe(
+      { method: "GET", path: "/obs" },
+      { onNotification: (r) => seen.push(text(r)) },
+    );
     await waitFor("5 notifications", () => seen.length >= 5, 5000);
     assert.deepEqual(seen.slice(0, 5), ["n0", "n1", "n2", "n3", "n4"]);
     await observation.cancel();
@@ -171,12 +174,17 @@ describe("endpoint against libcoap's coap-server-notls", () => {
     // A free port can be taken between closing the probe socket and the server binding it: retry.
     for (let attempt = 0; attempt < 5 && child === undefined; attempt++) {
       const port = await freeUdpPort();
-      const candidate = spawn("coap-server-notls", ["-A", LOOPBACK, "-p", String(port), "-d", "10", "-v", "0"], { stdio: "ignore" });
+      const candidate = spawn("coap-server-notls", ["-A", LOOPBACK, "-p", String(port), "-d", "10", "-v", "0"], {
+        stdio: "ignore",
+      });
       let exited = false;
       candidate.once("exit", () => {
         exited = true;
       });
-      const probe = await openEndpoint({ address: LOOPBACK, port }, { parameters: { ackTimeoutMs: 100, maxRetransmit: 1 } });
+      const probe = await openEndpoint(
+        { address: LOOPBACK, port },
+        { parameters: { ackTimeoutMs: 100, maxRetransmit: 1 } },
+      );
       let up = false;
       for (let i = 0; i < 20 && !up && !exited; i++) {
         up = await probe.ping().then(
@@ -195,7 +203,11 @@ describe("endpoint against libcoap's coap-server-notls", () => {
     // Upload the body with libcoap's own client, Block1 in 1024-byte blocks.
     const file = join(workDir, "5k.txt");
     writeFileSync(file, big);
-    const put = spawnSync("coap-client-notls", ["-m", "put", "-b", "1024", "-f", file, `coap://${LOOPBACK}:${address.port}/example_data`], { timeout: 10_000, encoding: "utf8" });
+    const put = spawnSync(
+      "coap-client-notls",
+      ["-m", "put", "-b", "1024", "-f", file, `coap://${LOOPBACK}:${address.port}/example_data`],
+      { timeout: 10_000, encoding: "utf8" },
+    );
     assert.equal(put.status, 0, `coap-client-notls put: ${put.stderr}`);
   });
 
@@ -248,9 +260,15 @@ describe("endpoint against libcoap's coap-server-notls", () => {
 
   it("Observe /time: notifications arrive; after cancel the server stops sending", { timeout: 15_000 }, async () => {
     const seen: string[] = [];
-    const observation = endpoint.observe({ method: "GET", path: "/time" }, { onNotification: (r) => seen.push(text(r)) });
+    const observation = endpoint.observe(
+      { method: "GET", path: "/time" },
+      { onNotification: (r) => seen.push(text(r)) },
+    );
     await waitFor("3 notifications", () => seen.length >= 3, 6000);
-    assert.ok(seen.every((s) => /\d\d:\d\d:\d\d/.test(s)), `time strings: ${JSON.stringify(seen)}`);
+    assert.ok(
+      seen.every((s) => /\d\d:\d\d:\d\d/.test(s)),
+      `time strings: ${JSON.stringify(seen)}`,
+    );
     await observation.cancel();
     const received = endpoint.stats.datagramsReceived;
     const count = seen.length;

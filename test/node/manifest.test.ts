@@ -10,7 +10,17 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { DEFAULT_SETTINGS, parseDeviceConfig } from "../../device/config.js";
-import { builtModules, folderModules, fromManifest, isSdkPath, listOf, manifestTree, readManifest, resolveManifest, type ManifestSection } from "./manifest-tree.js";
+import {
+  builtModules,
+  folderModules,
+  fromManifest,
+  isSdkPath,
+  listOf,
+  type ManifestSection,
+  manifestTree,
+  readManifest,
+  resolveManifest,
+} from "./manifest-tree.js";
 
 const root = fileURLToPath(new URL("../../../", import.meta.url));
 const targets = ["esp32", "lin", "mac", "win"] as const;
@@ -56,10 +66,17 @@ test("every target's config (defaults + its overrides) parses", () => {
 test("simulators get simulated sensors only; the board gets real ones", () => {
   for (const target of ["lin", "mac", "win"] as const) {
     const config = parseDeviceConfig(resolved[target]!.config);
-    assert.deepEqual(config.sensors.map((spec) => spec.kind).filter((kind) => !kind.startsWith("sim")), [], target);
+    assert.deepEqual(
+      config.sensors.map((spec) => spec.kind).filter((kind) => !kind.startsWith("sim")),
+      [],
+      target,
+    );
   }
   const board = parseDeviceConfig(resolved.esp32!.config);
-  assert.ok(board.sensors.some((spec) => spec.kind === "sht3x"), "esp32 defaults to the SHT3x");
+  assert.ok(
+    board.sensors.some((spec) => spec.kind === "sht3x"),
+    "esp32 defaults to the SHT3x",
+  );
 });
 
 test("the board's defaults leave their pins to the board: led:digital and sht3x name none", () => {
@@ -67,17 +84,34 @@ test("the board's defaults leave their pins to the board: led:digital and sht3x 
   assert.equal(esp32.actuators, "led:digital");
   assert.equal(esp32.sensors, "sht3x");
   const described = parseDeviceConfig(esp32, { ledPin: 13, i2c: { sda: 23, scl: 22 } });
-  assert.deepEqual(described.actuators.map((spec) => spec.pin), [13], "the board's LED");
-  assert.deepEqual(described.sensors.map((spec) => (spec.kind === "sht3x" ? [spec.sda, spec.scl] : [])), [[23, 22]], "the board's I2C");
+  assert.deepEqual(
+    described.actuators.map((spec) => spec.pin),
+    [13],
+    "the board's LED",
+  );
+  assert.deepEqual(
+    described.sensors.map((spec) => (spec.kind === "sht3x" ? [spec.sda, spec.scl] : [])),
+    [[23, 22]],
+    "the board's I2C",
+  );
   const generic = parseDeviceConfig(esp32);
-  assert.deepEqual(generic.actuators.map((spec) => spec.pin), [2], "a board that names no LED: GPIO 2, as before");
-  assert.deepEqual(generic.sensors.map((spec) => (spec.kind === "sht3x" ? [spec.sda, spec.scl] : [])), [[21, 22]], "and I2C 21/22");
+  assert.deepEqual(
+    generic.actuators.map((spec) => spec.pin),
+    [2],
+    "a board that names no LED: GPIO 2, as before",
+  );
+  assert.deepEqual(
+    generic.sensors.map((spec) => (spec.kind === "sht3x" ? [spec.sda, spec.scl] : [])),
+    [[21, 22]],
+    "and I2C 21/22",
+  );
 });
 
 test("every local module the manifests map exists; each target picks its own board IO and network", () => {
   for (const { path, manifest } of manifestTree(root, "manifest.json")) {
     localModules(path, manifest, `${path} modules`);
-    for (const [target, section] of Object.entries(manifest.platforms ?? {})) localModules(path, section, `${path} ${target}`);
+    for (const [target, section] of Object.entries(manifest.platforms ?? {}))
+      localModules(path, section, `${path} ${target}`);
   }
   for (const target of targets) {
     const modules = resolved[target]!.modules;
@@ -88,8 +122,16 @@ test("every local module the manifests map exists; each target picks its own boa
     // The board replaces the SDK's setup/network, which would hold main back until Wi-Fi and SNTP
     // answered and never retry a failed first join (moddable/esp32/setup-network.ts).
     const replaced = target === "esp32" ? ["$(BUILD)/devices/esp32/setup/network"] : [];
-    assert.deepEqual(modules["~"], [...replaced, `./moddable/board-io-${other}`, `./moddable/network-${other}`], `${target} leaves out the other target's files`);
-    assert.deepEqual(modules["setup/network"], target === "esp32" ? ["./moddable/esp32/setup-network"] : undefined, `${target} setup/network`);
+    assert.deepEqual(
+      modules["~"],
+      [...replaced, `./moddable/board-io-${other}`, `./moddable/network-${other}`],
+      `${target} leaves out the other target's files`,
+    );
+    assert.deepEqual(
+      modules["setup/network"],
+      target === "esp32" ? ["./moddable/esp32/setup-network"] : undefined,
+      `${target} setup/network`,
+    );
   }
   const other = resolveManifest(root, "manifest.json", "nrf52");
   assert.equal(typeof other.errors[0], "string", "other platforms stop with an error");
@@ -97,9 +139,16 @@ test("every local module the manifests map exists; each target picks its own boa
 
 test("the three simulators share one included manifest; the board has its own", () => {
   for (const target of ["lin", "mac", "win"] as const) {
-    assert.deepEqual(resolved[target]!.files.filter((file) => file.startsWith("moddable/")), ["moddable/manifest_simulator.json"], target);
+    assert.deepEqual(
+      resolved[target]!.files.filter((file) => file.startsWith("moddable/")),
+      ["moddable/manifest_simulator.json"],
+      target,
+    );
   }
-  assert.deepEqual(resolved.esp32!.files.filter((file) => file.startsWith("moddable/")), ["moddable/manifest_esp32.json"]);
+  assert.deepEqual(
+    resolved.esp32!.files.filter((file) => file.startsWith("moddable/")),
+    ["moddable/manifest_esp32.json"],
+  );
 });
 
 test("the SDK pieces the notes call for are included", () => {
@@ -119,9 +168,16 @@ test("each folder's manifest maps and preloads every .ts module of its folder, a
   for (const folder of LAYERS) {
     const path = `${folder}/manifest.json`;
     const manifest = readManifest(root, path);
-    const own = Object.fromEntries(Object.entries(manifest.modules ?? {}).map(([specifier, value]) => [specifier, listOf(value).map((entry) => fromManifest(path, entry))]));
+    const own = Object.fromEntries(
+      Object.entries(manifest.modules ?? {}).map(([specifier, value]) => [
+        specifier,
+        listOf(value).map((entry) => fromManifest(path, entry)),
+      ]),
+    );
     const built = builtModules(root, own);
-    const files = [folder, `${folder}/moddable`].filter((sub) => existsSync(join(root, sub))).flatMap((sub) => folderModules(root, sub));
+    const files = [folder, `${folder}/moddable`]
+      .filter((sub) => existsSync(join(root, sub)))
+      .flatMap((sub) => folderModules(root, sub));
     assert.deepEqual([...built.keys()].sort(), [...files].sort(), `${path} maps its folder`);
     for (const [specifier, file] of built) assert.equal(specifier, file, `${path}: ${file} under its own name`);
     assert.deepEqual([...listOf(manifest.preload)].sort(), [...files].sort(), `${path} preloads its folder by name`);
@@ -135,19 +191,33 @@ test("each folder's manifest includes the layer below it and nothing else local"
     assert.deepEqual(local, index === 0 ? [] : [`../${LAYERS[index - 1]}/manifest.json`], path);
   }
   for (const target of targets) {
-    const layerFiles = resolved[target]!.files.filter((file) => LAYERS.some((folder) => file === `${folder}/manifest.json`));
-    assert.deepEqual(layerFiles, LAYERS.map((folder) => `${folder}/manifest.json`), `${target} merges the layers bottom up`);
+    const layerFiles = resolved[target]!.files.filter((file) =>
+      LAYERS.some((folder) => file === `${folder}/manifest.json`),
+    );
+    assert.deepEqual(
+      layerFiles,
+      LAYERS.map((folder) => `${folder}/manifest.json`),
+      `${target} merges the layers bottom up`,
+    );
   }
 });
 
 test("coap/manifest.json with its includes maps nothing from device/, sensors/, thethings/ or moddable/", () => {
   for (const target of [undefined, ...targets]) {
     const coap = resolveManifest(root, "coap/manifest.json", target);
-    assert.deepEqual(coap.files, ["kernel/manifest.json", "coap/manifest.json"], `${target ?? "base"} reads only the kernel's and its own`);
-    const local = Object.values(coap.modules).flat().filter((path) => !isSdkPath(path));
+    assert.deepEqual(
+      coap.files,
+      ["kernel/manifest.json", "coap/manifest.json"],
+      `${target ?? "base"} reads only the kernel's and its own`,
+    );
+    const local = Object.values(coap.modules)
+      .flat()
+      .filter((path) => !isSdkPath(path));
     assert.ok(local.length > 0);
-    for (const path of local) assert.ok(path.startsWith("./kernel/") || path.startsWith("./coap/"), `${target ?? "base"}: ${path}`);
-    for (const entry of coap.preload) assert.ok(entry.startsWith("kernel/") || entry.startsWith("coap/"), `${target ?? "base"} preloads ${entry}`);
+    for (const path of local)
+      assert.ok(path.startsWith("./kernel/") || path.startsWith("./coap/"), `${target ?? "base"}: ${path}`);
+    for (const entry of coap.preload)
+      assert.ok(entry.startsWith("kernel/") || entry.startsWith("coap/"), `${target ?? "base"} preloads ${entry}`);
     assert.deepEqual(coap.config, {}, "no device settings");
     for (const needed of ["$(MODDABLE)/modules/io/manifest.json", "$(MODDABLE)/modules/network/net/manifest.json"]) {
       assert.ok(coap.sdkIncludes.includes(needed), `the adapters' ${needed}`);
@@ -165,6 +235,7 @@ test("the CoAP example includes only the CoAP module and the SDK", () => {
     assert.deepEqual(example.errors, [], target);
     const built = builtModules(root, example.modules);
     assert.equal(built.get("main"), "examples/coap-client/main", `${target} main`);
-    for (const file of built.values()) assert.ok(/^(kernel|coap|examples\/coap-client)\//.test(file), `${target} builds ${file}`);
+    for (const file of built.values())
+      assert.ok(/^(kernel|coap|examples\/coap-client)\//.test(file), `${target} builds ${file}`);
   }
 });

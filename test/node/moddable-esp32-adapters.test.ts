@@ -11,14 +11,14 @@ import { join } from "node:path";
 import { after, before, beforeEach, suite, test } from "node:test";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { build, type Plugin } from "esbuild";
-import type { LogSink } from "../../kernel/log.js";
 import type { ActuatorOutput } from "../../device/actuator-output.js";
 import type { parseDeviceConfig as ParseDeviceConfig } from "../../device/config.js";
 import type { BoardPins } from "../../device/io-specs.js";
+import type { LogSink } from "../../kernel/log.js";
 import type { Sensor } from "../../sensors/sensor.js";
+import type { io as FakeIo } from "../moddable-fakes/ecma419.js";
 import { FakeClock } from "../sim/fake-clock.js";
 import { SeededRandom } from "../sim/seeded-random.js";
-import type { io as FakeIo } from "../moddable-fakes/ecma419.js";
 
 const root = fileURLToPath(new URL("../../../", import.meta.url));
 const fakesPath = join(root, "test/moddable-fakes/ecma419.ts");
@@ -117,7 +117,11 @@ suite("Digital output (ECMA-419 embedded:io/digital)", () => {
     led.write(1);
     led.write(0);
     assert.deepEqual(io.opened, [{ kind: "digital", options: { pin: 2, mode: 8 } }]);
-    assert.deepEqual(io.writes.map((w) => w.value), [0, 1, 0], "off at start, then each command");
+    assert.deepEqual(
+      io.writes.map((w) => w.value),
+      [0, 1, 0],
+      "off at start, then each command",
+    );
     led.close();
     led.close();
     assert.deepEqual(io.closed, [{ kind: "digital", pin: 2 }], "closed once");
@@ -129,7 +133,10 @@ suite("Digital output (ECMA-419 embedded:io/digital)", () => {
     const relay = new DigitalOutput({ pin: 5, activeLow: true });
     relay.write(1);
     relay.write(0);
-    assert.deepEqual(io.writes.map((w) => w.value), [1, 0, 1]);
+    assert.deepEqual(
+      io.writes.map((w) => w.value),
+      [1, 0, 1],
+    );
   });
 
   test("a level other than 0 or 1 is refused before it reaches the pin", () => {
@@ -145,7 +152,10 @@ suite("PWM output (ECMA-419 embedded:io/pwm)", () => {
     const { io, PwmOutput } = adapters;
     const dimmer = new PwmOutput({ pin: 4, hz: undefined });
     for (const duty of [1, 0.5, 0.25, 1 / 1023, 0.0004, 0]) dimmer.write(duty);
-    assert.deepEqual(io.writes.map((w) => w.value), [0, 1023, 512, 256, 1, 0, 0]);
+    assert.deepEqual(
+      io.writes.map((w) => w.value),
+      [0, 1023, 512, 256, 1, 0, 0],
+    );
     assert.deepEqual(io.opened[0]!.options, { pin: 4 }, "no hz: the port's default frequency");
   });
 
@@ -158,7 +168,8 @@ suite("PWM output (ECMA-419 embedded:io/pwm)", () => {
   test("a duty outside 0–1 is refused; close is safe twice", () => {
     const { io, PwmOutput } = adapters;
     const dimmer = new PwmOutput({ pin: 4, hz: undefined });
-    for (const duty of [1.01, -0.1, Number.NaN, Number.POSITIVE_INFINITY]) assert.throws(() => dimmer.write(duty), RangeError);
+    for (const duty of [1.01, -0.1, Number.NaN, Number.POSITIVE_INFINITY])
+      assert.throws(() => dimmer.write(duty), RangeError);
     dimmer.close();
     dimmer.close();
     assert.equal(io.closed.length, 1);
@@ -246,7 +257,10 @@ suite("Wi-Fi watch (embedded:network/interface/wifi, connection codes of modules
     wifi().emit(500, "192.168.1.21", ["connection", "address"]);
     assert.deepEqual(rig.changes, [false, true]);
     assert.equal(rig.watch.online, true);
-    assert.ok(rig.logs.some((line) => line === "info: Wi-Fi: back online, address 192.168.1.21"), rig.logs.join("\n"));
+    assert.ok(
+      rig.logs.some((line) => line === "info: Wi-Fi: back online, address 192.168.1.21"),
+      rig.logs.join("\n"),
+    );
 
     // The backoff started over after the join.
     wifi().emit(200, undefined, ["connection"]);
@@ -291,7 +305,10 @@ suite("Wi-Fi watch (embedded:network/interface/wifi, connection codes of modules
     wifi().failNextConnect = "busy";
     rig.clock.advanceSync(2000);
     assert.equal(wifi().connects.length, 0);
-    assert.ok(rig.logs.some((line) => line === "warn: Wi-Fi: join failed: busy"), rig.logs.join("\n"));
+    assert.ok(
+      rig.logs.some((line) => line === "warn: Wi-Fi: join failed: busy"),
+      rig.logs.join("\n"),
+    );
     rig.clock.advanceSync(4000);
     assert.deepEqual(wifi().connects, [{ SSID: "cafe" }]);
   });
@@ -300,7 +317,10 @@ suite("Wi-Fi watch (embedded:network/interface/wifi, connection codes of modules
     const quiet = start(undefined, undefined);
     quiet.clock.advanceSync(600_000);
     assert.deepEqual(wifi().connects, []);
-    assert.ok(quiet.logs.some((line) => line.startsWith("warn: Wi-Fi: no ssid configured (build with mcconfig")), quiet.logs.join("\n"));
+    assert.ok(
+      quiet.logs.some((line) => line.startsWith("warn: Wi-Fi: no ssid configured (build with mcconfig")),
+      quiet.logs.join("\n"),
+    );
     quiet.watch.close();
 
     adapters.io.reset();
@@ -340,10 +360,16 @@ suite("clock sync (the SDK's sntp and time, host from config.sntp)", () => {
     const rig = online("pool.ntp.org");
     assert.equal(io.sntp.length, 0, "offline: no request");
     rig.up();
-    assert.deepEqual(io.sntp.map((request) => request.host), ["pool.ntp.org"]);
+    assert.deepEqual(
+      io.sntp.map((request) => request.host),
+      ["pool.ntp.org"],
+    );
     io.sntp[0]!.answer(1_795_000_000);
     assert.deepEqual(io.timeSet, [1_795_000_000]);
-    assert.ok(rig.logs.some((line) => line.startsWith("info: clock set by SNTP from pool.ntp.org: 2026-")), rig.logs.join("\n"));
+    assert.ok(
+      rig.logs.some((line) => line.startsWith("info: clock set by SNTP from pool.ntp.org: 2026-")),
+      rig.logs.join("\n"),
+    );
   });
 
   test("a link that comes back within a day does not ask again; after a day online it re-syncs", () => {
@@ -367,7 +393,12 @@ suite("clock sync (the SDK's sntp and time, host from config.sntp)", () => {
     rig.up();
     io.sntp[0]!.fail("no response from SNTP server");
     assert.equal(io.sntp[0]!.closed, true, "the callback named no other host");
-    assert.ok(rig.logs.some((line) => line.startsWith("warn: SNTP: no response from SNTP server; values go without a datetime")), rig.logs.join("\n"));
+    assert.ok(
+      rig.logs.some((line) =>
+        line.startsWith("warn: SNTP: no response from SNTP server; values go without a datetime"),
+      ),
+      rig.logs.join("\n"),
+    );
     rig.clock.advanceSync(14_999);
     assert.equal(io.sntp.length, 1, "the first retry waits 15–30 s");
     rig.clock.advanceSync(15_001);
@@ -409,18 +440,32 @@ suite("board pins (the SDK's host provider, globalThis.device)", () => {
     io: { Analog: IoClass, Digital: IoClass, I2C: IoClass, PWM: IoClass },
     pin: { button: 0, led: 2 },
   };
-  const thingPlus = { I2C: { default: { io: IoClass, data: 23, clock: 22 } }, io: { I2C: IoClass }, pin: { button: 0, led: 13 } };
-  const esp32s3 = { I2C: { default: { io: IoClass, data: 4, clock: 5 } }, Analog: { default: { io: IoClass, pin: 1 } }, io: { I2C: IoClass }, pin: { button: 0 } };
+  const thingPlus = {
+    I2C: { default: { io: IoClass, data: 23, clock: 22 } },
+    io: { I2C: IoClass },
+    pin: { button: 0, led: 13 },
+  };
+  const esp32s3 = {
+    I2C: { default: { io: IoClass, data: 4, clock: 5 } },
+    Analog: { default: { io: IoClass, pin: 1 } },
+    io: { I2C: IoClass },
+    pin: { button: 0 },
+  };
   const genericEsp32 = { io: { Analog: IoClass, Digital: IoClass, I2C: IoClass }, pin: {} };
   /** modules/io/system freezes the provider deeply (Object.freeze(device, true)) before publishing it. */
   function deepFreeze<T extends object>(value: T): T {
-    for (const member of Object.values(value)) if (typeof member === "object" && member !== null) deepFreeze(member as object);
+    for (const member of Object.values(value))
+      if (typeof member === "object" && member !== null) deepFreeze(member as object);
     return Object.freeze(value);
   }
 
   test("a board that names both: its LED and its I2C default, frozen", () => {
     const { readBoardPins } = adapters;
-    assert.deepEqual(readBoardPins(deepFreeze(nodemcu)), { ledPin: 2, i2c: { sda: 21, scl: 22 } }, "read from the deeply frozen object, as published");
+    assert.deepEqual(
+      readBoardPins(deepFreeze(nodemcu)),
+      { ledPin: 2, i2c: { sda: 21, scl: 22 } },
+      "read from the deeply frozen object, as published",
+    );
     const pins = readBoardPins(thingPlus);
     assert.deepEqual(pins, { ledPin: 13, i2c: { sda: 23, scl: 22 } });
     assert.ok(Object.isFrozen(pins) && Object.isFrozen(pins.i2c), "the result is frozen");
@@ -438,14 +483,19 @@ suite("board pins (the SDK's host provider, globalThis.device)", () => {
     const { readBoardPins } = adapters;
     assert.deepEqual(readBoardPins(esp32s3), { i2c: { sda: 4, scl: 5 } }, "I2C but no LED");
     assert.deepEqual(readBoardPins({ pin: { led: 10 } }), { ledPin: 10 }, "an LED but no I2C");
-    assert.deepEqual(readBoardPins({ I2C: { default: { data: 21 } }, pin: { led: 2 } }), { ledPin: 2 }, "SDA without SCL is no bus");
+    assert.deepEqual(
+      readBoardPins({ I2C: { default: { data: 21 } }, pin: { led: 2 } }),
+      { ledPin: 2 },
+      "SDA without SCL is no bus",
+    );
     assert.deepEqual(readBoardPins({ I2C: { default: { clock: 22 } } }), {});
     assert.deepEqual(readBoardPins({ I2C: { internal: { data: 25, clock: 21 } } }), {}, "only the default bus counts");
   });
 
   test("garbage: wrong types, numbers that are no GPIO, getters and inherited fields fall back without throwing", () => {
     const { readBoardPins } = adapters;
-    for (const provider of [42, "device", true, [], () => undefined, Symbol("device")]) assert.deepEqual(readBoardPins(provider), {}, String(provider));
+    for (const provider of [42, "device", true, [], () => undefined, Symbol("device")])
+      assert.deepEqual(readBoardPins(provider), {}, String(provider));
     for (const led of ["2", 2.5, -1, 64, Number.NaN, Number.POSITIVE_INFINITY, null, { pin: 2 }, [2], 2n]) {
       assert.deepEqual(readBoardPins({ pin: { led } }), {}, `led ${String(led)}`);
     }
@@ -453,7 +503,11 @@ suite("board pins (the SDK's host provider, globalThis.device)", () => {
     assert.deepEqual(readBoardPins({ pin: { led: 63 } }), { ledPin: 63 }, "the highest GPIO number accepted");
     assert.deepEqual(readBoardPins({ pin: "led", I2C: "default" }), {});
     assert.deepEqual(readBoardPins({ I2C: { default: { data: "21", clock: 22 } } }), {});
-    assert.deepEqual(readBoardPins({ I2C: { default: { data: 21, clock: 21 } } }), {}, "SDA and SCL on one pin is no bus");
+    assert.deepEqual(
+      readBoardPins({ I2C: { default: { data: 21, clock: 21 } } }),
+      {},
+      "SDA and SCL on one pin is no bus",
+    );
     assert.deepEqual(readBoardPins({ I2C: { default: { data: 21, clock: 99 } } }), {});
     const throwing = Object.defineProperty({}, "pin", {
       get() {
@@ -461,38 +515,77 @@ suite("board pins (the SDK's host provider, globalThis.device)", () => {
       },
     });
     assert.deepEqual(readBoardPins(throwing), {}, "an accessor is not read");
-    assert.deepEqual(readBoardPins({ pin: Object.create({ led: 2 }) as object }), {}, "an inherited field is not the board's");
+    assert.deepEqual(
+      readBoardPins({ pin: Object.create({ led: 2 }) as object }),
+      {},
+      "an inherited field is not the board's",
+    );
   });
 
   test("the pins become the defaults of the esp32 manifest's pin-less entries", () => {
     const { readBoardPins, parseDeviceConfig } = adapters;
     const board = { sensors: "sht3x", actuators: "led:digital" };
     const onThingPlus = parseDeviceConfig(board, readBoardPins(thingPlus));
-    assert.deepEqual(onThingPlus.actuators.map((spec) => spec.pin), [13]);
-    assert.deepEqual(onThingPlus.sensors.map((spec) => (spec.kind === "sht3x" ? [spec.sda, spec.scl] : [])), [[23, 22]]);
+    assert.deepEqual(
+      onThingPlus.actuators.map((spec) => spec.pin),
+      [13],
+    );
+    assert.deepEqual(
+      onThingPlus.sensors.map((spec) => (spec.kind === "sht3x" ? [spec.sda, spec.scl] : [])),
+      [[23, 22]],
+    );
     const onGeneric = parseDeviceConfig(board, readBoardPins(genericEsp32));
-    assert.deepEqual(onGeneric.actuators.map((spec) => spec.pin), [2], "plain -p esp32: GPIO 2");
-    assert.deepEqual(onGeneric.sensors.map((spec) => (spec.kind === "sht3x" ? [spec.sda, spec.scl] : [])), [[21, 22]], "and I2C 21/22");
+    assert.deepEqual(
+      onGeneric.actuators.map((spec) => spec.pin),
+      [2],
+      "plain -p esp32: GPIO 2",
+    );
+    assert.deepEqual(
+      onGeneric.sensors.map((spec) => (spec.kind === "sht3x" ? [spec.sda, spec.scl] : [])),
+      [[21, 22]],
+      "and I2C 21/22",
+    );
     const onS3 = parseDeviceConfig(board, readBoardPins(esp32s3));
-    assert.deepEqual([onS3.actuators[0]!.pin, onS3.sensors[0]!.kind === "sht3x" ? onS3.sensors[0]!.sda : -1], [2, 4], "the LED falls back, I2C is the board's");
-    assert.deepEqual(parseDeviceConfig({ actuators: "led:digital:4" }, readBoardPins(thingPlus)).actuators[0]!.pin, 4, "an explicit pin wins");
+    assert.deepEqual(
+      [onS3.actuators[0]!.pin, onS3.sensors[0]!.kind === "sht3x" ? onS3.sensors[0]!.sda : -1],
+      [2, 4],
+      "the LED falls back, I2C is the board's",
+    );
+    assert.deepEqual(
+      parseDeviceConfig({ actuators: "led:digital:4" }, readBoardPins(thingPlus)).actuators[0]!.pin,
+      4,
+      "an explicit pin wins",
+    );
   });
 
   const sdk = process.env.MODDABLE;
   const targets = sdk === undefined ? undefined : join(sdk, "build/devices/esp32/targets");
-  test("the SDK's own providers read as their files say", { skip: targets === undefined || !existsSync(targets) ? "no Moddable SDK ($MODDABLE)" : false }, async () => {
+  test("the SDK's own providers read as their files say", {
+    skip: targets === undefined || !existsSync(targets) ? "no Moddable SDK ($MODDABLE)" : false,
+  }, async () => {
     const { readBoardPins } = adapters;
     // Every import of a provider (ECMA-419 classes, drivers) becomes an empty class: only the pins matter.
     const stubs: Plugin = {
       name: "provider-stubs",
       setup(builder) {
         builder.onResolve({ filter: /^[^./]/ }, (args) => ({ path: args.path, namespace: "stub" }));
-        builder.onLoad({ filter: /.*/, namespace: "stub" }, () => ({ contents: "export default class {}", loader: "js" }));
+        builder.onLoad({ filter: /.*/, namespace: "stub" }, () => ({
+          contents: "export default class {}",
+          loader: "js",
+        }));
       },
     };
     let bundled = 0;
     const read = async (file: string): Promise<BoardPins> => {
-      const result = await build({ entryPoints: [file], bundle: true, write: false, format: "esm", platform: "neutral", plugins: [stubs], logLevel: "error" });
+      const result = await build({
+        entryPoints: [file],
+        bundle: true,
+        write: false,
+        format: "esm",
+        platform: "neutral",
+        plugins: [stubs],
+        logLevel: "error",
+      });
       const out = join(bundleDir, `provider-${++bundled}.mjs`);
       await writeFile(out, result.outputFiles[0]!.text);
       return readBoardPins(((await import(pathToFileURL(out).href)) as { default: unknown }).default);
@@ -505,7 +598,8 @@ suite("board pins (the SDK's host provider, globalThis.device)", () => {
       xiao_esp32s3: { ledPin: 21, i2c: { sda: 5, scl: 6 } },
       m5core_ink: { ledPin: 10, i2c: { sda: 21, scl: 22 } },
     };
-    for (const [target, pins] of Object.entries(expected)) assert.deepEqual(await read(join(targets!, target, "host/provider.js")), pins, target);
+    for (const [target, pins] of Object.entries(expected))
+      assert.deepEqual(await read(join(targets!, target, "host/provider.js")), pins, target);
     assert.deepEqual(await read(join(sdk!, "modules/io/host/esp32/provider.js")), {}, "the generic esp32 provider");
   });
 });

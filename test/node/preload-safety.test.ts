@@ -16,7 +16,17 @@ import ts from "typescript";
 import { builtModules, listOf, manifestTree, resolveManifest } from "./manifest-tree.js";
 
 const root = fileURLToPath(new URL("../../../", import.meta.url));
-const PRELOADED_FOLDERS = ["kernel", "kernel/moddable", "coap", "coap/moddable", "thethings", "sensors", "device", "moddable", "moddable/esp32"] as const;
+const PRELOADED_FOLDERS = [
+  "kernel",
+  "kernel/moddable",
+  "coap",
+  "coap/moddable",
+  "thethings",
+  "sensors",
+  "device",
+  "moddable",
+  "moddable/esp32",
+] as const;
 const TARGETS = ["esp32", "lin", "mac", "win"] as const;
 
 /** The manifest maps these files to a target-independent specifier (see moddable/manifest_*.json). */
@@ -68,7 +78,10 @@ const PRELOADED_WHERE_PREFERENCE_IS: Readonly<Record<string, readonly string[]>>
 };
 
 test("the manifests preload every device module by name, with no wildcard (mcconfig matches wildcards against .js files only)", () => {
-  const sections = manifestTree(root, "manifest.json").flatMap(({ manifest }) => [manifest, ...Object.values(manifest.platforms ?? {})]);
+  const sections = manifestTree(root, "manifest.json").flatMap(({ manifest }) => [
+    manifest,
+    ...Object.values(manifest.platforms ?? {}),
+  ]);
   const everyEntry = sections.flatMap((section) => listOf(section.preload));
   assert.ok(everyEntry.length > 0);
   for (const entry of everyEntry) assert.ok(!entry.includes("*"), `preload entry ${entry} is a wildcard`);
@@ -77,7 +90,11 @@ test("the manifests preload every device module by name, with no wildcard (mccon
     const specifier = SPECIFIER_OF[file] ?? file;
     const builtOn = BUILT_ONLY_ON[file] ?? TARGETS;
     for (const target of TARGETS) {
-      assert.equal(built[target]!.get(specifier) === file, builtOn.includes(target), `${file} built as ${specifier} on ${target}`);
+      assert.equal(
+        built[target]!.get(specifier) === file,
+        builtOn.includes(target),
+        `${file} built as ${specifier} on ${target}`,
+      );
     }
     const platforms = PRELOADED_WHERE_PREFERENCE_IS[specifier];
     for (const target of builtOn) {
@@ -103,7 +120,8 @@ interface Finding {
 function runsAtModuleEvaluation(node: ts.Node): boolean {
   for (let parent = node.parent; parent !== undefined; parent = parent.parent) {
     if (ts.isFunctionLike(parent)) return false;
-    if (ts.isPropertyDeclaration(parent) && !(ts.getCombinedModifierFlags(parent) & ts.ModifierFlags.Static)) return false;
+    if (ts.isPropertyDeclaration(parent) && !(ts.getCombinedModifierFlags(parent) & ts.ModifierFlags.Static))
+      return false;
   }
   return true;
 }
@@ -116,14 +134,21 @@ function moduleLevelHazards(file: string): Finding[] {
     findings.push({ file, line: source.getLineAndCharacterOfPosition(node.getStart()).line + 1, what });
   };
   const visit = (node: ts.Node): void => {
-    if (ts.isRegularExpressionLiteral(node) && runsAtModuleEvaluation(node)) report(node, "a RegExp literal evaluated at module level");
-    if ((ts.isNewExpression(node) || ts.isCallExpression(node)) && ts.isIdentifier(node.expression) && node.expression.text === "RegExp" && runsAtModuleEvaluation(node)) {
+    if (ts.isRegularExpressionLiteral(node) && runsAtModuleEvaluation(node))
+      report(node, "a RegExp literal evaluated at module level");
+    if (
+      (ts.isNewExpression(node) || ts.isCallExpression(node)) &&
+      ts.isIdentifier(node.expression) &&
+      node.expression.text === "RegExp" &&
+      runsAtModuleEvaluation(node)
+    ) {
       report(node, "a RegExp made at module level");
     }
     ts.forEachChild(node, visit);
   };
   for (const statement of source.statements) {
-    if (ts.isVariableStatement(statement) && !(statement.declarationList.flags & ts.NodeFlags.Const)) report(statement, "a mutable module-level binding");
+    if (ts.isVariableStatement(statement) && !(statement.declarationList.flags & ts.NodeFlags.Const))
+      report(statement, "a mutable module-level binding");
     visit(statement);
   }
   return findings;
@@ -135,10 +160,16 @@ test("no preloaded module keeps a RegExp or a mutable binding at module level", 
 });
 
 test("the hazard scan finds what it looks for", () => {
-  const probe = ts.createSourceFile("probe.ts", "const A = /x/;\nlet b = 1;\nfunction f() { return /y/; }\nclass C { static s = /z/; i = /w/; }\n", ts.ScriptTarget.ES2022, true);
+  const probe = ts.createSourceFile(
+    "probe.ts",
+    "const A = /x/;\nlet b = 1;\nfunction f() { return /y/; }\nclass C { static s = /z/; i = /w/; }\n",
+    ts.ScriptTarget.ES2022,
+    true,
+  );
   const kinds: string[] = [];
   const visit = (node: ts.Node): void => {
-    if (ts.isRegularExpressionLiteral(node)) kinds.push(`${node.text}:${runsAtModuleEvaluation(node) ? "module" : "later"}`);
+    if (ts.isRegularExpressionLiteral(node))
+      kinds.push(`${node.text}:${runsAtModuleEvaluation(node) ? "module" : "later"}`);
     ts.forEachChild(node, visit);
   };
   visit(probe);

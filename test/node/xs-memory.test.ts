@@ -18,8 +18,16 @@ import { describeXsMemory, measureXsMemory } from "../../tools/xs-memory.js";
 const SLOT_TOLERANCE = 64;
 const SNAPSHOT_TOLERANCE = 16 * 1024;
 
-test("XS heap: 10,000 exchanges, 1,000 commands, 1,000 hostile payloads, 5,000 hostile datagrams, 200 payloads of new member names leave it where it started", { timeout: 120_000 }, async (t) => {
-  const report = await measureXsMemory({ exchanges: 10_000, notifications: 1_000, hostileNotifications: 1_000, fuzzDatagrams: 5_000, uniqueNameNotifications: 200 });
+test("XS heap: 10,000 exchanges, 1,000 commands, 1,000 hostile payloads, 5,000 hostile datagrams, 200 payloads of new member names leave it where it started", {
+  timeout: 120_000,
+}, async (t) => {
+  const report = await measureXsMemory({
+    exchanges: 10_000,
+    notifications: 1_000,
+    hostileNotifications: 1_000,
+    fuzzDatagrams: 5_000,
+    uniqueNameNotifications: 200,
+  });
   for (const line of describeXsMemory(report)) t.diagnostic(line);
   const [exchanges, commands, hostile, datagrams] = report.phases;
   assert.deepEqual(exchanges!.report.exchanges, { attempted: 10_000, ok: 10_000, failed: 0, wrong: 0 });
@@ -27,7 +35,10 @@ test("XS heap: 10,000 exchanges, 1,000 commands, 1,000 hostile payloads, 5,000 h
   assert.equal(commands!.report.commands.repushed, 0);
   assert.equal(hostile!.report.hostile.sent, 1_000);
   assert.equal(hostile!.report.hostile.applied, 0, "no hostile payload reached an output");
-  assert.ok(hostile!.report.hostile.ignored + hostile!.report.hostile.dropped >= 1_000, "the hostile payloads were refused along the way");
+  assert.ok(
+    hostile!.report.hostile.ignored + hostile!.report.hostile.dropped >= 1_000,
+    "the hostile payloads were refused along the way",
+  );
   assert.equal(datagrams!.report.fuzz.escaped, 0);
   for (const phase of report.phases) {
     assert.equal(phase.report.internalErrors, 0, `${phase.name}: internal errors`);

@@ -45,7 +45,11 @@ export function notEqual<T>(actual: T, unexpected: T, message?: string): void {
  */
 function comparableKeys(value: object): string[] {
   const keys = Object.keys(value);
-  for (let proto = Object.getPrototypeOf(value); proto !== null && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
+  for (
+    let proto = Object.getPrototypeOf(value);
+    proto !== null && proto !== Object.prototype;
+    proto = Object.getPrototypeOf(proto)
+  ) {
     for (const name of Object.getOwnPropertyNames(proto)) {
       if (keys.indexOf(name) < 0 && Object.getOwnPropertyDescriptor(proto, name)?.get !== undefined) keys.push(name);
     }

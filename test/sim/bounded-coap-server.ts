@@ -8,13 +8,21 @@
 // Block2 blocks (RFC 7959 §2.4). The wire side (replies, retransmission, RST matching, block
 // slicing) is the message layer it shares with SimCoapServer (server-message-layer.ts). Portable.
 import { MessageType } from "../../coap/codes.js";
-import { optionUint, uriPath, type CoapOption, type DecodedMessage } from "../../coap/message.js";
-import { observeValue, OptionNumber, type BlockValue } from "../../coap/options.js";
+import { type CoapOption, type DecodedMessage, optionUint, uriPath } from "../../coap/message.js";
+import { type BlockValue, OptionNumber, observeValue } from "../../coap/options.js";
 import type { PeerAddress } from "../../coap/peer-address.js";
 import { tokenKey } from "../../coap/tokens.js";
 import type { FakeClock } from "./fake-clock.js";
-import { dedupKey, payloadBytes, requestedBlock2, ServerMessageLayer, sliceBlock2, type PendingCon, type ShapedResponse } from "./server-message-layer.js";
-import { samePeerAddress, type SimNetwork, type SimPort } from "./sim-network.js";
+import {
+  dedupKey,
+  type PendingCon,
+  payloadBytes,
+  requestedBlock2,
+  ServerMessageLayer,
+  type ShapedResponse,
+  sliceBlock2,
+} from "./server-message-layer.js";
+import { type SimNetwork, type SimPort, samePeerAddress } from "./sim-network.js";
 
 export interface BoundedRequest {
   readonly code: number;
@@ -87,7 +95,13 @@ export class BoundedCoapServer {
   readonly #recent = new Map<string, Uint8Array | undefined>();
   /** Bound: one per path served. */
   readonly #observers = new Map<string, Observer>();
-  readonly counters: BoundedServerCounters = { requests: 0, duplicates: 0, notifications: 0, resetsReceived: 0, observersDropped: 0 };
+  readonly counters: BoundedServerCounters = {
+    requests: 0,
+    duplicates: 0,
+    notifications: 0,
+    resetsReceived: 0,
+    observersDropped: 0,
+  };
 
   constructor(options: BoundedCoapServerOptions) {
     this.#clock = options.network.clock;
@@ -129,7 +143,13 @@ export class BoundedCoapServer {
     observer.sequence = observeValue(observer.sequence + 1);
     this.counters.notifications++;
     const shaped = this.#shape(answer, undefined, [{ number: OptionNumber.Observe, value: observer.sequence }]);
-    this.#messages.send(confirmable ? MessageType.CON : MessageType.NON, shaped, observer.token, observer.peer, observer);
+    this.#messages.send(
+      confirmable ? MessageType.CON : MessageType.NON,
+      shaped,
+      observer.token,
+      observer.peer,
+      observer,
+    );
     return true;
   }
 
@@ -160,24 +180,42 @@ export class BoundedCoapServer {
     const path = uriPath(message);
     const observe = optionUint(message, OptionNumber.Observe);
     const block2 = requestedBlock2(message);
-    const answer = this.#handler({ code: message.code, path, payload: message.payload, observe, block2, confirmable, from });
+    const answer = this.#handler({
+      code: message.code,
+      path,
+      payload: message.payload,
+      observe,
+      block2,
+      confirmable,
+      from,
+    });
     if (answer === undefined) return;
     const extra: CoapOption[] = [];
     const requestTokenKey = tokenKey(message.token);
     if (observe === 1 || (observe === 0 && !(answer.code >> 5 === 2))) {
       const current = this.#observers.get(path);
-      if (current !== undefined && current.tokenKey === requestTokenKey && samePeerAddress(current.peer, from)) this.#observers.delete(path);
+      if (current !== undefined && current.tokenKey === requestTokenKey && samePeerAddress(current.peer, from))
+        this.#observers.delete(path);
     } else if (observe === 0 && (block2 === undefined || block2.num === 0)) {
       const current = this.#observers.get(path);
       const sequence = current?.sequence ?? 0;
-      this.#observers.set(path, { peer: from, token: message.token.slice(), tokenKey: requestTokenKey, path, sequence });
+      this.#observers.set(path, {
+        peer: from,
+        token: message.token.slice(),
+        tokenKey: requestTokenKey,
+        path,
+        sequence,
+      });
       extra.push({ number: OptionNumber.Observe, value: sequence });
     }
     const shaped = this.#shape(answer, block2, extra);
     if (answer.separateAfterMs !== undefined && confirmable) {
       this.#remember(key, this.#messages.sendEmpty(MessageType.ACK, message.messageId, from));
       const token = message.token.slice();
-      this.#clock.setTimer(() => this.#messages.send(MessageType.CON, shaped, token, from, undefined), answer.separateAfterMs);
+      this.#clock.setTimer(
+        () => this.#messages.send(MessageType.CON, shaped, token, from, undefined),
+        answer.separateAfterMs,
+      );
       return;
     }
     this.#remember(key, this.#messages.reply(message, shaped, from));
@@ -210,6 +248,12 @@ export class BoundedCoapServer {
 
   /** Slices a large body into the block asked for, or block 0 (RFC 7959 §2.4). */
   #shape(answer: BoundedAnswer, asked: BlockValue | undefined, extra: readonly CoapOption[]): ShapedResponse {
-    return sliceBlock2(answer.code, payloadBytes(answer.payload), [...(answer.options ?? []), ...extra], asked, this.#maxBlockSzx);
+    return sliceBlock2(
+      answer.code,
+      payloadBytes(answer.payload),
+      [...(answer.options ?? []), ...extra],
+      asked,
+      this.#maxBlockSzx,
+    );
   }
 }

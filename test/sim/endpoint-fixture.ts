@@ -6,7 +6,7 @@ import type { RandomSource } from "../../kernel/random.js";
 import { FakeClock } from "./fake-clock.js";
 import { SeededRandom } from "./seeded-random.js";
 import { SimCoapServer, type SimCoapServerOptions } from "./sim-coap-server.js";
-import { SimNetwork, type LinkConditions, type SimPort } from "./sim-network.js";
+import { type LinkConditions, SimNetwork, type SimPort } from "./sim-network.js";
 
 export const CLIENT_ADDRESS: PeerAddress = Object.freeze({ address: "192.0.2.10", port: 40001 });
 export const SERVER_ADDRESS: PeerAddress = Object.freeze({ address: "192.0.2.1", port: 5683 });
@@ -34,7 +34,11 @@ export interface Fixture {
 export function endpointFixture(options: FixtureOptions = {}): Fixture {
   const seed = options.seed ?? 1;
   const clock = new FakeClock();
-  const net = new SimNetwork({ clock, random: new SeededRandom(seed), conditions: options.conditions ?? { delayMs: 10 } });
+  const net = new SimNetwork({
+    clock,
+    random: new SeededRandom(seed),
+    conditions: options.conditions ?? { delayMs: 10 },
+  });
   const server = new SimCoapServer({ network: net, address: SERVER_ADDRESS, ...options.server });
   const clientPort = net.bind(CLIENT_ADDRESS);
   const log: string[] = [];
@@ -60,7 +64,12 @@ export interface Tracked<T> {
 
 /** Watches a promise without awaiting it, so a test can advance the clock and look. */
 export function track<T>(promise: Promise<T>): Tracked<T> {
-  const state: { settled: boolean; value: T | undefined; error: unknown; promise: Promise<T> } = { settled: false, value: undefined, error: undefined, promise };
+  const state: { settled: boolean; value: T | undefined; error: unknown; promise: Promise<T> } = {
+    settled: false,
+    value: undefined,
+    error: undefined,
+    promise,
+  };
   promise.then(
     (value) => {
       state.settled = true;

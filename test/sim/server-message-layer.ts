@@ -10,13 +10,13 @@
 // fixed window; they share its key. Per datagram it allocates only the decoded message and the
 // encoded replies, plus a record and a timer per CON it sends, as the servers did. Portable.
 import { Code, isRequestCode, MessageType } from "../../coap/codes.js";
+import type { DatagramPort } from "../../coap/datagram-port.js";
 import { decodeMessage } from "../../coap/decoder.js";
 import { encodeMessage } from "../../coap/encoder.js";
-import { EMPTY_BYTES, optionUint, type CoapOption, type DecodedMessage } from "../../coap/message.js";
-import { blockSize, decodeBlock, encodeBlock, OptionNumber, type BlockValue } from "../../coap/options.js";
-import type { Clock, TimerHandle } from "../../kernel/clock.js";
-import type { DatagramPort } from "../../coap/datagram-port.js";
+import { type CoapOption, type DecodedMessage, EMPTY_BYTES, optionUint } from "../../coap/message.js";
+import { type BlockValue, blockSize, decodeBlock, encodeBlock, OptionNumber } from "../../coap/options.js";
 import type { PeerAddress } from "../../coap/peer-address.js";
+import type { Clock, TimerHandle } from "../../kernel/clock.js";
 import { encodeUtf8 } from "../../kernel/utf8.js";
 import { peerKey } from "./sim-network.js";
 
@@ -78,7 +78,13 @@ export function requestedBlock2(message: DecodedMessage): BlockValue | undefined
  * with Block2 and, on block 0, Size2 (RFC 7959 §2.4, §4). `options` is the caller's own fresh
  * array: it is extended and sorted in place, so the encoder need not copy it to sort it.
  */
-export function sliceBlock2(code: number, body: Uint8Array, options: CoapOption[], asked: BlockValue | undefined, maxBlockSzx: number): ShapedResponse {
+export function sliceBlock2(
+  code: number,
+  body: Uint8Array,
+  options: CoapOption[],
+  asked: BlockValue | undefined,
+  maxBlockSzx: number,
+): ShapedResponse {
   if (asked === undefined && body.length <= blockSize(maxBlockSzx)) return { code, options, payload: body };
   const szx = Math.min(asked?.szx ?? maxBlockSzx, maxBlockSzx);
   const size = blockSize(szx);
@@ -133,7 +139,14 @@ export class ServerMessageLayer<Subject> {
 
   /** Sends an empty ACK or RST to `messageId`; returns its bytes, for the duplicate record. */
   sendEmpty(type: MessageType, messageId: number, to: PeerAddress): Uint8Array {
-    const bytes = encodeMessage({ type, code: Code.Empty, messageId, token: EMPTY_BYTES, options: [], payload: EMPTY_BYTES });
+    const bytes = encodeMessage({
+      type,
+      code: Code.Empty,
+      messageId,
+      token: EMPTY_BYTES,
+      options: [],
+      payload: EMPTY_BYTES,
+    });
     this.#port.send(bytes, to);
     return bytes;
   }
@@ -160,17 +173,38 @@ export class ServerMessageLayer<Subject> {
    * Sends a new message with the next message ID: a CON is retransmitted until its ACK or RST
    * (§4.2), a NON with a subject is remembered for matching a RST (RFC 7641 §3.6).
    */
-  send(type: MessageType, response: ShapedResponse, token: Uint8Array, to: PeerAddress, subject: Subject | undefined): void {
+  send(
+    type: MessageType,
+    response: ShapedResponse,
+    token: Uint8Array,
+    to: PeerAddress,
+    subject: Subject | undefined,
+  ): void {
     const messageId = this.takeMessageId();
-    const bytes = encodeMessage({ type, code: response.code, messageId, token, options: response.options, payload: response.payload });
+    const bytes = encodeMessage({
+      type,
+      code: response.code,
+      messageId,
+      token,
+      options: response.options,
+      payload: response.payload,
+    });
     this.#port.send(bytes, to);
     if (type !== MessageType.CON) {
       if (subject === undefined) return;
       this.#recentNon.set(messageId, subject);
-      if (this.#recentNon.size > this.#recentNonLimit) this.#recentNon.delete(this.#recentNon.keys().next().value as number);
+      if (this.#recentNon.size > this.#recentNonLimit)
+        this.#recentNon.delete(this.#recentNon.keys().next().value as number);
       return;
     }
-    const pending: PendingCon<Subject> = { bytes, to, subject, timer: undefined, timeoutMs: this.#ackTimeoutMs, retransmissions: 0 };
+    const pending: PendingCon<Subject> = {
+      bytes,
+      to,
+      subject,
+      timer: undefined,
+      timeoutMs: this.#ackTimeoutMs,
+      retransmissions: 0,
+    };
     this.#pending.set(messageId, pending);
     this.#arm(messageId, pending);
   }
@@ -182,7 +216,8 @@ export class ServerMessageLayer<Subject> {
 
   /** Stops retransmitting and forgets every pending CON. */
   cancelPending(): void {
-    for (const pending of this.#pending.values()) if (pending.timer !== undefined) this.#clock.clearTimer(pending.timer);
+    for (const pending of this.#pending.values())
+      if (pending.timer !== undefined) this.#clock.clearTimer(pending.timer);
     this.#pending.clear();
   }
 

@@ -7,13 +7,27 @@
 // is the message layer it shares with BoundedCoapServer (server-message-layer.ts). Portable.
 import { Code, MessageType } from "../../coap/codes.js";
 import { encodeMessage } from "../../coap/encoder.js";
-import { EMPTY_BYTES, optionStrings, optionUint, uriPath, type CoapOption, type DecodedMessage } from "../../coap/message.js";
-import { observeValue, OptionNumber, type BlockValue } from "../../coap/options.js";
+import {
+  type CoapOption,
+  type DecodedMessage,
+  EMPTY_BYTES,
+  optionStrings,
+  optionUint,
+  uriPath,
+} from "../../coap/message.js";
+import { type BlockValue, OptionNumber, observeValue } from "../../coap/options.js";
 import type { PeerAddress } from "../../coap/peer-address.js";
 import { tokenKey } from "../../coap/tokens.js";
 import type { FakeClock } from "./fake-clock.js";
-import { dedupKey, payloadBytes, requestedBlock2, ServerMessageLayer, sliceBlock2, type ShapedResponse } from "./server-message-layer.js";
-import { samePeerAddress, type SimNetwork, type SimPort } from "./sim-network.js";
+import {
+  dedupKey,
+  payloadBytes,
+  requestedBlock2,
+  ServerMessageLayer,
+  type ShapedResponse,
+  sliceBlock2,
+} from "./server-message-layer.js";
+import { type SimNetwork, type SimPort, samePeerAddress } from "./sim-network.js";
 
 export interface SimRequest {
   readonly message: DecodedMessage;
@@ -171,15 +185,25 @@ export class SimCoapServer {
    * Serves `body` at `path`: GET answers 2.05 piggybacked (Block2 when large), Observe = 0
    * registers an observer, Observe = 1 deregisters; update() changes it and notifies.
    */
-  content(path: string, body: Uint8Array | string, options: { etag?: Uint8Array; contentFormat?: number; maxAge?: number } = {}): void {
-    this.#contents.set(path, { body: payloadBytes(body), etag: options.etag, contentFormat: options.contentFormat, maxAge: options.maxAge });
+  content(
+    path: string,
+    body: Uint8Array | string,
+    options: { etag?: Uint8Array; contentFormat?: number; maxAge?: number } = {},
+  ): void {
+    this.#contents.set(path, {
+      body: payloadBytes(body),
+      etag: options.etag,
+      contentFormat: options.contentFormat,
+      maxAge: options.maxAge,
+    });
     this.route(path, (request, reply) => {
       if (request.method !== Code.GET) {
         reply.respond({ code: Code.MethodNotAllowed });
         return;
       }
       const content = this.#contents.get(path)!;
-      if (request.observe === 0 && (request.block2 === undefined || request.block2.num === 0)) this.addObserver(request);
+      if (request.observe === 0 && (request.block2 === undefined || request.block2.num === 0))
+        this.addObserver(request);
       else if (request.observe === 1) this.removeObserver(request.from, request.message.token);
       const observing = request.observe === 0 && this.#isObserver(request.from, request.message.token);
       const options: CoapOption[] = this.#contentOptions(content);
@@ -200,7 +224,8 @@ export class SimCoapServer {
   #contentOptions(content: Content): CoapOption[] {
     const options: CoapOption[] = [];
     if (content.etag !== undefined) options.push({ number: OptionNumber.ETag, value: content.etag });
-    if (content.contentFormat !== undefined) options.push({ number: OptionNumber.ContentFormat, value: content.contentFormat });
+    if (content.contentFormat !== undefined)
+      options.push({ number: OptionNumber.ContentFormat, value: content.contentFormat });
     if (content.maxAge !== undefined) options.push({ number: OptionNumber.MaxAge, value: content.maxAge });
     return options;
   }
@@ -208,7 +233,12 @@ export class SimCoapServer {
   /** Adds (or renews, RFC 7641 §4.1) the requester as an observer of the request's path. */
   addObserver(request: SimRequest): SimObserver {
     this.removeObserver(request.from, request.message.token);
-    const observer: SimObserver = { peer: request.from, token: request.message.token.slice(), path: request.path, request };
+    const observer: SimObserver = {
+      peer: request.from,
+      token: request.message.token.slice(),
+      path: request.path,
+      request,
+    };
     this.#observers.push(observer);
     return observer;
   }
@@ -246,9 +276,16 @@ export class SimCoapServer {
     const sequence = options.sequence ?? observeValue(this.#currentSequence(observer.path) + 1);
     const extra: CoapOption[] = [{ number: OptionNumber.Observe, value: sequence }];
     // RFC 7959 §2.6: block 0 of a large notification, in the size the registration asked for.
-    const asked = observer.request.block2 === undefined ? undefined : { num: 0, more: false, szx: observer.request.block2.szx };
+    const asked =
+      observer.request.block2 === undefined ? undefined : { num: 0, more: false, szx: observer.request.block2.szx };
     const shaped = this.#shape({ ...response, options: [...(response.options ?? []), ...extra] }, asked);
-    this.#messages.send(options.confirmable === true ? MessageType.CON : MessageType.NON, shaped, observer.token, observer.peer, observer);
+    this.#messages.send(
+      options.confirmable === true ? MessageType.CON : MessageType.NON,
+      shaped,
+      observer.token,
+      observer.peer,
+      observer,
+    );
   }
 
   /** Sends a message as is (for crafted or misbehaving traffic). */
@@ -257,10 +294,27 @@ export class SimCoapServer {
   }
 
   /** Builds and sends one message with the next message ID; returns that ID. */
-  send(to: PeerAddress, message: { type: MessageType; code: number; token?: Uint8Array; options?: readonly CoapOption[]; payload?: Uint8Array | string; messageId?: number }): number {
+  send(
+    to: PeerAddress,
+    message: {
+      type: MessageType;
+      code: number;
+      token?: Uint8Array;
+      options?: readonly CoapOption[];
+      payload?: Uint8Array | string;
+      messageId?: number;
+    },
+  ): number {
     const messageId = message.messageId ?? this.#messages.takeMessageId();
     this.#port.send(
-      encodeMessage({ type: message.type, code: message.code, messageId, token: message.token ?? EMPTY_BYTES, options: message.options ?? [], payload: payloadBytes(message.payload) }),
+      encodeMessage({
+        type: message.type,
+        code: message.code,
+        messageId,
+        token: message.token ?? EMPTY_BYTES,
+        options: message.options ?? [],
+        payload: payloadBytes(message.payload),
+      }),
       to,
     );
     return messageId;
@@ -322,7 +376,13 @@ export class SimCoapServer {
       respondLater: (response, options = {}) => {
         const send = (): void => {
           const shaped = this.#shape(response, request.block2);
-          this.#messages.send(options.confirmable === false ? MessageType.NON : MessageType.CON, shaped, request.message.token, request.from, undefined);
+          this.#messages.send(
+            options.confirmable === false ? MessageType.NON : MessageType.CON,
+            shaped,
+            request.message.token,
+            request.from,
+            undefined,
+          );
         };
         if ((options.delayMs ?? 0) > 0) this.#clock.setTimer(send, options.delayMs!);
         else send();

@@ -2,10 +2,11 @@
 // loss / duplication / delay / jitter (jitter reorders), and scripted faults aimed at particular
 // datagrams ("drop the 2nd ACK from the server"). Every datagram is traced with its decoded
 // CoAP message, so tests can assert on what went over the wire and when. Portable.
-import { decodeMessage } from "../../coap/decoder.js";
-import type { DecodedMessage } from "../../coap/message.js";
+
 import type { MessageType } from "../../coap/codes.js";
 import type { DatagramPort } from "../../coap/datagram-port.js";
+import { decodeMessage } from "../../coap/decoder.js";
+import type { DecodedMessage } from "../../coap/message.js";
 import type { PeerAddress } from "../../coap/peer-address.js";
 import type { FakeClock } from "./fake-clock.js";
 import type { SeededRandom } from "./seeded-random.js";
@@ -58,7 +59,10 @@ export interface ScriptPosition {
   readonly count?: number;
 }
 
-type ScriptAction = { readonly kind: "drop" } | { readonly kind: "duplicate"; readonly copies: number } | { readonly kind: "delay"; readonly ms: number };
+type ScriptAction =
+  | { readonly kind: "drop" }
+  | { readonly kind: "duplicate"; readonly copies: number }
+  | { readonly kind: "delay"; readonly ms: number };
 
 interface ScriptRule {
   readonly match: DatagramMatch;
@@ -188,7 +192,8 @@ export class SimNetwork {
   #addRule(match: DatagramMatch, position: ScriptPosition, action: ScriptAction): void {
     const nth = position.nth ?? 1;
     const count = position.count ?? 1;
-    if (!Number.isInteger(nth) || nth < 1 || !Number.isInteger(count) || count < 1) throw new RangeError("nth and count start at 1");
+    if (!Number.isInteger(nth) || nth < 1 || !Number.isInteger(count) || count < 1)
+      throw new RangeError("nth and count start at 1");
     this.#rules.push({ match, skip: nth - 1, remaining: count, action });
   }
 

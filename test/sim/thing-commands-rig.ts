@@ -4,11 +4,11 @@
 // subscription resource. Specs use it to send commands as the platform would, or to forge them,
 // and to see what reached the dispatcher and the outputs. Portable.
 import { Code, ContentFormat } from "../../coap/codes.js";
-import type { PeerAddress } from "../../coap/peer-address.js";
 import { OptionNumber } from "../../coap/options.js";
-import { encodeUtf8 } from "../../kernel/utf8.js";
-import { CommandDispatcher, type AppliedCommand, type IgnoredCommand } from "../../device/commands.js";
+import type { PeerAddress } from "../../coap/peer-address.js";
+import { type AppliedCommand, CommandDispatcher, type IgnoredCommand } from "../../device/commands.js";
 import { SimulatedActuator } from "../../device/simulated-actuator.js";
+import { encodeUtf8 } from "../../kernel/utf8.js";
 import { ThethingsClient } from "../../thethings/client.js";
 import type { ThingSubscription } from "../../thethings/subscription.js";
 import { endpointFixture, type Fixture } from "./endpoint-fixture.js";
@@ -55,7 +55,11 @@ export async function thingCommandsRig(seed: number = 1): Promise<ThingCommandsR
     const options = [{ number: OptionNumber.ContentFormat, value: ContentFormat.Json }];
     if (request.observe === 0 && (request.block2 === undefined || request.block2.num === 0)) {
       f.server.addObserver(request);
-      reply.respond({ code: Code.Content, payload: SUBSCRIBED, options: [...options, { number: OptionNumber.Observe, value: sequence }] });
+      reply.respond({
+        code: Code.Content,
+        payload: SUBSCRIBED,
+        options: [...options, { number: OptionNumber.Observe, value: sequence }],
+      });
       return;
     }
     if (request.observe === 1) f.server.removeObserver(request.from, request.message.token);
@@ -78,7 +82,10 @@ export async function thingCommandsRig(seed: number = 1): Promise<ThingCommandsR
     onIgnored: (event) => ignored.push(event),
   });
   let subscribed = false;
-  const subscription = client.subscribe({ onValues: (values) => dispatcher.dispatch(values), onSubscribed: () => void (subscribed = true) }, { keepAliveMs: 20_000 });
+  const subscription = client.subscribe(
+    { onValues: (values) => dispatcher.dispatch(values), onSubscribed: () => void (subscribed = true) },
+    { keepAliveMs: 20_000 },
+  );
   await f.clock.runUntil(() => subscribed, 10_000);
   const observer = (): SimObserver | undefined => {
     const all = f.server.observers(THING_PATH);
@@ -100,7 +107,11 @@ export async function thingCommandsRig(seed: number = 1): Promise<ThingCommandsR
       current = body;
       sequence++;
       const payload = typeof body === "string" ? encodeUtf8(body) : body;
-      f.server.notify(THING_PATH, { code: Code.Content, payload, options: [{ number: OptionNumber.ContentFormat, value: ContentFormat.Json }] }, { confirmable, sequence });
+      f.server.notify(
+        THING_PATH,
+        { code: Code.Content, payload, options: [{ number: OptionNumber.ContentFormat, value: ContentFormat.Json }] },
+        { confirmable, sequence },
+      );
     },
   };
 }

@@ -3,10 +3,11 @@
 // worker.issueCommand (handled by `handleCommand` here); the guest sends datagrams, log lines and
 // events with the synchronous global `issueCommand`. No console, no timers: XS under xsnap has
 // neither, so time is whatever the host's last tick said.
-import type { Clock, TimerHandle } from "../../kernel/clock.js";
+
 import type { DatagramPort } from "../../coap/datagram-port.js";
-import type { LogSink } from "../../kernel/log.js";
 import type { PeerAddress } from "../../coap/peer-address.js";
+import type { Clock, TimerHandle } from "../../kernel/clock.js";
+import type { LogSink } from "../../kernel/log.js";
 import type { RandomSource } from "../../kernel/random.js";
 import { decodeUtf8, encodeUtf8 } from "../../kernel/utf8.js";
 
@@ -14,7 +15,13 @@ declare function issueCommand(message: ArrayBuffer): ArrayBuffer;
 
 export type HostMessage =
   | { readonly kind: "tick"; readonly now: number }
-  | { readonly kind: "datagram"; readonly now: number; readonly hex: string; readonly address: string; readonly port: number }
+  | {
+      readonly kind: "datagram";
+      readonly now: number;
+      readonly hex: string;
+      readonly address: string;
+      readonly port: number;
+    }
   | { readonly kind: "call"; readonly now: number; readonly name: string; readonly args: readonly unknown[] };
 
 function toHex(bytes: Uint8Array): string {
@@ -65,7 +72,9 @@ class TickClock implements Clock {
     if (now > this.#now) this.#now = now;
     for (;;) {
       let next: PendingTimer | undefined;
-      for (const t of this.#timers) if (t.due <= this.#now && (next === undefined || t.due < next.due || (t.due === next.due && t.id < next.id))) next = t;
+      for (const t of this.#timers)
+        if (t.due <= this.#now && (next === undefined || t.due < next.due || (t.due === next.due && t.id < next.id)))
+          next = t;
       if (next === undefined) return;
       const fired = next;
       this.#timers = this.#timers.filter((t) => t !== fired);

@@ -8,7 +8,10 @@ import { MemoryWorkload, type PhaseCounts } from "./memory-workload.js";
 
 declare function gc(): void;
 
-type Command = { readonly op: "start"; readonly seed: number } | { readonly op: "run"; readonly counts: PhaseCounts } | { readonly op: "gc" };
+type Command =
+  | { readonly op: "start"; readonly seed: number }
+  | { readonly op: "run"; readonly counts: PhaseCounts }
+  | { readonly op: "gc" };
 
 let workload: MemoryWorkload | undefined;
 
@@ -36,6 +39,8 @@ async function perform(command: Command): Promise<unknown> {
   const finish = (value: unknown): void => {
     reply.result = encodeUtf8(JSON.stringify(value)).buffer as ArrayBuffer;
   };
-  perform(command).then(finish, (error: unknown) => finish({ error: error instanceof Error ? `${error.message}\n${error.stack ?? ""}` : String(error) }));
+  perform(command).then(finish, (error: unknown) =>
+    finish({ error: error instanceof Error ? `${error.message}\n${error.stack ?? ""}` : String(error) }),
+  );
   return reply;
 };

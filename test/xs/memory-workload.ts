@@ -7,14 +7,15 @@
 // commands pushed on the subscription, hostile payloads pushed the same way, and a hostile
 // peer's datagrams. Each phase ends with the same quiet tail, so every bounded table (the
 // duplicate cache above all) is in the same state whenever the heap is measured. Portable.
+
+import { CoapRequestError, type RequestOptions } from "../../coap/client-api.js";
 import { Code, ContentFormat } from "../../coap/codes.js";
 import { CoapEndpoint } from "../../coap/endpoint.js";
-import { CoapRequestError, type RequestOptions } from "../../coap/client-api.js";
 import { OptionNumber } from "../../coap/options.js";
 import type { PeerAddress } from "../../coap/peer-address.js";
-import { decodeUtf8 } from "../../kernel/utf8.js";
 import { CommandDispatcher } from "../../device/commands.js";
 import { SimulatedActuator } from "../../device/simulated-actuator.js";
+import { decodeUtf8 } from "../../kernel/utf8.js";
 import { ThethingsClient } from "../../thethings/client.js";
 import { ThethingsError } from "../../thethings/errors.js";
 import type { ThingSubscription } from "../../thethings/subscription.js";
@@ -22,7 +23,7 @@ import { SeededRandom as FuzzRandom } from "../fuzz/datagram-fuzz.js";
 import { HOSTILE_PAYLOADS } from "../fuzz/hostile-payloads.js";
 import { HostilePeer } from "../fuzz/hostile-peer.js";
 import { TapPort } from "../fuzz/tap-port.js";
-import { BoundedCoapServer, type BoundedAnswer, type BoundedRequest } from "../sim/bounded-coap-server.js";
+import { type BoundedAnswer, BoundedCoapServer, type BoundedRequest } from "../sim/bounded-coap-server.js";
 import { FakeClock } from "../sim/fake-clock.js";
 import { SeededRandom } from "../sim/seeded-random.js";
 import { SimNetwork } from "../sim/sim-network.js";
@@ -57,13 +58,23 @@ export interface PhaseCounts {
 }
 
 export interface PhaseReport {
-  readonly exchanges: { readonly attempted: number; readonly ok: number; readonly failed: number; readonly wrong: number };
+  readonly exchanges: {
+    readonly attempted: number;
+    readonly ok: number;
+    readonly failed: number;
+    readonly wrong: number;
+  };
   /**
    * `repushed`: commands that did not arrive the first time (a hostile phase before may have
    * planted duplicate-cache entries).
    */
   readonly commands: { readonly sent: number; readonly applied: number; readonly repushed: number };
-  readonly hostile: { readonly sent: number; readonly applied: number; readonly ignored: number; readonly dropped: number };
+  readonly hostile: {
+    readonly sent: number;
+    readonly applied: number;
+    readonly ignored: number;
+    readonly dropped: number;
+  };
   readonly fuzz: { readonly sent: number; readonly escaped: number };
   readonly uniqueNames: { readonly sent: number; readonly applied: number };
   /** Internal errors the stack logged (level "error" other than the platform's own error status). */
@@ -96,13 +107,29 @@ export class MemoryWorkload {
 
   constructor(seed: number = 1) {
     this.#random = new SeededRandom(seed);
-    this.#net = new SimNetwork({ clock: this.#clock, random: new SeededRandom(seed + 1), conditions: { delayMs: 5 }, traceLimit: 4 });
-    this.#server = new BoundedCoapServer({ network: this.#net, address: SERVER, handler: (request) => this.#answer(request) });
+    this.#net = new SimNetwork({
+      clock: this.#clock,
+      random: new SeededRandom(seed + 1),
+      conditions: { delayMs: 5 },
+      traceLimit: 4,
+    });
+    this.#server = new BoundedCoapServer({
+      network: this.#net,
+      address: SERVER,
+      handler: (request) => this.#answer(request),
+    });
     this.#tap = new TapPort(this.#net.bind(CLIENT));
     const log = (level: string, text: string): void => {
       if (level === "error" && text.indexOf("subscription error") < 0) this.#internalErrors++;
     };
-    this.#endpoint = new CoapEndpoint({ port: this.#tap, server: SERVER, clock: this.#clock, random: new SeededRandom(seed + 2), log, reregisterBackoff: { initialMs: 500, maxMs: 4_000 } });
+    this.#endpoint = new CoapEndpoint({
+      port: this.#tap,
+      server: SERVER,
+      clock: this.#clock,
+      random: new SeededRandom(seed + 2),
+      log,
+      reregisterBackoff: { initialMs: 500, maxMs: 4_000 },
+    });
     this.#client = new ThethingsClient({ coap: this.#endpoint, log, thingToken: TOKEN });
     this.#dispatcher = new CommandDispatcher({
       actuators: [
@@ -113,7 +140,12 @@ export class MemoryWorkload {
       log,
       onIgnored: () => void this.#ignored++,
     });
-    this.#peer = new HostilePeer({ random: new FuzzRandom(seed + 3), profile: "on-path", server: SERVER, live: this.#tap });
+    this.#peer = new HostilePeer({
+      random: new FuzzRandom(seed + 3),
+      profile: "on-path",
+      server: SERVER,
+      live: this.#tap,
+    });
   }
 
   /** Subscribes and waits for the platform's confirmation; from then on the platform sends {} every keepAlive/2. */
@@ -186,15 +218,26 @@ export class MemoryWorkload {
     };
     let work: Promise<void>;
     if (roll < 7) {
-      work = this.#client.writeOnce([{ key: "temperature", value: 20 + (i % 10), datetime: 1_700_000_000_000 + i * 1000 }]).then((result) => check(result.ok));
+      work = this.#client
+        .writeOnce([{ key: "temperature", value: 20 + (i % 10), datetime: 1_700_000_000_000 + i * 1000 }])
+        .then((result) => check(result.ok));
     } else if (roll < 10) {
-      work = this.#client.read("led", { limit: 1 }).then((values) => check(values.length === 1 && values[0]!.value === 1));
+      work = this.#client
+        .read("led", { limit: 1 })
+        .then((values) => check(values.length === 1 && values[0]!.value === 1));
     } else if (roll < 17) {
-      const request: RequestOptions = roll < 12 ? { method: "POST", path: "/slow", payload: id } : roll < 13 ? { method: "GET", path: "/big" } : { method: "GET", path: "/echo", payload: id, confirmable: roll < 15 };
+      const request: RequestOptions =
+        roll < 12
+          ? { method: "POST", path: "/slow", payload: id }
+          : roll < 13
+            ? { method: "GET", path: "/big" }
+            : { method: "GET", path: "/echo", payload: id, confirmable: roll < 15 };
       const expected = roll < 12 ? `slow:${id}` : roll < 13 ? BIG_TEXT : `echo:${id}`;
       work = this.#endpoint.request(request).then((response) => check(decodeUtf8(response.payload) === expected));
     } else {
-      work = this.#endpoint.request({ method: "GET", path: "/missing" }).then((response) => check(response.code === Code.NotFound));
+      work = this.#endpoint
+        .request({ method: "GET", path: "/missing" })
+        .then((response) => check(response.code === Code.NotFound));
     }
     void work.then(
       () => void (done = true),
@@ -219,7 +262,15 @@ export class MemoryWorkload {
   /** Pushes `body` on the subscription as the platform does; CON and NON alternate. */
   #push(body: string | Uint8Array, confirmable: boolean): void {
     this.#current = body;
-    this.#server.notify(THING, { code: Code.Content, payload: body, options: [{ number: OptionNumber.ContentFormat, value: ContentFormat.Json }] }, confirmable);
+    this.#server.notify(
+      THING,
+      {
+        code: Code.Content,
+        payload: body,
+        options: [{ number: OptionNumber.ContentFormat, value: ContentFormat.Json }],
+      },
+      confirmable,
+    );
   }
 
   /**
@@ -232,7 +283,8 @@ export class MemoryWorkload {
     let repushed = 0;
     for (let i = 0; i < count; i++) {
       this.#commandLevel = 1 - this.#commandLevel;
-      const body = i % 2 === 0 ? `[{"key":"led","value":${this.#commandLevel}}]` : `[{"key":"dim","value":"${i % 100}%"}]`;
+      const body =
+        i % 2 === 0 ? `[{"key":"led","value":${this.#commandLevel}}]` : `[{"key":"dim","value":"${i % 100}%"}]`;
       const target = before + i + 1;
       for (let attempt = 1; writes() < target; attempt++) {
         if (attempt > COMMAND_ATTEMPTS) throw new Error(`command ${i} not applied after ${COMMAND_ATTEMPTS} pushes`);

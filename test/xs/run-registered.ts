@@ -16,7 +16,9 @@ function describeError(error: unknown): string {
   return String(error);
 }
 
-export async function runRegistered(report: (line: TestReport | { kind: "start"; name: string } | { kind: "done"; count: number }) => void): Promise<void> {
+export async function runRegistered(
+  report: (line: TestReport | { kind: "start"; name: string } | { kind: "done"; count: number }) => void,
+): Promise<void> {
   const tests = registeredTests();
   for (const t of tests) {
     report({ kind: "start", name: `${t.suite} › ${t.name}` });

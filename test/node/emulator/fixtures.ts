@@ -1,6 +1,7 @@
 // Shared steps of the platform tests: a platform on a free loopback port, a thing activated on it.
-import { startPlatform, type Platform, type PlatformOptions } from "../../../emulator/server.js";
+
 import type { PlatformEvent } from "../../../emulator/events.js";
+import { type Platform, type PlatformOptions, startPlatform } from "../../../emulator/server.js";
 import { RawClient } from "./raw-client.js";
 
 export interface Running {
@@ -29,9 +30,14 @@ export async function running(options: PlatformOptions = {}): Promise<Running> {
 /** Activates a thing with a fresh code; returns its token. */
 export async function activate(r: Running): Promise<string> {
   const code = r.platform.addActivationCode();
-  const reply = await r.client.request({ method: "POST", path: ["v2", "things", ""], payload: JSON.stringify({ activationCode: code }) });
+  const reply = await r.client.request({
+    method: "POST",
+    path: ["v2", "things", ""],
+    payload: JSON.stringify({ activationCode: code }),
+  });
   const body = reply.json as { thingToken?: string };
-  if (reply.code !== "2.01" || typeof body.thingToken !== "string") throw new Error(`activation failed: ${reply.code} ${reply.text}`);
+  if (reply.code !== "2.01" || typeof body.thingToken !== "string")
+    throw new Error(`activation failed: ${reply.code} ${reply.text}`);
   return body.thingToken;
 }
 

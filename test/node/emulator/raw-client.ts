@@ -1,9 +1,10 @@
 // A CoAP client for the platform tests that works at the message level (coap-packet over a
 // dgram socket), so tests control message types, tokens and ACKs exactly and see every datagram
 // the platform sends. Not node-coap's client: that would let node-coap test itself.
-import { createSocket, type Socket } from "node:dgram";
+
 import { randomBytes } from "node:crypto";
-import { generate, parse, type ParsedPacket } from "coap-packet";
+import { createSocket, type Socket } from "node:dgram";
+import { generate, type ParsedPacket, parse } from "coap-packet";
 
 export type Method = "GET" | "POST" | "PUT" | "DELETE";
 const METHOD_CODES: Record<Method, string> = { GET: "0.01", POST: "0.02", PUT: "0.03", DELETE: "0.04" };
@@ -95,19 +96,25 @@ export class RawClient {
 
   sendRequest(spec: RequestSpec & { token: Buffer }): number {
     const options: { name: string; value: Buffer }[] = [];
-    if (spec.observe !== undefined) options.push({ name: "Observe", value: spec.observe === 0 ? Buffer.alloc(0) : Buffer.from([1]) });
+    if (spec.observe !== undefined)
+      options.push({ name: "Observe", value: spec.observe === 0 ? Buffer.alloc(0) : Buffer.from([1]) });
     for (const segment of spec.path) options.push({ name: "Uri-Path", value: Buffer.from(segment) });
     for (const q of spec.query ?? []) options.push({ name: "Uri-Query", value: Buffer.from(q) });
     options.push(...(spec.options ?? []));
     const messageId = this.nextMessageId();
-    this.sendRaw(generate({
-      messageId,
-      token: spec.token,
-      code: METHOD_CODES[spec.method],
-      confirmable: spec.confirmable ?? true,
-      options,
-      payload: spec.payload === undefined ? Buffer.alloc(0) : Buffer.from(spec.payload),
-    }, 65_000));
+    this.sendRaw(
+      generate(
+        {
+          messageId,
+          token: spec.token,
+          code: METHOD_CODES[spec.method],
+          confirmable: spec.confirmable ?? true,
+          options,
+          payload: spec.payload === undefined ? Buffer.alloc(0) : Buffer.from(spec.payload),
+        },
+        65_000,
+      ),
+    );
     return messageId;
   }
 

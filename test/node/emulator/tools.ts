@@ -1,8 +1,8 @@
 // Runs the command-line peers the platform tests talk to (coap-cli, libcoap's coap-client-notls,
 // the platform's own CLI) as child processes, and collects what they print.
-import { spawn, type ChildProcess } from "node:child_process";
-import { fileURLToPath } from "node:url";
+import { type ChildProcess, spawn } from "node:child_process";
 import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
 
 /** The repository root, from build/test/node/platform/. */
 export const REPO = fileURLToPath(new URL("../../../../", import.meta.url));
@@ -59,7 +59,13 @@ export class Lines {
     if (seen !== undefined) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`no matching line within ${timeoutMs} ms`)), timeoutMs);
-      this.#waiters.push({ match, resolve: (line) => { clearTimeout(timer); resolve(line); } });
+      this.#waiters.push({
+        match,
+        resolve: (line) => {
+          clearTimeout(timer);
+          resolve(line);
+        },
+      });
     });
   }
 }
