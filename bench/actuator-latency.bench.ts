@@ -91,7 +91,8 @@ const rows = [50, 90, 99].map((p) => {
 const p99 = percentile(sortedOurs, 99);
 const report = `# Platform write → actuator applied
 
-Recorded ${new Date().toISOString().slice(0, 10)} with \`node build/bench/actuator-latency.bench.js --record\`, Node ${process.version}.
+Recorded ${new Date().toISOString().slice(0, 10)} with \`node build/bench/actuator-latency.bench.js --record\`,
+Node ${process.version}.
 ${WRITES} writes of \`led\` by another client (node-coap) to the local platform over loopback; time from
 the write's send to the device's output being set, and, for reference, to node-coap's own observing
 client receiving the same notification.

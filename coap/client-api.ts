@@ -18,7 +18,9 @@ export interface RequestOptions {
   readonly accept?: number;
   /** CON (default) or NON. */
   readonly confirmable?: boolean;
-  /** Further options (e.g. ETag); the endpoint adds Uri-Path, Uri-Query, Content-Format, Accept, Observe, Block2 itself. */
+  /**
+   * Further options (e.g. ETag); the endpoint adds Uri-Path, Uri-Query, Content-Format, Accept, Observe, Block2 itself.
+   */
   readonly options?: readonly CoapOption[];
   /** Aborting it cancels the request: it leaves the queue or stops retransmitting, and rejects with "cancelled". */
   readonly signal?: AbortSignalLike;
@@ -54,11 +56,16 @@ export type RequestErrorKind =
   | "bad-request"
   /** A Block2 transfer broke (server stopped sending blocks, inconsistent blocks). */
   | "block-transfer"
-  /** resend() too late: EXCHANGE_LIFETIME has passed since the first transmission, so the server may have forgotten the message ID; send a fresh request instead. */
+  /**
+   * resend() too late: EXCHANGE_LIFETIME has passed since the first transmission, so the server may have forgotten the
+   * message ID; send a fresh request instead.
+   */
   | "expired";
 
 export class CoapRequestError extends Error {
-  /** A field, not `this.name = …` in the constructor: Moddable freezes Error.prototype, and the assignment throws there. */
+  /**
+   * A field, not `this.name = …` in the constructor: Moddable freezes Error.prototype, and the assignment throws there.
+   */
   override readonly name = "CoapRequestError";
   readonly kind: RequestErrorKind;
   /** For "timeout": what was sent, so the same message can be sent again (see Endpoint.resend). */
@@ -87,7 +94,10 @@ export interface SentRequest {
 export interface ObserveHandlers {
   /** A fresh notification (or the registration response), in order; stale ones are not delivered (RFC 7641 §3.4). */
   onNotification(response: CoapResponse): void;
-  /** The observation stopped delivering (silence past the liveness window, RST, error response, timeout); re-registration follows. */
+  /**
+   * The observation stopped delivering (silence past the liveness window, RST, error response, timeout); re-
+   * registration follows.
+   */
   onLost?(reason: string): void;
   /** A re-registration succeeded: the stream continues. */
   onReestablished?(): void;

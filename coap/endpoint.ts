@@ -60,7 +60,10 @@ export interface EndpointOptions {
   readonly maxQueue?: number;
   /** The largest response body, reassembled from blocks or not (default 16 KiB): larger is "too-large". */
   readonly maxBodySize?: number;
-  /** Block size to ask for, as SZX 0..6 (16..1024 bytes): sent early in GET/FETCH (RFC 7959 §2.4) and a cap for follow-ups. Default: the server's choice. */
+  /**
+   * Block size to ask for, as SZX 0..6 (16..1024 bytes): sent early in GET/FETCH (RFC 7959 §2.4) and a cap for follow-
+   * ups. Default: the server's choice.
+   */
   readonly preferredBlockSzx?: number;
   /** The largest datagram built (default 1152, RFC 7252 §4.6). */
   readonly maxMessageSize?: number;
@@ -74,10 +77,15 @@ export interface EndpointOptions {
   readonly dedupCapacity?: number;
   /** Observations at once (default 8): observe() beyond throws "queue-full". */
   readonly maxObservations?: number;
-  /** Added to Max-Age for an observation's liveness window when ObserveOptions.livenessMs is not given (default 10 s). */
+  /**
+   * Added to Max-Age for an observation's liveness window when ObserveOptions.livenessMs is not given (default 10 s).
+   */
   readonly observeGraceMs?: number;
   readonly reregisterBackoff?: ReregisterBackoff;
-  /** Send a CoAP ping after this much silence toward the server (NAT keep-alive); off by default. A ping that gets no answer re-registers every observation. */
+  /**
+   * Send a CoAP ping after this much silence toward the server (NAT keep-alive); off by default. A ping that gets no
+   * answer re-registers every observation.
+   */
   readonly keepAliveIdleMs?: number;
 }
 

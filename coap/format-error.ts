@@ -15,7 +15,9 @@ export type CoapFormatReason =
   | "message-too-large";
 
 export class CoapFormatError extends Error {
-  /** A field, not `this.name = …` in the constructor: Moddable freezes Error.prototype, and the assignment throws there. */
+  /**
+   * A field, not `this.name = …` in the constructor: Moddable freezes Error.prototype, and the assignment throws there.
+   */
   override readonly name = "CoapFormatError";
   readonly reason: CoapFormatReason;
   /** Byte offset in the datagram where decoding stopped, when decoding. */

@@ -260,7 +260,9 @@ export class MessageLayer {
     }
   }
 
-  /** §4.2: a CON with a format error is rejected with RST when its header can be read; anything else is dropped (§4.3). */
+  /**
+   * §4.2: a CON with a format error is rejected with RST when its header can be read; anything else is dropped (§4.3).
+   */
   #onMalformed(bytes: Uint8Array, error: unknown): void {
     this.#stats.droppedMalformed++;
     this.#log?.(

@@ -1,7 +1,7 @@
 // The in-memory form of a CoAP message (RFC 7252 §3) and helpers to read and build options.
 
 import { decodeUtf8 } from "../kernel/utf8.js";
-import { type MessageType } from "./codes.js";
+import type { MessageType } from "./codes.js";
 import { DatagramOption } from "./datagram-option.js";
 import { decodeUint, OptionNumber } from "./options.js";
 

@@ -42,7 +42,10 @@ export interface ObservationSettings {
   readonly livenessMs: number | undefined;
   /** Added to Max-Age to allow for the notification's travel and the server's timing. */
   readonly graceMs: number;
-  /** Delay before the second attempt after a loss (the first goes at once), doubled per failure up to backoffMaxMs (kernel/backoff.ts). */
+  /**
+   * Delay before the second attempt after a loss (the first goes at once), doubled per failure up to backoffMaxMs
+   * (kernel/backoff.ts).
+   */
   readonly backoffInitialMs: number;
   readonly backoffMaxMs: number;
   /** Retransmissions of one registration attempt: the backoff above does the retrying. */

@@ -117,7 +117,9 @@ export class RequestLayer {
     this.#listeners.delete(key);
   }
 
-  /** Queues a request. Throws CoapRequestError: "bad-request" (cannot be encoded), "queue-full", "cancelled" (closed). */
+  /**
+   * Queues a request. Throws CoapRequestError: "bad-request" (cannot be encoded), "queue-full", "cancelled" (closed).
+   */
   start(request: OutgoingRequest, sink: ExchangeSink): Exchange {
     this.#checkOpen();
     const counted = request.internal !== true;

@@ -28,9 +28,7 @@ export interface RequestTemplate {
 
 /** Throws CoapRequestError("bad-request") for what cannot be sent. */
 export function requestTemplate(request: RequestOptions): RequestTemplate {
-  const code = Object.prototype.hasOwnProperty.call(METHOD_CODES, request.method)
-    ? METHOD_CODES[request.method]
-    : undefined;
+  const code = Object.hasOwn(METHOD_CODES, request.method) ? METHOD_CODES[request.method] : undefined;
   if (code === undefined) throw new CoapRequestError("bad-request", `unknown method ${String(request.method)}`);
   if (typeof request.path !== "string") throw new CoapRequestError("bad-request", "path must be a string");
   const options: CoapOption[] = request.options === undefined ? [] : Array.from(request.options);

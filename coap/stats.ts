@@ -35,7 +35,10 @@ export interface EndpointStats {
   readonly sendErrors: number;
   /** Fresh notifications delivered (RFC 7641). */
   readonly notifications: number;
-  /** Notifications older than one already delivered (RFC 7641 §3.4): dropped, or delivered with ObserveOptions.deliverReordered. */
+  /**
+   * Notifications older than one already delivered (RFC 7641 §3.4): dropped, or delivered with
+   * ObserveOptions.deliverReordered.
+   */
   readonly staleNotifications: number;
   /** Registrations sent (first ones and re-registrations). */
   readonly observeRegistrations: number;

@@ -23,7 +23,10 @@ function increment(token: Uint8Array): void {
   }
 }
 
-/** Hands out random tokens and remembers which are live. Bound: the live set holds one key per live exchange or observation, both bounded by the endpoint. */
+/**
+ * Hands out random tokens and remembers which are live. Bound: the live set holds one key per live exchange or
+ * observation, both bounded by the endpoint.
+ */
 export class TokenRegistry {
   readonly #random: RandomSource;
   readonly #length: number;

@@ -7,6 +7,7 @@
 import type { LogSink } from "../kernel/log.js";
 import { ThethingsError } from "../thethings/errors.js";
 import type { ValueReader } from "../thethings/paging.js";
+import type { ThingValue } from "../thethings/values.js";
 import type { CommandDispatcher, CommandSource } from "./commands.js";
 
 export interface RestoreOptions {
@@ -32,7 +33,7 @@ export async function restoreActuators(options: RestoreOptions): Promise<Restore
   const source = options.source ?? "restore";
   const report: RestoreReport = { restored: [], nothingToRestore: [], failed: [] };
   for (const key of dispatcher.actuatorKeys) {
-    let latest;
+    let latest: ThingValue | undefined;
     try {
       latest = (await reader.read(key, { limit: 1, absentIsEmpty: true }))[0];
     } catch (failure) {

@@ -77,7 +77,7 @@ const KEEP_ALIVE_RANGE = Object.freeze([5_000, 3_600_000] as const);
  */
 export function parseDeviceConfig(values: Readonly<Record<string, unknown>>, board: BoardPins = {}): DeviceConfig {
   const setting = (key: SettingKey): unknown => {
-    const value = Object.prototype.hasOwnProperty.call(values, key) ? values[key] : undefined;
+    const value = Object.hasOwn(values, key) ? values[key] : undefined;
     return value === undefined ? DEFAULT_SETTINGS[key] : value;
   };
   const bufferSize = parseInteger("bufferSize", setting("bufferSize"), 1, MAX_BUFFER_SIZE);

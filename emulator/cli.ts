@@ -17,20 +17,24 @@ const USAGE = `usage: npm run platform -- [--host ADDR] [--port N] [--db FILE] [
                      number is milliseconds, as on the device (default ${DEFAULT_KEEP_ALIVE_MS})
   --json             print one JSON object per line`;
 
+function readFlags() {
+  return parseArgs({
+    options: {
+      host: { type: "string", default: "127.0.0.1" },
+      port: { type: "string", default: String(DEFAULT_PORT) },
+      db: { type: "string" },
+      "activation-code": { type: "string", multiple: true },
+      "keep-alive": { type: "string", default: String(DEFAULT_KEEP_ALIVE_MS) },
+      json: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  }).values;
+}
+
 async function main(): Promise<void> {
-  let args;
+  let args: ReturnType<typeof readFlags>;
   try {
-    args = parseArgs({
-      options: {
-        host: { type: "string", default: "127.0.0.1" },
-        port: { type: "string", default: String(DEFAULT_PORT) },
-        db: { type: "string" },
-        "activation-code": { type: "string", multiple: true },
-        "keep-alive": { type: "string", default: String(DEFAULT_KEEP_ALIVE_MS) },
-        json: { type: "boolean", default: false },
-        help: { type: "boolean", short: "h", default: false },
-      },
-    }).values;
+    args = readFlags();
   } catch (err) {
     fail(err instanceof Error ? err.message : String(err));
   }

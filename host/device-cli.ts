@@ -16,29 +16,33 @@ const USAGE = `usage: npm run device -- [--server coap://HOST:PORT] [--activatio
   [--sensors LIST] [--actuators LIST] [--reactivate] [--log-level debug|info|warn|error] [--json]
   D is a duration: 500ms, 10s, 2m, 1h; a bare number is milliseconds (as in mcconfig key=value)`;
 
+function readFlags() {
+  return parseArgs({
+    options: {
+      server: { type: "string" },
+      "activation-code": { type: "string" },
+      "product-id": { type: "string" },
+      state: { type: "string", default: "state" },
+      interval: { type: "string" },
+      batch: { type: "string" },
+      "max-delay": { type: "string" },
+      "keep-alive": { type: "string" },
+      "buffer-size": { type: "string" },
+      sensors: { type: "string" },
+      actuators: { type: "string" },
+      reactivate: { type: "boolean", default: false },
+      "log-level": { type: "string" },
+      json: { type: "boolean", default: false },
+      help: { type: "boolean", default: false },
+    },
+    strict: true,
+  });
+}
+
 async function main(): Promise<void> {
-  let parsed;
+  let parsed: ReturnType<typeof readFlags>;
   try {
-    parsed = parseArgs({
-      options: {
-        server: { type: "string" },
-        "activation-code": { type: "string" },
-        "product-id": { type: "string" },
-        state: { type: "string", default: "state" },
-        interval: { type: "string" },
-        batch: { type: "string" },
-        "max-delay": { type: "string" },
-        "keep-alive": { type: "string" },
-        "buffer-size": { type: "string" },
-        sensors: { type: "string" },
-        actuators: { type: "string" },
-        reactivate: { type: "boolean", default: false },
-        "log-level": { type: "string" },
-        json: { type: "boolean", default: false },
-        help: { type: "boolean", default: false },
-      },
-      strict: true,
-    });
+    parsed = readFlags();
   } catch (error) {
     process.stderr.write(`${(error as Error).message}\n${USAGE}\n`);
     process.exitCode = 2;
@@ -74,7 +78,7 @@ async function main(): Promise<void> {
   set("logLevel", flags["log-level"]);
   if (flags.reactivate === true) settings.reactivateOnAuthFailure = "true";
 
-  let running;
+  let running: Awaited<ReturnType<typeof runDevice>>;
   try {
     running = await runDevice({
       settings,

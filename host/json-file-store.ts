@@ -30,7 +30,7 @@ export class JsonFileStore implements KeyValueStore {
   }
 
   read(key: string): string | undefined {
-    return Object.prototype.hasOwnProperty.call(this.#values, key) ? this.#values[key] : undefined;
+    return Object.hasOwn(this.#values, key) ? this.#values[key] : undefined;
   }
 
   write(key: string, value: string): void {

@@ -60,7 +60,7 @@ export function decodeUtf8(bytes: Uint8Array, start = 0, end = bytes.length): st
   const pieces: string[] = [];
   let chunk: number[] = [];
   if (end > bytes.length) end = bytes.length;
-  for (let i = start < 0 ? 0 : start; i < end; ) {
+  for (let i = Math.max(start, 0); i < end; ) {
     const lead = bytes[i]!;
     let point = 0xfffd;
     let size = 1;

@@ -25,7 +25,9 @@ export interface TelemetryOptions {
   readonly random: RandomSource;
   readonly log?: LogSink;
   readonly config?: TelemetrySettings;
-  /** When the network or the platform is back, or a new token is in use, a write waiting out its backoff goes at once. */
+  /**
+   * When the network or the platform is back, or a new token is in use, a write waiting out its backoff goes at once.
+   */
   readonly connectivity?: ConnectivitySource;
 }
 

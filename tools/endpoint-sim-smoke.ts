@@ -144,7 +144,7 @@ async function main(): Promise<number> {
     });
     children.push(server);
     await new Promise((resolve) => setTimeout(resolve, 300));
-    const body = Array.from({ length: 1000 }, (_, i) => String(i % 10000).padStart(4, "0") + "|").join("");
+    const body = Array.from({ length: 1000 }, (_, i) => `${String(i % 10000).padStart(4, "0")}|`).join("");
     const file = join(appDir, "5k.txt");
     writeFileSync(file, body);
     const put = spawnSync(

@@ -54,7 +54,9 @@ export async function bundleForXs(entry: string): Promise<string> {
   return result.outputFiles[0]!.text;
 }
 
-/** An xsnap worker with no metering limit, its output on ours, answering the guest's issueCommand with `handleCommand`. */
+/**
+ * An xsnap worker with no metering limit, its output on ours, answering the guest's issueCommand with `handleCommand`.
+ */
 export function spawnXsWorker(
   name: string,
   handleCommand: (message: Uint8Array) => Promise<Uint8Array>,

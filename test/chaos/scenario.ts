@@ -483,6 +483,6 @@ function writeTrace(path: string, origin: number, device: DeviceUnderTest, platf
   ].sort((a, b) => a.at - b.at);
   writeFileSync(
     path,
-    lines.map((l) => `${((l.at - origin) / 1000).toFixed(3).padStart(9)} ${l.text}`).join("\n") + "\n",
+    `${lines.map((l) => `${((l.at - origin) / 1000).toFixed(3).padStart(9)} ${l.text}`).join("\n")}\n`,
   );
 }

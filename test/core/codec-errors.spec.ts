@@ -1,7 +1,7 @@
 // Malformed datagrams and unencodable messages: each throws CoapFormatError with its reason
 // (RFC 7252 §3, §3.1, §4.1), and nothing else is ever thrown.
 
-import { Code, MessageType } from "../../coap/codes.js";
+import { Code, type MessageType } from "../../coap/codes.js";
 import { decodeMessage } from "../../coap/decoder.js";
 import { encodeMessage, MAX_OPTION_EXTENT, MessageEncoder } from "../../coap/encoder.js";
 import { CoapFormatError, type CoapFormatReason } from "../../coap/format-error.js";

@@ -339,7 +339,7 @@ suite("endpoint exchanges", () => {
     await f.clock.advance(100_000);
     const sent = f.net.sent({ ...fromClient, type: MessageType.CON });
     equal(sent.length, 2, "first transmission and one retransmission of /1, nothing of /2");
-    ok(sent.every((d) => f.server.requests.every((r) => r.path === "/1")));
+    ok(sent.every((_d) => f.server.requests.every((r) => r.path === "/1")));
     equal(f.endpoint.stats.cancelled, 2);
     const late = track(f.endpoint.request({ method: "GET", path: "/3", signal: c1.signal }));
     await f.clock.settle();

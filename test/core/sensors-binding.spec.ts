@@ -118,7 +118,9 @@ suite("sensors: reading extraction", () => {
         },
       },
     ];
-    samples.forEach((sample, i) => equal(extractReading(sample, t), undefined, `sample ${i}`));
+    samples.forEach((sample, i) => {
+      equal(extractReading(sample, t), undefined, `sample ${i}`);
+    });
   });
 
   test("a reading that overflows when scaled is not finite, so skipped", () => {

@@ -98,6 +98,7 @@ suite("telemetry: flush triggers", () => {
         droppedKey: "d".repeat(64),
       },
       bindings: (sensor) => {
+        // biome-ignore lint/correctness/noPrecisionLoss: the longest shortest-form number JSON can carry, on purpose
         sensor.produce = () => ({ v: -1.2345678901234567e-300 });
         return [{ sensor, readings: [{ path: "v", key }] }];
       },

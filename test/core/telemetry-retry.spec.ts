@@ -118,9 +118,9 @@ suite("telemetry: backoff", () => {
     const waits = sink.calls.slice(1).map((c, i) => c.at - sink.calls[i]!.at);
     ok(waits.length >= 60, `${waits.length} waits`);
     const ceilings = waits.map((_, n) => Math.min(60_000, 1000 * 2 ** n));
-    waits.forEach((wait, n) =>
-      ok(wait > ceilings[n]! / 2 && wait <= ceilings[n]!, `wait ${n}: ${wait} for ceiling ${ceilings[n]}`),
-    );
+    waits.forEach((wait, n) => {
+      ok(wait > ceilings[n]! / 2 && wait <= ceilings[n]!, `wait ${n}: ${wait} for ceiling ${ceilings[n]}`);
+    });
     ok(Math.max(...waits) <= 60_000, "capped");
     ok(
       waits.slice(0, 6).every((w, n) => n === 0 || w > waits[n - 1]!),

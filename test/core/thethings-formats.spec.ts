@@ -139,7 +139,7 @@ suite("thethings formats", () => {
     test("43 characters of [A-Za-z0-9_-] pass; other lengths pass with a warning", () => {
       deepEqual(checkThingToken(TOKEN), { ok: true });
       const odd = checkThingToken("NwFbEqwEQ-ucyW8aET34EWi6L_tte6fumxTSU-Pkw");
-      ok(odd.ok && odd.warning !== undefined && odd.warning.includes("41"));
+      ok(odd.ok && odd.warning?.includes("41"));
     });
 
     test("empty, garbage and absurd lengths are refused", () => {

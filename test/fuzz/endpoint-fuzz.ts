@@ -224,7 +224,7 @@ export async function runEndpointFuzz(options: EndpointFuzzOptions): Promise<End
   let workloadDone = false;
   const escaped: string[] = [];
   let escapedCount = 0;
-  const escape = (error: unknown): void => {
+  const noteEscape = (error: unknown): void => {
     escapedCount++;
     if (escaped.length < KEPT_LINES) escaped.push(describe(error));
   };
@@ -248,7 +248,7 @@ export async function runEndpointFuzz(options: EndpointFuzzOptions): Promise<End
       if (error instanceof CoapRequestError) failed[error.kind] = (failed[error.kind] ?? 0) + 1;
       else {
         exchanges.untyped++;
-        escape(error);
+        noteEscape(error);
       }
       return false;
     }
@@ -256,7 +256,7 @@ export async function runEndpointFuzz(options: EndpointFuzzOptions): Promise<End
   void (async () => {
     for (let i = 1; !stopWorkload; i++) await exchange(`q${i}`);
     workloadDone = true;
-  })().catch(escape);
+  })().catch(noteEscape);
 
   // The attack.
   const peer = new HostilePeer({ random: fuzzRandom, profile: options.profile, server: FUZZ_SERVER, live: tap });
@@ -284,7 +284,7 @@ export async function runEndpointFuzz(options: EndpointFuzzOptions): Promise<End
       try {
         tap.inject(datagram.bytes, datagram.from);
       } catch (error) {
-        escape(error);
+        noteEscape(error);
       }
       sent++;
       if (checkpointEvery > 0 && sent % checkpointEvery === 0) options.onCheckpoint?.(sent);
@@ -292,7 +292,7 @@ export async function runEndpointFuzz(options: EndpointFuzzOptions): Promise<End
     try {
       await clock.advance(1 + fuzzRandom.below(20));
     } catch (error) {
-      escape(error);
+      noteEscape(error);
     }
     if (clock.pendingTimers > maxPendingTimers) maxPendingTimers = clock.pendingTimers;
     if (endpoint.observationCount > maxObservations) maxObservations = endpoint.observationCount;

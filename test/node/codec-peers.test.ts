@@ -191,7 +191,11 @@ async function getBlockwise(
     if (!block.more) break;
   }
   const body = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  parts.reduce((at, p) => (body.set(p, at), at + p.length), 0);
+  let at = 0;
+  for (const part of parts) {
+    body.set(part, at);
+    at += part.length;
+  }
   return { body, replies };
 }
 
@@ -230,7 +234,7 @@ describe("codec against node-coap (npm coap)", () => {
             contentFormat: req.headers["Content-Format"],
           }),
         );
-      } else if (url === "/obs" && req.headers["Observe"] === 0) {
+      } else if (url === "/obs" && req.headers.Observe === 0) {
         res.setOption("Content-Format", "application/json");
         res.write(JSON.stringify([{ key: "led", value: 1 }]));
         pending.push(setTimeout(() => res.write(JSON.stringify([{ key: "led", value: 2 }])), 20));

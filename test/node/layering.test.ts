@@ -117,6 +117,16 @@ test("self-test: the kernel's and coap's Moddable adapters, the app and the emul
   ]);
 });
 
+test("self-test: a Moddable app's module names of our folders are checked as the files they map to", () => {
+  const findings = check({
+    "coap/endpoint.ts": "export const E = 1;\n",
+    "device/app.ts": "export const A = 1;\n",
+    "examples/app/main.ts":
+      'import { E } from "coap/endpoint";\nimport { A } from "device/app";\nimport Timer from "timer";\n',
+  });
+  assert.deepEqual(rules(findings), ["examples/app/main.ts:2 device/app layering"]);
+});
+
 test("self-test: a relative import without .js, a file in no layer, an import leaving the tree", () => {
   const findings = check({
     "coap/a.ts": 'import { B } from "./b";\nimport { C } from "./c.ts";\nexport * from "./d.js";\n',

@@ -1,4 +1,5 @@
-// The ESP32 adapters (moddable/esp32/*, moddable/network-esp32.ts, moddable/board-pins.ts) on a PC: esbuild bundles them
+// The ESP32 adapters (moddable/esp32/*, moddable/network-esp32.ts, moddable/board-pins.ts) on a PC: esbuild bundles
+// them
 // from source with test/moddable-fakes/ecma419.ts standing in for the SDK's ECMA-419 modules, so
 // their arithmetic (active-low, PWM scaling), life cycle (start safe, close twice) and the Wi-Fi
 // rejoin logic run here. What this cannot show is the SDK's own behaviour on a board; the fakes
