@@ -64,6 +64,7 @@ export default function main(): void {
       sensors: openSensors(settings.sensors, { board: boardIo, random, log }),
       actuators: openActuators(settings.actuators, { board: boardIo, log }),
       resolve: (host) => resolver.resolve(host),
+      resetReason: boardIo.resetReason?.(),
     },
     // The parts log their own progress; stored batches are the one thing only the event tells.
     onEvent: (event) => log(event.event === "sent" ? "info" : "debug", describeDeviceEvent(event)),

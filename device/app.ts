@@ -24,6 +24,7 @@ import { CommandCatchUp } from "./command-catch-up.js";
 import { type ActuatorBinding, CommandDispatcher } from "./commands.js";
 import type { DeviceConfig } from "./config.js";
 import type { DeviceEvent, DeviceStats } from "./device-events.js";
+import { FIRMWARE_VERSION } from "./firmware-version.js";
 import { Provisioning } from "./provisioning.js";
 import { type ResolveHost, ServerResolution } from "./server-resolution.js";
 import { SubscriptionKeeper } from "./subscription-keeper.js";
@@ -44,6 +45,8 @@ export interface DevicePorts {
    * is not an IP literal; rejects or resolves undefined when the name cannot be resolved now.
    */
   readonly resolve?: ResolveHost;
+  /** Why the board last started (device/reset-reason.ts names); undefined where the target cannot say. */
+  readonly resetReason?: string;
 }
 
 export interface DeviceOptions {
@@ -146,6 +149,7 @@ export class Device {
   /** Starts sampling at once (values buffer until the platform is reachable) and connects. */
   start(): void {
     this.#telemetry.start();
+    this.#reportBoot();
     this.#resolution.start();
   }
 
@@ -197,6 +201,18 @@ export class Device {
       link.endpoint.close();
     }
     this.#ports.udp.close();
+  }
+
+  /**
+   * device.boot, once per boot: the firmware, why the board started, and the outputs the platform
+   * can drive (`key:kind`, which a dashboard turns into switches and sliders). It waits with the
+   * readings until the platform can take it.
+   */
+  #reportBoot(): void {
+    const outputs = this.#config.actuators.map((spec) => `${spec.key}:${spec.kind}`).join(",");
+    const boot = { firmware: FIRMWARE_VERSION, reset: this.#ports.resetReason ?? "unknown", outputs };
+    const problem = this.#telemetry.report("device.boot", boot);
+    if (problem !== undefined) this.#ports.log("warn", `device.boot not reported: ${problem}`);
   }
 
   #report(event: ConnectivityEvent): void {

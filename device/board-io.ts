@@ -21,4 +21,6 @@ export interface BoardIo {
   openSensor(spec: HardwareSensorSpec): Sensor;
   /** Opens an output; the simulator's outputs log each level through `log`. */
   openActuator(spec: ActuatorSpec, log: LogSink): ActuatorOutput;
+  /** Why the board last started (device/reset-reason.ts names); absent where the target cannot say. */
+  resetReason?(): string;
 }

@@ -5,11 +5,12 @@
 // (manifest-tree.ts). (The mcconfig build itself needs the Moddable SDK; moddable/README.md says
 // how it was run.)
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { DEFAULT_SETTINGS, parseDeviceConfig } from "../../device/config.js";
+import { FIRMWARE_VERSION } from "../../device/firmware-version.js";
 import {
   builtModules,
   folderModules,
@@ -161,7 +162,10 @@ test("the SDK pieces the notes call for are included", () => {
     assert.ok(defaults.sdkIncludes.includes(path), path);
   }
   const boardOnly = resolved.esp32!.sdkIncludes.filter((path) => !resolved.lin!.sdkIncludes.includes(path));
-  assert.deepEqual(boardOnly, ["$(MODDABLE)/modules/drivers/sensors/sht3x/manifest.json"]);
+  assert.deepEqual(boardOnly, [
+    "$(MODDABLE)/modules/drivers/sensors/sht3x/manifest.json",
+    "$(MODDABLE)/build/devices/esp32/modules/resetReason/manifest.json",
+  ]);
 });
 
 test("each folder's manifest maps and preloads every .ts module of its folder, and only those", () => {
@@ -238,4 +242,9 @@ test("the CoAP example includes only the CoAP module and the SDK", () => {
     for (const file of built.values())
       assert.ok(/^(kernel|coap|examples\/coap-client)\//.test(file), `${target} builds ${file}`);
   }
+});
+
+test("the firmware version the device reports is package.json's", () => {
+  const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { version: string };
+  assert.equal(FIRMWARE_VERSION, pkg.version);
 });

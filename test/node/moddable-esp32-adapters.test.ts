@@ -32,12 +32,13 @@ const fakeModules: Readonly<Record<string, string>> = {
   "embedded:network/interface/wifi": "FakeWiFi",
   sntp: "FakeSNTP",
   time: "FakeTime",
+  resetReason: "fakeResetReason",
 };
 
 const ecma419Fakes: Plugin = {
   name: "ecma419-fakes",
   setup(builder) {
-    builder.onResolve({ filter: /^(embedded:.*|sntp|time)$/ }, (args) => {
+    builder.onResolve({ filter: /^(embedded:.*|sntp|time|resetReason)$/ }, (args) => {
       if (!(args.path in fakeModules)) return { errors: [{ text: `no fake for ${args.path}` }] };
       return { path: args.path, namespace: "ecma419-fake" };
     });
@@ -71,6 +72,8 @@ interface Adapters {
   setupNetwork: (done: () => void) => void;
   RESYNC_MS: number;
   readBoardPins: (provider: unknown) => BoardPins;
+  readResetReason: () => string;
+  resetReasonAnswer: { value: { reason: number; string: string } | null };
   parseDeviceConfig: typeof ParseDeviceConfig;
 }
 
@@ -87,6 +90,8 @@ before(async () => {
     `export { default as setupNetwork } from "./moddable/esp32/setup-network.ts";`,
     `export { RESYNC_MS } from "./moddable/esp32/clock-sync.ts";`,
     `export { readBoardPins } from "./moddable/board-pins.ts";`,
+    `export { readResetReason } from "./moddable/esp32/reset-reason.ts";`,
+    `export { resetReasonAnswer } from ${JSON.stringify(fakesPath)};`,
     `export { parseDeviceConfig } from "./device/config.ts";`,
   ].join("\n");
   const result = await build({
@@ -602,5 +607,20 @@ suite("board pins (the SDK's host provider, globalThis.device)", () => {
     for (const [target, pins] of Object.entries(expected))
       assert.deepEqual(await read(join(targets!, target, "host/provider.js")), pins, target);
     assert.deepEqual(await read(join(sdk!, "modules/io/host/esp32/provider.js")), {}, "the generic esp32 provider");
+  });
+});
+
+suite("reset reason (build/devices/esp32/modules/resetReason)", () => {
+  test("the SDK's names become device.boot's stable ones; what it cannot say, or a failure, is unknown", () => {
+    const { readResetReason, resetReasonAnswer } = adapters;
+    const seen: string[] = [];
+    for (const string of ["Power-On", "Software", "Panic", "Task WDT", "Brownout", "Invalid", "Unknown"]) {
+      resetReasonAnswer.value = { reason: 0, string };
+      seen.push(readResetReason());
+    }
+    assert.deepEqual(seen, ["power-on", "software", "panic", "task-watchdog", "brownout", "unknown", "unknown"]);
+    resetReasonAnswer.value = null;
+    assert.equal(readResetReason(), "unknown");
+    resetReasonAnswer.value = { reason: 1, string: "Power-On" };
   });
 });
