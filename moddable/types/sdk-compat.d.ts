@@ -1,11 +1,6 @@
 // Declarations the Moddable SDK (≥ 8.2) ships in its own typings but npm @moddable/typings 5.6.0
 // lacks, for `npm run typecheck` without the SDK. mcconfig builds use the SDK's typings and never
 // see this file (the manifest maps only the top of moddable/ and moddable/esp32/).
-declare module "resetReason" {
-  /** build/devices/esp32/modules/resetReason: esp_reset_reason() and its name ("Power-On", …, "Invalid"). */
-  export default function getResetReason(): { reason: number; string: string };
-}
-
 declare module "embedded:network/interface/wifi" {
   export type WiFiChangedProperty = "connection" | "address";
 
