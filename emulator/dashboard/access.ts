@@ -19,7 +19,7 @@ export interface AccessRules {
 }
 
 export type AccessDecision =
-  | { readonly ok: true; /** Set-Cookie to send: the token came in the query. */ readonly setCookie?: string }
+  | { readonly ok: true /** Set-Cookie to send: the token came in the query. */; readonly setCookie?: string }
   | { readonly ok: false; readonly status: number; readonly message: string };
 
 /** Whether an address is this machine's loopback. */

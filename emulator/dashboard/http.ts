@@ -119,7 +119,8 @@ export async function startDashboard(options: StartDashboardOptions): Promise<Da
   const state = { reads: 0 };
   let rules: AccessRules = { host, port: 0 };
   server.on("request", (req: IncomingMessage, res: ServerResponse) => {
-    const from = `dashboard ${formatEndpoint({ address: req.socket.remoteAddress ?? "?", port: req.socket.remotePort ?? 0 })}`;
+    const peer = { address: req.socket.remoteAddress ?? "?", port: req.socket.remotePort ?? 0 };
+    const from = `dashboard ${formatEndpoint(peer)}`;
     serve({ req, res, from, rules, view, hub, files, state, maxBodyBytes: options.maxBodyBytes }).catch(
       (error: unknown) => {
         const refusal =
@@ -129,9 +130,17 @@ export async function startDashboard(options: StartDashboardOptions): Promise<Da
               ? new HttpError(COAP_TO_HTTP[error.code] ?? 400, error.message)
               : new HttpError(500, "Internal error");
         if (refusal.status === 500) options.log({ event: "failed", error: String(error), from });
-        else options.log({ event: "refused", code: String(refusal.status), message: refusal.message, method: req.method ?? "?", from });
+        else
+          options.log({
+            event: "refused",
+            code: String(refusal.status),
+            message: refusal.message,
+            method: req.method ?? "?",
+            from,
+          });
         if (res.headersSent) res.destroy();
-        else json(res, refusal.status, { error: refusal.message }, refusal.status === 413 ? { Connection: "close" } : {});
+        else
+          json(res, refusal.status, { error: refusal.message }, refusal.status === 413 ? { Connection: "close" } : {});
       },
     );
   });
@@ -226,7 +235,8 @@ async function history(x: Exchange, thing: number, query: Map<string, string>): 
   onlyParams(query, ["key", "window"]);
   const key = keyParam(x.view, thing, query);
   const window = query.get("window") ?? "1h";
-  if (WINDOWS[window] === undefined) throw new HttpError(400, `window must be one of ${Object.keys(WINDOWS).join(", ")}`);
+  if (WINDOWS[window] === undefined)
+    throw new HttpError(400, `window must be one of ${Object.keys(WINDOWS).join(", ")}`);
   const body = await reading(x, (cancelled) => x.view.history(thing, key, window, cancelled));
   json(x.res, 200, body);
 }

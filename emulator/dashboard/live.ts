@@ -3,9 +3,10 @@
 // flushMs, and everyone gets the things list and the activation codes whenever they change
 // (looked at every snapshotMs). Bounded throughout: at most maxClients pages; a page whose
 // unsent bytes would pass maxQueueBytes is dropped (it reconnects and reloads), never buffered
-// without limit; at most MAX_PENDING_ITEMS values wait per thing between two flushes, and past
-// that the page is told to reload the history instead. No timer runs while no page is open,
-// so the write path pays one map lookup per write when nobody watches.
+// without limit; at most MAX_PENDING_ITEMS values (and half a page's queue in bytes) wait per
+// thing between two flushes, and past that the page is told to reload the history instead. No
+// timer runs while no page is open, so the write path pays one map lookup per write when nobody
+// watches.
 import type { StoredValue } from "../store.js";
 
 /** The part of a node:http ServerResponse the hub writes to. */
@@ -53,6 +54,7 @@ interface Watcher {
 
 interface Pending {
   items: string[];
+  bytes: number;
   overflow: boolean;
 }
 
@@ -126,16 +128,19 @@ export class LiveHub {
     if (!this.#watching.has(thing)) return;
     let pending = this.#pending.get(thing);
     if (pending === undefined) {
-      pending = { items: [], overflow: false };
+      pending = { items: [], bytes: 0, overflow: false };
       this.#pending.set(thing, pending);
     }
     for (const v of values) {
-      if (pending.items.length === MAX_PENDING_ITEMS) {
+      // The stored value is JSON text already; spliced in, not parsed again.
+      const item = `{"key":${JSON.stringify(v.key)},"value":${v.value},"datetime":${v.datetime}}`;
+      const bytes = Buffer.byteLength(item) + 1;
+      if (pending.items.length === MAX_PENDING_ITEMS || pending.bytes + bytes > this.#maxQueueBytes / 2) {
         pending.overflow = true;
         break;
       }
-      // The stored value is JSON text already; spliced in, not parsed again.
-      pending.items.push(`{"key":${JSON.stringify(v.key)},"value":${v.value},"datetime":${v.datetime}}`);
+      pending.items.push(item);
+      pending.bytes += bytes;
     }
   }
 

@@ -5,8 +5,8 @@
 // the same way every time). The reading yields to the event loop every few pages, so a long
 // window never holds up the CoAP requests the platform is serving.
 import { formatIso } from "../dates.js";
-import { READ_LIMIT_MAX } from "../validate.js";
 import type { StoredValue } from "../store.js";
+import { READ_LIMIT_MAX } from "../validate.js";
 
 /** The platform's read: a CoAP read's query, as name → value. */
 export type ReadPage = (query: ReadonlyMap<string, string>) => StoredValue[];

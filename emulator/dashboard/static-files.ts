@@ -26,7 +26,8 @@ const TYPES: Readonly<Record<string, string>> = Object.freeze({
 export function loadStaticFiles(): ReadonlyMap<string, StaticFile> {
   const files = new Map<string, StaticFile>();
   const add = (path: string, file: URL | string): void => {
-    const extension = path.slice(path.lastIndexOf(".") + 1);
+    const name = String(file);
+    const extension = name.slice(name.lastIndexOf(".") + 1);
     files.set(path, { type: TYPES[extension] ?? "application/octet-stream", body: readFileSync(file) });
   };
   add("/", new URL("index.html", SOURCE));

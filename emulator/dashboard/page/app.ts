@@ -50,7 +50,7 @@ function setLive(state: "connecting" | "live" | "error", text: string): void {
 }
 
 function windowChoice(): { name: string; ms: number; label: string } {
-  const name = windowSelect.value in WINDOWS ? windowSelect.value : "1h";
+  const name = windowSelect.value in WINDOWS ? windowSelect.value : "5m";
   return { name, ...(WINDOWS[name] as { ms: number; label: string }) };
 }
 
@@ -70,11 +70,18 @@ function showThingStatus(): void {
   const thing = things.things.find((t) => t.id === selected);
   if (thing === undefined) return;
   byId("thing-heading").textContent = `Thing ${thingName(thing)}`;
-  const heard = thing.lastHeardAt === null ? "not heard from since the platform started" : `last heard ${formatAgo(thing.lastHeardAt, Date.now())}`;
+  const heard =
+    thing.lastHeardAt === null
+      ? "not heard from since the platform started"
+      : `last heard ${formatAgo(thing.lastHeardAt, Date.now())}`;
   const state = byId("thing-status");
   replaceChildren(
     state,
-    el("span", { class: `badge ${thing.online ? "badge-online" : "badge-offline"}`, id: "thing-online" }, thing.online ? "online" : "offline"),
+    el(
+      "span",
+      { class: `badge ${thing.online ? "badge-online" : "badge-offline"}`, id: "thing-online" },
+      thing.online ? "online" : "offline",
+    ),
     ` ${heard} · ${thing.subscriptions} subscription${thing.subscriptions === 1 ? "" : "s"}`,
   );
 }
@@ -119,10 +126,14 @@ async function loadThing(): Promise<void> {
         reload: (card) => void loadHistory(thing, card, mine),
       }),
   );
+  // Charts first, then the keys shown as text; each group in key order.
+  built.sort((a, b) => Number(b.charted) - Number(a.charted));
   for (const card of built) cards.set(card.key, card);
   replaceChildren(
     keysBox,
-    ...(built.length === 0 ? [el("p", { class: "empty" }, "This thing holds no value yet.")] : built.map((c) => c.element)),
+    ...(built.length === 0
+      ? [el("p", { class: "empty" }, "This thing holds no value yet.")]
+      : built.map((c) => c.element)),
     keys.more ? el("p", { class: "note" }, "More keys than the dashboard lists; the first 200 are shown.") : null,
   );
   // One history read at a time: the platform takes a few at once and there may be many keys.

@@ -135,7 +135,8 @@ export class KeyCard {
     else this.#show(undefined);
     if (this.#chart === undefined) return;
     const numbers: { datetime: number; value: number }[] = [];
-    for (const item of items) if (typeof item.value === "number") numbers.push({ datetime: item.datetime, value: item.value });
+    for (const item of items)
+      if (typeof item.value === "number") numbers.push({ datetime: item.datetime, value: item.value });
     if (numbers.length === 0) return;
     if (this.#early !== undefined) {
       if (this.#early.length + numbers.length <= MAX_LIVE_POINTS) this.#early.push(...numbers);

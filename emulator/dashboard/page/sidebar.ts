@@ -62,7 +62,11 @@ export class ThingsList {
         "span",
         { class: "thing-title" },
         el("span", { class: "thing-name" }, thingName(thing)),
-        el("span", { class: `badge ${thing.online ? "badge-online" : "badge-offline"}` }, thing.online ? "online" : "offline"),
+        el(
+          "span",
+          { class: `badge ${thing.online ? "badge-online" : "badge-offline"}` },
+          thing.online ? "online" : "offline",
+        ),
       ),
       el(
         "span",
