@@ -31,6 +31,15 @@ export interface PlatformOptions {
    * get 4.13. Default 1024 bytes, the payload a CoAP message should not exceed (RFC 7252 §4.6).
    */
   maxPayloadBytes?: number;
+  /**
+   * node-coap's cache of recent replies, which answers a retransmitted request without handling it
+   * again (RFC 7252 §4.5), in bytes of reply datagrams. Each entry costs about 4 KB of heap
+   * beside its datagram, so the default (512 KiB, about 9,000 replies: all of EXCHANGE_LIFETIME
+   * below 36 requests/s) bounds it near 40 MB; node-coap's own default, 32 MiB, would let
+   * 500 writes/s hold over 500 MB. Writes are deduplicated in the store as well, for all of
+   * EXCHANGE_LIFETIME whatever the rate.
+   */
+  replyCacheBytes?: number;
   /** Hears every activation, write, subscription, refusal and failure. */
   log?: (event: PlatformEvent) => void;
   /** Milliseconds since the epoch; stamps values written without a datetime. Default Date.now. */
@@ -60,6 +69,7 @@ export interface Platform {
 export const DEFAULT_PORT = 5683;
 export const DEFAULT_KEEP_ALIVE_MS = 60_000;
 export const DEFAULT_MAX_PAYLOAD_BYTES = 1024;
+export const DEFAULT_REPLY_CACHE_BYTES = 512 * 1024;
 
 // Activation codes seen on the platform are 34 characters [thethings-coap-api.md].
 const ACTIVATION_CODE_LENGTH = 34;
@@ -104,7 +114,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   // node-coap is handed the bound socket rather than binding its own, so the platform knows the
   // real port and closes the socket itself.
   const server = new PlatformCoapServer({
-    coap: { type: isIPv6(host) ? "udp6" : "udp4" },
+    coap: { type: isIPv6(host) ? "udp6" : "udp4", cacheSize: options.replyCacheBytes ?? DEFAULT_REPLY_CACHE_BYTES },
     maxPayloadBytes: ctx.maxPayloadBytes,
     onRefused: (rsinfo, method) =>
       log({ event: "refused", code: "4.13", message: "block-wise request body", method, from: formatEndpoint(rsinfo) }),

@@ -120,7 +120,7 @@ export class TimeChart {
         x: { time: true, range: () => [(Date.now() - windowMs) / 1000, Date.now() / 1000] },
       },
       axes: [
-        { stroke: axis, space: 70, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 } },
+        { stroke: axis, space: 55, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 } },
         { stroke: axis, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 }, size: 56 },
       ],
       series: [
