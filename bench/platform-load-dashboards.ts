@@ -45,6 +45,8 @@ export interface DashboardLoadResult extends Integrity {
   p99Ratio: number;
   /** Each phase's p99, ms, in order (without, with, …). */
   phaseP99: number[];
+  /** Each round's p99 with over its p99 without: how much the machine's own noise moves it. */
+  roundRatios: number[];
   retransmissions: number;
   failed: number;
   /** The platform thread's heap after each phase, MB, in order (without, with, …). */
@@ -146,6 +148,12 @@ export async function runDashboardLoad(options: DashboardLoadOptions): Promise<D
       list.sort((a, b) => a - b);
       return { writes: list.length, p50: quantile(list, 0.5), p99: quantile(list, 0.99), max: quantile(list, 1) };
     };
+    const phaseP99 = byPhase.map((list) =>
+      quantile(
+        list.sort((a, b) => a - b),
+        0.99,
+      ),
+    );
     const without = summary(latencies[0]);
     const withDashboards = summary(latencies[1]);
     return {
@@ -159,12 +167,11 @@ export async function runDashboardLoad(options: DashboardLoadOptions): Promise<D
       without,
       with: withDashboards,
       p99Ratio: Math.round((withDashboards.p99 / Math.max(without.p99, 0.01)) * 100) / 100,
-      phaseP99: byPhase.map((list) =>
-        quantile(
-          list.sort((a, b) => a - b),
-          0.99,
-        ),
-      ),
+      phaseP99,
+      roundRatios: Array.from({ length: options.rounds }, (_, round) => {
+        const ratio = (phaseP99[2 * round + 1] ?? 0) / Math.max(phaseP99[2 * round] ?? 0, 0.01);
+        return Math.round(ratio * 100) / 100;
+      }),
       retransmissions: endpoints.reduce((n, e) => n + e.retransmissions, 0),
       failed,
       heapMb: heap,

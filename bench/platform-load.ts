@@ -1,6 +1,6 @@
 // `npm run load -- [--only throughput|dashboards] [--things 200] [--seconds 20] [--db FILE]
-//                  [--dashboard-things 50] [--values-per-second 10] [--dashboards 5] [--phase-seconds 10]
-//                  [--rounds 4] [--warmup-seconds 20]`
+//                  [--dashboard-things 50] [--values-per-second 10] [--dashboards 5] [--phase-seconds 5]
+//                  [--rounds 6] [--warmup-seconds 20]`
 // Two load runs on the local platform, its store in memory or in a SQLite file:
 // - throughput: N things write as fast as the platform answers (one CON write outstanding each);
 // - dashboards: 50 things write 10 values/s each while phases without and with 5 open dashboard
@@ -29,8 +29,8 @@ const { values } = parseArgs({
     "dashboard-things": { type: "string", default: "50" },
     "values-per-second": { type: "string", default: "10" },
     dashboards: { type: "string", default: "5" },
-    "phase-seconds": { type: "string", default: "6" },
-    rounds: { type: "string", default: "4" },
+    "phase-seconds": { type: "string", default: "5" },
+    rounds: { type: "string", default: "6" },
     "warmup-seconds": { type: "string", default: "20" },
   },
 });
@@ -89,7 +89,7 @@ if (values.only !== "throughput") {
   const spread = Math.max(...result.heapMb) - Math.min(...result.heapMb);
   console.log(
     `p99 ${result.without.p99} ms without, ${result.with.p99} ms with dashboards: ×${result.p99Ratio} ` +
-      `(at most ×${P99_RATIO_MAX}); platform heap ${result.heapMb.join(" → ")} MB (spread ${spread.toFixed(1)} MB, ` +
+      `(at most ×${P99_RATIO_MAX}; round by round ×${result.roundRatios.join(", ×")}); platform heap ${result.heapMb.join(" → ")} MB (spread ${spread.toFixed(1)} MB, ` +
       `at most ${HEAP_SPREAD_MAX_MB})`,
   );
   if (result.missing + result.duplicated + result.unexpected + result.failed > 0) {

@@ -273,6 +273,8 @@ window.setInterval(() => {
 }, 1_000);
 
 async function start(): Promise<void> {
+  // A ?token= on the first load has set the cookie; it need not stay in the address bar.
+  if (location.search !== "") history.replaceState(null, "", `${location.pathname}${location.hash}`);
   const fromHash = selectedFromHash();
   try {
     const [list, codes] = await Promise.all([api.things(), api.codes()]);
