@@ -38,6 +38,7 @@ export interface DashboardLoadResult extends Integrity {
   phaseSeconds: number;
   rounds: number;
   warmupSeconds: number;
+  /** Writes acknowledged per second over the phases. */
   writesPerSecond: number;
   without: PhaseLatency;
   with: PhaseLatency;
@@ -122,8 +123,8 @@ export async function runDashboardLoad(options: DashboardLoadOptions): Promise<D
     const rss: number[] = [];
     let last: Awaited<ReturnType<PlatformWorker["memory"]>> | undefined;
     let report: PagesReport | undefined;
-    const started = performance.now();
     await new Promise((resolve) => setTimeout(resolve, options.warmupSeconds * 1000));
+    const started = performance.now();
     for (phase = 0; phase < phases.length; phase++) {
       const withPages = phases[phase] === true;
       if (withPages) pages.postMessage("open");
