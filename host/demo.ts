@@ -62,6 +62,9 @@ const platform = await startPlatform({
     ...(flags["dashboard-token"] === undefined ? {} : { token: flags["dashboard-token"] }),
   },
   log: platformLog,
+}).catch((error: unknown) => {
+  process.stderr.write(`npm start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
 });
 const code = platform.activationCodes[0]!;
 const stateDir = mkdtempSync(join(tmpdir(), "thethings-demo-"));

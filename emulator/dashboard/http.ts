@@ -144,10 +144,17 @@ export async function startDashboard(options: StartDashboardOptions): Promise<Da
       },
     );
   });
+  const asked = options.port ?? DEFAULT_HTTP_PORT;
   await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port ?? DEFAULT_HTTP_PORT, host, () => {
-      server.off("error", reject);
+    const refused = (error: NodeJS.ErrnoException): void =>
+      reject(
+        error.code === "EADDRINUSE"
+          ? new Error(`the dashboard's port ${asked} on ${host} is in use (--http-port 0 picks a free one)`)
+          : error,
+      );
+    server.once("error", refused);
+    server.listen(asked, host, () => {
+      server.off("error", refused);
       resolve();
     });
   });

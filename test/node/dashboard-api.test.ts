@@ -475,7 +475,11 @@ test("token: required on every request when set, as Bearer, cookie or ?token= (w
   }
 });
 
-test("token: another address than loopback refuses to start without one; a weak one is refused", async () => {
+test("start: another address than loopback needs a token; a weak token or a port in use is refused", async () => {
   await assert.rejects(startPlatform({ port: 0, dashboard: { host: "0.0.0.0", port: 0 } }), /needs --dashboard-token/);
   await assert.rejects(startPlatform({ port: 0, dashboard: { port: 0, token: "short" } }), /16 to 256/);
+  await assert.rejects(
+    startPlatform({ port: 0, dashboard: { port } }),
+    /the dashboard's port \d+ on 127\.0\.0\.1 is in use \(--http-port 0 picks a free one\)/,
+  );
 });
