@@ -125,7 +125,7 @@ function track(): void {
   poll.unref();
 }
 
-test("browser: online thing, a live temperature chart, the led switch and the fan slider drive the device", async () => {
+test("browser: online thing, a live temperature chart, the led switch and the fan slider drive the device", async (t) => {
   track();
   const url = platform.dashboard?.url;
   assert.ok(url !== undefined);
@@ -145,7 +145,8 @@ test("browser: online thing, a live temperature chart, the led switch and the fa
   const grew = Date.now();
   while ((await points()) <= before && Date.now() - grew < 10_000) await page.waitForTimeout(50);
   const gained = (await points()) - before;
-  assert.ok(gained > 0, `the chart gained ${gained} point(s) in ${Date.now() - grew} ms (10 s allowed)`);
+  const grewMs = Date.now() - grew;
+  assert.ok(gained > 0, `the chart gained ${gained} point(s) in ${grewMs} ms (10 s allowed)`);
 
   // The led switch: its accessible name is the key; a click reaches the device within 1 s.
   const led = page.getByRole("switch", { name: "led" });
@@ -173,6 +174,10 @@ test("browser: online thing, a live temperature chart, the led switch and the fa
   await page.locator('[data-key="fan"] .latest-value').waitFor({ timeout: 5_000 });
   assert.equal(await page.locator('[data-key="fan"] .latest-value').textContent(), `${percent}%`);
 
+  t.diagnostic(
+    `chart +${gained} point(s) ${grewMs} ms after watching; led click → device ${command.at - clicked} ms; ` +
+      `fan ${percent} % → duty ${pwm.event.level} in ${pwm.at - slid} ms`,
+  );
   await page.screenshot({ path: process.env.DASHBOARD_SCREENSHOT ?? `${REPO}build/dashboard.png` });
   assert.deepEqual(pageErrors, [], "no script error on the page");
 });
