@@ -6,8 +6,9 @@
 // - An Observe option on a method other than GET or FETCH is dropped: it means nothing there
 //   (RFC 7641 §2), and node-coap would answer such a request with a 5.00 that carries neither
 //   its message ID nor its token.
+// And it tells who acknowledged a notification: node-coap handles the ACK itself and says nothing.
 import type { AddressInfo } from "node:net";
-import { type CoapPacket, type CoapServerOptions, Server } from "coap";
+import { type CoapPacket, type CoapServerOptions, IncomingMessage, ObserveWriteStream, Server } from "coap";
 import { generate } from "coap-packet";
 import { jsonBytes } from "./payloads.js";
 
@@ -19,21 +20,29 @@ const METHODS: Readonly<Record<string, string>> = Object.freeze({
   "0.04": "DELETE",
 });
 
+export interface PlatformCoapServerOptions {
+  coap: CoapServerOptions;
+  maxPayloadBytes: number;
+  /** A block-wise request body was refused. */
+  onRefused: (rsinfo: AddressInfo, method: string) => void;
+  /** The client acknowledged a CON notification sent on this observation's stream. */
+  onAcknowledged: (stream: ObserveWriteStream) => void;
+}
+
 export class PlatformCoapServer extends Server {
   readonly #maxPayloadBytes: number;
   readonly #onRefused: (rsinfo: AddressInfo, method: string) => void;
+  readonly #onAcknowledged: (stream: ObserveWriteStream) => void;
 
-  constructor(
-    options: CoapServerOptions,
-    maxPayloadBytes: number,
-    onRefused: (rsinfo: AddressInfo, method: string) => void,
-  ) {
-    super(options);
-    this.#maxPayloadBytes = maxPayloadBytes;
-    this.#onRefused = onRefused;
+  constructor(options: PlatformCoapServerOptions) {
+    super(options.coap);
+    this.#maxPayloadBytes = options.maxPayloadBytes;
+    this.#onRefused = options.onRefused;
+    this.#onAcknowledged = options.onAcknowledged;
   }
 
   override _handle(packet: CoapPacket, rsinfo: AddressInfo): void {
+    if (packet.ack === true && packet.code === "0.00") this.#creditAck(packet, rsinfo);
     const isRequest = typeof packet.code === "string" && packet.code.startsWith("0.") && packet.code !== "0.00";
     const options = packet.options ?? [];
     if (isRequest && packet.code !== "0.01" && packet.code !== "0.05") {
@@ -61,6 +70,15 @@ export class PlatformCoapServer extends Server {
     });
     if (this._sock !== null && "send" in this._sock) this._sock.send(reply, rsinfo.port, rsinfo.address);
     this.#onRefused(rsinfo, METHODS[packet.code as string] ?? String(packet.code));
+  }
+
+  // node-coap keeps each CON message it sent in its reply cache until the ACK comes (RFC 7252
+  // §4.2), under the key it looks the ACK up by; a notification's entry holds its stream. Read
+  // here, before node-coap deletes the entry.
+  #creditAck(packet: CoapPacket, rsinfo: AddressInfo): void {
+    const key = this._toKey(new IncomingMessage(packet, rsinfo), packet, true);
+    const cached = this._lru.peek(key) as { response?: unknown } | undefined;
+    if (cached?.response instanceof ObserveWriteStream) this.#onAcknowledged(cached.response);
   }
 }
 

@@ -3,6 +3,7 @@
 
 export type PlatformEvent =
   | { event: "listening"; host: string; port: number; db: string; activationCodes: readonly string[] }
+  | { event: "dashboard"; url: string }
   | { event: "activated"; thing: string; productId?: string; from: string }
   | { event: "write"; thing: string; values: number; keys: readonly string[]; from: string }
   | { event: "duplicate"; thing: string; messageId: number; from: string }
@@ -30,6 +31,8 @@ export function describeEvent(e: PlatformEvent): string {
         `listening on coap://${e.host.includes(":") ? `[${e.host}]` : e.host}:${e.port} (db ${e.db}); ` +
         `activation codes: ${e.activationCodes.join(" ")}`
       );
+    case "dashboard":
+      return `dashboard on ${e.url}`;
     case "activated":
       return `activated thing ${e.thing}${e.productId === undefined ? "" : ` (product ${e.productId})`} from ${e.from}`;
     case "write":

@@ -1,6 +1,7 @@
 // The four operations of the device API (activate, write, read, subscribe), on top of node-coap's
 // request and response objects. Refusals are thrown as PlatformError; server.ts replies with them.
 import type { IncomingMessage, ObserveWriteStream, OutgoingMessage } from "coap";
+import type { ThingActivity } from "./activity.js";
 import { PlatformError } from "./errors.js";
 import { formatEndpoint, type PlatformEvent, redactToken } from "./events.js";
 import { refuseObservation } from "./observation.js";
@@ -14,7 +15,7 @@ import {
   WRITTEN,
 } from "./payloads.js";
 import { type RequestOption, resolveTarget, type Target } from "./routes.js";
-import type { Store, StoredValue } from "./store.js";
+import type { Store, StoredValue, WriteRequestKey } from "./store.js";
 import type { Subscriptions } from "./subscriptions.js";
 import { checkActivation, checkReadQuery, checkWrite, parseJsonObject } from "./validate.js";
 
@@ -27,6 +28,9 @@ export interface PlatformContext {
   log: (event: PlatformEvent) => void;
   keepAliveMs: number;
   maxPayloadBytes: number;
+  activity: ThingActivity;
+  /** Hears every write stored, after its subscribers were sent it (the dashboard's live view). */
+  onStored: (thing: number, values: readonly StoredValue[]) => void;
 }
 
 // A subscription's keepAlive query: from 0.1 s (short enough for tests) to one day.
@@ -53,7 +57,10 @@ export function handleRequest(ctx: PlatformContext, req: IncomingMessage, res: O
     case "thing": {
       const thing = thingId(ctx, route.token);
       if (req.method === "POST") {
-        write(ctx, req, res, thing, route.token, from);
+        const request = { peer: from, messageId: req._packet.messageId ?? -1, token: tokenHex(req) };
+        storeWrite(ctx, { thing, label: redactToken(route.token), from, request }, parseJsonObject(req.payload), () =>
+          reply(res, "2.01", jsonBytes(WRITTEN)),
+        );
       } else if (req.method === "GET" && req.headers.Observe === 1) {
         // RFC 7641 §3.6: a GET with Observe 1 and the registration's token ends the observation.
         ctx.subscriptions.cancel(thing, from, tokenHex(req), "deregistered");
@@ -67,9 +74,7 @@ export function handleRequest(ctx: PlatformContext, req: IncomingMessage, res: O
     }
     case "resource": {
       requireMethod(req, "GET");
-      const thing = thingId(ctx, route.token);
-      if (!ctx.store.hasKey(thing, route.key)) throw new PlatformError("4.04", "Resource not found");
-      const values = ctx.store.read(thing, route.key, checkReadQuery(query));
+      const values = readResource(ctx, thingId(ctx, route.token), route.key, query);
       // node-coap's server sends a body of 1024 bytes or more block-wise (Block2, RFC 7959).
       reply(res, "2.05", encodeArray(values.map(encodeItem)));
       return;
@@ -114,15 +119,31 @@ function activate(ctx: PlatformContext, req: IncomingMessage, res: OutgoingMessa
 /** RFC 7252 §4.8.2 with the default transmission parameters: how long a client may retransmit a message. */
 const EXCHANGE_LIFETIME_MS = 247_000;
 
-function write(
+/** Who writes to which thing. */
+export interface WriteOrigin {
+  thing: number;
+  /** The thing as logs name it (see redactToken). */
+  label: string;
+  /** The writer as events show it. */
+  from: string;
+  /** The CoAP request: one stored within EXCHANGE_LIFETIME is not stored again. */
+  request?: WriteRequestKey;
+}
+
+/**
+ * The write path, for a CoAP client's write and the dashboard's alike: checks the body, stores
+ * all its values or none, calls `acknowledge`, then pushes the values to the thing's subscribers
+ * (so a writer hears its answer before any notification of its own write). False for a duplicate
+ * request, acknowledged and not stored again. Refusals throw PlatformError before anything is stored.
+ */
+export function storeWrite(
   ctx: PlatformContext,
-  req: IncomingMessage,
-  res: OutgoingMessage,
-  thing: number,
-  token: string,
-  from: string,
-): void {
-  const items = checkWrite(parseJsonObject(req.payload));
+  origin: WriteOrigin,
+  body: Record<string, unknown>,
+  acknowledge: () => void,
+): boolean {
+  const { thing, label, from, request } = origin;
+  const items = checkWrite(body);
   const arrival = ctx.now();
   const values: StoredValue[] = items.map((item) => {
     const v: StoredValue = { key: item.key, value: JSON.stringify(item.value), datetime: item.datetime ?? arrival };
@@ -135,23 +156,32 @@ function write(
   if (!encoded.every(fitsInNotification)) {
     throw new PlatformError("4.13", `A value must fit in one notification (${NOTIFICATION_MAX_BYTES} bytes as JSON)`);
   }
-  const request = { peer: from, messageId: req._packet.messageId ?? -1, token: tokenHex(req) };
-  if (!ctx.store.writeOnce(thing, values, request, ctx.now(), EXCHANGE_LIFETIME_MS)) {
+  if (request === undefined) {
+    ctx.store.write(thing, values);
+  } else if (!ctx.store.writeOnce(thing, values, request, ctx.now(), EXCHANGE_LIFETIME_MS)) {
     // A retransmission of a write already stored (before a restart, when node-coap's own
     // duplicate cache was lost): the same answer, nothing stored or pushed again.
-    reply(res, "2.01", jsonBytes(WRITTEN));
-    ctx.log({ event: "duplicate", thing: redactToken(token), messageId: request.messageId, from });
-    return;
+    acknowledge();
+    ctx.log({ event: "duplicate", thing: label, messageId: request.messageId, from });
+    return false;
   }
-  reply(res, "2.01", jsonBytes(WRITTEN));
-  ctx.log({
-    event: "write",
-    thing: redactToken(token),
-    values: values.length,
-    keys: [...new Set(values.map((v) => v.key))],
-    from,
-  });
+  acknowledge();
+  ctx.activity.stored(thing, values.length);
+  ctx.log({ event: "write", thing: label, values: values.length, keys: [...new Set(values.map((v) => v.key))], from });
   ctx.subscriptions.publish(thing, encoded);
+  ctx.onStored(thing, values);
+  return true;
+}
+
+/** The read path, for a CoAP client's read and the dashboard's history alike. */
+export function readResource(
+  ctx: PlatformContext,
+  thing: number,
+  key: string,
+  query: ReadonlyMap<string, string>,
+): StoredValue[] {
+  if (!ctx.store.hasKey(thing, key)) throw new PlatformError("4.04", "Resource not found");
+  return ctx.store.read(thing, key, checkReadQuery(query));
 }
 
 function reply(res: OutgoingMessage, code: string, payload: Buffer): void {
@@ -164,9 +194,11 @@ function target(req: IncomingMessage): Target {
   return resolveTarget((req._packet.options ?? []) as RequestOption[]);
 }
 
+/** The thing a token names, now heard from; 4.04 for a token no thing has. */
 function thingId(ctx: PlatformContext, token: string): number {
   const id = ctx.store.thingId(token);
   if (id === undefined) throw new PlatformError("4.04", "Thing not found");
+  ctx.activity.heard(id, ctx.now());
   return id;
 }
 

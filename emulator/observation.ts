@@ -25,6 +25,11 @@ export class Observation {
     stream.on("error", (err: Error) => end(`send failed: ${err.message}`));
   }
 
+  /** node-coap's stream, by which an ACK is matched to this observation. */
+  get stream(): ObserveWriteStream {
+    return this.#stream;
+  }
+
   /** Sends a 2.05 notification with a JSON payload, CON or NON. */
   notify(payload: Buffer, confirmable: boolean): void {
     if (this.#ended) return;

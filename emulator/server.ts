@@ -5,7 +5,10 @@ import { randomBytes as cryptoRandomBytes } from "node:crypto";
 import { createSocket, type Socket } from "node:dgram";
 import { isIPv6 } from "node:net";
 import type { IncomingMessage, ObserveWriteStream, OutgoingMessage } from "coap";
+import { ThingActivity } from "./activity.js";
 import { PlatformCoapServer } from "./coap-server.js";
+import { type Dashboard, type DashboardOptions, startDashboard } from "./dashboard/http.js";
+import { PlatformView } from "./dashboard/view.js";
 import { PlatformError } from "./errors.js";
 import { formatEndpoint, type PlatformEvent } from "./events.js";
 import { handleObserve, handleRequest, type PlatformContext, refuse } from "./handlers.js";
@@ -28,12 +31,23 @@ export interface PlatformOptions {
    * get 4.13. Default 1024 bytes, the payload a CoAP message should not exceed (RFC 7252 §4.6).
    */
   maxPayloadBytes?: number;
+  /**
+   * node-coap's cache of recent replies, which answers a retransmitted request without handling it
+   * again (RFC 7252 §4.5), in bytes of reply datagrams. Each entry costs about 4 KB of heap
+   * beside its datagram, so the default (512 KiB, about 9,000 replies: all of EXCHANGE_LIFETIME
+   * below 36 requests/s) bounds it near 40 MB; node-coap's own default, 32 MiB, would let
+   * 500 writes/s hold over 500 MB. Writes are deduplicated in the store as well, for all of
+   * EXCHANGE_LIFETIME whatever the rate.
+   */
+  replyCacheBytes?: number;
   /** Hears every activation, write, subscription, refusal and failure. */
   log?: (event: PlatformEvent) => void;
   /** Milliseconds since the epoch; stamps values written without a datetime. Default Date.now. */
   now?: () => number;
   /** Source of thing tokens and generated activation codes. Default crypto.randomBytes. */
   randomBytes?: (size: number) => Uint8Array;
+  /** Serves the web dashboard over HTTP (emulator/dashboard/); none without this. */
+  dashboard?: DashboardOptions;
 }
 
 export interface Platform {
@@ -46,13 +60,16 @@ export interface Platform {
   addActivationCode(code?: string): string;
   /** Subscriptions open now. */
   subscriberCount(): number;
-  /** Ends subscriptions, closes the socket and the database. Safe to call twice. */
+  /** The web dashboard, when PlatformOptions.dashboard asked for one. */
+  readonly dashboard: Dashboard | undefined;
+  /** Closes the dashboard, ends subscriptions, closes the socket and the database. Safe to call twice. */
   stop(): Promise<void>;
 }
 
 export const DEFAULT_PORT = 5683;
 export const DEFAULT_KEEP_ALIVE_MS = 60_000;
 export const DEFAULT_MAX_PAYLOAD_BYTES = 1024;
+export const DEFAULT_REPLY_CACHE_BYTES = 512 * 1024;
 
 // Activation codes seen on the platform are 34 characters [thethings-coap-api.md].
 const ACTIVATION_CODE_LENGTH = 34;
@@ -64,16 +81,20 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   const log = options.log ?? (() => {});
   const random = options.randomBytes ?? cryptoRandomBytes;
   const store = new Store(dbPath);
+  const now = options.now ?? Date.now;
   const ctx: PlatformContext = {
     store,
-    subscriptions: new Subscriptions((end) =>
-      log({ event: "unsubscribed", thing: end.label, from: end.endpoint, reason: end.reason }),
-    ),
-    now: options.now ?? Date.now,
+    subscriptions: new Subscriptions({
+      onEnd: (end) => log({ event: "unsubscribed", thing: end.label, from: end.endpoint, reason: end.reason }),
+      now,
+    }),
+    now,
     randomBytes: random,
     log,
     keepAliveMs: options.keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS,
     maxPayloadBytes: options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES,
+    activity: new ThingActivity(store),
+    onStored: () => {},
   };
 
   const addActivationCode = (code: string = makeActivationCode(random)): string => {
@@ -92,29 +113,53 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   }
   // node-coap is handed the bound socket rather than binding its own, so the platform knows the
   // real port and closes the socket itself.
-  const server = new PlatformCoapServer(
-    { type: isIPv6(host) ? "udp6" : "udp4" },
-    ctx.maxPayloadBytes,
-    (rsinfo, method) =>
+  const server = new PlatformCoapServer({
+    coap: { type: isIPv6(host) ? "udp6" : "udp4", cacheSize: options.replyCacheBytes ?? DEFAULT_REPLY_CACHE_BYTES },
+    maxPayloadBytes: ctx.maxPayloadBytes,
+    onRefused: (rsinfo, method) =>
       log({ event: "refused", code: "4.13", message: "block-wise request body", method, from: formatEndpoint(rsinfo) }),
-  );
+    onAcknowledged: (stream) => {
+      const thing = ctx.subscriptions.acknowledged(stream);
+      if (thing !== undefined) ctx.activity.heard(thing, ctx.now());
+    },
+  });
   server.on("request", (req: IncomingMessage, res: OutgoingMessage | ObserveWriteStream) => serve(ctx, req, res));
   server.on("error", (err: Error) => log({ event: "failed", error: err.message, from: "socket" }));
   server.listen(socket);
   const port = socket.address().port;
 
+  let dashboard: Dashboard | undefined;
+  if (options.dashboard !== undefined) {
+    try {
+      dashboard = await startDashboard({
+        ...options.dashboard,
+        view: new PlatformView({ ctx, addActivationCode: () => addActivationCode() }),
+        maxBodyBytes: ctx.maxPayloadBytes,
+        log,
+        attach: (hub) => {
+          ctx.onStored = (thing, values) => hub.stored(thing, values);
+        },
+      });
+    } catch (err) {
+      server.close();
+      await new Promise<void>((resolve) => socket.close(() => resolve()));
+      store.close();
+      throw err;
+    }
+    log({ event: "dashboard", url: dashboard.url });
+  }
+
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
-    stopping ??= new Promise<void>((resolve) => {
+    stopping ??= (async () => {
+      await dashboard?.close();
       ctx.subscriptions.closeAll("platform stopped");
       // Clears node-coap's caches, and with them the retransmission timers of its pending replies.
       server.close();
-      socket.close(() => {
-        store.close();
-        log({ event: "stopped" });
-        resolve();
-      });
-    });
+      await new Promise<void>((resolve) => socket.close(() => resolve()));
+      store.close();
+      log({ event: "stopped" });
+    })();
     return stopping;
   };
 
@@ -125,6 +170,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     activationCodes,
     addActivationCode,
     subscriberCount: () => ctx.subscriptions.count(),
+    dashboard,
     stop,
   };
 }

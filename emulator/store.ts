@@ -24,6 +24,25 @@ export interface ReadRange {
   endDate: number;
 }
 
+/** A thing as the dashboard lists it. The token stays on the platform's side of the dashboard API. */
+export interface ThingRow {
+  id: number;
+  token: string;
+  /** When it was activated, milliseconds since the epoch. */
+  createdAt: number;
+}
+
+export interface KeyCount {
+  key: string;
+  count: number;
+}
+
+export interface ActivationCodeRow {
+  code: string;
+  /** The thing it activated; null while it is unused. */
+  thing: number | null;
+}
+
 // user_version tells a later schema which one a file holds.
 const SCHEMA_VERSION = 1;
 const SCHEMA = `
@@ -75,6 +94,11 @@ export class Store {
   readonly #insertValue: Statement;
   readonly #readValues: Statement;
   readonly #hasKey: Statement;
+  readonly #things: Statement;
+  readonly #thingById: Statement;
+  readonly #valueCounts: Statement;
+  readonly #keyCounts: Statement;
+  readonly #codes: Statement;
   readonly #activate: (code: string, productId: string | undefined, token: string, now: number) => boolean;
   readonly #write: (thing: number, values: readonly StoredValue[]) => void;
   readonly #writeOnce: (
@@ -116,6 +140,14 @@ export class Store {
        ORDER BY datetime DESC, id DESC LIMIT ?`,
     );
     this.#hasKey = this.#db.prepare("SELECT 1 FROM thing_values WHERE thing = ? AND key = ? LIMIT 1");
+    this.#things = this.#db.prepare("SELECT id, token, created_at AS createdAt FROM things ORDER BY id LIMIT ?");
+    this.#thingById = this.#db.prepare("SELECT id, token, created_at AS createdAt FROM things WHERE id = ?");
+    // Both counts walk the (thing, key, datetime) index, never the table.
+    this.#valueCounts = this.#db.prepare("SELECT thing, COUNT(*) AS count FROM thing_values GROUP BY thing");
+    this.#keyCounts = this.#db.prepare(
+      "SELECT key, COUNT(*) AS count FROM thing_values WHERE thing = ? GROUP BY key ORDER BY key LIMIT ?",
+    );
+    this.#codes = this.#db.prepare("SELECT code, thing FROM activation_codes ORDER BY rowid LIMIT ?");
 
     this.#activate = this.#db.transaction((code: string, productId: string | undefined, token: string, now: number) => {
       const row = this.#codeByName.get(code) as { thing: number | null } | undefined;
@@ -193,6 +225,31 @@ export class Store {
       if (r.geo_lat !== null && r.geo_long !== null) v.geo = { lat: r.geo_lat, long: r.geo_long };
       return v;
     });
+  }
+
+  /** The first `limit` things, oldest first. */
+  things(limit: number): ThingRow[] {
+    return this.#things.all(limit) as ThingRow[];
+  }
+
+  thing(id: number): ThingRow | undefined {
+    return this.#thingById.get(id) as ThingRow | undefined;
+  }
+
+  /** How many values each thing holds; things without values are absent. */
+  valueCounts(): Map<number, number> {
+    const rows = this.#valueCounts.all() as { thing: number; count: number }[];
+    return new Map(rows.map((r) => [r.thing, r.count]));
+  }
+
+  /** The thing's keys in code-point order with how many values each holds, at most `limit`. */
+  keys(thing: number, limit: number): KeyCount[] {
+    return this.#keyCounts.all(thing, limit) as KeyCount[];
+  }
+
+  /** The first `limit` activation codes, in the order they were added. */
+  activationCodes(limit: number): ActivationCodeRow[] {
+    return this.#codes.all(limit) as ActivationCodeRow[];
   }
 
   close(): void {

@@ -18,6 +18,32 @@ export interface Registration {
   confirmable: boolean;
 }
 
+/** A thing's subscriptions as the dashboard shows them. */
+export interface SubscriptionStatus {
+  /** Subscriptions open now. */
+  count: number;
+  /**
+   * The latest moment one of them was acknowledged (its registration, or an ACK to a
+   * notification), or undefined if none is open.
+   */
+  acknowledgedAt: number | undefined;
+  /** Whether one of them was acknowledged within its keepAlive + ONLINE_GRACE_MS. */
+  online: boolean;
+}
+
+/**
+ * How long past its keepAlive a subscription still counts as live: the device side's own rule
+ * (silence for keepAlive + 5 s means the observation is gone), applied from the platform's side.
+ */
+export const ONLINE_GRACE_MS = 5_000;
+
+export interface SubscriptionsOptions {
+  /** Hears of every observation that ends, whichever side ends it. */
+  onEnd: (end: SubscriptionEnd) => void;
+  /** Milliseconds since the epoch. */
+  now: () => number;
+}
+
 export interface SubscriptionEnd {
   label: string;
   endpoint: string;
@@ -27,15 +53,20 @@ export interface SubscriptionEnd {
 interface Entry extends Registration {
   observation: Observation;
   keepAlive: NodeJS.Timeout;
+  /** The registration, then each ACK to one of its notifications. */
+  acknowledgedAt: number;
 }
 
 export class Subscriptions {
   readonly #byThing = new Map<number, Set<Entry>>();
+  // The same entries by node-coap stream, to credit an ACK to its observation; one per entry.
+  readonly #byStream = new Map<ObserveWriteStream, Entry>();
   readonly #onEnd: (end: SubscriptionEnd) => void;
+  readonly #now: () => number;
 
-  /** `onEnd` hears of every observation that ends, whichever side ends it. */
-  constructor(onEnd: (end: SubscriptionEnd) => void) {
-    this.#onEnd = onEnd;
+  constructor(options: SubscriptionsOptions) {
+    this.#onEnd = options.onEnd;
+    this.#now = options.now;
   }
 
   /** Registers an observer and sends it the first notification, `{"status":"success","message":"subscribed"}`. */
@@ -48,7 +79,10 @@ export class Subscriptions {
       // Keep-alives always go as CON: an unacknowledged one is how a vanished NON observer is
       // found and dropped (RFC 7641 §4.5).
       keepAlive: setInterval(() => entry.observation.notify(jsonBytes(KEEP_ALIVE), true), registration.keepAliveMs),
+      // The registration itself: the client has just been heard.
+      acknowledgedAt: this.#now(),
     };
+    this.#byStream.set(stream, entry);
     let set = this.#byThing.get(entry.thing);
     if (set === undefined) {
       set = new Set();
@@ -80,6 +114,29 @@ export class Subscriptions {
     }
   }
 
+  /**
+   * The client acknowledged a notification sent on `stream`; returns the observed thing, or
+   * undefined for a stream that is no (longer an) observation.
+   */
+  acknowledged(stream: ObserveWriteStream): number | undefined {
+    const entry = this.#byStream.get(stream);
+    if (entry === undefined) return undefined;
+    entry.acknowledgedAt = this.#now();
+    return entry.thing;
+  }
+
+  /** The thing's subscriptions: how many, when last acknowledged, and whether that is recent enough. */
+  status(thing: number): SubscriptionStatus {
+    const now = this.#now();
+    let acknowledgedAt: number | undefined;
+    let online = false;
+    for (const entry of this.#byThing.get(thing) ?? []) {
+      if (acknowledgedAt === undefined || entry.acknowledgedAt > acknowledgedAt) acknowledgedAt = entry.acknowledgedAt;
+      if (now - entry.acknowledgedAt <= entry.keepAliveMs + ONLINE_GRACE_MS) online = true;
+    }
+    return { count: this.count(thing), acknowledgedAt, online };
+  }
+
   /** Observers of one thing, or of all things. */
   count(thing?: number): number {
     if (thing !== undefined) return this.#byThing.get(thing)?.size ?? 0;
@@ -102,6 +159,7 @@ export class Subscriptions {
     const set = this.#byThing.get(entry.thing);
     if (set === undefined || !set.delete(entry)) return;
     clearInterval(entry.keepAlive);
+    this.#byStream.delete(entry.observation.stream);
     if (set.size === 0) this.#byThing.delete(entry.thing);
     this.#onEnd({ label: entry.label, endpoint: entry.endpoint, reason });
   }

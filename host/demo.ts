@@ -1,8 +1,10 @@
-// `npm start`: the whole loop on one PC. Starts the local platform on a free loopback port with a
-// fresh activation code, runs the device against it (first boot: activation), lets batches flow,
-// then writes `led` commands to the thing as another client would (through node-coap, not our
-// stack) and shows the device applying them. Stops by itself after --seconds (default 30; 0 runs
-// until Ctrl-C).
+// `npm start -- [--seconds 30] [--http-port 8088] [--http-host ADDR] [--dashboard-token TOKEN]`:
+// the whole loop on one PC. Starts the local platform on a free loopback port with a fresh
+// activation code and its web dashboard (the address is printed first), runs the device against
+// it with a `led` (digital) and a `fan` (PWM) output (first boot: activation), lets batches flow,
+// and writes `led` commands to the thing as another client would (through node-coap, not our
+// stack) while no dashboard page is open, so they never fight a person's clicks. Stops by itself
+// after --seconds (default 30; 0 runs until Ctrl-C).
 
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -11,13 +13,25 @@ import { parseArgs } from "node:util";
 import { request } from "coap";
 import type { DeviceEvent } from "../device/app.js";
 import { TOKEN_STORE_KEY } from "../device/provisioning.js";
-import { describeEvent } from "../emulator/events.js";
+import { DEFAULT_HTTP_PORT } from "../emulator/dashboard/http.js";
+import { describeEvent, type PlatformEvent } from "../emulator/events.js";
 import { startPlatform } from "../emulator/server.js";
 import { runDevice } from "./run-device.js";
 
-const { values: flags } = parseArgs({ options: { seconds: { type: "string", default: "30" } } });
+const { values: flags } = parseArgs({
+  options: {
+    seconds: { type: "string", default: "30" },
+    "http-port": { type: "string", default: String(DEFAULT_HTTP_PORT) },
+    "http-host": { type: "string", default: "127.0.0.1" },
+    "dashboard-token": { type: "string" },
+  },
+});
 const seconds = Number(flags.seconds);
 if (!Number.isFinite(seconds) || seconds < 0) throw new Error(`--seconds: ${flags.seconds} is not a number of seconds`);
+const httpPort = Number(flags["http-port"]);
+if (!Number.isInteger(httpPort) || httpPort < 0 || httpPort > 65535) {
+  throw new Error(`--http-port: ${flags["http-port"]} is not a port (0 picks a free one)`);
+}
 
 const started = Date.now();
 const stamp = (): string => `${((Date.now() - started) / 1000).toFixed(1).padStart(5)} s`;
@@ -36,7 +50,22 @@ function writeAsAnotherClient(port: number, token: string, key: string, value: n
   });
 }
 
-const platform = await startPlatform({ port: 0, log: (event) => say("platform", describeEvent(event)) });
+const platformLog = (event: PlatformEvent): void => {
+  if (event.event === "dashboard") say("demo", `dashboard: ${event.url}  (open it in a browser)`);
+  else say("platform", describeEvent(event));
+};
+const platform = await startPlatform({
+  port: 0,
+  dashboard: {
+    host: flags["http-host"],
+    port: httpPort,
+    ...(flags["dashboard-token"] === undefined ? {} : { token: flags["dashboard-token"] }),
+  },
+  log: platformLog,
+}).catch((error: unknown) => {
+  process.stderr.write(`npm start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});
 const code = platform.activationCodes[0]!;
 const stateDir = mkdtempSync(join(tmpdir(), "thethings-demo-"));
 say("demo", `device state (its "flash") in ${stateDir}`);
@@ -44,6 +73,7 @@ say("demo", `device state (its "flash") in ${stateDir}`);
 let commands = 0;
 let lastLevel = 0;
 let ticker: NodeJS.Timeout | undefined;
+let paused = false;
 const onEvent = (event: DeviceEvent): void => {
   switch (event.event) {
     case "activated":
@@ -55,13 +85,15 @@ const onEvent = (event: DeviceEvent): void => {
     case "sent":
       say("device", `batch of ${event.count} timestamped value(s) stored by the platform`);
       break;
-    case "command":
-      lastLevel = event.level;
-      say(
-        "device",
-        `actuator ${event.key} ← ${JSON.stringify(event.value)}: LED is ${event.level === 1 ? "ON" : "OFF"} (${event.source})`,
-      );
+    case "command": {
+      if (event.key === "led") lastLevel = event.level;
+      const shown =
+        event.key === "led"
+          ? `LED is ${event.level === 1 ? "ON" : "OFF"}`
+          : `${event.key} at ${Math.round(event.level * 100)} %`;
+      say("device", `actuator ${event.key} ← ${JSON.stringify(event.value)}: ${shown} (${event.source})`);
       break;
+    }
     case "subscription-lost":
       say("device", `subscription lost (${event.reason}), re-registering`);
       break;
@@ -79,6 +111,7 @@ const running = await runDevice({
     batch: "6",
     maxDelay: "5s",
     keepAlive: "10s",
+    actuators: "led:digital:2,fan:pwm:4",
   },
   stateDir,
   log: (level, message) => {
@@ -87,10 +120,20 @@ const running = await runDevice({
   onEvent,
 });
 
-// Once the device is subscribed, toggle the LED from "another client" every 7 s.
+// Once the device is subscribed, toggle the LED from "another client" every 7 s, but not while a
+// dashboard page is open: a person is driving it then.
 ticker = setInterval(() => {
   const token = running.store.read(TOKEN_STORE_KEY);
   if (token === undefined) return;
+  const watched = (platform.dashboard?.clientCount() ?? 0) > 0;
+  if (watched !== paused) {
+    paused = watched;
+    say(
+      "demo",
+      watched ? "a dashboard is open: scripted led writes paused" : "no dashboard open: scripted led writes resume",
+    );
+  }
+  if (watched) return;
   const value = lastLevel === 1 ? 0 : 1;
   commands++;
   say("demo", `another client writes led=${value} to the thing`);

@@ -35,6 +35,7 @@ const BESIDE_THE_REST: ReadonlySet<string> = new Set([
 const ON_A_QUIET_CPU: ReadonlySet<string> = new Set([
   "chaos-run.test", // ≈60 s: two 12 s outages and a restart through a lossy proxy (≈2 s CPU)
   "activation-loss.test", // ≈25 s: activation through 60 % loss, real retransmissions (≈1 s CPU)
+  "dashboard-browser.test", // ≈10 s: Chromium and the PC device; a click must reach the device within 1 s
 ]);
 
 /** The files that keep a CPU busy for most of their run, longest first. */

@@ -21,7 +21,7 @@ interface Cli {
 }
 
 async function startCli(args: string[]): Promise<Cli> {
-  const child = spawn(process.execPath, [PLATFORM_CLI, "--port", "0", "--json", ...args], {
+  const child = spawn(process.execPath, [PLATFORM_CLI, "--port", "0", "--http-port", "0", "--json", ...args], {
     stdio: ["ignore", "pipe", "pipe"],
   });
   const exit = finished(child, 30_000);
@@ -65,10 +65,10 @@ test("cli: --db keeps things and values across a restart; --json prints one even
   const events = first.lines.all.map((l) => JSON.parse(l) as { event: string; time: string; thing?: string });
   assert.deepEqual(
     events.map((e) => e.event),
-    ["listening", "activated", "write", "stopped"],
+    ["dashboard", "listening", "activated", "write", "stopped"],
   );
   assert.ok(events.every((e) => !Number.isNaN(Date.parse(e.time))));
-  assert.equal(events[1]?.thing, `${token.slice(0, 4)}…(43)`);
+  assert.equal(events[2]?.thing, `${token.slice(0, 4)}…(43)`);
   assert.ok(!first.lines.all.join("\n").includes(token), "the token is never printed whole");
 
   const second = await startCli(["--db", db, "--activation-code", "PERSIST-CODE"]);
@@ -89,12 +89,17 @@ test("cli: --db keeps things and values across a restart; --json prints one even
 });
 
 test("cli: with no code it makes one and prints it; text output names activations, writes and subscriptions", async () => {
-  const child = spawn(process.execPath, [PLATFORM_CLI, "--port", "0", "--keep-alive", "500"], {
+  const child = spawn(process.execPath, [PLATFORM_CLI, "--port", "0", "--http-port", "0", "--keep-alive", "500"], {
     stdio: ["ignore", "pipe", "pipe"],
   });
   const exit = finished(child, 30_000);
   const lines = new Lines(child);
   try {
+    assert.match(
+      await lines.waitFor(() => true),
+      /^\S+ dashboard on http:\/\/127\.0\.0\.1:\d+\/$/,
+      "the address first",
+    );
     const listening = await lines.waitFor((l) => l.includes("listening on"));
     const match = /coap:\/\/127\.0\.0\.1:(\d+) .*activation codes: ([A-Za-z0-9]{34})$/.exec(listening);
     assert.ok(match, listening);
@@ -154,4 +159,32 @@ test("cli: bad arguments are refused with usage and exit code 2", async () => {
   }
   const unknown = await run(process.execPath, [PLATFORM_CLI, "--frobnicate"]);
   assert.equal(unknown.code, 2);
+});
+
+test("cli: the dashboard's address comes first; --http-host off loopback needs --dashboard-token", async () => {
+  const cli = await startCli(["--activation-code", "DASHBOARD-CLI-CODE"]);
+  try {
+    const first = JSON.parse(cli.lines.all[0] ?? "") as { event: string; url: string };
+    assert.equal(first.event, "dashboard");
+    assert.match(first.url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
+    const codes = (await (await fetch(`${first.url}api/codes`)).json()) as { codes: { code: string }[] };
+    assert.deepEqual(
+      codes.codes.map((c) => c.code),
+      ["DASHBOARD-CLI-CODE"],
+    );
+  } finally {
+    cli.child.kill("SIGTERM");
+  }
+  assert.equal((await cli.exit).code, 0);
+
+  const exposed = await run(process.execPath, [PLATFORM_CLI, "--port", "0", "--http-host", "0.0.0.0"]);
+  assert.equal(exposed.code, 2);
+  assert.match(exposed.stderr, /--http-host 0\.0\.0\.0 is not loopback: the dashboard there needs --dashboard-token/);
+  const weak = await run(process.execPath, [PLATFORM_CLI, "--port", "0", "--dashboard-token", "abc"]);
+  assert.equal(weak.code, 2);
+  assert.match(weak.stderr, /--dashboard-token must be 16 to 256/);
+  const badPort = await run(process.execPath, [PLATFORM_CLI, "--http-port", "-1"]);
+  assert.equal(badPort.code, 2);
+  const help = await run(process.execPath, [PLATFORM_CLI, "--help"]);
+  assert.match(help.stdout, /--http-port +TCP port of the web dashboard, 0 for any free one \(default 8088\)/);
 });
