@@ -28,8 +28,18 @@ const targets = ["esp32", "lin", "mac", "win"] as const;
 const defaults = resolveManifest(root, "manifest.json");
 const resolved = Object.fromEntries(targets.map((target) => [target, resolveManifest(root, "manifest.json", target)]));
 
-/** The core folders bottom up: each folder's manifest includes the one before it. */
-const LAYERS = ["kernel", "coap", "thethings", "sensors", "device"] as const;
+/** The core folders bottom up: each folder's manifest includes the one before it (and http's, for device). */
+const LAYERS = ["kernel", "coap", "http", "thethings", "sensors", "device"] as const;
+
+/** The local manifests each core folder's includes: the layer below, http beside coap on the kernel. */
+const BELOW: Readonly<Record<(typeof LAYERS)[number], readonly string[]>> = {
+  kernel: [],
+  coap: ["../kernel/manifest.json"],
+  http: ["../kernel/manifest.json"],
+  thethings: ["../coap/manifest.json"],
+  sensors: ["../thethings/manifest.json"],
+  device: ["../sensors/manifest.json", "../http/manifest.json"],
+};
 
 /** A local module path ("./coap/*", "./moddable/board-io-sim"), repository-relative, exists as .ts files. */
 function assertLocalModule(path: string, where: string): void {
@@ -185,10 +195,10 @@ test("each folder's manifest maps and preloads every .ts module of its folder, a
 });
 
 test("each folder's manifest includes the layer below it and nothing else local", () => {
-  for (const [index, folder] of LAYERS.entries()) {
+  for (const folder of LAYERS) {
     const path = `${folder}/manifest.json`;
     const local = listOf(readManifest(root, path).include).filter((include) => !isSdkPath(include));
-    assert.deepEqual(local, index === 0 ? [] : [`../${LAYERS[index - 1]}/manifest.json`], path);
+    assert.deepEqual(local, BELOW[folder], path);
   }
   for (const target of targets) {
     const layerFiles = resolved[target]!.files.filter((file) =>
@@ -196,8 +206,8 @@ test("each folder's manifest includes the layer below it and nothing else local"
     );
     assert.deepEqual(
       layerFiles,
-      LAYERS.map((folder) => `${folder}/manifest.json`),
-      `${target} merges the layers bottom up`,
+      ["kernel", "coap", "thethings", "sensors", "http", "device"].map((folder) => `${folder}/manifest.json`),
+      `${target} merges the layers bottom up (http, included by device after sensors, beside coap)`,
     );
   }
 });

@@ -21,6 +21,8 @@ const PRELOADED_FOLDERS = [
   "kernel/moddable",
   "coap",
   "coap/moddable",
+  "http",
+  "http/moddable",
   "thethings",
   "sensors",
   "device",
