@@ -464,11 +464,11 @@ suite("board pins (the SDK's host provider, globalThis.device)", () => {
     const { readBoardPins } = adapters;
     assert.deepEqual(
       readBoardPins(deepFreeze(nodemcu)),
-      { ledPin: 2, i2c: { sda: 21, scl: 22 } },
+      { ledPin: 2, buttonPin: 0, i2c: { sda: 21, scl: 22 } },
       "read from the deeply frozen object, as published",
     );
     const pins = readBoardPins(thingPlus);
-    assert.deepEqual(pins, { ledPin: 13, i2c: { sda: 23, scl: 22 } });
+    assert.deepEqual(pins, { ledPin: 13, buttonPin: 0, i2c: { sda: 23, scl: 22 } });
     assert.ok(Object.isFrozen(pins) && Object.isFrozen(pins.i2c), "the result is frozen");
   });
 
@@ -482,7 +482,9 @@ suite("board pins (the SDK's host provider, globalThis.device)", () => {
 
   test("partial: each pin is taken on its own; I2C only as a pair", () => {
     const { readBoardPins } = adapters;
-    assert.deepEqual(readBoardPins(esp32s3), { i2c: { sda: 4, scl: 5 } }, "I2C but no LED");
+    assert.deepEqual(readBoardPins(esp32s3), { buttonPin: 0, i2c: { sda: 4, scl: 5 } }, "I2C but no LED");
+    assert.deepEqual(readBoardPins({ pin: { button: 41 } }), { buttonPin: 41 }, "a button alone");
+    assert.deepEqual(readBoardPins({ pin: { button: { a: 37 } } }), {}, "several buttons (m5core_ink): none taken");
     assert.deepEqual(readBoardPins({ pin: { led: 10 } }), { ledPin: 10 }, "an LED but no I2C");
     assert.deepEqual(
       readBoardPins({ I2C: { default: { data: 21 } }, pin: { led: 2 } }),
@@ -592,11 +594,11 @@ suite("board pins (the SDK's host provider, globalThis.device)", () => {
       return readBoardPins(((await import(pathToFileURL(out).href)) as { default: unknown }).default);
     };
     const expected: Readonly<Record<string, BoardPins>> = {
-      nodemcu: { ledPin: 2, i2c: { sda: 21, scl: 22 } },
-      esp32_thing_plus: { ledPin: 13, i2c: { sda: 23, scl: 22 } },
-      esp32s3: { i2c: { sda: 4, scl: 5 } },
-      m5atom_s3: { i2c: { sda: 2, scl: 1 } },
-      xiao_esp32s3: { ledPin: 21, i2c: { sda: 5, scl: 6 } },
+      nodemcu: { ledPin: 2, buttonPin: 0, i2c: { sda: 21, scl: 22 } },
+      esp32_thing_plus: { ledPin: 13, buttonPin: 0, i2c: { sda: 23, scl: 22 } },
+      esp32s3: { buttonPin: 0, i2c: { sda: 4, scl: 5 } },
+      m5atom_s3: { buttonPin: 41, i2c: { sda: 2, scl: 1 } },
+      xiao_esp32s3: { ledPin: 21, buttonPin: 0, i2c: { sda: 5, scl: 6 } },
       m5core_ink: { ledPin: 10, i2c: { sda: 21, scl: 22 } },
     };
     for (const [target, pins] of Object.entries(expected))
