@@ -274,7 +274,7 @@ export class Provisioning {
           `refused ${error.code ?? ""}`,
           "error",
           `activation refused (${error.detail ?? String(failure)}): check activation code ${redactSecret(code)}` +
-            `${this.#productId === undefined ? "" : ` and product ID ${this.#productId}`} in the platform's Things Manager; retrying with backoff`,
+            `${this.#productId === undefined ? "" : ` and product ID ${this.#productId}`} in the platform's Things Manager; ${this.#onCodeWanted === undefined ? "retrying with backoff" : "waiting for another code from the setup page"}`,
         );
       } else {
         this.#waitingOnNetwork = kind === "network" || kind === "failure";
