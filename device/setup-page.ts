@@ -78,7 +78,7 @@ const STYLE =
   "button{background:#0a6ebd;color:#fff;border:0;border-radius:4px;margin-top:1rem}" +
   ".err{color:#b00020;font-size:.9rem}.note{font-size:.9rem;color:#555}" +
   "#progress{border:1px solid #ccc;border-radius:4px;padding:.5rem;margin:1rem 0}" +
-  "#progress li{list-style:none}.done::before{content:'✓ '}.active::before{content:'… '}" +
+  "#progress ul{margin:0;padding:0}#progress li{list-style:none}.done::before{content:'✓ '}.active::before{content:'… '}" +
   ".failed::before{content:'✗ '}.pending{color:#888}" +
   "details{margin-top:1rem}.danger{background:#b00020}";
 
@@ -86,7 +86,8 @@ const SCRIPT =
   "(function(){var p=document.getElementById('progress');function show(s){" +
   "var h='<ul>';s.steps.forEach(function(t){h+='<li class=\"'+t.state+'\">'+L[t.step]+'</li>'});" +
   "h+='</ul><p id=\"message\">'+esc(s.message)+'</p>';if(s.error)h+='<p class=\"err\" id=\"error\">'+esc(s.error)+'</p>';" +
-  "p.innerHTML=h;if(s.phase==='working')setTimeout(poll,1000)}" +
+  "p.innerHTML=h;document.getElementById('reason').textContent=s.reason;" +
+  "if(s.phase==='working')setTimeout(poll,1000)}" +
   "function esc(t){var d=document.createElement('div');d.textContent=t;return d.innerHTML}" +
   "function poll(){fetch('/status',{cache:'no-store'}).then(function(r){return r.json()}).then(show," +
   "function(){p.insertAdjacentHTML('beforeend','<p class=\"note\">The device does not answer now: " +

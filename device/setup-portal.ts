@@ -25,7 +25,8 @@ export type SetupReason =
   | "always"
   | "no-wifi"
   | "wifi-unreachable"
-  | "forgotten";
+  | "forgotten"
+  | "done";
 
 const REASON_TEXT: Readonly<Record<SetupReason, string>> = Object.freeze({
   "no-code": "This device has no activation code yet.",
@@ -36,6 +37,7 @@ const REASON_TEXT: Readonly<Record<SetupReason, string>> = Object.freeze({
   "no-wifi": "This device has no Wi-Fi network yet.",
   "wifi-unreachable": "The Wi-Fi network cannot be joined now; the device keeps trying meanwhile.",
   forgotten: "This device was forgotten.",
+  done: "This device is set up.",
 });
 
 /** What the portal asks of the device; the device answers through the portal's methods. */
@@ -181,6 +183,7 @@ export class SetupPortal {
     if (this.#phase === "done" || (this.#phase !== "working" && this.#steps.activate !== "done")) return;
     this.#set("subscribe", "done");
     this.#phase = "done";
+    this.#reason = "done";
     if (!this.#message.startsWith("Activated")) this.#message = "Connected: the device is at work.";
     this.#message += " — this page closes shortly.";
     this.#scheduleClose(this.#options.closeAfterMs ?? 15_000);
