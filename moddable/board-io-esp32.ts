@@ -12,6 +12,7 @@ import type { Sensor } from "../sensors/sensor.js";
 import { AnalogInput } from "./esp32/analog-input.js";
 import { DigitalOutput } from "./esp32/digital-output.js";
 import { PwmOutput } from "./esp32/pwm-output.js";
+import { BOOT_BUTTON_PIN, isButtonHeld } from "./esp32/setup-button.js";
 
 const esp32Io: BoardIo = Object.freeze({
   name: "esp32",
@@ -25,6 +26,8 @@ const esp32Io: BoardIo = Object.freeze({
       ? new DigitalOutput({ pin: spec.pin, activeLow: spec.activeLow })
       : new PwmOutput({ pin: spec.pin, hz: spec.hz });
   },
+  fallbackButtonPin: BOOT_BUTTON_PIN,
+  isButtonHeld,
 });
 
 export default esp32Io;
