@@ -11,7 +11,7 @@ export interface NetworkWatchOptions {
   readonly clock: Clock;
   readonly random: RandomSource;
   readonly log: LogSink;
-  /** Wi-Fi credentials: entered at setup, else as mcconfig delivers them (ssid=… password=…); unused in the simulator. */
+  /** Wi-Fi credentials: entered at setup, else from mcconfig (ssid=… password=…); unused in the simulator. */
   readonly ssid: string | undefined;
   readonly password: string | undefined;
   /** The SNTP server that sets the board's clock (config.sntp); unused in the simulator, whose clock is the host's. */
