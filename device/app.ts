@@ -188,6 +188,11 @@ export class Device {
     else if (this.#config.activationCode === undefined && this.#storedToken() === undefined) this.#openSetup("no-code");
   }
 
+  /** Opens setup now, as the setup button at boot does (a host's own trigger); nothing when setup=never. */
+  requestSetup(): void {
+    this.#openSetup("requested");
+  }
+
   /** Whether setup runs now. */
   get setupOpen(): boolean {
     return this.#setup !== undefined;
