@@ -10,7 +10,6 @@
 // time the link has an address the clock is set by SNTP unless it is fresh
 // (moddable/esp32/clock-sync.ts). A new address while joined (a DHCP renewal that moved the
 // board) is reported as coming online again, so the observations register again from it at once.
-/// <reference path="./esp32/dns-server.d.ts" />
 import DNSServer from "dns/server";
 import Net from "net";
 import WiFi from "wifi";
@@ -116,7 +115,8 @@ class WiFiWatch implements NetworkWatch, SetupRadio {
     const address = Network.get("IP", "ap") ?? DEFAULT_AP_ADDRESS;
     this.#dns?.close();
     // Every name is the board: phones' connectivity checks land on the page (captive portal).
-    this.#dns = new DNSServer((message) => (message === DNSServer.resolve ? address : undefined));
+    // dnsserver.js asks (1, name) for each A question, the only message it sends.
+    this.#dns = new DNSServer(() => address);
     return { ssid, address };
   }
 
