@@ -135,6 +135,7 @@ function wifiSection(view: PageView): string {
       `list="networks" autocomplete="off" maxlength="32"${status.ssid === undefined ? " required" : ""}`,
     ) +
     `<datalist id="networks">${options}</datalist>` +
+    '<button type="submit" formaction="/networks" formnovalidate>Scan again</button>' +
     input(view, "password", "Network password", 'type="password" autocomplete="off" maxlength="64"') +
     '<p class="note">Joining moves this access point to your router\'s channel: your phone may drop off. ' +
     "If it does, join this network again and reload the page to see the outcome.</p></fieldset>"
