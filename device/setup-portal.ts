@@ -337,7 +337,8 @@ export class SetupPortal {
     const { ssid, password, ...rest } = values;
     // Credentials are kept once the network took them; the rest once valid.
     actions.store(rest);
-    const afterWifi = (): void => {
+    /** `joined`: the station moved to a network just now; the subscription's confirmation on it ends setup. */
+    const afterWifi = (joined: boolean): void => {
       if (this.#closed) return;
       if (rest.server !== undefined && rest.server !== actions.server()) actions.retarget(rest.server);
       if (rest.activationCode !== undefined) {
@@ -349,12 +350,12 @@ export class SetupPortal {
         this.#set("subscribe", "active");
         this.#message = "Saved; connecting…";
         if (actions.token() === undefined) this.refused("no activation code");
-        else if (rest.server === undefined) this.subscribed();
+        else if (rest.server === undefined && !joined) this.subscribed();
       }
     };
     if (radio === undefined || ssid === undefined) {
       this.#set("wifi", "done");
-      afterWifi();
+      afterWifi(false);
       return;
     }
     this.#set("wifi", "active");
@@ -372,7 +373,7 @@ export class SetupPortal {
         actions.store({ ssid, password: password ?? "" });
         this.#set("wifi", "done");
         log("info", `setup: joined ${JSON.stringify(ssid)}, address ${outcome.address}`);
-        afterWifi();
+        afterWifi(true);
       },
       (error: unknown) => {
         this.#set("wifi", "failed");

@@ -386,6 +386,10 @@ suite("setup on the board: access point, Wi-Fi", () => {
     rig.device.networkChanged();
     ok(rig.device.setupOpen, "busy: stays");
     resolveJoin({ ok: true, address: "10.0.0.8" });
+    await rig.clock.advance(1_000);
+    ok(rig.device.setupOpen, "joined, not yet subscribed on the new network");
+    // The watch reports the new network (gotIP): the subscription registers again from it.
+    rig.device.networkChanged();
     await rig.clock.advance(20_000);
     ok(!rig.device.setupOpen, "then finishes and closes");
     equal(rig.store.data.get("ssid"), "Office");
