@@ -171,7 +171,11 @@ test("the SDK pieces the notes call for are included", () => {
     assert.ok(defaults.sdkIncludes.includes(path), path);
   }
   const boardOnly = resolved.esp32!.sdkIncludes.filter((path) => !resolved.lin!.sdkIncludes.includes(path));
-  assert.deepEqual(boardOnly, ["$(MODDABLE)/modules/drivers/sensors/sht3x/manifest.json"]);
+  // The classic wifi module: station, access point and scan for the setup portal on one driver.
+  assert.deepEqual(boardOnly, [
+    "$(MODDABLE)/modules/drivers/sensors/sht3x/manifest.json",
+    "$(MODDABLE)/modules/network/wifi/manifest.json",
+  ]);
 });
 
 test("each folder's manifest maps and preloads every .ts module of its folder, and only those", () => {
