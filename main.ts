@@ -91,6 +91,7 @@ export default function main(): void {
       sensors: openSensors(settings.sensors, { board: boardIo, random, log }),
       actuators: openActuators(settings.actuators, { board: boardIo, log }),
       resolve: (host) => resolver.resolve(host),
+      resetReason: boardIo.resetReason?.(),
       setup: { listen: listenModdable, radio: network.radio },
     },
     setupRequested,

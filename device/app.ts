@@ -25,6 +25,7 @@ import { CommandCatchUp } from "./command-catch-up.js";
 import { type ActuatorBinding, CommandDispatcher } from "./commands.js";
 import type { DeviceConfig } from "./config.js";
 import type { DeviceEvent, DeviceStats } from "./device-events.js";
+import { FIRMWARE_VERSION } from "./firmware-version.js";
 import { type CodeWanted, Provisioning, TOKEN_STORE_KEY } from "./provisioning.js";
 import { type ResolveHost, ServerResolution } from "./server-resolution.js";
 import { parseServer, type ServerAddress } from "./server-uri.js";
@@ -49,6 +50,8 @@ export interface DevicePorts {
    * is not an IP literal; rejects or resolves undefined when the name cannot be resolved now.
    */
   readonly resolve?: ResolveHost;
+  /** Why the board last started (device/reset-reason.ts names); undefined where the target cannot say. */
+  readonly resetReason?: string;
   /** The setup portal's ports; without them setup never opens (as with setup=never). */
   readonly setup?: SetupPorts;
 }
@@ -179,6 +182,7 @@ export class Device {
   /** Starts sampling at once (values buffer until the platform is reachable), connects, and opens setup if due. */
   start(): void {
     this.#telemetry.start();
+    this.#reportBoot();
     this.#resolution.start();
     if (!this.#setupEnabled) return;
     const radio = this.#ports.setup?.radio;
@@ -280,6 +284,18 @@ export class Device {
       link.endpoint.close();
     }
     this.#ports.udp.close();
+  }
+
+  /**
+   * device.boot, once per boot: the firmware, why the board started, and the outputs the platform
+   * can drive (`key:kind`, which a dashboard turns into switches and sliders). It waits with the
+   * readings until the platform can take it.
+   */
+  #reportBoot(): void {
+    const outputs = this.#config.actuators.map((spec) => `${spec.key}:${spec.kind}`).join(",");
+    const boot = { firmware: FIRMWARE_VERSION, reset: this.#ports.resetReason ?? "unknown", outputs };
+    const problem = this.#telemetry.report("device.boot", boot);
+    if (problem !== undefined) this.#ports.log("warn", `device.boot not reported: ${problem}`);
   }
 
   #report(event: ConnectivityEvent): void {

@@ -25,4 +25,6 @@ export interface BoardIo {
   readonly fallbackButtonPin?: number;
   /** Whether the button on `pin` is held now (read at boot); targets without buttons leave it out. */
   isButtonHeld?(pin: number): boolean;
+  /** Why the board last started (device/reset-reason.ts names); absent where the target cannot say. */
+  resetReason?(): string;
 }

@@ -12,6 +12,7 @@ import type { Sensor } from "../sensors/sensor.js";
 import { AnalogInput } from "./esp32/analog-input.js";
 import { DigitalOutput } from "./esp32/digital-output.js";
 import { PwmOutput } from "./esp32/pwm-output.js";
+import { readResetReason } from "./esp32/reset-reason.js";
 import { BOOT_BUTTON_PIN, isButtonHeld } from "./esp32/setup-button.js";
 
 const esp32Io: BoardIo = Object.freeze({
@@ -26,6 +27,7 @@ const esp32Io: BoardIo = Object.freeze({
       ? new DigitalOutput({ pin: spec.pin, activeLow: spec.activeLow })
       : new PwmOutput({ pin: spec.pin, hz: spec.hz });
   },
+  resetReason: readResetReason,
   fallbackButtonPin: BOOT_BUTTON_PIN,
   isButtonHeld,
 });

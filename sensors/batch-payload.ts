@@ -5,6 +5,7 @@
 // the whole body each time.
 import { utf8Length } from "../kernel/utf8.js";
 import { formatCompactDate } from "../thethings/dates.js";
+import type { JsonObjectValue } from "../thethings/values.js";
 import type { BatchValue } from "./batch-sink.js";
 
 const PAYLOAD_HEAD = '{"values":[';
@@ -12,13 +13,13 @@ const PAYLOAD_TAIL = "]}";
 /** Bytes of `{"values":[]}`. */
 export const PAYLOAD_FRAME_BYTES = PAYLOAD_HEAD.length + PAYLOAD_TAIL.length;
 
-/** One value item's JSON text. `value` must be finite; `key` a checked thing key. */
-export function valueItem(key: string, value: number, datetime?: string): string {
+/** One value item's JSON text. `value` must be finite or plain JSON; `key` a checked thing key. */
+export function valueItem(key: string, value: number | JsonObjectValue, datetime?: string): string {
   const head = `{"key":${JSON.stringify(key)},"value":${JSON.stringify(value)}`;
   return datetime === undefined ? `${head}}` : `${head},"datetime":"${datetime}"}`;
 }
 
-export function valueItemBytes(key: string, value: number, datetime?: string): number {
+export function valueItemBytes(key: string, value: number | JsonObjectValue, datetime?: string): number {
   return utf8Length(valueItem(key, value, datetime));
 }
 

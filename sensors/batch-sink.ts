@@ -1,10 +1,13 @@
 // The port through which telemetry writes a batch to the platform. thethings-batch-sink.ts adapts
 // the theThings.IO client to it; tests use fakes. Telemetry itself never sees CoAP.
 
+import type { JsonObjectValue } from "../thethings/values.js";
+
 /** One value of a batch; structurally a theThings.IO WriteValue (thethings/values.ts). */
 export interface BatchValue {
   readonly key: string;
-  readonly value: number;
+  /** A reading (number), or a report the device writes about itself (a JSON object). */
+  readonly value: number | JsonObjectValue;
   /** When it was sampled, UTC milliseconds (whole seconds); absent when the wall clock was not set. */
   readonly datetime?: number;
 }

@@ -7,11 +7,15 @@ import type { ConnectivitySource } from "../kernel/connectivity.js";
 import type { LogSink } from "../kernel/log.js";
 import type { RandomSource } from "../kernel/random.js";
 import type { WallClock } from "../kernel/wall-clock.js";
+import type { JsonObjectValue } from "../thethings/values.js";
+import { PAYLOAD_FRAME_BYTES, valueItemBytes } from "./batch-payload.js";
 import type { BatchSink } from "./batch-sink.js";
+import { ReportQueue } from "./report-queue.js";
 import { Sampler } from "./sampler.js";
 import { type CompiledPlan, compileBindings, type SensorBinding } from "./sensor-binding.js";
 import { resolveTelemetryConfig, type TelemetryConfig, type TelemetrySettings } from "./telemetry-config.js";
 import { Uploader } from "./uploader.js";
+import { isPlausibleUtc } from "./utc-datetime.js";
 import { ValueRing } from "./value-ring.js";
 
 export interface TelemetryOptions {
@@ -51,6 +55,9 @@ export interface TelemetryCounters {
   readonly writeFailures: number;
   /** Values in batches the platform refused for good (4.00, 4.13, 4.15): given up, not retried. */
   readonly rejected: number;
+  /** The device's own reports stored at the platform, and waiting now (report()). */
+  readonly reportsSent: number;
+  readonly reportsWaiting: number;
 }
 
 export class Telemetry {
@@ -58,6 +65,9 @@ export class Telemetry {
   readonly #plan: CompiledPlan;
   /** Values not yet in a batch; bounded by config.bufferSize minus the batch in flight. */
   readonly #ring: ValueRing;
+  readonly #reports: ReportQueue;
+  readonly #wallClock: WallClock;
+  readonly #clock: Clock;
   readonly #sampler: Sampler;
   readonly #uploader: Uploader;
   readonly #unsubscribe: () => void;
@@ -83,9 +93,15 @@ export class Telemetry {
     }
     const log = options.log ?? (() => undefined);
     this.#ring = new ValueRing(this.config.bufferSize);
+    // A report must fit a write beside the frame and the largest drop report.
+    const largestDropReport = valueItemBytes(this.config.droppedKey, Number.MAX_SAFE_INTEGER);
+    this.#reports = new ReportQueue(this.config.maxPayloadBytes - PAYLOAD_FRAME_BYTES - largestDropReport - 1);
+    this.#wallClock = wallClock;
+    this.#clock = clock;
     const uploader = new Uploader({
       plan: this.#plan,
       ring: this.#ring,
+      reports: this.#reports,
       sink,
       clock,
       random,
@@ -125,6 +141,8 @@ export class Telemetry {
       batchesSent: uploaded.batchesSent,
       writeFailures: uploaded.writeFailures,
       rejected: uploaded.rejected,
+      reportsSent: uploaded.reportsSent,
+      reportsWaiting: this.#reports.size,
     });
   }
 
@@ -145,6 +163,28 @@ export class Telemetry {
   }
 
   /**
+   * Queues a report the device writes about itself: a JSON object on `key` (device.boot, …), sent
+   * with the next batch (at the latest maxDelay after it was made; at once with `urgent`) and
+   * stamped with the wall clock when it is set. A report still waiting on the same key is
+   * replaced. Returns why it cannot be sent (a reading's key, not a thing key, not plain JSON, too
+   * large, too many keys), or undefined.
+   */
+  report(key: string, value: JsonObjectValue, options: { readonly urgent?: boolean } = {}): string | undefined {
+    if (this.#closed) return "telemetry is closed";
+    if (key === this.config.droppedKey || this.#plan.keys.indexOf(key) >= 0) return `${key} is the key of a reading`;
+    let utc: number | undefined;
+    try {
+      utc = this.#wallClock.utcNow();
+    } catch {
+      utc = undefined;
+    }
+    const datetime = isPlausibleUtc(utc) ? Math.floor(utc / 1000) * 1000 : undefined;
+    const problem = this.#reports.put(key, value, datetime, this.#clock.now(), options.urgent === true);
+    if (problem === undefined) this.#uploader.pump();
+    return problem;
+  }
+
+  /**
    * The network or the thing token came back: make the next attempt now rather than wait out
    * the backoff, which restarts from its first step. Does nothing while a write is in flight
    * or when no retry is pending.
@@ -154,13 +194,14 @@ export class Telemetry {
   }
 
   /**
-   * Drops every value waiting to be sent, the batch in flight too, and the drop count not yet
-   * reported ("Forget this device": they belong to the old thing). Sampling goes on. They count
-   * as dropped. Returns how many values went.
+   * Drops every value waiting to be sent, the batch in flight too, the drop count not yet
+   * reported and the waiting reports ("Forget this device": they belong to the old thing).
+   * Sampling goes on. The values count as dropped. Returns how many values went.
    */
   discardBuffered(): number {
     const count = this.#ring.size + this.#uploader.discard();
     this.#ring.dropOldest(this.#ring.size);
+    this.#reports.clear();
     this.#discarded += count;
     return count;
   }
@@ -172,5 +213,6 @@ export class Telemetry {
     this.#unsubscribe();
     this.#sampler.stop();
     this.#uploader.close();
+    this.#reports.clear();
   }
 }

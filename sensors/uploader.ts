@@ -9,6 +9,7 @@ import type { LogSink } from "../kernel/log.js";
 import type { RandomSource } from "../kernel/random.js";
 import { payloadBytes, valueItemBytes } from "./batch-payload.js";
 import type { BatchAttempt, BatchOutcome, BatchSink, BatchValue } from "./batch-sink.js";
+import type { QueuedReport, ReportQueue } from "./report-queue.js";
 import type { CompiledPlan } from "./sensor-binding.js";
 import type { TelemetryConfig } from "./telemetry-config.js";
 import type { ValueRing } from "./value-ring.js";
@@ -16,6 +17,8 @@ import type { ValueRing } from "./value-ring.js";
 export interface UploaderOptions {
   readonly plan: CompiledPlan;
   readonly ring: ValueRing;
+  /** The device's own reports, sent with the next batch (an urgent one makes a batch due at once). */
+  readonly reports: ReportQueue;
   readonly sink: BatchSink;
   readonly clock: Clock;
   readonly random: RandomSource;
@@ -28,6 +31,8 @@ export interface UploaderCounters {
   readonly batchesSent: number;
   readonly writeFailures: number;
   readonly rejected: number;
+  /** Reports stored at the platform. */
+  readonly reportsSent: number;
 }
 
 /** The batch being delivered: fixed once formed, so every attempt carries the same values. */
@@ -38,6 +43,8 @@ interface PinnedBatch {
   readonly valueCount: number;
   /** The drop count this batch reports on the reserved key (0: no report item). */
   readonly droppedReported: number;
+  /** The device's reports riding with it (their items come last in `values`). */
+  readonly reports: readonly QueuedReport[];
   /**
    * The handle of the last unanswered attempt, passed back with the next one: the sink (the
    * endpoint that owns the transmission parameters) decides whether that message may still go
@@ -69,6 +76,7 @@ export class Uploader {
   #batchesSent = 0;
   #writeFailures = 0;
   #rejected = 0;
+  #reportsSent = 0;
 
   constructor(options: UploaderOptions) {
     this.#options = options;
@@ -81,6 +89,7 @@ export class Uploader {
       batchesSent: this.#batchesSent,
       writeFailures: this.#writeFailures,
       rejected: this.#rejected,
+      reportsSent: this.#reportsSent,
     };
   }
 
@@ -145,16 +154,24 @@ export class Uploader {
   }
 
   /**
-   * How many of the oldest values fit one payload, with the drop report if one is due. At least
-   * one whenever the ring holds any: MIN_PAYLOAD_BYTES fits the largest item and a report.
+   * What fits one payload: the drop report if one is due, the waiting reports that fit, then as
+   * many of the oldest values as fit (at most `batch`). At least one value whenever the ring holds
+   * any and no report was taken: MIN_PAYLOAD_BYTES fits the largest item and a drop report.
    */
-  #fittingCount(): number {
-    const { ring, config } = this.#options;
+  #fitting(): { readonly count: number; readonly reports: QueuedReport[] } {
+    const { ring, config, reports } = this.#options;
     let items = 0;
     let bytes = 0;
     if (this.#droppedUnreported > 0) {
       items = 1;
       bytes = valueItemBytes(config.droppedKey, this.#droppedUnreported);
+    }
+    const taken: QueuedReport[] = [];
+    for (const report of reports.entries) {
+      if (payloadBytes(bytes + report.itemBytes, items + 1) > config.maxPayloadBytes) continue;
+      bytes += report.itemBytes;
+      items++;
+      taken.push(report);
     }
     const limit = Math.min(config.batch, ring.size);
     let count = 0;
@@ -165,7 +182,7 @@ export class Uploader {
       items++;
       count++;
     }
-    return count;
+    return { count, reports: taken };
   }
 
   /**
@@ -174,14 +191,21 @@ export class Uploader {
    * maxDelay timer. Returns whether a batch was formed.
    */
   #formBatchIfDue(): boolean {
-    const { ring, config, clock, plan } = this.#options;
+    const { ring, config, clock, plan, reports } = this.#options;
     this.#cancel(this.#flushTimer);
     this.#flushTimer = undefined;
-    if (ring.size === 0) return false;
-    const count = this.#fittingCount();
+    if (ring.size === 0 && reports.size === 0) return false;
+    const { count, reports: taken } = this.#fitting();
     const now = clock.now();
-    const oldestDueAt = ring.at(0) + config.maxDelayMs;
-    if (count < config.batch && count === ring.size && now < oldestDueAt) {
+    // Reports ride with the values and wait like them (maxDelay), unless one is urgent.
+    let oldest = ring.size > 0 ? ring.at(0) : Number.POSITIVE_INFINITY;
+    let urgent = false;
+    for (const report of reports.entries) {
+      oldest = Math.min(oldest, report.at);
+      urgent ||= report.urgent;
+    }
+    const oldestDueAt = oldest + config.maxDelayMs;
+    if (!urgent && count < config.batch && count === ring.size && now < oldestDueAt) {
       this.#flushTimer = clock.setTimer(() => {
         this.#flushTimer = undefined;
         this.pump();
@@ -200,9 +224,26 @@ export class Uploader {
     }
     const droppedReported = this.#droppedUnreported;
     if (droppedReported > 0) values.push({ key: config.droppedKey, value: droppedReported });
+    for (const report of taken) {
+      values.push(
+        report.datetime === undefined
+          ? { key: report.key, value: report.value }
+          : { key: report.key, value: report.value, datetime: report.datetime },
+      );
+    }
     ring.dropOldest(count);
-    this.#pinned = { values: Object.freeze(values), valueCount: count, droppedReported, retry: undefined };
+    this.#pinned = {
+      values: Object.freeze(values),
+      valueCount: count,
+      droppedReported,
+      reports: taken,
+      retry: undefined,
+    };
     return true;
+  }
+
+  #settleReports(batch: PinnedBatch): void {
+    for (const report of batch.reports) this.#options.reports.settle(report);
   }
 
   #send(): void {
@@ -241,6 +282,8 @@ export class Uploader {
       this.#sent += batch.valueCount;
       this.#batchesSent++;
       this.#droppedUnreported -= batch.droppedReported;
+      this.#settleReports(batch);
+      this.#reportsSent += batch.reports.length;
       this.pump();
       return;
     }
@@ -256,6 +299,7 @@ export class Uploader {
         log("error", `telemetry: batch of ${batch.valueCount} values ${detail}: given up`);
         this.#pinned = undefined;
         this.#rejected += batch.valueCount;
+        this.#settleReports(batch);
       }
     } else detail = `not sent: ${outcome.reason}`;
     this.#writeFailures++;

@@ -1,5 +1,6 @@
 // The JSON shapes of the platform [thethings-coap-api.md]: value items the device writes, value
 // items that come back on reads and on the subscription, and the status bodies of replies.
+import { utf8Length } from "../kernel/utf8.js";
 import { formatCompactDate, isPlatformTime, parsePlatformDate } from "./dates.js";
 import { isJsonObject } from "./json.js";
 
@@ -7,11 +8,19 @@ import { isJsonObject } from "./json.js";
 export const MAX_KEY_LENGTH = 255;
 
 /**
- * What the device writes: a finite number or a string, the two documented value types. The
- * platform also stores arrays and objects, but the firmware has nothing to send in those forms,
- * and booleans are outside the documented list (send 1/0).
+ * What the device writes: a finite number or a string, the two documented value types, or a JSON
+ * object, which the platform also stores [doc] (the device's own reports: device.boot, …).
+ * Booleans alone are outside the documented list (send 1/0); inside an object they are JSON.
  */
-export type DeviceValue = number | string;
+export type DeviceValue = number | string | JsonObjectValue;
+
+/** A JSON object value: plain objects, arrays, strings, finite numbers, booleans and null. */
+export type JsonObjectValue = { readonly [member: string]: unknown };
+
+/** Nesting allowed inside an object value (the platform's and our own parsers bound depth too). */
+export const MAX_OBJECT_VALUE_DEPTH = 4;
+/** An object value's JSON text at most, so that it fits one write datagram with room to spare. */
+export const MAX_OBJECT_VALUE_BYTES = 768;
 
 export interface WriteValue {
   readonly key: string;
@@ -49,13 +58,31 @@ export function isValidKey(key: unknown): key is string {
   return typeof key === "string" && key.length <= MAX_KEY_LENGTH && hasKeyCharactersOnly(key);
 }
 
+/** Whether `value` is plain JSON nested at most `depth` levels below it. */
+function isPlainJson(value: unknown, depth: number): boolean {
+  if (value === null || typeof value === "string" || typeof value === "boolean") return true;
+  if (typeof value === "number") return Number.isFinite(value);
+  if (depth === 0 || typeof value !== "object") return false;
+  if (Array.isArray(value)) return value.every((item) => isPlainJson(item, depth - 1));
+  if (Object.getPrototypeOf(value) !== Object.prototype) return false;
+  for (const member of Object.values(value)) if (!isPlainJson(member, depth - 1)) return false;
+  return true;
+}
+
 /** Why `value` cannot be written, or undefined when it can. */
 export function writeValueProblem(value: WriteValue): string | undefined {
   if (!isValidKey(value.key))
     return `key ${JSON.stringify(String(value.key).slice(0, 40))} must be 1–${MAX_KEY_LENGTH} letters, digits, '.', '-' or '_'`;
   const v = value.value;
-  if (typeof v === "number" ? !Number.isFinite(v) : typeof v !== "string") {
-    return `value of ${value.key} must be a finite number or a string`;
+  if (isJsonObject(v)) {
+    if (!isPlainJson(v, MAX_OBJECT_VALUE_DEPTH)) {
+      return `value of ${value.key} must be plain JSON nested at most ${MAX_OBJECT_VALUE_DEPTH} levels`;
+    }
+    if (utf8Length(JSON.stringify(v)) > MAX_OBJECT_VALUE_BYTES) {
+      return `value of ${value.key} is over ${MAX_OBJECT_VALUE_BYTES} bytes of JSON`;
+    }
+  } else if (typeof v === "number" ? !Number.isFinite(v) : typeof v !== "string") {
+    return `value of ${value.key} must be a finite number, a string or a JSON object`;
   }
   if (value.datetime !== undefined && !isPlatformTime(value.datetime)) {
     return `datetime of ${value.key} must be UTC milliseconds from 1970 to 9999`;

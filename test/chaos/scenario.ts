@@ -123,6 +123,8 @@ const MISSED_COMMAND_KEY = "fan";
 /** node-coap's notification retransmissions span up to 45 s (RFC 7252 defaults): a command may take that long. */
 const COMMAND_WAIT_MS = 50_000;
 const DROPPED_KEY = "telemetry.dropped";
+/** The device's own boot report (device/app.ts): once, since the device boots once. */
+const BOOT_KEY = "device.boot";
 
 export async function runChaosScenario(scenario: ChaosScenario): Promise<ChaosReport> {
   const progress = scenario.progress ?? (() => undefined);
@@ -218,8 +220,10 @@ export async function runChaosScenario(scenario: ChaosScenario): Promise<ChaosRe
   const copies = new Map<number, number[]>();
   let dropReportsStored = 0;
   const unexpected: string[] = [];
+  let bootReports = 0;
   for (const [position, row] of stored.entries()) {
-    if (row.key === DROPPED_KEY) dropReportsStored += Number(JSON.parse(row.value));
+    if (row.key === BOOT_KEY) bootReports++;
+    else if (row.key === DROPPED_KEY) dropReportsStored += Number(JSON.parse(row.value));
     else if (row.key === COUNTER_KEY) {
       const seq = Number(JSON.parse(row.value));
       if (!Number.isInteger(seq) || seq < 0 || seq >= scenario.values) unexpected.push(row.value);
@@ -266,6 +270,7 @@ export async function runChaosScenario(scenario: ChaosScenario): Promise<ChaosRe
       `${duplicated.length} values stored twice${across > 0 ? ` (${across} of them across the platform restart)` : ""}: ${listed(duplicated)}`,
     );
   }
+  if (bootReports !== 1) failures.push(`${bootReports} boot reports stored for one boot`);
   if (unexpected.length > 0)
     failures.push(`${unexpected.length} stored values the device never sampled: ${unexpected.slice(0, 10).join(", ")}`);
   if (copies.size !== stats.sent)

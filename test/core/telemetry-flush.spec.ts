@@ -7,7 +7,7 @@ import { deepEqual, equal, ok } from "../portable/assert.js";
 import { suite, test } from "../portable/harness.js";
 
 function numbers(values: readonly BatchValue[]): number[] {
-  return values.map((v) => v.value);
+  return values.map((v) => v.value as number);
 }
 
 suite("telemetry: flush triggers", () => {

@@ -11,11 +11,11 @@ import { suite, test } from "../portable/harness.js";
 const DROPPED = "telemetry.dropped";
 
 function numbers(values: readonly BatchValue[]): number[] {
-  return values.filter((v) => v.key !== DROPPED).map((v) => v.value);
+  return values.filter((v) => v.key !== DROPPED).map((v) => v.value as number);
 }
 
 function reports(values: readonly BatchValue[]): number[] {
-  return values.filter((v) => v.key === DROPPED).map((v) => v.value);
+  return values.filter((v) => v.key === DROPPED).map((v) => v.value as number);
 }
 
 function checkInvariant(telemetry: Telemetry): void {

@@ -175,13 +175,30 @@ suite("thethings client", () => {
         { key: "a", value: Number.NaN },
         { key: "a", value: Number.POSITIVE_INFINITY },
         { key: "a", value: true as unknown as number },
-        { key: "a", value: { x: 1 } as unknown as number },
+        // Objects are written (the device's reports), but only plain, shallow, bounded JSON.
+        { key: "a", value: { x: Number.NaN } },
+        { key: "a", value: { x: { y: { z: { w: { v: 1 } } } } } },
+        { key: "a", value: { x: "é".repeat(400) } },
+        { key: "a", value: [1, 2] as unknown as number },
         { key: "a", value: 1, datetime: -5 },
         { key: "a", value: 1, geo: { lat: 91, long: 0 } },
       ];
       for (const value of bad) await rejects(client.write([value]), isKind("invalid-argument"), JSON.stringify(value));
       await rejects(client.write([]), isKind("invalid-argument"));
       equal(coap.requests.length, 0);
+    });
+
+    test("a plain JSON object is written as it is (the device's reports)", async () => {
+      const { coap, client } = setup();
+      coap.script(reply("2.01"));
+      await client.write([{ key: "device.boot", value: { firmware: "0.1.0", reset: "power-on", ok: true, n: null } }]);
+      equal(coap.requests.length, 1);
+      const payload = coap.requests[0]!.payload;
+      const body = typeof payload === "string" ? payload : decodeUtf8(payload ?? new Uint8Array(0));
+      equal(
+        body,
+        '{"values":[{"key":"device.boot","value":{"firmware":"0.1.0","reset":"power-on","ok":true,"n":null}}]}',
+      );
     });
 
     test("keys may hold letters, digits, '.', '-' and '_'", async () => {

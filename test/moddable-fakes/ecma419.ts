@@ -152,3 +152,13 @@ export const FakeTime = {
   },
   ticks: 0,
 };
+
+/** build/devices/esp32/modules/resetReason: what the next getResetReason() answers (null: it throws). */
+export const resetReasonAnswer: { value: { reason: number; string: string } | null } = {
+  value: { reason: 1, string: "Power-On" },
+};
+
+export function fakeResetReason(): { reason: number; string: string } {
+  if (resetReasonAnswer.value === null) throw new Error("esp_reset_reason failed");
+  return resetReasonAnswer.value;
+}

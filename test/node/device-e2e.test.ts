@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
+import { FIRMWARE_VERSION } from "../../device/firmware-version.js";
 import { TOKEN_STORE_KEY } from "../../device/provisioning.js";
 import { DeviceUnderTest, RestartablePlatform, sleep, waitFor, writeAsAnotherClient } from "../e2e/harness.js";
 import { finished, Lines, REPO, run } from "./emulator/tools.js";
@@ -80,7 +81,13 @@ test("batches reach the platform with the configured keys, numeric values and sa
   await waitFor("the buffer to drain", () => core.stats().buffered === 0, 10_000);
   const stats = core.stats();
   device.stop();
-  const stored = platform.storedValues();
+  const everything = platform.storedValues();
+  // The device's own boot report rides with the first batch; it is not a reading.
+  const boots = everything.filter((v) => v.key === "device.boot");
+  assert.equal(boots.length, 1, "device.boot once per boot");
+  const boot = JSON.parse(boots[0]!.value) as { firmware: string; reset: string; outputs: string };
+  assert.deepEqual(boot, { firmware: FIRMWARE_VERSION, reset: "unknown", outputs: "led:digital" });
+  const stored = everything.filter((v) => v.key !== "device.boot");
   assert.equal(stored.length, stats.sent, "every acknowledged value is stored once");
   assert.ok(stored.length >= 15);
   for (const value of stored) {
@@ -190,7 +197,7 @@ test("60 s with the platform down loses no values, and stores none twice", async
   await waitFor("the buffer to drain", () => stats().buffered === 0, 10_000);
   device.stop();
   const final = stats();
-  const stored = platform.storedValues();
+  const stored = platform.storedValues().filter((v) => v.key !== "device.boot");
   assert.equal(final.dropped, 0);
   assert.equal(final.sent + final.buffered, final.sampled, "every sampled value is stored or still buffered");
   assert.equal(stored.length, final.sent, "the platform holds exactly the acknowledged values: none lost, none twice");

@@ -5,11 +5,12 @@
 // (manifest-tree.ts). (The mcconfig build itself needs the Moddable SDK; moddable/README.md says
 // how it was run.)
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { DEFAULT_SETTINGS, parseDeviceConfig } from "../../device/config.js";
+import { FIRMWARE_VERSION } from "../../device/firmware-version.js";
 import {
   builtModules,
   folderModules,
@@ -174,6 +175,7 @@ test("the SDK pieces the notes call for are included", () => {
   // The classic wifi module: station, access point and scan for the setup portal on one driver.
   assert.deepEqual(boardOnly, [
     "$(MODDABLE)/modules/drivers/sensors/sht3x/manifest.json",
+    "$(MODDABLE)/build/devices/esp32/modules/resetReason/manifest.json",
     "$(MODDABLE)/modules/network/wifi/manifest.json",
   ]);
 });
@@ -252,4 +254,9 @@ test("the CoAP example includes only the CoAP module and the SDK", () => {
     for (const file of built.values())
       assert.ok(/^(kernel|coap|examples\/coap-client)\//.test(file), `${target} builds ${file}`);
   }
+});
+
+test("the firmware version the device reports is package.json's", () => {
+  const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { version: string };
+  assert.equal(FIRMWARE_VERSION, pkg.version);
 });

@@ -35,6 +35,7 @@ const fakeModules: Readonly<Record<string, string>> = {
   "embedded:io/analog": "FakeAnalog",
   sntp: "FakeSNTP",
   time: "FakeTime",
+  resetReason: "fakeResetReason",
 };
 
 /** The classic networking modules → their stand-ins in classic-wifi.ts. */
@@ -47,7 +48,7 @@ const classicModules: Readonly<Record<string, string>> = {
 const ecma419Fakes: Plugin = {
   name: "ecma419-fakes",
   setup(builder) {
-    builder.onResolve({ filter: /^(embedded:.*|sntp|time|wifi|net|dns\/server)$/ }, (args) => {
+    builder.onResolve({ filter: /^(embedded:.*|sntp|time|resetReason|wifi|net|dns\/server)$/ }, (args) => {
       if (!(args.path in fakeModules) && !(args.path in classicModules))
         return { errors: [{ text: `no fake for ${args.path}` }] };
       return { path: args.path, namespace: "ecma419-fake" };
@@ -89,6 +90,8 @@ interface Adapters {
   setupNetwork: (done: () => void) => void;
   RESYNC_MS: number;
   readBoardPins: (provider: unknown) => BoardPins;
+  readResetReason: () => string;
+  resetReasonAnswer: { value: { reason: number; string: string } | null };
   parseDeviceConfig: typeof ParseDeviceConfig;
 }
 
@@ -107,6 +110,8 @@ before(async () => {
     `export { default as setupNetwork } from "./moddable/esp32/setup-network.ts";`,
     `export { RESYNC_MS } from "./moddable/esp32/clock-sync.ts";`,
     `export { readBoardPins } from "./moddable/board-pins.ts";`,
+    `export { readResetReason } from "./moddable/esp32/reset-reason.ts";`,
+    `export { resetReasonAnswer } from ${JSON.stringify(fakesPath)};`,
     `export { parseDeviceConfig } from "./device/config.ts";`,
   ].join("\n");
   const result = await build({
@@ -758,5 +763,20 @@ suite("board pins (the SDK's host provider, globalThis.device)", () => {
     for (const [target, pins] of Object.entries(expected))
       assert.deepEqual(await read(join(targets!, target, "host/provider.js")), pins, target);
     assert.deepEqual(await read(join(sdk!, "modules/io/host/esp32/provider.js")), {}, "the generic esp32 provider");
+  });
+});
+
+suite("reset reason (build/devices/esp32/modules/resetReason)", () => {
+  test("the SDK's names become device.boot's stable ones; what it cannot say, or a failure, is unknown", () => {
+    const { readResetReason, resetReasonAnswer } = adapters;
+    const seen: string[] = [];
+    for (const string of ["Power-On", "Software", "Panic", "Task WDT", "Brownout", "Invalid", "Unknown"]) {
+      resetReasonAnswer.value = { reason: 0, string };
+      seen.push(readResetReason());
+    }
+    assert.deepEqual(seen, ["power-on", "software", "panic", "task-watchdog", "brownout", "unknown", "unknown"]);
+    resetReasonAnswer.value = null;
+    assert.equal(readResetReason(), "unknown");
+    resetReasonAnswer.value = { reason: 1, string: "Power-On" };
   });
 });

@@ -48,6 +48,7 @@ const BUILT_ONLY_ON: Readonly<Record<string, readonly string[] | undefined>> = {
   "moddable/esp32/clock-sync": ["esp32"],
   "moddable/esp32/digital-output": ["esp32"],
   "moddable/esp32/pwm-output": ["esp32"],
+  "moddable/esp32/reset-reason": ["esp32"],
   "moddable/esp32/setup-network": ["esp32"],
   "moddable/esp32/setup-button": ["esp32"],
   "moddable/board-io-sim": ["lin", "mac", "win"],
