@@ -1,7 +1,9 @@
-// The firmware's composition root (ESP32 and simulator): reads the configuration, builds the
-// Moddable adapter for every port and starts the device core. Nothing else lives here. On the
-// board main runs without waiting for Wi-Fi (moddable/esp32/setup-network.ts): the network watch
-// joins, rejoins and sets the clock by SNTP while the device samples and buffers.
+// The firmware's composition root (ESP32 and simulator): reads the configuration (what a person
+// entered on the setup page, kept in Preference, over the build's values), builds the Moddable
+// adapter for every port and starts the device core. Nothing else lives here. On the board main
+// runs without waiting for Wi-Fi (moddable/esp32/setup-network.ts): the network watch joins,
+// rejoins and sets the clock by SNTP while the device samples and buffers; it is also the setup
+// portal's radio (access point, captive DNS, scan). The portal's page is served over ECMA-419 TCP.
 // Every native object (socket, timers, IO) is made inside main(), never at module load.
 import config from "mc/config";
 import boardIo from "moddable/board-io";
@@ -14,6 +16,8 @@ import { ConfigError } from "./device/config-error.js";
 import { describeDeviceEvent } from "./device/event-text.js";
 import { openActuators } from "./device/open-actuators.js";
 import { openSensors } from "./device/open-sensors.js";
+import { readEntered, withEntered } from "./device/setup-store.js";
+import { listenModdable } from "./http/moddable/listener.js";
 import { ModdableClock } from "./kernel/moddable/clock.js";
 import { ModdableRandom } from "./kernel/moddable/random.js";
 import { createTraceLog } from "./kernel/moddable/trace-log.js";
@@ -36,49 +40,63 @@ function describeConfig(settings: DeviceConfig): string {
 }
 
 export default function main(): void {
+  const clock = new ModdableClock();
+  const store = new PreferenceStore({ domain: STORE_DOMAIN });
+  const entered = readEntered(store, createTraceLog({ minimum: "info", now: () => clock.now() }));
   let settings: DeviceConfig;
   try {
-    // The SDK's host provider names the board's LED and I2C pins (undefined in the simulator).
-    settings = parseDeviceConfig(config, readBoardPins(globalThis.device));
+    // The SDK's host provider names the board's LED, button and I2C pins (undefined in the simulator).
+    const pins = readBoardPins(globalThis.device);
+    const buttonPin = pins.buttonPin ?? boardIo.fallbackButtonPin;
+    settings = parseDeviceConfig(withEntered(config, entered), buttonPin === undefined ? pins : { ...pins, buttonPin });
   } catch (error) {
     const problem = error instanceof ConfigError ? error.message : `config: ${String(error)}`;
     trace(`${problem}\nstopped: fix the value (mcconfig … key=value, or manifest.json "config") and build again\n`);
     return;
   }
 
-  const clock = new ModdableClock();
   const random = new ModdableRandom();
   const log = createTraceLog({ minimum: settings.logLevel, now: () => clock.now() });
   log("info", `theThings.IO firmware on ${boardIo.name}: ${describeConfig(settings)}`);
 
   const resolver = new HostResolver({ clock });
-  const device = new Device({
+  const button = settings.setup.buttonPin;
+  const setupRequested = button !== undefined && boardIo.isButtonHeld?.(button) === true;
+  if (setupRequested) log("info", `setup button (GPIO ${button}) held at boot`);
+  // The Wi-Fi entered at setup goes together (an entered open network has no password).
+  const ssid = entered.ssid ?? optionalText(config.ssid);
+  const password = entered.ssid !== undefined ? entered.password : optionalText(config.password);
+  let device: Device | undefined;
+  const network = openNetworkWatch({
+    clock,
+    random,
+    log,
+    ssid,
+    password,
+    sntpHost: optionalText(config.sntp),
+    onChange: (online) => {
+      if (online) device?.networkChanged();
+      else device?.networkLost();
+    },
+  });
+  device = new Device({
     config: settings,
     ports: {
       udp: new ModdableDatagramPort({ log }),
       clock,
       random,
       wallClock: new SystemWallClock(),
-      store: new PreferenceStore({ domain: STORE_DOMAIN }),
+      store,
       log,
       sensors: openSensors(settings.sensors, { board: boardIo, random, log }),
       actuators: openActuators(settings.actuators, { board: boardIo, log }),
       resolve: (host) => resolver.resolve(host),
       resetReason: boardIo.resetReason?.(),
+      setup: { listen: listenModdable, radio: network.radio },
     },
+    setupRequested,
     // The parts log their own progress; stored batches are the one thing only the event tells.
     onEvent: (event) => log(event.event === "sent" ? "info" : "debug", describeDeviceEvent(event)),
-  });
-  openNetworkWatch({
-    clock,
-    random,
-    log,
-    ssid: optionalText(config.ssid),
-    password: optionalText(config.password),
-    sntpHost: optionalText(config.sntp),
-    onChange: (online) => {
-      if (online) device.networkChanged();
-    },
   });
   device.start();
 }

@@ -7,7 +7,8 @@
 import type { DatagramPort } from "../coap/datagram-port.js";
 import { CoapEndpoint, type EndpointOptions } from "../coap/endpoint.js";
 import type { PeerAddress } from "../coap/peer-address.js";
-import type { Clock } from "../kernel/clock.js";
+import type { ListenTcp } from "../http/tcp-port.js";
+import type { Clock, TimerHandle } from "../kernel/clock.js";
 import { type ConnectivityEvent, ConnectivityEvents } from "../kernel/connectivity.js";
 import type { KeyValueStore } from "../kernel/key-value-store.js";
 import type { LogSink } from "../kernel/log.js";
@@ -25,8 +26,12 @@ import { type ActuatorBinding, CommandDispatcher } from "./commands.js";
 import type { DeviceConfig } from "./config.js";
 import type { DeviceEvent, DeviceStats } from "./device-events.js";
 import { FIRMWARE_VERSION } from "./firmware-version.js";
-import { Provisioning } from "./provisioning.js";
+import { type CodeWanted, Provisioning, TOKEN_STORE_KEY } from "./provisioning.js";
 import { type ResolveHost, ServerResolution } from "./server-resolution.js";
+import { parseServer, type ServerAddress } from "./server-uri.js";
+import { SetupPortal, type SetupReason } from "./setup-portal.js";
+import type { SetupRadio } from "./setup-radio.js";
+import { ENTERED_KEYS, forgetEntered, writeEntered } from "./setup-store.js";
 import { SubscriptionKeeper } from "./subscription-keeper.js";
 
 export type { DeviceEvent, DeviceStats } from "./device-events.js";
@@ -47,6 +52,15 @@ export interface DevicePorts {
   readonly resolve?: ResolveHost;
   /** Why the board last started (device/reset-reason.ts names); undefined where the target cannot say. */
   readonly resetReason?: string;
+  /** The setup portal's ports; without them setup never opens (as with setup=never). */
+  readonly setup?: SetupPorts;
+}
+
+export interface SetupPorts {
+  /** The page's TCP listener (loopback on the PC; every interface in the simulator and on the board). */
+  readonly listen: ListenTcp;
+  /** The board's Wi-Fi: access point, scan, station. */
+  readonly radio?: SetupRadio;
 }
 
 export interface DeviceOptions {
@@ -55,6 +69,8 @@ export interface DeviceOptions {
   readonly onEvent?: (event: DeviceEvent) => void;
   /** Endpoint settings beyond the defaults (transmission parameters in tests, message size …). */
   readonly endpoint?: Omit<Partial<EndpointOptions>, "port" | "server" | "clock" | "random" | "log">;
+  /** Setup was asked for at boot (the setup button held, `--setup`). */
+  readonly setupRequested?: boolean;
 }
 
 /** What exists once the server's address is known. */
@@ -63,6 +79,10 @@ interface Link {
   readonly client: ThethingsClient;
   readonly keeper: SubscriptionKeeper;
   readonly catchUp: CommandCatchUp;
+  /** The token the client carries now. */
+  token: string | undefined;
+  /** The keeper holds a subscription (not paused by a forget). */
+  subscribed: boolean;
 }
 
 export class Device {
@@ -74,17 +94,28 @@ export class Device {
   readonly #telemetry: Telemetry;
   readonly #dispatcher: CommandDispatcher;
   readonly #provisioning: Provisioning;
-  readonly #resolution: ServerResolution;
+  #resolution: ServerResolution;
+  #server: ServerAddress;
   #link: Link | undefined;
   #reauthorizing = false;
+  /** The setup portal while setup runs; nothing of it exists otherwise. */
+  #setup: SetupPortal | undefined;
+  /** The platform refused the token in use: a new code is needed. */
+  #tokenRefused = false;
+  /** Wi-Fi has been out of reach since; opens setup after config.setup.afterMs (board). */
+  #offlineTimer: TimerHandle | undefined;
+  readonly #setupRequested: boolean;
   #closed = false;
 
   constructor(options: DeviceOptions) {
     const { config, ports } = options;
     this.#config = config;
+    this.#server = config.server;
+    this.#setupRequested = options.setupRequested === true;
     this.#ports = ports;
     this.#endpointSettings = options.endpoint;
     this.#emit = (event) => {
+      if (event.event === "subscribed") this.#setup?.subscribed();
       try {
         options.onEvent?.(event);
       } catch (error) {
@@ -122,11 +153,20 @@ export class Device {
     this.#provisioning = new Provisioning({
       activator: {
         activate: async (code, productId) => {
-          const token = await this.#requireLink().client.activate(code, productId);
+          let token: string;
+          try {
+            token = await this.#requireLink().client.activate(code, productId);
+          } catch (error) {
+            if (!(error instanceof ThethingsError && error.kind === "activation-refused"))
+              this.#setup?.activationProblem(error instanceof ThethingsError ? error.kind : String(error));
+            throw error;
+          }
           this.#emit({ event: "activated", token: redactSecret(token) });
+          this.#setup?.activated(token);
           return token;
         },
       },
+      onCodeWanted: this.#setupEnabled ? (why) => this.#codeWanted(why) : undefined,
       store: ports.store,
       clock: ports.clock,
       random: ports.random,
@@ -136,21 +176,49 @@ export class Device {
       reactivateOnAuthFailure: config.reactivateOnAuthFailure,
       connectivity: this.#connectivity,
     });
-    this.#resolution = new ServerResolution({
-      server: config.server,
-      resolve: ports.resolve,
-      clock: ports.clock,
-      random: ports.random,
-      log: ports.log,
-      onResolved: (server) => this.#connect(server),
-    });
+    this.#resolution = this.#resolve(config.server);
   }
 
-  /** Starts sampling at once (values buffer until the platform is reachable) and connects. */
+  /** Starts sampling at once (values buffer until the platform is reachable), connects, and opens setup if due. */
   start(): void {
     this.#telemetry.start();
     this.#reportBoot();
     this.#resolution.start();
+    if (!this.#setupEnabled) return;
+    const radio = this.#ports.setup?.radio;
+    if (this.#setupRequested) this.#openSetup("requested");
+    else if (this.#config.setup.mode === "always") this.#openSetup("always");
+    else if (radio !== undefined && radio.ssid === undefined) this.#openSetup("no-wifi");
+    else if (this.#config.activationCode === undefined && this.#storedToken() === undefined) this.#openSetup("no-code");
+  }
+
+  /** Opens setup now, as the setup button at boot does (a host's own trigger); nothing when setup=never. */
+  requestSetup(): void {
+    this.#openSetup("requested");
+  }
+
+  /** Whether setup runs now. */
+  get setupOpen(): boolean {
+    return this.#setup !== undefined;
+  }
+
+  /** The setup portal while it runs (tests, the memory report). */
+  get setupPortal(): SetupPortal | undefined {
+    return this.#setup;
+  }
+
+  /**
+   * The network went away (the board's Wi-Fi). If it stays away for config.setup.afterMs, setup
+   * opens; the network watch keeps trying the stored network meanwhile, and setup closes again
+   * as soon as it joins (networkChanged), unless a person is in the middle of a submission.
+   */
+  networkLost(): void {
+    if (this.#closed || !this.#setupEnabled || this.#ports.setup?.radio === undefined) return;
+    if (this.#offlineTimer !== undefined) return;
+    this.#offlineTimer = this.#ports.clock.setTimer(() => {
+      this.#offlineTimer = undefined;
+      this.#openSetup("wifi-unreachable");
+    }, this.#config.setup.afterMs);
   }
 
   /**
@@ -159,6 +227,19 @@ export class Device {
    */
   networkChanged(): void {
     if (this.#closed) return;
+    if (this.#offlineTimer !== undefined) this.#ports.clock.clearTimer(this.#offlineTimer);
+    this.#offlineTimer = undefined;
+    const setup = this.#setup;
+    // Never stranded in setup: the network is back and nothing else is missing.
+    if (
+      setup !== undefined &&
+      !setup.busy &&
+      (setup.reason === "wifi-unreachable" || setup.reason === "no-wifi") &&
+      this.#provisioning.token !== undefined
+    ) {
+      this.#ports.log("info", "setup: the Wi-Fi network is back; closing setup");
+      this.#closeSetup();
+    }
     if (this.#resolution.isFixed) this.#report({ kind: "reachable", via: "network" });
     else this.#resolution.start();
   }
@@ -189,6 +270,8 @@ export class Device {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    if (this.#offlineTimer !== undefined) this.#ports.clock.clearTimer(this.#offlineTimer);
+    this.#closeSetup();
     this.#resolution.close();
     this.#telemetry.close();
     this.#provisioning.close();
@@ -224,7 +307,12 @@ export class Device {
     return {
       writeOnce: async (values, previous) => {
         const client = this.#link?.client;
-        if (client === undefined) throw new ThethingsError("no-token", "write", "not connected to the platform yet");
+        // Answered, not thrown: while a person is still to give a code this happens at every
+        // round, and a debug build under xsbug breaks on every exception.
+        if (client === undefined || !client.hasThingToken) {
+          const why = client === undefined ? "not connected to the platform yet" : "no thing token yet";
+          return { ok: false, error: new ThethingsError("no-token", "write", why) };
+        }
         const outcome = await client.writeOnce(values, previous);
         if (outcome.ok) {
           this.#emit({ event: "sent", count: values.filter((value) => value.key !== droppedKey).length });
@@ -281,7 +369,7 @@ export class Device {
       emit: this.#emit,
       onError: (error) => this.#onUnauthorized(error),
     });
-    this.#link = { endpoint, client, keeper, catchUp };
+    this.#link = { endpoint, client, keeper, catchUp, token: undefined, subscribed: false };
     log("info", `platform at ${server.address}:${server.port}`);
     // An unhandled rejection aborts the XS machine (the board restarts): report it instead.
     this.#bringUp().catch((error: unknown) => this.#ports.log("error", `bring-up failed: ${String(error)}`));
@@ -292,10 +380,7 @@ export class Device {
     const link = this.#requireLink();
     const token = await this.#provisioning.obtainToken();
     if (token === undefined || this.#closed) return;
-    link.client.setThingToken(token);
-    this.#ports.log("info", `thing token ${redactSecret(token)}`);
-    // Values sampled while there was no token wait in the buffer behind a backoff: they go now.
-    this.#report({ kind: "token-changed" });
+    this.#applyToken(link, token);
     let restoreIncomplete = false;
     if (this.#ports.actuators.length > 0) {
       const report = await restoreActuators({
@@ -306,8 +391,158 @@ export class Device {
       // Reads lost at boot are made again, with retries, once the subscription is up.
       restoreIncomplete = report.failed.length > 0;
     }
-    if (this.#closed) return;
+    if (this.#closed || link.subscribed) return;
+    link.subscribed = true;
     link.keeper.subscribe({ catchUp: restoreIncomplete });
+  }
+
+  /** Puts `token` on the link's client once; values waiting behind a backoff go now. */
+  #applyToken(link: Link, token: string): void {
+    if (link.token === token) return;
+    link.token = token;
+    link.client.setThingToken(token);
+    this.#tokenRefused = false;
+    this.#ports.log("info", `thing token ${redactSecret(token)}`);
+    // Values sampled while there was no token wait in the buffer behind a backoff: they go now.
+    this.#report({ kind: "token-changed" });
+  }
+
+  get #setupEnabled(): boolean {
+    return this.#ports.setup !== undefined && this.#config.setup.mode !== "never";
+  }
+
+  #storedToken(): string | undefined {
+    try {
+      return this.#ports.store.read(TOKEN_STORE_KEY);
+    } catch {
+      return undefined;
+    }
+  }
+
+  #resolve(server: ServerAddress): ServerResolution {
+    const { resolve, clock, random, log } = this.#ports;
+    return new ServerResolution({
+      server,
+      resolve,
+      clock,
+      random,
+      log,
+      onResolved: (address) => this.#connect(address),
+    });
+  }
+
+  /** Provisioning waits for a person: setup opens (or shows the refusal, verbatim). */
+  #codeWanted(why: CodeWanted): void {
+    if (why.kind === "refused") {
+      // The refused code must not come back at the next boot either.
+      try {
+        this.#ports.store.remove(ENTERED_KEYS.activationCode);
+      } catch (error) {
+        this.#ports.log("error", `setup: could not remove the refused code (${String(error)})`);
+      }
+      this.#openSetup("refused", why.message);
+      this.#setup?.refused(why.message);
+    } else this.#openSetup("no-code");
+  }
+
+  #openSetup(reason: SetupReason, error?: string): void {
+    const ports = this.#ports.setup;
+    if (this.#closed || ports === undefined || !this.#setupEnabled) return;
+    if (this.#setup !== undefined) {
+      this.#setup.reopen(reason, error);
+      return;
+    }
+    const { clock, log } = this.#ports;
+    const portal = new SetupPortal({
+      listen: ports.listen,
+      port: this.#config.setup.port,
+      clock,
+      log,
+      radio: ports.radio,
+      accessPointPassword: this.#config.setup.password,
+      reason,
+      error,
+      actions: {
+        token: () => this.#provisioning.token,
+        server: () => this.#server.uri,
+        codeRequired: () =>
+          this.#provisioning.token === undefined || this.#tokenRefused || this.#provisioning.waitingForCode,
+        store: (values) => {
+          try {
+            writeEntered(this.#ports.store, values, log);
+          } catch (failure) {
+            log("error", `setup: could not store what was entered (${String(failure)})`);
+          }
+        },
+        retarget: (uri) => this.#retarget(uri),
+        activate: (code, productId) => this.#activateWith(code, productId),
+        forget: () => this.#forget(),
+      },
+      onOpen: (url) => this.#emit({ event: "setup", url }),
+      onClosed: () => {
+        if (this.#setup === portal) this.#setup = undefined;
+        this.#emit({ event: "setup-closed" });
+      },
+    });
+    this.#setup = portal;
+    portal.open().catch((failure: unknown) => {
+      log("error", `setup: could not open the page (${String(failure)})`);
+      if (this.#setup === portal) this.#setup = undefined;
+      portal.close();
+    });
+  }
+
+  #closeSetup(): void {
+    const portal = this.#setup;
+    this.#setup = undefined;
+    if (portal === undefined) return;
+    portal.close();
+    if (!this.#closed) this.#emit({ event: "setup-closed" });
+  }
+
+  /** Another server, entered at setup: looked up and used from now on (the link follows it). */
+  #retarget(uri: string): void {
+    const server = parseServer("server", uri);
+    if (server.uri === this.#server.uri) return;
+    this.#server = server;
+    this.#resolution.close();
+    this.#resolution = this.#resolve(server);
+    this.#ports.log("info", `server is now ${server.uri}`);
+    this.#resolution.start();
+  }
+
+  /** A code entered at setup: activates (a new thing when a token was in use) and puts the token to work. */
+  #activateWith(code: string, productId: string | undefined): void {
+    this.#provisioning
+      .useCode(code, productId)
+      .then((token) => {
+        const link = this.#link;
+        if (token === undefined || link === undefined || this.#closed) return;
+        this.#applyToken(link, token);
+        if (!link.subscribed) {
+          link.subscribed = true;
+          link.keeper.subscribe();
+        }
+      })
+      .catch((failure: unknown) => this.#ports.log("error", `setup: activation failed: ${String(failure)}`));
+  }
+
+  /** "Forget this device": token, Wi-Fi credentials, entered values, values waiting for the old thing. */
+  #forget(): void {
+    const { log } = this.#ports;
+    this.#provisioning.forget();
+    forgetEntered(this.#ports.store, log);
+    this.#ports.setup?.radio?.forget();
+    const discarded = this.#telemetry.discardBuffered();
+    const link = this.#link;
+    if (link !== undefined) {
+      link.keeper.pause();
+      link.subscribed = false;
+      link.token = undefined;
+      link.client.setThingToken(undefined);
+    }
+    this.#tokenRefused = false;
+    log("warn", `setup: device forgotten (token, Wi-Fi credentials, entered values, ${discarded} unsent values)`);
   }
 
   /** The platform refused the token: provisioning decides whether to activate again (one at a time). */
@@ -324,8 +559,15 @@ export class Device {
   async #reprovision(error: ThethingsError): Promise<void> {
     const token = await this.#provisioning.handleAuthFailure(error);
     const link = this.#link;
-    if (token === undefined || link === undefined || this.#closed) return;
-    link.client.setThingToken(token);
-    this.#report({ kind: "token-changed" });
+    if (this.#closed) return;
+    if (token === undefined) {
+      if (!this.#config.reactivateOnAuthFailure && this.#setupEnabled && !this.#tokenRefused) {
+        // A person can give a new code; sampling and buffering go on meanwhile.
+        this.#tokenRefused = true;
+        this.#openSetup("token-refused", error.platformMessage ?? error.detail);
+      }
+      return;
+    }
+    if (link !== undefined) this.#applyToken(link, token);
   }
 }

@@ -21,6 +21,10 @@ export interface BoardIo {
   openSensor(spec: HardwareSensorSpec): Sensor;
   /** Opens an output; the simulator's outputs log each level through `log`. */
   openActuator(spec: ActuatorSpec, log: LogSink): ActuatorOutput;
+  /** The setup button's pin where the board's description names none (GPIO 0 on an ESP32). */
+  readonly fallbackButtonPin?: number;
+  /** Whether the button on `pin` is held now (read at boot); targets without buttons leave it out. */
+  isButtonHeld?(pin: number): boolean;
   /** Why the board last started (device/reset-reason.ts names); absent where the target cannot say. */
   resetReason?(): string;
 }

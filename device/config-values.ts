@@ -108,3 +108,52 @@ export function parseLogLevel(key: string, value: unknown): LogLevel {
   if (level === undefined) throw new ConfigError(key, `${shown(value)} is not one of ${LOG_LEVELS.join(", ")}`);
   return level;
 }
+
+/** One of `choices`, any case. */
+export function parseChoice<T extends string>(key: string, value: unknown, choices: readonly T[]): T {
+  const text = asText(key, value).toLowerCase();
+  const choice = choices.find((candidate) => candidate === text);
+  if (choice === undefined) throw new ConfigError(key, `${shown(value)} is not one of ${choices.join(", ")}`);
+  return choice;
+}
+
+/** IEEE 802.11: an SSID is 1–32 bytes (the SDK's drivers refuse longer: "ssid too long - 32 bytes max"). */
+const MAX_SSID_BYTES = 32;
+
+/** A Wi-Fi network name: 1–32 bytes of UTF-8, no control characters. Not trimmed: spaces can be part of it. */
+export function parseSsid(key: string, value: unknown): string {
+  if (typeof value !== "string" || value === "") throw new ConfigError(key, "the network name is empty");
+  let bytes = 0;
+  for (const character of value) {
+    const point = character.codePointAt(0)!;
+    if (point < 0x20 || point === 0x7f) throw new ConfigError(key, "the network name holds a control character");
+    bytes += point < 0x80 ? 1 : point < 0x800 ? 2 : point < 0x10000 ? 3 : 4;
+  }
+  if (bytes > MAX_SSID_BYTES)
+    throw new ConfigError(key, `the network name is ${bytes} bytes, at most ${MAX_SSID_BYTES}`);
+  return value;
+}
+
+/**
+ * A WPA2 passphrase (IEEE 802.11i: 8–63 printable ASCII characters, or 64 hex digits), or empty
+ * for an open network. A credential: messages give its length, never its text. Not trimmed.
+ */
+export function parseWifiPassword(key: string, value: unknown): string | undefined {
+  if (value === undefined || value === "") return undefined;
+  if (typeof value !== "string")
+    throw new ConfigError(key, `expected text, got ${value === null ? "null" : typeof value}`);
+  let length = 0;
+  let hex = true;
+  for (const character of value) {
+    length++;
+    const point = character.codePointAt(0)!;
+    if (point < 0x20 || point > 0x7e)
+      throw new ConfigError(key, `character ${length} is not a printable ASCII character (WPA2 allows only those)`);
+    const lower = point | 0x20;
+    hex &&= (point >= 0x30 && point <= 0x39) || (lower >= 0x61 && lower <= 0x66);
+  }
+  if (length < 8) throw new ConfigError(key, `${length} characters, WPA2 needs at least 8`);
+  if (length > 64 || (length === 64 && !hex))
+    throw new ConfigError(key, `${length} characters, at most 63 (or 64 hex digits)`);
+  return value;
+}

@@ -13,10 +13,21 @@ import {
   type TelemetryConfig,
 } from "../sensors/telemetry-config.js";
 import { ConfigError } from "./config-error.js";
-import { parseBoolean, parseCredential, parseDuration, parseInteger, parseLogLevel, shown } from "./config-values.js";
+import {
+  asText,
+  parseBoolean,
+  parseChoice,
+  parseCredential,
+  parseDuration,
+  parseInteger,
+  parseLogLevel,
+  parseWifiPassword,
+  shown,
+} from "./config-values.js";
 import {
   type ActuatorSpec,
   type BoardPins,
+  MAX_PIN,
   parseActuators,
   parseSensors,
   type SensorSpec,
@@ -42,6 +53,11 @@ export const DEFAULT_SETTINGS = Object.freeze({
   sensors: "sim",
   actuators: "",
   logLevel: "info",
+  setup: "auto",
+  setupButton: "",
+  setupAfter: "5m",
+  setupPassword: "",
+  setupPort: "8080",
 });
 
 export type SettingKey = keyof typeof DEFAULT_SETTINGS;
@@ -60,6 +76,45 @@ export interface DeviceConfig {
   readonly sensors: readonly SensorSpec[];
   readonly actuators: readonly ActuatorSpec[];
   readonly logLevel: LogLevel;
+  readonly setup: SetupConfig;
+}
+
+export type SetupMode = "auto" | "always" | "never";
+
+/** When and how the setup portal opens (device/setup-portal.ts). */
+export interface SetupConfig {
+  /** auto: when something is missing or refused; always: at every boot; never: not at all. */
+  readonly mode: SetupMode;
+  /** The button that, held at boot, opens setup; undefined for none. */
+  readonly buttonPin: number | undefined;
+  /** How long the stored Wi-Fi network may stay out of reach before setup opens (board only). */
+  readonly afterMs: number;
+  /** The access point's WPA2 passphrase; undefined: an open access point. */
+  readonly password: string | undefined;
+  /** The page's TCP port (80 on the board; 0 on the PC picks a free one). */
+  readonly port: number;
+}
+
+const SETUP_MODES: readonly SetupMode[] = Object.freeze(["auto", "always", "never"] as const);
+/** From one minute (a router's reboot) to a day. */
+const SETUP_AFTER_RANGE = Object.freeze([60_000, 86_400_000] as const);
+
+/** `setupButton`: a GPIO number, `none`, or empty for the board's own button (BoardPins.buttonPin). */
+function parseSetupButton(key: string, value: unknown, board: BoardPins): number | undefined {
+  const text = asText(key, value).toLowerCase();
+  if (text === "none") return undefined;
+  if (text === "") return board.buttonPin;
+  return parseInteger(key, text, 0, MAX_PIN);
+}
+
+function parseSetupConfig(setting: (key: SettingKey) => unknown, board: BoardPins): SetupConfig {
+  return Object.freeze({
+    mode: parseChoice("setup", setting("setup"), SETUP_MODES),
+    buttonPin: parseSetupButton("setupButton", setting("setupButton"), board),
+    afterMs: parseDuration("setupAfter", setting("setupAfter"), SETUP_AFTER_RANGE[0], SETUP_AFTER_RANGE[1]),
+    password: parseWifiPassword("setupPassword", setting("setupPassword")),
+    port: parseInteger("setupPort", setting("setupPort"), 0, 65_535),
+  });
 }
 
 /** Duration bounds: short enough intervals for a demo, nothing that could flood the platform. */
@@ -132,5 +187,6 @@ export function parseDeviceConfig(values: Readonly<Record<string, unknown>>, boa
     sensors,
     actuators,
     logLevel: parseLogLevel("logLevel", setting("logLevel")),
+    setup: parseSetupConfig(setting, board),
   });
 }

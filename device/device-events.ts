@@ -15,7 +15,11 @@ export type DeviceEvent =
       readonly level: number;
       readonly source: string;
     }
-  | { readonly event: "error"; readonly message: string };
+  | { readonly event: "error"; readonly message: string }
+  /** The setup page is open at `url`. */
+  | { readonly event: "setup"; readonly url: string }
+  /** Setup is over (done, or no longer needed). */
+  | { readonly event: "setup-closed" };
 
 export interface DeviceStats {
   readonly sampled: number;

@@ -16,5 +16,9 @@ export function describeDeviceEvent(event: DeviceEvent): string {
       return `command ${event.key} = ${JSON.stringify(event.value)} → level ${event.level} (${event.source})`;
     case "error":
       return `error: ${event.message}`;
+    case "setup":
+      return `setup: open ${event.url} to set this device up`;
+    case "setup-closed":
+      return "setup: closed";
   }
 }

@@ -70,6 +70,8 @@ export type ActuatorSpec = DigitalActuatorSpec | PwmActuatorSpec;
  */
 export interface BoardPins {
   readonly ledPin?: number;
+  /** The button that opens setup when held at boot (the BOOT button of ESP32 DevKits). */
+  readonly buttonPin?: number;
   readonly i2c?: { readonly sda: number; readonly scl: number };
 }
 

@@ -21,6 +21,11 @@ export interface Activator {
   activate(activationCode: string, productId?: string): Promise<string>;
 }
 
+/** Why provisioning waits for a person (the setup portal): no code at all, or the code was refused. */
+export type CodeWanted =
+  | { readonly kind: "no-code" }
+  | { readonly kind: "refused"; readonly message: string; readonly code: string | undefined };
+
 export interface ProvisioningOptions {
   readonly activator: Activator;
   readonly store: KeyValueStore;
@@ -39,6 +44,12 @@ export interface ProvisioningOptions {
   readonly backoff?: Omit<BackoffOptions, "random">;
   /** When the network comes back, an activation waiting on an unreachable platform goes at once (retryNow). */
   readonly connectivity?: ConnectivitySource;
+  /**
+   * A person can give a code (the setup portal runs or can be opened). Then a missing code is not
+   * polled for and a refused code is not retried: provisioning tells this and waits for useCode().
+   * Without it both are retried with backoff (a fleet build nobody attends).
+   */
+  readonly onCodeWanted?: (why: CodeWanted) => void;
 }
 
 export class Provisioning {
@@ -62,7 +73,12 @@ export class Provisioning {
   #wake: (() => void) | undefined;
   /** The activation backoff now running follows a failure to reach the platform (not a refusal). */
   #waitingOnNetwork = false;
+  /** The refusal of the attempt just made, for onCodeWanted. */
+  #refusal: CodeWanted | undefined;
   readonly #unsubscribe: () => void;
+  readonly #onCodeWanted: ((why: CodeWanted) => void) | undefined;
+  /** Waiting for useCode() with no timer (only when onCodeWanted is given). */
+  #waitingForCode = false;
   #closed = false;
 
   constructor(options: ProvisioningOptions) {
@@ -77,6 +93,7 @@ export class Provisioning {
     this.#reactivate = options.reactivateOnAuthFailure ?? false;
     this.#backoff = new Backoff({ ...options.backoff, random: options.random });
     this.#reactivationBackoff = new Backoff({ ...options.backoff, random: options.random });
+    this.#onCodeWanted = options.onCodeWanted;
     this.#unsubscribe =
       options.connectivity?.subscribe((event) => {
         if (event.kind === "reachable" && event.via === "network") this.retryNow();
@@ -145,6 +162,47 @@ export class Provisioning {
     wake?.();
   }
 
+  /** Whether provisioning waits for a code from a person (see onCodeWanted). */
+  get waitingForCode(): boolean {
+    return this.#waitingForCode;
+  }
+
+  /**
+   * A code (and product ID) given by a person: used for the next activation, at once if one is
+   * waiting. With a token in use (refused by the platform, or replaced on purpose) the token is
+   * dropped from flash first and the new code activates a new thing; obtainToken() resolves it.
+   */
+  useCode(activationCode: string, productId: string | undefined): Promise<string | undefined> {
+    this.#activationCode = activationCode;
+    this.#productId = productId;
+    this.#backoff.reset();
+    this.#lastProblem = undefined;
+    if (this.#token !== undefined) {
+      this.#token = undefined;
+      this.#remove();
+    }
+    this.#wakeNow();
+    return this.obtainToken();
+  }
+
+  /** "Forget this device": the token leaves flash and memory, the code is dropped; waits for useCode(). */
+  forget(): void {
+    this.#token = undefined;
+    this.#refusedToken = undefined;
+    this.#activationCode = undefined;
+    this.#productId = undefined;
+    this.#remove();
+    this.#log("info", "provisioning: thing token forgotten");
+  }
+
+  #wakeNow(): void {
+    if (this.#timer !== undefined) this.#clock.clearTimer(this.#timer);
+    this.#timer = undefined;
+    const wake = this.#wake;
+    this.#wake = undefined;
+    wake?.();
+  }
+
   /** Stops waiting (a pending obtainToken() resolves undefined); safe to call twice. */
   close(): void {
     this.#closed = true;
@@ -166,6 +224,11 @@ export class Provisioning {
       }
       const code = this.#activationCode;
       this.#waitingOnNetwork = false;
+      if (code === undefined && this.#onCodeWanted !== undefined) {
+        this.#problem("no-code", "warn", "no thing token and no activation code: waiting for one from the setup page");
+        await this.#waitForCode({ kind: "no-code" });
+        continue;
+      }
       if (code === undefined) {
         this.#problem(
           "no-code",
@@ -175,6 +238,14 @@ export class Provisioning {
       } else {
         const token = await this.#activate(code);
         if (token !== undefined) return token;
+        const refused = this.#refusal;
+        this.#refusal = undefined;
+        if (refused !== undefined && this.#onCodeWanted !== undefined && !this.#closed) {
+          // A refused code is not tried again: the platform answers it the same every time.
+          if (this.#activationCode === code) this.#activationCode = undefined;
+          await this.#waitForCode(refused);
+          continue;
+        }
       }
       if (this.#closed) break;
       const delay = this.#backoff.next();
@@ -193,11 +264,17 @@ export class Provisioning {
       const error = failure as Partial<ThethingsError>;
       const kind = typeof error.kind === "string" ? error.kind : "failure";
       if (kind === "activation-refused") {
+        this.#refusal = {
+          kind: "refused",
+          message:
+            typeof error.platformMessage === "string" ? error.platformMessage : (error.detail ?? String(failure)),
+          code: typeof error.code === "string" ? error.code : undefined,
+        };
         this.#problem(
           `refused ${error.code ?? ""}`,
           "error",
           `activation refused (${error.detail ?? String(failure)}): check activation code ${redactSecret(code)}` +
-            `${this.#productId === undefined ? "" : ` and product ID ${this.#productId}`} in the platform's Things Manager; retrying with backoff`,
+            `${this.#productId === undefined ? "" : ` and product ID ${this.#productId}`} in the platform's Things Manager; ${this.#onCodeWanted === undefined ? "retrying with backoff" : "waiting for another code from the setup page"}`,
         );
       } else {
         this.#waitingOnNetwork = kind === "network" || kind === "failure";
@@ -270,6 +347,26 @@ export class Provisioning {
     }
     this.#lastProblem = key;
     this.#log(level, message);
+  }
+
+  /** Tells onCodeWanted and waits, with no timer, for useCode() or close(). */
+  #waitForCode(why: CodeWanted): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.#closed) {
+        resolve();
+        return;
+      }
+      this.#waitingForCode = true;
+      this.#wake = () => {
+        this.#waitingForCode = false;
+        resolve();
+      };
+      try {
+        this.#onCodeWanted?.(why);
+      } catch (error) {
+        this.#log("warn", `provisioning: onCodeWanted threw: ${String(error)}`);
+      }
+    });
   }
 
   #sleep(ms: number): Promise<void> {

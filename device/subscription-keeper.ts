@@ -65,6 +65,12 @@ export class SubscriptionKeeper {
     );
   }
 
+  /** Drops the subscription until subscribe() is called again (the token was forgotten). */
+  pause(): void {
+    this.#subscription?.close().catch(() => undefined);
+    this.#subscription = undefined;
+  }
+
   close(): void {
     this.#unsubscribe();
     this.#subscription?.close().catch(() => undefined);

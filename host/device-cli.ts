@@ -1,10 +1,11 @@
 // `npm run device -- [--server coap://HOST:PORT] [--activation-code CODE] [--state DIR]
-//   [--interval D] [--batch N] [--max-delay D] [--keep-alive D] [--json]`
+//   [--interval D] [--batch N] [--max-delay D] [--keep-alive D] [--setup] [--setup-port N] [--json]`
 // The device core on a PC. Each flag is the mcconfig setting of the same name, passed on as
 // typed to device/config.ts, so durations have its one grammar (`500ms`, `10s`, `2m`, `1h`; a
 // bare number is milliseconds). With --json, stdout carries one JSON object per line with an
-// `event` field (activated, subscribed, sent, command, error, and a last stats on
-// SIGINT/SIGTERM); log lines go to stderr.
+// `event` field (activated, subscribed, sent, command, error, setup with the page's url,
+// setup-closed, and a last stats on SIGINT/SIGTERM); log lines go to stderr. The setup page
+// binds loopback only.
 import { parseArgs } from "node:util";
 import { ConfigError } from "../device/config-error.js";
 import { describeDeviceEvent } from "../device/event-text.js";
@@ -14,6 +15,10 @@ import { runDevice } from "./run-device.js";
 const USAGE = `usage: npm run device -- [--server coap://HOST:PORT] [--activation-code CODE] [--product-id ID]
   [--state DIR] [--interval D] [--batch N] [--max-delay D] [--keep-alive D] [--buffer-size N]
   [--sensors LIST] [--actuators LIST] [--reactivate] [--log-level debug|info|warn|error] [--json]
+  [--setup] [--setup-port N] [--no-setup]
+  --setup opens the setup page at once (http://127.0.0.1:PORT/, PORT from --setup-port, default 8080,
+  0 picks a free one); it also opens by itself when there is no token and no code, or a code or
+  token is refused; --no-setup never opens it
   D is a duration: 500ms, 10s, 2m, 1h; a bare number is milliseconds (as in mcconfig key=value)`;
 
 function readFlags() {
@@ -31,6 +36,9 @@ function readFlags() {
       sensors: { type: "string" },
       actuators: { type: "string" },
       reactivate: { type: "boolean", default: false },
+      setup: { type: "boolean", default: false },
+      "setup-port": { type: "string" },
+      "no-setup": { type: "boolean", default: false },
       "log-level": { type: "string" },
       json: { type: "boolean", default: false },
       help: { type: "boolean", default: false },
@@ -77,6 +85,8 @@ async function main(): Promise<void> {
   set("actuators", flags.actuators);
   set("logLevel", flags["log-level"]);
   if (flags.reactivate === true) settings.reactivateOnAuthFailure = "true";
+  set("setupPort", flags["setup-port"]);
+  if (flags["no-setup"] === true) settings.setup = "never";
 
   let running: Awaited<ReturnType<typeof runDevice>>;
   try {
@@ -84,7 +94,13 @@ async function main(): Promise<void> {
       settings,
       stateDir: flags.state ?? "state",
       log,
-      onEvent: (event) => (json ? print(event) : process.stdout.write(`${describeDeviceEvent(event)}\n`)),
+      setup: flags.setup === true,
+      onEvent: (event) =>
+        json
+          ? print(event)
+          : process.stdout.write(
+              `${event.event === "setup" ? `setup page: ${event.url} (open it in a browser)` : describeDeviceEvent(event)}\n`,
+            ),
     });
   } catch (error) {
     const message = error instanceof ConfigError ? error.message : `cannot start: ${String(error)}`;

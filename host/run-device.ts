@@ -6,12 +6,14 @@ import { Device, type DeviceEvent, type DeviceOptions } from "../device/app.js";
 import { parseDeviceConfig } from "../device/config.js";
 import { openActuators } from "../device/open-actuators.js";
 import { openSensors } from "../device/open-sensors.js";
+import { readEntered, withEntered } from "../device/setup-store.js";
 import { simulatedBoardIo } from "../device/simulated-board-io.js";
 import type { LogSink } from "../kernel/log.js";
 import type { SensorBinding } from "../sensors/sensor-binding.js";
 import { JsonFileStore } from "./json-file-store.js";
 import { NodeClock } from "./node-clock.js";
 import { NodeRandom } from "./node-random.js";
+import { listenLoopback } from "./node-tcp.js";
 import { NodeDatagramPort } from "./node-udp.js";
 
 export interface RunDeviceOptions {
@@ -24,6 +26,8 @@ export interface RunDeviceOptions {
   readonly endpoint?: DeviceOptions["endpoint"];
   /** Sensors to use instead of the ones `settings.sensors` names (tests: e.g. a counter with unique values). */
   readonly sensors?: readonly SensorBinding[];
+  /** Open the setup page at once (`--setup`). */
+  readonly setup?: boolean;
 }
 
 export interface RunningDevice {
@@ -39,11 +43,14 @@ export const PC_DEFAULT_SETTINGS: Readonly<Record<string, string>> = Object.free
 });
 
 export async function runDevice(options: RunDeviceOptions): Promise<RunningDevice> {
-  const config = parseDeviceConfig({ ...PC_DEFAULT_SETTINGS, ...options.settings });
   const { log } = options;
+  const store = new JsonFileStore(options.stateDir);
+  // What a person entered on the setup page wins over the flags (as over the build on a board).
+  const config = parseDeviceConfig(
+    withEntered({ ...PC_DEFAULT_SETTINGS, ...options.settings }, readEntered(store, log)),
+  );
   const random = new NodeRandom();
   const udp = await NodeDatagramPort.open({ type: config.server.host.includes(":") ? "udp6" : "udp4", log });
-  const store = new JsonFileStore(options.stateDir);
   const device = new Device({
     config,
     ports: {
@@ -56,7 +63,9 @@ export async function runDevice(options: RunDeviceOptions): Promise<RunningDevic
       sensors: options.sensors ?? openSensors(config.sensors, { board: simulatedBoardIo, random, log }),
       actuators: openActuators(config.actuators, { board: simulatedBoardIo, log }),
       resolve: async (host) => (await lookup(host)).address,
+      setup: { listen: listenLoopback },
     },
+    setupRequested: options.setup === true,
     onEvent: options.onEvent,
     endpoint: options.endpoint,
   });

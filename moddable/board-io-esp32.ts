@@ -13,6 +13,7 @@ import { AnalogInput } from "./esp32/analog-input.js";
 import { DigitalOutput } from "./esp32/digital-output.js";
 import { PwmOutput } from "./esp32/pwm-output.js";
 import { readResetReason } from "./esp32/reset-reason.js";
+import { BOOT_BUTTON_PIN, isButtonHeld } from "./esp32/setup-button.js";
 
 const esp32Io: BoardIo = Object.freeze({
   name: "esp32",
@@ -27,6 +28,8 @@ const esp32Io: BoardIo = Object.freeze({
       : new PwmOutput({ pin: spec.pin, hz: spec.hz });
   },
   resetReason: readResetReason,
+  fallbackButtonPin: BOOT_BUTTON_PIN,
+  isButtonHeld,
 });
 
 export default esp32Io;

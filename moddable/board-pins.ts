@@ -1,6 +1,6 @@
 // The board's own pins, from the Moddable SDK's host provider: the object modules/io/system
 // publishes as globalThis.device, built from build/devices/esp32/targets/<board>/host/provider.js
-// (`pin.led`, `I2C.default.data` and `.clock`). So `mcconfig -p esp32/nodemcu` drives the LED
+// (`pin.led`, `pin.button`, `I2C.default.data` and `.clock`). So `mcconfig -p esp32/nodemcu` drives the LED
 // the board has, and an SHT3x sits on the board's I2C pins. The generic `-p esp32` provider has
 // `pin: {}` and no I2C default, and the simulator has no provider at all: then nothing is
 // returned and the device's fallbacks apply (device/io-specs.ts).
@@ -24,11 +24,13 @@ function gpio(value: unknown): number | undefined {
  */
 export function readBoardPins(provider: unknown): BoardPins {
   const ledPin = gpio(field(field(provider, "pin"), "led"));
+  const buttonPin = gpio(field(field(provider, "pin"), "button"));
   const i2c = field(field(provider, "I2C"), "default");
   const sda = gpio(field(i2c, "data"));
   const scl = gpio(field(i2c, "clock"));
   return Object.freeze({
     ...(ledPin === undefined ? {} : { ledPin }),
+    ...(buttonPin === undefined ? {} : { buttonPin }),
     ...(sda === undefined || scl === undefined || sda === scl ? {} : { i2c: Object.freeze({ sda, scl }) }),
   });
 }

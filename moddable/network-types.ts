@@ -2,6 +2,7 @@
 // the endpoint's exchanges can be retried at once instead of waiting out their backoff. The
 // manifest maps "moddable/network" to moddable/network-esp32.ts (Wi-Fi, rejoined after a loss)
 // or moddable/network-sim.ts (the host's network, always up).
+import type { SetupRadio } from "../device/setup-radio.js";
 import type { Clock } from "../kernel/clock.js";
 import type { LogSink } from "../kernel/log.js";
 import type { RandomSource } from "../kernel/random.js";
@@ -10,7 +11,7 @@ export interface NetworkWatchOptions {
   readonly clock: Clock;
   readonly random: RandomSource;
   readonly log: LogSink;
-  /** Wi-Fi credentials as mcconfig delivers them (ssid=… password=…); unused in the simulator. */
+  /** Wi-Fi credentials: entered at setup, else from mcconfig (ssid=… password=…); unused in the simulator. */
   readonly ssid: string | undefined;
   readonly password: string | undefined;
   /** The SNTP server that sets the board's clock (config.sntp); unused in the simulator, whose clock is the host's. */
@@ -22,6 +23,8 @@ export interface NetworkWatchOptions {
 export interface NetworkWatch {
   /** Whether the link has an address now. */
   readonly online: boolean;
+  /** The setup portal's access point, scan and station (the board); none in the simulator. */
+  readonly radio?: SetupRadio;
   close(): void;
 }
 

@@ -71,6 +71,8 @@ export class Telemetry {
   readonly #sampler: Sampler;
   readonly #uploader: Uploader;
   readonly #unsubscribe: () => void;
+  /** Values dropped by discardBuffered(), counted with `dropped` so the invariant holds. */
+  #discarded = 0;
   #closed = false;
 
   constructor(options: TelemetryOptions) {
@@ -133,7 +135,7 @@ export class Telemetry {
       sampled: sampled.sampled,
       sent: uploaded.sent,
       buffered: this.#ring.size + this.#uploader.inFlight,
-      dropped: sampled.dropped,
+      dropped: sampled.dropped + this.#discarded,
       skipped: sampled.skipped,
       sampleErrors: sampled.sampleErrors,
       batchesSent: uploaded.batchesSent,
@@ -189,6 +191,19 @@ export class Telemetry {
    */
   retryNow(): void {
     if (!this.#closed) this.#uploader.retryNow();
+  }
+
+  /**
+   * Drops every value waiting to be sent, the batch in flight too, the drop count not yet
+   * reported and the waiting reports ("Forget this device": they belong to the old thing).
+   * Sampling goes on. The values count as dropped. Returns how many values went.
+   */
+  discardBuffered(): number {
+    const count = this.#ring.size + this.#uploader.discard();
+    this.#ring.dropOldest(this.#ring.size);
+    this.#reports.clear();
+    this.#discarded += count;
+    return count;
   }
 
   /** Stops everything; buffered values are abandoned (they live in RAM only). Safe to call twice. */

@@ -119,6 +119,21 @@ export class Uploader {
     this.pump();
   }
 
+  /**
+   * Forgets the batch being delivered and the drop count not yet reported (the device was
+   * forgotten: they belong to the old thing). An answer still due for it is ignored. Returns the
+   * values dropped with it.
+   */
+  discard(): number {
+    const dropped = this.#pinned?.valueCount ?? 0;
+    this.#pinned = undefined;
+    this.#droppedUnreported = 0;
+    this.#cancel(this.#retryTimer);
+    this.#retryTimer = undefined;
+    this.#backoff.reset();
+    return dropped;
+  }
+
   close(): void {
     this.#closed = true;
     this.#cancel(this.#flushTimer);
@@ -254,6 +269,11 @@ export class Uploader {
     if (this.#closed) return;
     const { log, clock } = this.#options;
     this.#sending = false;
+    if (batch !== this.#pinned) {
+      // Discarded while in flight: whatever the answer, these values are gone.
+      this.pump();
+      return;
+    }
     if (outcome.kind === "stored") {
       if (this.#backoff.attempts > 0)
         log("info", `telemetry: writes go through again after ${this.#backoff.attempts} failed attempts`);

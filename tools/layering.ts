@@ -20,15 +20,23 @@ export interface Layer {
   readonly mayImport: readonly string[];
 }
 
-const CORE = ["kernel", "coap", "thethings", "sensors", "device"] as const;
+const CORE = ["kernel", "coap", "http", "thethings", "sensors", "device"] as const;
 const SPECIFIER_KINDS: readonly SpecifierKind[] = ["node:*", "npm", "Moddable SDK"];
 export const ANYTHING = "anything";
 
-/** Each core layer may import its own layer and the ones before it in CORE. */
+/** Core layers that stand beside another rather than above it: only device imports them. */
+const BESIDE: ReadonlySet<string> = new Set(["http"]);
+
+/**
+ * Each core layer may import its own layer and the ones before it in CORE; http stands beside
+ * coap (the kernel only), and of the layers above it only device imports it.
+ */
 const coreLayers: Layer[] = CORE.map((name, index) => ({
   name,
   folders: [`${name}/`],
-  mayImport: CORE.slice(0, index + 1),
+  mayImport: BESIDE.has(name)
+    ? ["kernel", name]
+    : CORE.slice(0, index + 1).filter((below) => !BESIDE.has(below) || name === "device"),
 }));
 
 export const LAYERS: readonly Layer[] = Object.freeze([
@@ -40,9 +48,14 @@ export const LAYERS: readonly Layer[] = Object.freeze([
     mayImport: ["kernel", "coap", "kernel adapters", "coap adapters", "Moddable SDK"],
   },
   {
+    name: "http adapters",
+    folders: ["http/moddable/"],
+    mayImport: ["kernel", "http", "kernel adapters", "http adapters", "Moddable SDK"],
+  },
+  {
     name: "Moddable app",
     folders: ["moddable/", "main.ts"],
-    mayImport: [...CORE, "kernel adapters", "coap adapters", "Moddable app", "Moddable SDK"],
+    mayImport: [...CORE, "kernel adapters", "coap adapters", "http adapters", "Moddable app", "Moddable SDK"],
   },
   {
     name: "examples",

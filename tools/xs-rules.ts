@@ -40,11 +40,13 @@ export const ALLOWED: readonly AllowedFinding[] = Object.freeze([
 const XS_LAYERS: ReadonlySet<string> = new Set([
   "kernel",
   "coap",
+  "http",
   "thethings",
   "sensors",
   "device",
   "kernel adapters",
   "coap adapters",
+  "http adapters",
   "Moddable app",
   "portable tests",
 ]);

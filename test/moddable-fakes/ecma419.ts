@@ -1,7 +1,7 @@
-// Stand-ins for the ECMA-419 IO classes the ESP32 adapters use (embedded:io/digital, pwm, analog,
-// embedded:network/interface/wifi) and for the SDK's `sntp` and `time`, shaped after Moddable's
-// ESP32 implementations (modules/io, modules/io/wifi/esp32, modules/network/sntp): the same
-// constructor bags, properties, connection codes and callback messages. They are
+// Stand-ins for the ECMA-419 IO classes the ESP32 adapters use (embedded:io/digital, pwm, analog)
+// and for the SDK's `sntp` and `time`, shaped after Moddable's ESP32 implementations (modules/io,
+// modules/network/sntp): the same constructor bags, properties and callback messages. The Wi-Fi
+// driver's stand-ins are in classic-wifi.ts. They are
 // strict where the hardware would misbehave silently — a PWM value that is not an integer in
 // range, a write after close — so the adapters' arithmetic and life cycle can be checked on a PC.
 // test/node/moddable-esp32-adapters.test.ts bundles the adapters with these in place of the
@@ -14,10 +14,8 @@ export const io = {
   closed: [] as { kind: string; pin: number }[],
   /** The next Analog.read() results, oldest first; 0 when empty. */
   analogReadings: [] as number[],
-  /** The state the next FakeWiFi starts in, as setup/network left the link before main. */
-  wifiAtStart: { connection: 200, address: undefined } as { connection: number; address: string | undefined },
-  /** The last FakeWiFi constructed. */
-  wifi: undefined as FakeWiFi | undefined,
+  /** The next Digital input reads, oldest first (the setup button); 1 (released) when empty. */
+  digitalReadings: [] as number[],
   /** Every SNTP request made, oldest first. */
   sntp: [] as FakeSNTP[],
   /** Every Time.set(seconds). */
@@ -27,8 +25,7 @@ export const io = {
     this.writes.length = 0;
     this.closed.length = 0;
     this.analogReadings.length = 0;
-    this.wifiAtStart = { connection: 200, address: undefined };
-    this.wifi = undefined;
+    this.digitalReadings.length = 0;
     this.sntp.length = 0;
     this.timeSet.length = 0;
   },
@@ -63,14 +60,25 @@ abstract class FakePin {
 
 export class FakeDigital extends FakePin {
   static readonly Input = 0;
+  static readonly InputPullUp = 1;
   static readonly Output = 8;
+  readonly #mode: number;
 
   constructor(options: { pin: number; mode: number }) {
-    if (options.mode !== FakeDigital.Output) throw new RangeError("Digital: this fake only drives outputs");
+    if (options.mode !== FakeDigital.Output && options.mode !== FakeDigital.InputPullUp)
+      throw new RangeError("Digital: this fake drives outputs and reads pulled-up inputs");
     super("digital", options);
+    this.#mode = options.mode;
+  }
+
+  read(): number {
+    this.pin();
+    if (this.#mode !== FakeDigital.InputPullUp) throw new Error("Digital: not an input");
+    return io.digitalReadings.shift() ?? 1;
   }
 
   write(value: number): void {
+    if (this.#mode !== FakeDigital.Output) throw new Error("Digital: not an output");
     if (value !== 0 && value !== 1) throw new RangeError(`Digital: ${value}`);
     this.record(value);
   }
@@ -102,51 +110,6 @@ export class FakeAnalog extends FakePin {
   read(): number {
     this.pin();
     return io.analogReadings.shift() ?? 0;
-  }
-}
-
-type WiFiProperty = "connection" | "address";
-
-/** Connection codes of modules/io/wifi/esp32: 500 joined with an address, 400 joined, 300 joining, 200 not joined. */
-export class FakeWiFi {
-  readonly #onChanged: ((property: WiFiProperty) => void) | undefined;
-  readonly connects: { SSID: string; password?: string }[] = [];
-  /** Makes the next connect() throw with this message (a busy driver). */
-  failNextConnect: string | undefined;
-  connection: number;
-  address: string | undefined;
-  closed = false;
-
-  constructor(options: { onChanged?: (property: WiFiProperty) => void }) {
-    this.#onChanged = options.onChanged;
-    this.connection = io.wifiAtStart.connection;
-    this.address = io.wifiAtStart.address;
-    io.wifi = this;
-  }
-
-  connect(options: { SSID: string; password?: string }): void {
-    if (this.failNextConnect !== undefined) {
-      const message = this.failNextConnect;
-      this.failNextConnect = undefined;
-      throw new Error(message);
-    }
-    this.connects.push({ ...options });
-    this.connection = 300;
-  }
-
-  disconnect(): void {
-    this.connection = 200;
-  }
-
-  close(): void {
-    this.closed = true;
-  }
-
-  /** What the driver does on an event: new state, then onChanged per property that changed (wifi-esp32.c). */
-  emit(connection: number, address: string | undefined, properties: readonly WiFiProperty[]): void {
-    this.connection = connection;
-    this.address = address;
-    for (const property of properties) this.#onChanged?.(property);
   }
 }
 

@@ -41,6 +41,8 @@ function settings(platform: RestartablePlatform, extra: Record<string, string> =
     batch: "5",
     maxDelay: "1s",
     keepAlive: "5s",
+    // A setup page, when one opens, takes a free loopback port rather than 8080.
+    setupPort: "0",
     ...extra,
   };
 }
@@ -204,7 +206,9 @@ test("60 s with the platform down loses no values, and stores none twice", async
 test("a refused activation code is retried with growing, jittered delays, and said clearly once", async () => {
   const platform = await platformWith(["THEONLYGOODCODE000000000000000001"]);
   const device = deviceFor();
-  await device.start(settings(platform, { activationCode: "WRONGCODE" }));
+  // With setup=never nobody is there to give another code (a fleet build): the code is retried.
+  // With setup (the default) a refused code opens the page instead: test/core/setup-device.spec.ts.
+  await device.start(settings(platform, { activationCode: "WRONGCODE", setup: "never" }));
   await sleep(12_000);
   device.stop();
   const attempts = platform.events.filter((e) => e.event.event === "refused").map((e) => e.at);

@@ -29,8 +29,18 @@ const targets = ["esp32", "lin", "mac", "win"] as const;
 const defaults = resolveManifest(root, "manifest.json");
 const resolved = Object.fromEntries(targets.map((target) => [target, resolveManifest(root, "manifest.json", target)]));
 
-/** The core folders bottom up: each folder's manifest includes the one before it. */
-const LAYERS = ["kernel", "coap", "thethings", "sensors", "device"] as const;
+/** The core folders bottom up: each folder's manifest includes the one before it (and http's, for device). */
+const LAYERS = ["kernel", "coap", "http", "thethings", "sensors", "device"] as const;
+
+/** The local manifests each core folder's includes: the layer below, http beside coap on the kernel. */
+const BELOW: Readonly<Record<(typeof LAYERS)[number], readonly string[]>> = {
+  kernel: [],
+  coap: ["../kernel/manifest.json"],
+  http: ["../kernel/manifest.json"],
+  thethings: ["../coap/manifest.json"],
+  sensors: ["../thethings/manifest.json"],
+  device: ["../sensors/manifest.json", "../http/manifest.json"],
+};
 
 /** A local module path ("./coap/*", "./moddable/board-io-sim"), repository-relative, exists as .ts files. */
 function assertLocalModule(path: string, where: string): void {
@@ -162,9 +172,11 @@ test("the SDK pieces the notes call for are included", () => {
     assert.ok(defaults.sdkIncludes.includes(path), path);
   }
   const boardOnly = resolved.esp32!.sdkIncludes.filter((path) => !resolved.lin!.sdkIncludes.includes(path));
+  // The classic wifi module: station, access point and scan for the setup portal on one driver.
   assert.deepEqual(boardOnly, [
     "$(MODDABLE)/modules/drivers/sensors/sht3x/manifest.json",
     "$(MODDABLE)/build/devices/esp32/modules/resetReason/manifest.json",
+    "$(MODDABLE)/modules/network/wifi/manifest.json",
   ]);
 });
 
@@ -189,10 +201,10 @@ test("each folder's manifest maps and preloads every .ts module of its folder, a
 });
 
 test("each folder's manifest includes the layer below it and nothing else local", () => {
-  for (const [index, folder] of LAYERS.entries()) {
+  for (const folder of LAYERS) {
     const path = `${folder}/manifest.json`;
     const local = listOf(readManifest(root, path).include).filter((include) => !isSdkPath(include));
-    assert.deepEqual(local, index === 0 ? [] : [`../${LAYERS[index - 1]}/manifest.json`], path);
+    assert.deepEqual(local, BELOW[folder], path);
   }
   for (const target of targets) {
     const layerFiles = resolved[target]!.files.filter((file) =>
@@ -200,8 +212,8 @@ test("each folder's manifest includes the layer below it and nothing else local"
     );
     assert.deepEqual(
       layerFiles,
-      LAYERS.map((folder) => `${folder}/manifest.json`),
-      `${target} merges the layers bottom up`,
+      ["kernel", "coap", "thethings", "sensors", "http", "device"].map((folder) => `${folder}/manifest.json`),
+      `${target} merges the layers bottom up (http, included by device after sensors, beside coap)`,
     );
   }
 });

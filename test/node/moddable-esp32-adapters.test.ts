@@ -1,9 +1,10 @@
-// The ESP32 adapters (moddable/esp32/*, moddable/network-esp32.ts, moddable/board-pins.ts) on a PC: esbuild bundles
-// them
-// from source with test/moddable-fakes/ecma419.ts standing in for the SDK's ECMA-419 modules, so
-// their arithmetic (active-low, PWM scaling), life cycle (start safe, close twice) and the Wi-Fi
-// rejoin logic run here. What this cannot show is the SDK's own behaviour on a board; the fakes
-// follow its sources (modules/io, modules/io/wifi/esp32) and are strict where hardware is not.
+// The ESP32 adapters (moddable/esp32/*, moddable/network-esp32.ts, moddable/board-pins.ts) on a
+// PC: esbuild bundles them from source with test/moddable-fakes/ecma419.ts and classic-wifi.ts
+// standing in for the SDK's modules, so their arithmetic (active-low, PWM scaling), life cycle
+// (start safe, close twice), the Wi-Fi rejoin logic and the setup radio (access point, captive
+// DNS, scan, joins) run here. What this cannot show is the SDK's own behaviour on a board; the
+// fakes follow its sources (modules/io, modules/network/wifi/esp32, modules/network/net/esp,
+// modules/network/dns) and are strict where hardware is not.
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -15,35 +16,48 @@ import { build, type Plugin } from "esbuild";
 import type { ActuatorOutput } from "../../device/actuator-output.js";
 import type { parseDeviceConfig as ParseDeviceConfig } from "../../device/config.js";
 import type { BoardPins } from "../../device/io-specs.js";
+import type { SetupRadio } from "../../device/setup-radio.js";
 import type { LogSink } from "../../kernel/log.js";
 import type { Sensor } from "../../sensors/sensor.js";
+import type { radio as FakeRadio, finishScan as FinishScan } from "../moddable-fakes/classic-wifi.js";
 import type { io as FakeIo } from "../moddable-fakes/ecma419.js";
 import { FakeClock } from "../sim/fake-clock.js";
 import { SeededRandom } from "../sim/seeded-random.js";
 
 const root = fileURLToPath(new URL("../../../", import.meta.url));
 const fakesPath = join(root, "test/moddable-fakes/ecma419.ts");
+const classicPath = join(root, "test/moddable-fakes/classic-wifi.ts");
 
 /** SDK module → the fake class standing in for its default export. */
 const fakeModules: Readonly<Record<string, string>> = {
   "embedded:io/digital": "FakeDigital",
   "embedded:io/pwm": "FakePWM",
   "embedded:io/analog": "FakeAnalog",
-  "embedded:network/interface/wifi": "FakeWiFi",
   sntp: "FakeSNTP",
   time: "FakeTime",
   resetReason: "fakeResetReason",
 };
 
+/** The classic networking modules → their stand-ins in classic-wifi.ts. */
+const classicModules: Readonly<Record<string, string>> = {
+  wifi: "FakeClassicWiFi",
+  net: "FakeNet",
+  "dns/server": "FakeDNSServer",
+};
+
 const ecma419Fakes: Plugin = {
   name: "ecma419-fakes",
   setup(builder) {
-    builder.onResolve({ filter: /^(embedded:.*|sntp|time|resetReason)$/ }, (args) => {
-      if (!(args.path in fakeModules)) return { errors: [{ text: `no fake for ${args.path}` }] };
+    builder.onResolve({ filter: /^(embedded:.*|sntp|time|resetReason|wifi|net|dns\/server)$/ }, (args) => {
+      if (!(args.path in fakeModules) && !(args.path in classicModules))
+        return { errors: [{ text: `no fake for ${args.path}` }] };
       return { path: args.path, namespace: "ecma419-fake" };
     });
     builder.onLoad({ filter: /.*/, namespace: "ecma419-fake" }, (args) => ({
-      contents: `export { ${fakeModules[args.path]} as default } from ${JSON.stringify(fakesPath)};`,
+      contents:
+        args.path in classicModules
+          ? `export { ${classicModules[args.path]} as default } from ${JSON.stringify(classicPath)};`
+          : `export { ${fakeModules[args.path]} as default } from ${JSON.stringify(fakesPath)};`,
       loader: "ts",
       resolveDir: root,
     }));
@@ -52,11 +66,15 @@ const ecma419Fakes: Plugin = {
 
 interface NetworkWatch {
   readonly online: boolean;
+  readonly radio?: SetupRadio;
   close(): void;
 }
 
 interface Adapters {
   io: typeof FakeIo;
+  radio: typeof FakeRadio;
+  finishScan: typeof FinishScan;
+  isButtonHeld: (pin: number) => boolean;
   DigitalOutput: new (options: { pin: number; activeLow: boolean }) => ActuatorOutput & { close(): void };
   PwmOutput: new (options: { pin: number; hz: number | undefined }) => ActuatorOutput & { close(): void };
   AnalogInput: new (options: { pin: number }) => Sensor & { readonly resolution: number; close(): void };
@@ -83,6 +101,8 @@ let bundleDir: string;
 before(async () => {
   const entry = [
     `export { io } from ${JSON.stringify(fakesPath)};`,
+    `export { radio, finishScan } from ${JSON.stringify(classicPath)};`,
+    `export { isButtonHeld } from "./moddable/esp32/setup-button.ts";`,
     `export { DigitalOutput } from "./moddable/esp32/digital-output.ts";`,
     `export { PwmOutput } from "./moddable/esp32/pwm-output.ts";`,
     `export { AnalogInput } from "./moddable/esp32/analog-input.ts";`,
@@ -114,7 +134,10 @@ after(async () => {
   await rm(bundleDir, { recursive: true, force: true });
 });
 
-beforeEach(() => adapters.io.reset());
+beforeEach(() => {
+  adapters.io.reset();
+  adapters.radio.reset();
+});
 
 suite("Digital output (ECMA-419 embedded:io/digital)", () => {
   test("active high: opens as an output, starts off, follows write, closes once", () => {
@@ -198,7 +221,7 @@ suite("Analog input (ECMA-419 embedded:io/analog)", () => {
   });
 });
 
-suite("Wi-Fi watch (embedded:network/interface/wifi, connection codes of modules/io/wifi/esp32)", () => {
+suite("Wi-Fi watch (the classic wifi module, messages of modules/network/wifi/esp32)", () => {
   interface Rig {
     clock: FakeClock;
     changes: boolean[];
@@ -222,46 +245,48 @@ suite("Wi-Fi watch (embedded:network/interface/wifi, connection codes of modules
     return { clock, changes, logs, watch };
   }
 
-  function wifi(): NonNullable<typeof FakeIo.wifi> {
-    const current = adapters.io.wifi;
-    assert.ok(current, "a WiFi instance was opened");
-    return current;
+  /** The driver joined and has an address (IP_EVENT_STA_GOT_IP). */
+  function gotIp(address: string): void {
+    adapters.radio.ip.station = address;
+    adapters.radio.emit("gotIP");
   }
 
-  test("joined at start: online, nothing to do", () => {
-    adapters.io.wifiAtStart = { connection: 500, address: "192.168.1.20" };
+  test("with credentials it joins at once; the address is reported once, and nothing more happens while joined", () => {
     const rig = start("home", "secret");
+    assert.deepEqual(adapters.radio.connects, [{ ssid: "home", password: "secret" }]);
+    adapters.radio.emit("connect");
+    assert.deepEqual(rig.changes, [], "associated is not online yet");
+    gotIp("192.168.1.20");
     assert.equal(rig.watch.online, true);
+    assert.deepEqual(rig.changes, [true]);
     rig.clock.advanceSync(600_000);
-    assert.deepEqual(wifi().connects, []);
-    assert.deepEqual(rig.changes, []);
+    assert.equal(adapters.radio.connects.length, 1);
   });
 
   test("a lost link is reported and rejoined on a growing backoff; the join is reported once", () => {
-    adapters.io.wifiAtStart = { connection: 500, address: "192.168.1.20" };
     const rig = start("home", "secret");
-    wifi().emit(200, undefined, ["connection"]);
-    assert.deepEqual(rig.changes, [false]);
+    gotIp("192.168.1.20");
+    adapters.radio.emit("disconnect", 0);
+    assert.deepEqual(rig.changes, [true, false]);
     assert.equal(rig.watch.online, false);
 
     rig.clock.advanceSync(999);
-    assert.equal(wifi().connects.length, 0, "not at once: the first delay is 1–2 s");
+    assert.equal(adapters.radio.connects.length, 1, "not at once: the first delay is 1–2 s");
     rig.clock.advanceSync(1001);
-    assert.deepEqual(wifi().connects, [{ SSID: "home", password: "secret" }]);
+    assert.deepEqual(adapters.radio.connects.slice(1), [{ ssid: "home", password: "secret" }]);
 
-    // The attempt fails: the driver reports not joined again, and the next try waits longer.
+    // The attempt fails: the driver reports the disconnect again, and the next try waits longer.
     const firstAt = rig.clock.now();
-    wifi().emit(200, undefined, ["connection"]);
+    adapters.radio.emit("disconnect", 0);
     rig.clock.advanceSync(1999);
-    assert.equal(wifi().connects.length, 1, "the second delay is 2–4 s");
+    assert.equal(adapters.radio.connects.length, 2, "the second delay is 2–4 s");
     rig.clock.advanceSync(2001);
-    assert.equal(wifi().connects.length, 2);
+    assert.equal(adapters.radio.connects.length, 3);
     assert.ok(rig.clock.now() - firstAt >= 2000);
 
-    // Joined, then the address: one report, as the driver sends "connection" then "address".
-    wifi().emit(400, undefined, ["connection"]);
-    wifi().emit(500, "192.168.1.21", ["connection", "address"]);
-    assert.deepEqual(rig.changes, [false, true]);
+    adapters.radio.emit("connect");
+    gotIp("192.168.1.21");
+    assert.deepEqual(rig.changes, [true, false, true]);
     assert.equal(rig.watch.online, true);
     assert.ok(
       rig.logs.some((line) => line === "info: Wi-Fi: back online, address 192.168.1.21"),
@@ -269,18 +294,18 @@ suite("Wi-Fi watch (embedded:network/interface/wifi, connection codes of modules
     );
 
     // The backoff started over after the join.
-    wifi().emit(200, undefined, ["connection"]);
+    adapters.radio.emit("disconnect", 0);
     rig.clock.advanceSync(2000);
-    assert.equal(wifi().connects.length, 3, "first delay again");
+    assert.equal(adapters.radio.connects.length, 4, "first delay again");
   });
 
   test("a new address while joined is reported as online again, so observations re-register from it", () => {
-    adapters.io.wifiAtStart = { connection: 500, address: "10.0.0.5" };
     const rig = start("home", undefined);
-    wifi().emit(500, "10.0.0.5", ["address"]);
-    assert.deepEqual(rig.changes, [], "the same address is no news");
-    wifi().emit(500, "10.0.0.9", ["address"]);
-    assert.deepEqual(rig.changes, [true]);
+    gotIp("10.0.0.5");
+    gotIp("10.0.0.5");
+    assert.deepEqual(rig.changes, [true], "the same address is no news");
+    gotIp("10.0.0.9");
+    assert.deepEqual(rig.changes, [true, true]);
     assert.ok(rig.logs.includes("info: Wi-Fi: address changed from 10.0.0.5 to 10.0.0.9"), rig.logs.join("\n"));
   });
 
@@ -292,58 +317,185 @@ suite("Wi-Fi watch (embedded:network/interface/wifi, connection codes of modules
     assert.equal(done, true, "main runs without waiting for Wi-Fi");
     const rig = start("home", "secret");
     assert.equal(rig.watch.online, false);
-    assert.deepEqual(wifi().connects, [{ SSID: "home", password: "secret" }], "joined at once, no timer first");
+    assert.deepEqual(adapters.radio.connects, [{ ssid: "home", password: "secret" }], "joined at once, no timer first");
     // The access point is down: the driver reports the failure and the watch keeps trying.
-    wifi().emit(200, undefined, ["connection"]);
+    adapters.radio.emit("disconnect", 0);
     rig.clock.advanceSync(2000);
-    assert.equal(wifi().connects.length, 2);
-    wifi().emit(200, undefined, ["connection"]);
+    assert.equal(adapters.radio.connects.length, 2);
+    adapters.radio.emit("disconnect", 0);
     rig.clock.advanceSync(4000);
-    assert.equal(wifi().connects.length, 3);
-    wifi().emit(500, "192.168.1.30", ["connection", "address"]);
+    assert.equal(adapters.radio.connects.length, 3);
+    gotIp("192.168.1.30");
     assert.deepEqual(rig.changes, [true]);
   });
 
   test("an open network joins without a password; a join that throws is logged and tried again", () => {
-    adapters.io.wifiAtStart = { connection: 500, address: "10.0.0.5" };
     const rig = start("cafe", "");
-    wifi().emit(200, undefined, ["connection"]);
-    wifi().failNextConnect = "busy";
+    gotIp("10.0.0.5");
+    adapters.radio.emit("disconnect", 0);
+    adapters.radio.failNextConnect = "esp_wifi_connect failed";
     rig.clock.advanceSync(2000);
-    assert.equal(wifi().connects.length, 0);
+    assert.equal(adapters.radio.connects.length, 1);
     assert.ok(
-      rig.logs.some((line) => line === "warn: Wi-Fi: join failed: busy"),
+      rig.logs.some((line) => line === "warn: Wi-Fi: join failed: esp_wifi_connect failed"),
       rig.logs.join("\n"),
     );
     rig.clock.advanceSync(4000);
-    assert.deepEqual(wifi().connects, [{ SSID: "cafe" }]);
+    assert.deepEqual(adapters.radio.connects, [{ ssid: "cafe" }, { ssid: "cafe" }]);
   });
 
   test("without an ssid it only reports; close stops the rejoin and is safe twice", () => {
     const quiet = start(undefined, undefined);
     quiet.clock.advanceSync(600_000);
-    assert.deepEqual(wifi().connects, []);
+    assert.deepEqual(adapters.radio.connects, []);
     assert.ok(
-      quiet.logs.some((line) => line.startsWith("warn: Wi-Fi: no ssid configured (build with mcconfig")),
+      quiet.logs.some((line) => line.startsWith("warn: Wi-Fi: no network yet (set it up on the setup page")),
       quiet.logs.join("\n"),
     );
+    assert.equal(quiet.watch.radio?.ssid, undefined);
     quiet.watch.close();
 
-    adapters.io.reset();
+    adapters.radio.reset();
     const rig = start("home", "secret");
-    wifi().emit(200, undefined, ["connection"]);
+    adapters.radio.emit("disconnect", 0);
     rig.watch.close();
     rig.watch.close();
-    assert.equal(wifi().closed, true);
+    adapters.radio.emit("gotIP");
+    assert.deepEqual(rig.changes, [], "no notification after close");
     rig.clock.advanceSync(600_000);
-    assert.equal(wifi().connects.length, 1, "the join at boot, none after close");
+    assert.equal(adapters.radio.connects.length, 1, "the join at boot, none after close");
     assert.equal(rig.clock.nextDueAt(), undefined, "no timer left");
+  });
+});
+
+suite("setup radio on the ESP32 (access point, captive DNS, scan, station)", () => {
+  /** The bundle's own copy of the stand-ins ends the scan. */
+  const finishScan: typeof FinishScan = (items) => adapters.finishScan(items);
+
+  function open(ssid: string | undefined, password?: string) {
+    const clock = new FakeClock();
+    const logs: string[] = [];
+    const changes: boolean[] = [];
+    const watch = adapters.openNetworkWatch({
+      clock,
+      random: new SeededRandom(8),
+      log: (level, text) => logs.push(`${level}: ${text}`),
+      ssid,
+      password,
+      sntpHost: undefined,
+      onChange: (online) => changes.push(online),
+    });
+    assert.ok(watch.radio, "the board's watch is the setup radio");
+    return { clock, logs, changes, watch, radio: watch.radio };
+  }
+
+  test("the access point is thethings-XXXX from the station MAC, open without a password, beside the station", () => {
+    const { radio } = open(undefined);
+    const ap = radio.openAccessPoint(undefined);
+    assert.deepEqual(ap, { ssid: "thethings-A1B2", address: "192.168.4.1" });
+    assert.deepEqual(adapters.radio.modeSets, [1], "the driver started in station mode first, so the MAC is known");
+    assert.deepEqual(
+      adapters.radio.accessPoints,
+      [{ ssid: "thethings-A1B2", station: true, max: 4 }],
+      "no password key",
+    );
+    assert.equal(adapters.radio.mode, 3, "station + access point");
+  });
+
+  test("WPA2 with setupPassword; the DNS server answers every name with the access point's address", () => {
+    const { radio } = open("home", "secret-1");
+    adapters.radio.ip.ap = "192.168.4.1";
+    radio.openAccessPoint("portal-pass");
+    assert.deepEqual(adapters.radio.accessPoints, [
+      { ssid: "thethings-A1B2", password: "portal-pass", station: true, max: 4 },
+    ]);
+    const dns = adapters.radio.dnsServers[0]!;
+    assert.equal(dns.query("connectivitycheck.gstatic.com"), "192.168.4.1");
+    assert.equal(dns.query("captive.apple.com"), "192.168.4.1");
+    radio.closeAccessPoint();
+    assert.equal(dns.closed, true);
+    assert.equal(adapters.radio.mode, 1, "back to station only");
+    radio.closeAccessPoint();
+    assert.deepEqual(adapters.radio.modeSets, [1], "closing twice changes nothing");
+  });
+
+  test("a scan lists each name once, strongest first, marks secure networks, and refuses a second scan meanwhile", async () => {
+    const { radio } = open(undefined);
+    const scanning = radio.scan();
+    await assert.rejects(radio.scan(), /already scanning/);
+    finishScan([
+      { ssid: "Home", rssi: -70, authentication: "wpa2_psk" },
+      { ssid: "Cafe", rssi: -50, authentication: "none" },
+      { ssid: "Home", rssi: -40, authentication: "wpa2_psk" },
+      { ssid: "", rssi: -30, authentication: "wpa2_psk" },
+    ]);
+    assert.deepEqual(await scanning, [
+      { ssid: "Home", rssi: -40, secure: true },
+      { ssid: "Cafe", rssi: -50, secure: false },
+    ]);
+    const many = radio.scan();
+    finishScan(Array.from({ length: 30 }, (_, i) => ({ ssid: `n${i}`, rssi: -90 + i, authentication: "none" })));
+    const list = await many;
+    assert.equal(list.length, 20, "bounded");
+    assert.equal(list[0]!.ssid, "n29");
+    assert.equal(list[19]!.ssid, "n10", "the weakest were dropped");
+  });
+
+  test("a join asked from the page resolves with the address; a rejected password says so; the credentials stay for rejoins", async () => {
+    const { radio, clock, changes } = open(undefined);
+    const wrong = radio.join("Home", "not-this-one");
+    assert.deepEqual(adapters.radio.connects, [{ ssid: "Home", password: "not-this-one" }]);
+    adapters.radio.emit("disconnect", -1);
+    assert.deepEqual(await wrong, { ok: false, reason: "wrong password" });
+    clock.advanceSync(2000);
+    assert.equal(adapters.radio.connects.length, 2, "the background rejoin goes on");
+
+    const right = radio.join("Home", "the-right-one");
+    adapters.radio.ip.station = "192.168.1.50";
+    adapters.radio.emit("gotIP");
+    assert.deepEqual(await right, { ok: true, address: "192.168.1.50" });
+    assert.equal(radio.ssid, "Home");
+    assert.deepEqual(changes, [true]);
+    adapters.radio.emit("disconnect", 0);
+    clock.advanceSync(2000);
+    assert.deepEqual(adapters.radio.connects.at(-1), { ssid: "Home", password: "the-right-one" });
+  });
+
+  test("a join nobody answers fails after 30 s; an ssid the driver refuses fails at once; forget leaves the network", async () => {
+    const { radio, clock } = open("home", "secret-1");
+    const silent = radio.join("Far away", undefined);
+    clock.advanceSync(30_000);
+    assert.deepEqual(await silent, { ok: false, reason: "the network did not answer" });
+    const long = radio.join("x".repeat(33), undefined);
+    assert.deepEqual(await long, { ok: false, reason: "ssid too long - 32 bytes max" });
+    radio.forget();
+    assert.equal(adapters.radio.connects.at(-1), undefined, "WiFi.connect() without arguments: disconnect");
+    assert.equal(radio.ssid, undefined);
+    const before = adapters.radio.connects.length;
+    adapters.radio.emit("disconnect", 0);
+    clock.advanceSync(600_000);
+    assert.equal(adapters.radio.connects.length, before, "nothing to rejoin");
+  });
+
+  test("the setup button: held is a low pin read with the pull-up, released or unreadable is not held", () => {
+    const { io, isButtonHeld } = adapters;
+    io.digitalReadings.push(0, 1);
+    assert.equal(isButtonHeld(0), true);
+    assert.equal(isButtonHeld(0), false);
+    assert.deepEqual(
+      io.opened.map((entry) => entry.options),
+      [
+        { pin: 0, mode: 1 },
+        { pin: 0, mode: 1 },
+      ],
+    );
+    assert.equal(io.closed.length, 2, "the pin is released at once");
+    assert.equal(isButtonHeld(Number.NaN), false, "a pin that cannot be opened");
   });
 });
 
 suite("clock sync (the SDK's sntp and time, host from config.sntp)", () => {
   function online(sntpHost: string | undefined) {
-    adapters.io.wifiAtStart = { connection: 200, address: undefined };
     const clock = new FakeClock();
     const logs: string[] = [];
     const watch = adapters.openNetworkWatch({
@@ -355,9 +507,11 @@ suite("clock sync (the SDK's sntp and time, host from config.sntp)", () => {
       sntpHost,
       onChange: () => undefined,
     });
-    const wifi = adapters.io.wifi!;
-    const up = (): void => wifi.emit(500, "192.168.1.40", ["connection", "address"]);
-    const down = (): void => wifi.emit(200, undefined, ["connection"]);
+    const up = (): void => {
+      adapters.radio.ip.station = "192.168.1.40";
+      adapters.radio.emit("gotIP");
+    };
+    const down = (): void => adapters.radio.emit("disconnect", 0);
     return { clock, logs, watch, up, down };
   }
 
@@ -469,11 +623,11 @@ suite("board pins (the SDK's host provider, globalThis.device)", () => {
     const { readBoardPins } = adapters;
     assert.deepEqual(
       readBoardPins(deepFreeze(nodemcu)),
-      { ledPin: 2, i2c: { sda: 21, scl: 22 } },
+      { ledPin: 2, buttonPin: 0, i2c: { sda: 21, scl: 22 } },
       "read from the deeply frozen object, as published",
     );
     const pins = readBoardPins(thingPlus);
-    assert.deepEqual(pins, { ledPin: 13, i2c: { sda: 23, scl: 22 } });
+    assert.deepEqual(pins, { ledPin: 13, buttonPin: 0, i2c: { sda: 23, scl: 22 } });
     assert.ok(Object.isFrozen(pins) && Object.isFrozen(pins.i2c), "the result is frozen");
   });
 
@@ -487,7 +641,9 @@ suite("board pins (the SDK's host provider, globalThis.device)", () => {
 
   test("partial: each pin is taken on its own; I2C only as a pair", () => {
     const { readBoardPins } = adapters;
-    assert.deepEqual(readBoardPins(esp32s3), { i2c: { sda: 4, scl: 5 } }, "I2C but no LED");
+    assert.deepEqual(readBoardPins(esp32s3), { buttonPin: 0, i2c: { sda: 4, scl: 5 } }, "I2C but no LED");
+    assert.deepEqual(readBoardPins({ pin: { button: 41 } }), { buttonPin: 41 }, "a button alone");
+    assert.deepEqual(readBoardPins({ pin: { button: { a: 37 } } }), {}, "several buttons (m5core_ink): none taken");
     assert.deepEqual(readBoardPins({ pin: { led: 10 } }), { ledPin: 10 }, "an LED but no I2C");
     assert.deepEqual(
       readBoardPins({ I2C: { default: { data: 21 } }, pin: { led: 2 } }),
@@ -597,11 +753,11 @@ suite("board pins (the SDK's host provider, globalThis.device)", () => {
       return readBoardPins(((await import(pathToFileURL(out).href)) as { default: unknown }).default);
     };
     const expected: Readonly<Record<string, BoardPins>> = {
-      nodemcu: { ledPin: 2, i2c: { sda: 21, scl: 22 } },
-      esp32_thing_plus: { ledPin: 13, i2c: { sda: 23, scl: 22 } },
-      esp32s3: { i2c: { sda: 4, scl: 5 } },
-      m5atom_s3: { i2c: { sda: 2, scl: 1 } },
-      xiao_esp32s3: { ledPin: 21, i2c: { sda: 5, scl: 6 } },
+      nodemcu: { ledPin: 2, buttonPin: 0, i2c: { sda: 21, scl: 22 } },
+      esp32_thing_plus: { ledPin: 13, buttonPin: 0, i2c: { sda: 23, scl: 22 } },
+      esp32s3: { buttonPin: 0, i2c: { sda: 4, scl: 5 } },
+      m5atom_s3: { buttonPin: 41, i2c: { sda: 2, scl: 1 } },
+      xiao_esp32s3: { ledPin: 21, buttonPin: 0, i2c: { sda: 5, scl: 6 } },
       m5core_ink: { ledPin: 10, i2c: { sda: 21, scl: 22 } },
     };
     for (const [target, pins] of Object.entries(expected))

@@ -21,6 +21,8 @@ const PRELOADED_FOLDERS = [
   "kernel/moddable",
   "coap",
   "coap/moddable",
+  "http",
+  "http/moddable",
   "thethings",
   "sensors",
   "device",
@@ -48,6 +50,7 @@ const BUILT_ONLY_ON: Readonly<Record<string, readonly string[] | undefined>> = {
   "moddable/esp32/pwm-output": ["esp32"],
   "moddable/esp32/reset-reason": ["esp32"],
   "moddable/esp32/setup-network": ["esp32"],
+  "moddable/esp32/setup-button": ["esp32"],
   "moddable/board-io-sim": ["lin", "mac", "win"],
   "moddable/network-sim": ["lin", "mac", "win"],
 };
