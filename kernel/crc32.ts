@@ -8,9 +8,13 @@ const NIBBLE_TABLE: readonly number[] = Object.freeze([
   0xf00f9344, 0xd6d6a3e8, 0xcb61b38c, 0x9b64c2b0, 0x86d3d2d4, 0xa00ae278, 0xbdbdf21c,
 ]);
 
-/** The CRC-32 of bytes[start..end) (the whole array by default), as an unsigned 32-bit number. */
-export function crc32(bytes: Uint8Array, start = 0, end = bytes.length): number {
-  let crc = 0xffffffff;
+/**
+ * The CRC-32 of bytes[start..end) (the whole array by default), as an unsigned 32-bit number.
+ * `previous`, the CRC of the bytes before, continues it: crc32(b, 4, 8, crc32(b, 0, 4)) equals
+ * crc32(b, 0, 8).
+ */
+export function crc32(bytes: Uint8Array, start = 0, end = bytes.length, previous = 0): number {
+  let crc = (previous ^ 0xffffffff) >>> 0;
   for (let i = start; i < end; i++) {
     crc ^= bytes[i]!;
     crc = (crc >>> 4) ^ NIBBLE_TABLE[crc & 0x0f]!;

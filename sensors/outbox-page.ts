@@ -4,7 +4,7 @@
 //   0      2     magic "to" (0x74 0x6F): a page of this outbox
 //   2      1     layout (PAGE_LAYOUT); a page of another layout is refused, never guessed at
 //   3      1     kind: 1 values, 2 one report
-//   4      4     CRC-32 of bytes 8 … length (kernel/crc32.ts): a torn or corrupt page fails it
+//   4      4     CRC-32 of bytes 0 … 3 and 8 … length (kernel/crc32.ts): a torn or corrupt page fails it
 //   8      2     length of the page in bytes
 //   10     2     version: +1 at every rewrite of the page; of two copies of one page the higher wins
 //   12     4     seq: the page's place in the outbox, oldest first
@@ -63,7 +63,7 @@ export function readPageHeader(bytes: Uint8Array): PageHeader | PageProblem {
   const data = view(bytes);
   const length = data.getUint16(8, true);
   if (length < PAGE_HEADER_BYTES || length > bytes.length) return "corrupt";
-  if (crc32(bytes, 8, length) !== data.getUint32(4, true)) return "corrupt";
+  if (checksum(bytes, length) !== data.getUint32(4, true)) return "corrupt";
   const kind = bytes[3]!;
   if (kind !== PAGE_KIND_VALUES && kind !== PAGE_KIND_REPORT) return "corrupt";
   return {
@@ -87,7 +87,12 @@ function writeHeader(bytes: Uint8Array, kind: number, length: number, header: Om
   data.setUint32(12, header.seq, true);
   data.setUint32(16, header.boot, true);
   data.setFloat64(20, header.base, true);
-  data.setUint32(4, crc32(bytes, 8, length), true);
+  data.setUint32(4, checksum(bytes, length), true);
+}
+
+/** Everything but the checksum field itself. */
+function checksum(bytes: Uint8Array, length: number): number {
+  return crc32(bytes, 8, length, crc32(bytes, 0, 4));
 }
 
 /** The 4-byte time of a value or report: UTC seconds, or ms after the page's base when unstamped. */

@@ -222,22 +222,20 @@ export class Outbox {
         this.#removePage(0);
         continue;
       }
+      // Page 0 was stored in part. Its flash copy still holds the stored values: rewritten now,
+      // or a reboot would send them again.
+      const page = this.#pageAt(0);
+      if (page === undefined) break; // lost (and counted) with the rest of the batch
       this.#size -= rest;
-      this.#count[0] = count - rest;
-      if (this.#pages === 1 && this.#open !== undefined) {
-        this.#open.dropFront(rest);
-        this.#unstamped[0] = this.#open.unstamped;
-        // Its flash copy still holds the stored values: rewrite it now, or a reboot sends them again.
+      page.dropFront(rest);
+      this.#count[0] = page.count;
+      this.#unstamped[0] = page.unstamped;
+      if (page === this.#open) {
         if (this.#slot[0] !== NO_SLOT) this.#openDirty = true;
         this.flush();
       } else {
-        const page = this.#loadFront();
-        if (page !== undefined) {
-          page.dropFront(rest);
-          this.#unstamped[0] = page.unstamped;
-          this.#frontDirty = true;
-          this.#writeFront();
-        }
+        this.#frontDirty = true;
+        this.#writeFront();
       }
       rest = 0;
     }
