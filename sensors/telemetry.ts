@@ -153,7 +153,12 @@ export class Telemetry {
     this.#sampler = new Sampler({
       plan: this.#plan,
       backlog: this.#backlog,
-      onRound: () => uploader.pump(),
+      // Each round looks at the wall clock, even while a retry waits: values sampled before it was
+      // set get their datetimes (in flash too) as soon as it is.
+      onRound: () => {
+        this.#backlog.noticeClock();
+        uploader.pump();
+      },
       clock,
       wallClock,
       log,

@@ -31,11 +31,14 @@ function range(from: number, to: number): number[] {
   return out;
 }
 
-/** An outage rig: 1 value a second, persistAfter 10 s, every write fails until `online`. */
+let boots = 0;
+
+/** An outage rig (a new boot each time): 1 value a second, persistAfter 10 s, every write fails until `online`. */
 function outage(pages: MemoryPageStore, config: Record<string, number | boolean> = {}, utc = SOME_UTC) {
   const rig = makeRig({
     pages,
     utc,
+    random: new SeededRandom(++boots),
     config: { intervalMs: 1000, batch: 5, maxDelayMs: 2000, persistAfterMs: 10_000, ...config },
   });
   const state = { online: false };
