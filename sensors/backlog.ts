@@ -65,7 +65,7 @@ export class Backlog {
   /** Pinned values from this index on live only in RAM; those before it are in the outbox. */
   #pinnedRamFrom = 0;
   #persistTimer: TimerHandle | undefined;
-  /** A move to flash that left values or reports behind (outbox full and pinned, storage failing) is retried only then. */
+  /** A move to flash that left values or reports behind (outbox full and pinned, storage failing): retried then. */
   #persistBlockedUntil = Number.NEGATIVE_INFINITY;
   #clockKnown = false;
   /** Some value or report of this boot may lack the datetime the wall clock could now give it. */

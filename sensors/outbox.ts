@@ -370,7 +370,8 @@ export class Outbox {
 
   #recover(): void {
     const store = this.#store;
-    // Found pages, by seq; a second copy of one seq (a rewrite cut before its old slot was erased) loses to the higher version.
+    // Found pages, by seq; of two copies of one seq (a rewrite cut before its old slot was erased)
+    // the higher version wins.
     const found: {
       slot: number;
       seq: number;

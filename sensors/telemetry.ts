@@ -172,7 +172,7 @@ export class Telemetry {
       }) ?? (() => undefined);
   }
 
-  /** The reports an earlier boot left in flash join the queue (unless one is waiting on that key), and the bound is checked. */
+  /** The reports an earlier boot left in flash join the queue (unless one waits on that key); the bound is checked. */
   #adoptOutbox(outbox: Outbox, log: LogSink): void {
     const { reports, adopt } = outbox.takeRecoveredReports();
     const now = this.#clock.now();

@@ -129,7 +129,10 @@ export class Uploader {
     this.#droppedUnreported += count;
   }
 
-  /** The platform answered (a write here, or the subscription): values waiting for the clock wait holdUnstamped more at most. */
+  /**
+   * The platform answered (a write here, or the subscription): values waiting for the wall clock
+   * wait holdUnstamped more at most.
+   */
   notePlatformAnswered(): void {
     if (this.#firstAnswerAt !== undefined || this.#closed) return;
     this.#firstAnswerAt = this.#options.clock.now();

@@ -47,10 +47,11 @@ suite("outbox page: CRC-32", () => {
 suite("outbox page: values", () => {
   test("keys, values, datetimes and unstamped times round-trip bit for bit", () => {
     const page = ValuePage.create(1024, 5, 42, 10_000);
+    // biome-ignore lint/correctness/noPrecisionLoss: the longest shortest-form number JSON can carry, on purpose
     const values = [21.53, -0.000001, 1e300, -1.2345678901234567e-300, 0, -0, 4095, Number.MIN_VALUE];
-    values.forEach((v, i) =>
-      ok(page.append(i < 4 ? "t" : "k.é-😀", v, i % 2 === 0 ? UTC_2024 : Number.NaN, 10_000 + i * 1000)),
-    );
+    values.forEach((v, i) => {
+      ok(page.append(i < 4 ? "t" : "k.é-😀", v, i % 2 === 0 ? UTC_2024 : Number.NaN, 10_000 + i * 1000));
+    });
     const opened = ValuePage.open(page.encode().slice());
     ok(typeof opened !== "string", String(opened));
     equal(opened.count, values.length);

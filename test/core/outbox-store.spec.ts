@@ -165,7 +165,9 @@ suite("outbox: pages in a store", () => {
     const lost = (ValuePage.open(page.slice()) as ValuePage).count;
     for (let cut = 0; cut < page.length; cut += 7) {
       const copy = new MemoryPageStore(16, 256);
-      store.pages.forEach((p, i) => (copy.pages[i] = p?.slice()));
+      store.pages.forEach((p, i) => {
+        copy.pages[i] = p?.slice();
+      });
       copy.pages[victim] = page.slice(0, cut);
       const reboot = open(copy, 1000, 2).outbox;
       equal(reboot.size, 60 - lost, `cut at ${cut}`);
@@ -173,7 +175,9 @@ suite("outbox: pages in a store", () => {
       equal(copy.pages[victim], undefined, "the torn slot is erased for reuse");
     }
     const foreign = new MemoryPageStore(16, 256);
-    store.pages.forEach((p, i) => (foreign.pages[i] = p?.slice()));
+    store.pages.forEach((p, i) => {
+      foreign.pages[i] = p?.slice();
+    });
     foreign.pages[victim]![2] = PAGE_LAYOUT + 1;
     const free = foreign.pages.indexOf(undefined);
     foreign.pages[free] = new Uint8Array([1, 2, 3, 4, 5]);

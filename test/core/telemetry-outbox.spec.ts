@@ -99,9 +99,9 @@ suite("telemetry: flash outbox", () => {
     await second.clock.advance(10_000);
     deepEqual(numbers(stored).slice(0, recovered), range(0, recovered));
     equal(numbers(stored)[recovered], 1000, "then this boot's");
-    stored
-      .slice(0, recovered)
-      .forEach((v, n) => equal(v.datetime, SOME_UTC + n * 1000, "sampled in the first boot, once a second"));
+    stored.slice(0, recovered).forEach((v, n) => {
+      equal(v.datetime, SOME_UTC + n * 1000, "sampled in the first boot, once a second");
+    });
     equal(second.sink.calls[0]!.values.length > 5, true, "the backlog drains in full datagrams");
     equal(pages.used, 0, "stored: erased");
     checkInvariant(second.telemetry);
