@@ -11,6 +11,7 @@ import type { Clock } from "../kernel/clock.js";
 import { type ConnectivityEvent, ConnectivityEvents } from "../kernel/connectivity.js";
 import type { KeyValueStore } from "../kernel/key-value-store.js";
 import type { LogSink } from "../kernel/log.js";
+import type { PageStore } from "../kernel/page-store.js";
 import type { RandomSource } from "../kernel/random.js";
 import type { WallClock } from "../kernel/wall-clock.js";
 import type { SensorBinding } from "../sensors/sensor-binding.js";
@@ -37,6 +38,11 @@ export interface DevicePorts {
   readonly random: RandomSource;
   readonly wallClock: WallClock;
   readonly store: KeyValueStore;
+  /**
+   * Flash for telemetry's outbox: values that waited persistAfter survive a reboot there. Without
+   * it (or with outboxSize 0) they wait in RAM only.
+   */
+  readonly pages?: PageStore;
   readonly log: LogSink;
   readonly sensors: readonly SensorBinding[];
   readonly actuators: readonly ActuatorBinding[];
@@ -104,6 +110,7 @@ export class Device {
       log: ports.log,
       config: config.telemetry,
       connectivity: this.#connectivity,
+      pages: ports.pages,
     });
     const telemetryKeys = ports.sensors.flatMap((binding) => binding.readings.map((reading) => reading.key));
     this.#dispatcher = new CommandDispatcher({
@@ -185,7 +192,10 @@ export class Device {
     };
   }
 
-  /** Stops everything; safe to call twice. Values still buffered are lost (they live in RAM). */
+  /**
+   * Stops everything; safe to call twice. Values waiting in RAM are lost; those in the flash
+   * outbox (ports.pages) go first at the next boot.
+   */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;

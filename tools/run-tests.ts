@@ -35,6 +35,7 @@ const BESIDE_THE_REST: ReadonlySet<string> = new Set([
 const ON_A_QUIET_CPU: ReadonlySet<string> = new Set([
   "chaos-run.test", // ≈60 s: two 12 s outages and a restart through a lossy proxy (≈2 s CPU)
   "activation-loss.test", // ≈25 s: activation through 60 % loss, real retransmissions (≈1 s CPU)
+  "power-cut.test", // ≈35 s: the PC runner killed 6 times; values checked against persistAfter (≈4 s CPU)
 ]);
 
 /** The files that keep a CPU busy for most of their run, longest first. */
