@@ -234,7 +234,10 @@ export class Device {
     return {
       writeOnce: async (values, previous) => {
         const client = this.#link?.client;
-        if (client === undefined) throw new ThethingsError("no-token", "write", "not connected to the platform yet");
+        // Returned, not thrown: values found in flash at boot are due at once, before there is a
+        // token, and xsbug breaks on every exception (a normal path throws none).
+        if (client === undefined || !client.hasThingToken)
+          return { ok: false, error: new ThethingsError("no-token", "write", "not connected to the platform yet") };
         const outcome = await client.writeOnce(values, previous);
         if (outcome.ok) {
           this.#emit({ event: "sent", count: values.filter((value) => value.key !== droppedKey).length });
