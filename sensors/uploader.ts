@@ -64,10 +64,18 @@ function describe(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
+/**
+ * The drop count rides in the first write with room for it after its values; a backlog drained
+ * at capacity has none, so past this since the first drop not yet reported it goes first.
+ */
+export const DROP_REPORT_MAX_WAIT_MS = 60_000;
+
 /** What fits the next write. */
 interface Fit {
   /** Sampled values, from the front of the backlog. */
   readonly count: number;
+  /** The drop count it reports (0: no drop report in it). */
+  readonly dropReported: number;
   readonly reports: QueuedReport[];
   /** The next value did not fit the payload. */
   readonly full: boolean;
@@ -90,6 +98,8 @@ export class Uploader {
   #pinned: PinnedBatch | undefined;
   #sending = false;
   #droppedUnreported = 0;
+  /** When the oldest drop not yet reported happened. */
+  #unreportedSince = 0;
   #flushTimer: TimerHandle | undefined;
   #retryTimer: TimerHandle | undefined;
   #closed = false;
@@ -126,6 +136,7 @@ export class Uploader {
 
   /** Values were dropped to make room: reported with the next batch. */
   noteDropped(count: number): void {
+    if (this.#droppedUnreported === 0) this.#unreportedSince = this.#options.clock.now();
     this.#droppedUnreported += count;
   }
 
@@ -190,19 +201,23 @@ export class Uploader {
   }
 
   /**
-   * What fits one payload: the drop report if one is due, the waiting reports that fit, then as
-   * many of the oldest values as fit: at most `batch`, or all that fit while more than one batch
-   * waits (drainAtCapacity). At least one value whenever any waits, none is held and no report
-   * was taken: MIN_PAYLOAD_BYTES fits the largest item and a drop report.
+   * What fits one payload: the waiting reports that fit, then as many of the oldest values as
+   * fit (at most `batch`, or all that fit while more than one batch waits: drainAtCapacity), then
+   * the drop count if it still fits; a drop count waiting DROP_REPORT_MAX_WAIT_MS goes first
+   * instead. At least one value whenever any waits, none is held and no report was taken:
+   * MIN_PAYLOAD_BYTES fits the largest item and a drop report.
    */
   #fitting(holding: boolean): Fit {
-    const { backlog, reports } = this.#options;
+    const { backlog, reports, clock } = this.#options;
     const config = this.#options.config();
     let items = 0;
     let bytes = 0;
-    if (this.#droppedUnreported > 0) {
+    const dropped = this.#droppedUnreported;
+    const dropBytes = dropped > 0 ? valueItemBytes(config.droppedKey, dropped) : 0;
+    const dropFirst = dropped > 0 && clock.now() - this.#unreportedSince >= DROP_REPORT_MAX_WAIT_MS;
+    if (dropFirst) {
       items = 1;
-      bytes = valueItemBytes(config.droppedKey, this.#droppedUnreported);
+      bytes = dropBytes;
     }
     const taken: QueuedReport[] = [];
     let oldestReportAt = Number.POSITIVE_INFINITY;
@@ -236,7 +251,10 @@ export class Uploader {
       count++;
       return true;
     });
-    return { count, reports: taken, full, held, oldestReportAt, urgent };
+    // Otherwise the drop count takes the room the values left (MIN_PAYLOAD_BYTES fits it beside the largest value).
+    const dropReported =
+      dropFirst || (dropped > 0 && payloadBytes(bytes + dropBytes, items + 1) <= config.maxPayloadBytes) ? dropped : 0;
+    return { count, dropReported, reports: taken, full, held, oldestReportAt, urgent };
   }
 
   #armFlushTimer(dueAt: number): void {
@@ -284,7 +302,7 @@ export class Uploader {
     }
     const taken = backlog.take(fit.count);
     const values: BatchValue[] = taken.values.slice();
-    const droppedReported = this.#droppedUnreported;
+    const droppedReported = fit.dropReported;
     if (droppedReported > 0) values.push({ key: config.droppedKey, value: droppedReported });
     for (const report of fit.reports) {
       values.push(
@@ -350,6 +368,8 @@ export class Uploader {
       this.#unstampedEarlierBoot += batch.unstampedEarlierBoot;
       this.#batchesSent++;
       this.#droppedUnreported -= batch.droppedReported;
+      // Drops made while this batch was on its way wait from now on.
+      if (batch.droppedReported > 0) this.#unreportedSince = clock.now();
       this.#settleReports(batch);
       this.#reportsSent += batch.reports.length;
       this.pump();
