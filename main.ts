@@ -25,8 +25,9 @@ import { PreferenceStore } from "./moddable/preference-store.js";
 /** The Preference domain of everything the device keeps in flash (≤ 15 characters). */
 const STORE_DOMAIN = "tt";
 /**
- * The Preference domain of telemetry's outbox, and its slots: 16 pages of at most 1024 bytes,
- * about 800 values (outboxSize 500 by default) in at most 16.5 KB of NVS entries, typically 9 KB.
+ * The Preference domain of telemetry's outbox, and its slots: pages of at most 1024 bytes, at
+ * most 11 of values (about 800; outboxSize is 500 by default, 7.4 KB of NVS entries) and 4 of
+ * reports, one slot always free (moddable/README.md, "Flash outbox").
  */
 const OUTBOX_DOMAIN = "ttout";
 const OUTBOX_SLOTS = 16;
