@@ -106,6 +106,7 @@ export class Outbox {
   readonly #reportSeq: number[] = [];
   readonly #reportRecord: ReportRecord[] = [];
   readonly #reportBoot: number[] = [];
+  readonly #reportVersion: number[] = [];
   /** Reports found at boot, until the backlog takes them (recoveredReports()). */
   #recoveredReports: RecoveredReport[] = [];
   #recoveredSeqs: number[] = [];
@@ -345,6 +346,7 @@ export class Outbox {
     this.#reportSeq.push(this.#takeSeq());
     this.#reportRecord.push(record);
     this.#reportBoot.push(this.#boot);
+    this.#reportVersion.push(0);
     if (this.#writeReport(this.#reportSerial.length - 1, record)) return true;
     this.#dropReportAt(this.#reportSerial.length - 1);
     return false;
@@ -452,6 +454,7 @@ export class Outbox {
         this.#reportSeq.push(entry.seq);
         this.#reportRecord.push(entry.report);
         this.#reportBoot.push(entry.boot);
+        this.#reportVersion.push(entry.version);
         const { key, value, utcSeconds } = entry.report;
         this.#recoveredReports.push({ key, value, datetime: Number.isNaN(utcSeconds) ? undefined : utcSeconds * 1000 });
         this.#recoveredSeqs.push(entry.seq);
@@ -609,13 +612,14 @@ export class Outbox {
   #writeReport(r: number, record: ReportRecord): boolean {
     const seq = this.#reportSeq[r]!;
     const old = this.#reportSlot[r]!;
-    const version = old === NO_SLOT ? 0 : 1;
+    const version = old === NO_SLOT ? this.#reportVersion[r]! : (this.#reportVersion[r]! + 1) & 0xffff;
     const bytes = encodeReportPage(record, { seq, boot: this.#reportBoot[r]!, version }, this.#store.pageBytes);
     if (bytes === undefined) return false;
     const slot = this.#freeSlot();
     if (slot < 0 || !this.#writeSlot(slot, bytes)) return false;
     this.#reportSlot[r] = slot;
     this.#reportRecord[r] = record;
+    this.#reportVersion[r] = version;
     if (old !== NO_SLOT) this.#eraseSlot(old);
     return true;
   }
@@ -628,6 +632,7 @@ export class Outbox {
     this.#reportSeq.splice(r, 1);
     this.#reportRecord.splice(r, 1);
     this.#reportBoot.splice(r, 1);
+    this.#reportVersion.splice(r, 1);
   }
 
   #freeSlot(): number {
