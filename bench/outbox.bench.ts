@@ -201,7 +201,7 @@ async function dayOutage(name: string, keys: readonly string[], settings: Teleme
 /** NVS on the default partition table: 24 KB, six 4 KB sectors of 126 entries (one kept free for its GC). */
 const NVS_SECTORS = 6;
 const NVS_ENTRIES_PER_SECTOR = 126;
-/** Program/erase cycles per sector of the SPI NOR flash ESP32 modules carry (100,000 in the datasheets of the usual parts). */
+/** Program/erase cycles per sector of the SPI NOR flash of ESP32 modules (100,000 in the usual parts' datasheets). */
 const FLASH_ENDURANCE = 100_000;
 
 function sectorErasesPerDay(w: WearResult, liveEntries: number): number {

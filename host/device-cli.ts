@@ -46,7 +46,7 @@ function readFlags(args: string[]) {
   });
 }
 
-/** The program on `args` (the flags after `npm run device --`); `extra` replaces the sensors or the endpoint settings. */
+/** The program on `args` (the flags after `npm run device --`); `extra` swaps the sensors or endpoint settings. */
 export async function runDeviceCli(
   args: string[],
   extra: Pick<RunDeviceOptions, "sensors" | "endpoint"> = {},

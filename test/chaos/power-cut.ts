@@ -21,7 +21,7 @@ import { COUNTER_KEY } from "./counter-sensor.js";
 export interface PowerCutScenario {
   readonly seed: number;
   readonly kills: number;
-  /** The kills fall at seeded moments in this window, which opens once the device has activated and the faults are on. */
+  /** The kills fall at seeded moments in this window, which opens once the device activated and the faults are on. */
   readonly windowMs: number;
   readonly intervalMs: number;
   readonly valuesPerSample: number;
@@ -66,7 +66,7 @@ export interface PowerCutReport {
   /** Distinct values the platform stored. */
   readonly stored: number;
   readonly kills: readonly KillReport[];
-  /** Values lost although sampled more than persistAfter + slack before a kill (or by the last boot): the promise broken. */
+  /** Values lost though sampled over persistAfter + slack before a kill (or by the last boot): the promise broken. */
   readonly lostBeyondPromise: readonly number[];
   /** Values stored twice, and in how many runs of consecutive values (a run is one batch re-sent after a kill). */
   readonly duplicated: number;
