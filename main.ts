@@ -23,10 +23,18 @@ import { ModdableRandom } from "./kernel/moddable/random.js";
 import { createTraceLog } from "./kernel/moddable/trace-log.js";
 import { SystemWallClock } from "./kernel/moddable/wall-clock.js";
 import { readBoardPins } from "./moddable/board-pins.js";
+import { PreferencePageStore } from "./moddable/preference-page-store.js";
 import { PreferenceStore } from "./moddable/preference-store.js";
 
 /** The Preference domain of everything the device keeps in flash (≤ 15 characters). */
 const STORE_DOMAIN = "tt";
+/**
+ * The Preference domain of telemetry's outbox, and its slots: pages of at most 1024 bytes, at
+ * most 11 of values (about 800; outboxSize is 500 by default, 7.4 KB of NVS entries) and 4 of
+ * reports, one slot always free (moddable/README.md, "Flash outbox").
+ */
+const OUTBOX_DOMAIN = "ttout";
+const OUTBOX_SLOTS = 16;
 
 function optionalText(value: unknown): string | undefined {
   return typeof value === "string" && value !== "" ? value : undefined;
@@ -87,6 +95,7 @@ export default function main(): void {
       random,
       wallClock: new SystemWallClock(),
       store,
+      pages: new PreferencePageStore({ domain: OUTBOX_DOMAIN, slots: OUTBOX_SLOTS }),
       log,
       sensors: openSensors(settings.sensors, { board: boardIo, random, log }),
       actuators: openActuators(settings.actuators, { board: boardIo, log }),

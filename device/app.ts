@@ -12,6 +12,7 @@ import type { Clock, TimerHandle } from "../kernel/clock.js";
 import { type ConnectivityEvent, ConnectivityEvents } from "../kernel/connectivity.js";
 import type { KeyValueStore } from "../kernel/key-value-store.js";
 import type { LogSink } from "../kernel/log.js";
+import type { PageStore } from "../kernel/page-store.js";
 import type { RandomSource } from "../kernel/random.js";
 import type { WallClock } from "../kernel/wall-clock.js";
 import type { SensorBinding } from "../sensors/sensor-binding.js";
@@ -42,6 +43,11 @@ export interface DevicePorts {
   readonly random: RandomSource;
   readonly wallClock: WallClock;
   readonly store: KeyValueStore;
+  /**
+   * Flash for telemetry's outbox: values that waited persistAfter survive a reboot there. Without
+   * it (or with outboxSize 0) they wait in RAM only.
+   */
+  readonly pages?: PageStore;
   readonly log: LogSink;
   readonly sensors: readonly SensorBinding[];
   readonly actuators: readonly ActuatorBinding[];
@@ -135,6 +141,7 @@ export class Device {
       log: ports.log,
       config: config.telemetry,
       connectivity: this.#connectivity,
+      pages: ports.pages,
     });
     const telemetryKeys = ports.sensors.flatMap((binding) => binding.readings.map((reading) => reading.key));
     this.#dispatcher = new CommandDispatcher({
@@ -266,7 +273,10 @@ export class Device {
     };
   }
 
-  /** Stops everything; safe to call twice. Values still buffered are lost (they live in RAM). */
+  /**
+   * Stops everything; safe to call twice. Values waiting in RAM are lost; those in the flash
+   * outbox (ports.pages) go first at the next boot.
+   */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;

@@ -9,6 +9,7 @@ import type { LogLevel } from "../kernel/log.js";
 import {
   DEFAULT_TELEMETRY_CONFIG,
   MAX_BUFFER_SIZE,
+  MAX_OUTBOX_SIZE,
   resolveTelemetryConfig,
   type TelemetryConfig,
 } from "../sensors/telemetry-config.js";
@@ -48,6 +49,9 @@ export const DEFAULT_SETTINGS = Object.freeze({
   batch: "20",
   maxDelay: "60s",
   bufferSize: "500",
+  persistAfter: "auto",
+  outboxSize: "500",
+  holdUnstamped: "10m",
   keepAlive: "30s",
   reactivateOnAuthFailure: "false",
   sensors: "sim",
@@ -120,6 +124,9 @@ function parseSetupConfig(setting: (key: SettingKey) => unknown, board: BoardPin
 /** Duration bounds: short enough intervals for a demo, nothing that could flood the platform. */
 const INTERVAL_RANGE = Object.freeze([100, 86_400_000] as const);
 const MAX_DELAY_RANGE = Object.freeze([100, 86_400_000] as const);
+/** How long a value may wait in RAM before it goes to flash; "auto" is maxDelay + 30 s. */
+const PERSIST_AFTER_RANGE = Object.freeze([100, 86_400_000] as const);
+const HOLD_UNSTAMPED_RANGE = Object.freeze([0, 86_400_000] as const);
 /** Below 5 s the keep-alives alone load the platform; above 1 h a NAT mapping surely expires. */
 const KEEP_ALIVE_RANGE = Object.freeze([5_000, 3_600_000] as const);
 
@@ -140,9 +147,29 @@ export function parseDeviceConfig(values: Readonly<Record<string, unknown>>, boa
   if (batch > bufferSize) throw new ConfigError("batch", `${batch} is larger than bufferSize ${bufferSize}`);
   const intervalMs = parseDuration("interval", setting("interval"), INTERVAL_RANGE[0], INTERVAL_RANGE[1]);
   const maxDelayMs = parseDuration("maxDelay", setting("maxDelay"), MAX_DELAY_RANGE[0], MAX_DELAY_RANGE[1]);
+  const persistAfterText = asText("persistAfter", setting("persistAfter")).toLowerCase();
+  const persistAfterMs =
+    persistAfterText === "auto"
+      ? undefined
+      : parseDuration("persistAfter", persistAfterText, PERSIST_AFTER_RANGE[0], PERSIST_AFTER_RANGE[1]);
+  const outboxSize = parseInteger("outboxSize", setting("outboxSize"), 0, MAX_OUTBOX_SIZE);
+  const holdUnstampedMs = parseDuration(
+    "holdUnstamped",
+    setting("holdUnstamped"),
+    HOLD_UNSTAMPED_RANGE[0],
+    HOLD_UNSTAMPED_RANGE[1],
+  );
   let telemetry: TelemetryConfig;
   try {
-    telemetry = resolveTelemetryConfig({ intervalMs, batch, maxDelayMs, bufferSize });
+    telemetry = resolveTelemetryConfig({
+      intervalMs,
+      batch,
+      maxDelayMs,
+      bufferSize,
+      persistAfterMs,
+      outboxSize,
+      holdUnstampedMs,
+    });
   } catch (error) {
     throw new ConfigError("telemetry", error instanceof Error ? error.message : String(error));
   }

@@ -5,15 +5,18 @@
 // bare number is milliseconds). With --json, stdout carries one JSON object per line with an
 // `event` field (activated, subscribed, sent, command, error, setup with the page's url,
 // setup-closed, and a last stats on SIGINT/SIGTERM); log lines go to stderr. The setup page
-// binds loopback only.
+// binds loopback only. `runDeviceCli` is the same program for a test that swaps the sensors
+// (the power-cut chaos run: test/chaos/power-cut-device.ts).
+import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { ConfigError } from "../device/config-error.js";
 import { describeDeviceEvent } from "../device/event-text.js";
 import type { LogSink } from "../kernel/log.js";
-import { runDevice } from "./run-device.js";
+import { type RunDeviceOptions, runDevice } from "./run-device.js";
 
 const USAGE = `usage: npm run device -- [--server coap://HOST:PORT] [--activation-code CODE] [--product-id ID]
   [--state DIR] [--interval D] [--batch N] [--max-delay D] [--keep-alive D] [--buffer-size N]
+  [--persist-after D|auto] [--outbox-size N] [--hold-unstamped D]
   [--sensors LIST] [--actuators LIST] [--reactivate] [--log-level debug|info|warn|error] [--json]
   [--setup] [--setup-port N] [--no-setup]
   --setup opens the setup page at once (http://127.0.0.1:PORT/, PORT from --setup-port, default 8080,
@@ -21,8 +24,9 @@ const USAGE = `usage: npm run device -- [--server coap://HOST:PORT] [--activatio
   token is refused; --no-setup never opens it
   D is a duration: 500ms, 10s, 2m, 1h; a bare number is milliseconds (as in mcconfig key=value)`;
 
-function readFlags() {
+function readFlags(args: string[]) {
   return parseArgs({
+    args,
     options: {
       server: { type: "string" },
       "activation-code": { type: "string" },
@@ -33,6 +37,9 @@ function readFlags() {
       "max-delay": { type: "string" },
       "keep-alive": { type: "string" },
       "buffer-size": { type: "string" },
+      "persist-after": { type: "string" },
+      "outbox-size": { type: "string" },
+      "hold-unstamped": { type: "string" },
       sensors: { type: "string" },
       actuators: { type: "string" },
       reactivate: { type: "boolean", default: false },
@@ -47,10 +54,14 @@ function readFlags() {
   });
 }
 
-async function main(): Promise<void> {
+/** The program on `args` (the flags after `npm run device --`); `extra` swaps the sensors or endpoint settings. */
+export async function runDeviceCli(
+  args: string[],
+  extra: Pick<RunDeviceOptions, "sensors" | "endpoint"> = {},
+): Promise<void> {
   let parsed: ReturnType<typeof readFlags>;
   try {
-    parsed = readFlags();
+    parsed = readFlags(args);
   } catch (error) {
     process.stderr.write(`${(error as Error).message}\n${USAGE}\n`);
     process.exitCode = 2;
@@ -81,6 +92,9 @@ async function main(): Promise<void> {
   set("maxDelay", flags["max-delay"]);
   set("keepAlive", flags["keep-alive"]);
   set("bufferSize", flags["buffer-size"]);
+  set("persistAfter", flags["persist-after"]);
+  set("outboxSize", flags["outbox-size"]);
+  set("holdUnstamped", flags["hold-unstamped"]);
   set("sensors", flags.sensors);
   set("actuators", flags.actuators);
   set("logLevel", flags["log-level"]);
@@ -91,6 +105,7 @@ async function main(): Promise<void> {
   let running: Awaited<ReturnType<typeof runDevice>>;
   try {
     running = await runDevice({
+      ...extra,
       settings,
       stateDir: flags.state ?? "state",
       log,
@@ -118,6 +133,10 @@ async function main(): Promise<void> {
       buffered: stats.buffered,
       dropped: stats.dropped,
       retransmissions: stats.retransmissions,
+      recovered: stats.telemetry.recovered,
+      persisted: stats.telemetry.persisted,
+      flashWrites: stats.telemetry.flashWrites,
+      pagesSkipped: stats.telemetry.pagesSkipped,
     };
     if (json) print({ event: "stats", ...counters });
     else process.stdout.write(`stats: ${JSON.stringify(counters)}\n`);
@@ -127,4 +146,4 @@ async function main(): Promise<void> {
   process.once("SIGTERM", stop);
 }
 
-await main();
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) await runDeviceCli(process.argv.slice(2));

@@ -1,7 +1,9 @@
 // Runs the device core on a PC: Node adapters for every port, the simulated sensors and outputs,
-// and a JSON file for the flash. Shared by `npm run device`, `npm start` and the end-to-end tests.
+// a JSON file for the flash and a folder of page files for telemetry's outbox. Shared by
+// `npm run device`, `npm start` and the end-to-end tests.
 
 import { lookup } from "node:dns/promises";
+import { join } from "node:path";
 import { Device, type DeviceEvent, type DeviceOptions } from "../device/app.js";
 import { parseDeviceConfig } from "../device/config.js";
 import { openActuators } from "../device/open-actuators.js";
@@ -10,6 +12,7 @@ import { readEntered, withEntered } from "../device/setup-store.js";
 import { simulatedBoardIo } from "../device/simulated-board-io.js";
 import type { LogSink } from "../kernel/log.js";
 import type { SensorBinding } from "../sensors/sensor-binding.js";
+import { FilePageStore } from "./file-page-store.js";
 import { JsonFileStore } from "./json-file-store.js";
 import { NodeClock } from "./node-clock.js";
 import { NodeRandom } from "./node-random.js";
@@ -19,7 +22,7 @@ import { NodeDatagramPort } from "./node-udp.js";
 export interface RunDeviceOptions {
   /** Settings as device/config.ts reads them (strings, as typed on a command line). */
   readonly settings: Readonly<Record<string, string>>;
-  /** Folder of the JSON file that stands in for flash. */
+  /** Folder of the JSON file that stands in for flash, and of the outbox's pages (DIR/outbox/). */
   readonly stateDir: string;
   readonly log: LogSink;
   readonly onEvent?: (event: DeviceEvent) => void;
@@ -36,10 +39,14 @@ export interface RunningDevice {
   stop(): void;
 }
 
-/** The PC has the simulator's outputs: a simulated LED on the key `led` unless told otherwise. */
+/**
+ * The PC has the simulator's outputs: a simulated LED on the key `led` unless told otherwise; and
+ * a disk, so its outbox holds 5,000 values (about 70 of its 256 page files).
+ */
 export const PC_DEFAULT_SETTINGS: Readonly<Record<string, string>> = Object.freeze({
   sensors: "sim",
   actuators: "led:digital:2",
+  outboxSize: "5000",
 });
 
 export async function runDevice(options: RunDeviceOptions): Promise<RunningDevice> {
@@ -59,6 +66,7 @@ export async function runDevice(options: RunDeviceOptions): Promise<RunningDevic
       random,
       wallClock: { utcNow: () => Date.now() },
       store,
+      pages: new FilePageStore(join(options.stateDir, "outbox")),
       log,
       sensors: options.sensors ?? openSensors(config.sensors, { board: simulatedBoardIo, random, log }),
       actuators: openActuators(config.actuators, { board: simulatedBoardIo, log }),

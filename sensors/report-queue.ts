@@ -20,6 +20,11 @@ export interface QueuedReport {
   readonly at: number;
   /** Makes a batch due at once instead of riding with the next one. */
   readonly urgent: boolean;
+  /**
+   * Made in this boot before the wall clock was set: gets its datetime once the clock is known
+   * (a report restored from an earlier boot cannot: its monotonic time means nothing now).
+   */
+  readonly stampable: boolean;
   /** Which put() made it: a later put() for the same key replaces it. */
   readonly serial: number;
 }
@@ -63,6 +68,7 @@ export class ReportQueue {
     datetime: number | undefined,
     at: number,
     urgent: boolean,
+    stampable = datetime === undefined,
   ): string | undefined {
     if (!isValidKey(key)) return `report key ${JSON.stringify(String(key).slice(0, 40))} is not a thing key`;
     const problem = writeValueProblem({ key, value });
@@ -83,6 +89,7 @@ export class ReportQueue {
       itemBytes,
       at,
       urgent,
+      stampable: stampable && datetime === undefined,
       serial: ++this.#serial,
     });
     if (waiting < 0) this.#reports.push(report);
@@ -92,6 +99,25 @@ export class ReportQueue {
       this.#reports.push(report);
     }
     return undefined;
+  }
+
+  /** The serial of the report waiting on `key`, or −1. */
+  serialOf(key: string): number {
+    return this.#reports.find((report) => report.key === key)?.serial ?? -1;
+  }
+
+  /**
+   * Back-fills the datetime of every stampable report: UTC of (made-at + offsetMs), offsetMs being
+   * the wall clock's lead on the monotonic clock. One that would then be too large stays without.
+   */
+  stamp(offsetMs: number): void {
+    this.#reports.forEach((report, i) => {
+      if (!report.stampable) return;
+      const datetime = Math.floor((report.at + offsetMs) / 1000) * 1000;
+      const itemBytes = valueItemBytes(report.key, report.value, formatCompactDate(datetime));
+      if (itemBytes > this.#maxItemBytes) return;
+      this.#reports[i] = Object.freeze({ ...report, datetime, itemBytes, stampable: false });
+    });
   }
 
   /** The batch carrying `report` was stored (or given up): it leaves, unless a newer one replaced it. */

@@ -1,4 +1,4 @@
-// The sampling loop: every bound sensor once per interval, each good reading into the value
+// The sampling loop: every bound sensor once per interval, each good reading into the backlog's
 // ring with its key, its UTC second (once the wall clock is set) and its monotonic time. Rounds
 // are due at origin + k × interval (no drift); rounds missed by a late timer are skipped, not
 // bunched. A failing sensor or reading is logged when it starts and when it stops, not every round.
@@ -6,23 +6,15 @@ import type { Clock, TimerHandle } from "../kernel/clock.js";
 import type { LogSink } from "../kernel/log.js";
 import type { WallClock } from "../kernel/wall-clock.js";
 import { formatCompactDate } from "../thethings/dates.js";
+import type { Backlog } from "./backlog.js";
 import { valueItemBytes } from "./batch-payload.js";
 import { type CompiledPlan, extractReading } from "./sensor-binding.js";
 import { isPlausibleUtc } from "./utc-datetime.js";
-import type { ValueRing } from "./value-ring.js";
 
 export interface SamplerOptions {
   readonly plan: CompiledPlan;
-  /** Where values wait; the uploader takes them from the old end. */
-  readonly ring: ValueRing;
-  /** The bound on values waiting, the batch in flight included (config.bufferSize). */
-  readonly bufferSize: number;
-  /** Values held by the uploader outside the ring (the batch in flight). */
-  readonly inFlight: () => number;
-  /** Drops not yet reported to the platform (the uploader reports them). */
-  readonly unreportedDrops: () => number;
-  /** A value was dropped to make room. */
-  readonly onDropped: () => void;
+  /** Where values wait (it bounds RAM and drops on overflow); the uploader takes them from the front. */
+  readonly backlog: Backlog;
   /** A round ended: the uploader may have a batch to send. */
   readonly onRound: () => void;
   readonly clock: Clock;
@@ -33,7 +25,6 @@ export interface SamplerOptions {
 
 export interface SamplerCounters {
   readonly sampled: number;
-  readonly dropped: number;
   readonly skipped: number;
   readonly sampleErrors: number;
 }
@@ -51,7 +42,6 @@ export class Sampler {
   #origin = 0;
   #ticks = 0;
   #sampled = 0;
-  #dropped = 0;
   #skipped = 0;
   #sampleErrors = 0;
 
@@ -67,7 +57,7 @@ export class Sampler {
   }
 
   get counters(): SamplerCounters {
-    return { sampled: this.#sampled, dropped: this.#dropped, skipped: this.#skipped, sampleErrors: this.#sampleErrors };
+    return { sampled: this.#sampled, skipped: this.#skipped, sampleErrors: this.#sampleErrors };
   }
 
   /** Samples now, then every interval. Calling it while running does nothing. */
@@ -140,20 +130,8 @@ export class Sampler {
   }
 
   #take(keyIndex: number, value: number, utcSeconds: number, datetime: string | undefined, now: number): void {
-    const { ring, bufferSize, plan } = this.#options;
+    const { backlog, plan } = this.#options;
     this.#sampled++;
-    const itemBytes = valueItemBytes(plan.keys[keyIndex]!, value, datetime);
-    if (ring.size + this.#options.inFlight() >= bufferSize) {
-      // Once per overflow: again only after every drop so far has been reported.
-      if (this.#options.unreportedDrops() === 0)
-        this.#options.log("warn", `telemetry: buffer full (${bufferSize}): dropping the oldest values`);
-      this.#dropped++;
-      this.#options.onDropped();
-      // The batch in flight is pinned: the oldest value not in it goes, which is this one when
-      // the batch fills the whole buffer.
-      if (ring.size === 0) return;
-      ring.dropOldest();
-    }
-    ring.push(keyIndex, value, utcSeconds, now, itemBytes);
+    backlog.push(keyIndex, value, utcSeconds, now, valueItemBytes(plan.keys[keyIndex]!, value, datetime));
   }
 }

@@ -12,8 +12,28 @@ export interface TelemetryConfig {
   readonly maxDelayMs: number;
   /** …or when the next value would push its JSON payload over this many UTF-8 bytes. */
   readonly maxPayloadBytes: number;
-  /** The store-and-forward bound: values waiting (the batch in flight included). */
+  /** The store-and-forward bound in RAM: values waiting there (the batch in flight included). */
   readonly bufferSize: number;
+  /**
+   * A value (or report) not stored at the platform after waiting this long goes to the flash
+   * outbox, when there is one (TelemetryOptions.pages): a power cut then loses at most the values
+   * sampled during the last persistAfter. Default maxDelayMs + 30 s, so that while the platform
+   * answers nothing is ever written to flash.
+   */
+  readonly persistAfterMs: number;
+  /** The bound of the flash outbox, in values (0: none); beyond it the oldest go, counted as dropped. */
+  readonly outboxSize: number;
+  /**
+   * How long values sampled before the wall clock was set wait for it (to be sent with their true
+   * datetime), counted from the platform's first answer in this boot; past it they go without one.
+   * 0: they never wait.
+   */
+  readonly holdUnstampedMs: number;
+  /**
+   * While more than one batch waits, each write carries as many values as fit the payload (true,
+   * the default), rather than `batch` (false: the reference the benchmark compares with).
+   */
+  readonly drainAtCapacity: boolean;
   /** The wait before the next attempt after a failed write: grows, jittered, capped (kernel/backoff.ts). */
   readonly backoff: TelemetryBackoff;
   /**
@@ -36,6 +56,10 @@ export const MAX_PAYLOAD_BYTES = 1024;
 export const MIN_PAYLOAD_BYTES = 256;
 /** A hard ceiling on the buffer, so a typo in the config cannot exhaust the heap (28 bytes a value). */
 export const MAX_BUFFER_SIZE = 20000;
+/** A ceiling on the flash outbox (13 bytes a value in flash, a few hundred bytes of RAM in all). */
+export const MAX_OUTBOX_SIZE = 1_000_000;
+/** persistAfter's margin over maxDelay by default: room for a write and its retransmissions. */
+export const PERSIST_MARGIN_MS = 30_000;
 
 export const DEFAULT_TELEMETRY_CONFIG: TelemetryConfig = Object.freeze({
   intervalMs: 10_000,
@@ -43,6 +67,10 @@ export const DEFAULT_TELEMETRY_CONFIG: TelemetryConfig = Object.freeze({
   maxDelayMs: 60_000,
   maxPayloadBytes: MAX_PAYLOAD_BYTES,
   bufferSize: 500,
+  persistAfterMs: 60_000 + PERSIST_MARGIN_MS,
+  outboxSize: 500,
+  holdUnstampedMs: 600_000,
+  drainAtCapacity: true,
   backoff: Object.freeze({ initialMs: 2_000, maxMs: 300_000, multiplier: 2, jitter: 0.5 }),
   droppedKey: "telemetry.dropped",
 });
@@ -53,9 +81,20 @@ function integerIn(value: number, name: string, min: number, max: number): numbe
   return value;
 }
 
+function nonNegative(value: number, name: string): number {
+  if (typeof value !== "number" || !Number.isFinite(value) || value < 0)
+    throw new RangeError(`telemetry ${name}: a number ≥ 0, got ${value}`);
+  return value;
+}
+
 function positive(value: number, name: string): number {
   if (typeof value !== "number" || !Number.isFinite(value) || value <= 0)
     throw new RangeError(`telemetry ${name}: a positive number, got ${value}`);
+  return value;
+}
+
+function flag(value: boolean, name: string): boolean {
+  if (typeof value !== "boolean") throw new TypeError(`telemetry ${name}: true or false, got ${String(value)}`);
   return value;
 }
 
@@ -63,10 +102,11 @@ function positive(value: number, name: string): number {
 export function resolveTelemetryConfig(settings: TelemetrySettings = {}): TelemetryConfig {
   const d = DEFAULT_TELEMETRY_CONFIG;
   const bufferSize = integerIn(settings.bufferSize ?? d.bufferSize, "bufferSize", 1, MAX_BUFFER_SIZE);
+  const maxDelayMs = positive(settings.maxDelayMs ?? d.maxDelayMs, "maxDelayMs");
   return Object.freeze({
     intervalMs: positive(settings.intervalMs ?? d.intervalMs, "intervalMs"),
     batch: integerIn(settings.batch ?? d.batch, "batch", 1, bufferSize),
-    maxDelayMs: positive(settings.maxDelayMs ?? d.maxDelayMs, "maxDelayMs"),
+    maxDelayMs,
     maxPayloadBytes: integerIn(
       settings.maxPayloadBytes ?? d.maxPayloadBytes,
       "maxPayloadBytes",
@@ -74,6 +114,10 @@ export function resolveTelemetryConfig(settings: TelemetrySettings = {}): Teleme
       65535,
     ),
     bufferSize,
+    persistAfterMs: positive(settings.persistAfterMs ?? maxDelayMs + PERSIST_MARGIN_MS, "persistAfterMs"),
+    outboxSize: integerIn(settings.outboxSize ?? d.outboxSize, "outboxSize", 0, MAX_OUTBOX_SIZE),
+    holdUnstampedMs: nonNegative(settings.holdUnstampedMs ?? d.holdUnstampedMs, "holdUnstampedMs"),
+    drainAtCapacity: flag(settings.drainAtCapacity ?? d.drainAtCapacity, "drainAtCapacity"),
     // Checked where it is used: the Backoff constructor throws RangeError for a bad value.
     backoff: Object.freeze({ ...d.backoff, ...settings.backoff }),
     droppedKey: checkThingKey(settings.droppedKey ?? d.droppedKey, "telemetry droppedKey"),

@@ -1,15 +1,19 @@
-// Telemetry: the bound sensors sampled every interval (sampler.ts) into a bounded
-// store-and-forward ring (value-ring.ts, the seam), written to the platform in batches by the
-// uploader (uploader.ts), one batch in flight at a time, oldest first, each value leaving the
-// ring only once its write was stored (2.01). This file checks the options and composes the two.
+// Telemetry: the bound sensors sampled every interval (sampler.ts) into the backlog (backlog.ts:
+// a bounded RAM ring, and the flash outbox when the target has a page store, outbox.ts), written
+// to the platform in batches by the uploader (uploader.ts), one batch in flight at a time, oldest
+// first, each value leaving only once its write was stored (2.01). This file checks the options
+// and composes the parts.
 import type { Clock } from "../kernel/clock.js";
 import type { ConnectivitySource } from "../kernel/connectivity.js";
 import type { LogSink } from "../kernel/log.js";
+import type { PageStore } from "../kernel/page-store.js";
 import type { RandomSource } from "../kernel/random.js";
 import type { WallClock } from "../kernel/wall-clock.js";
 import type { JsonObjectValue } from "../thethings/values.js";
+import { Backlog } from "./backlog.js";
 import { PAYLOAD_FRAME_BYTES, valueItemBytes } from "./batch-payload.js";
 import type { BatchSink } from "./batch-sink.js";
+import { Outbox } from "./outbox.js";
 import { ReportQueue } from "./report-queue.js";
 import { Sampler } from "./sampler.js";
 import { type CompiledPlan, compileBindings, type SensorBinding } from "./sensor-binding.js";
@@ -33,18 +37,27 @@ export interface TelemetryOptions {
    * When the network or the platform is back, or a new token is in use, a write waiting out its backoff goes at once.
    */
   readonly connectivity?: ConnectivitySource;
+  /**
+   * Flash for the outbox: values and reports that waited persistAfter survive a reboot here, and
+   * what an earlier boot left is sent first. Without it everything waits in RAM only.
+   */
+  readonly pages?: PageStore;
 }
 
-/** Invariant: sampled = sent + buffered + dropped + rejected. */
+/** Invariant: sampled + recovered = sent + buffered + dropped + rejected + discarded. */
 export interface TelemetryCounters {
   /** Good readings taken. */
   readonly sampled: number;
+  /** Values an earlier boot left in flash, found at this boot. */
+  readonly recovered: number;
   /** Values the platform acknowledged (2.01). */
   readonly sent: number;
   /** Values waiting now, the batch in flight included. */
   readonly buffered: number;
-  /** Values dropped, oldest first, because the buffer was full. */
+  /** Values dropped, oldest first, because the buffer (RAM, or the flash outbox) was full. */
   readonly dropped: number;
+  /** Values erased by discardBuffered() (the device was forgotten). */
+  readonly discarded: number;
   /** Readings that were missing, not numbers, NaN or infinite. */
   readonly skipped: number;
   /** sample() calls that threw. */
@@ -58,21 +71,31 @@ export interface TelemetryCounters {
   /** The device's own reports stored at the platform, and waiting now (report()). */
   readonly reportsSent: number;
   readonly reportsWaiting: number;
+  /**
+   * Values stored without a datetime: sampled in this boot before the clock was set and sent
+   * after holdUnstamped, and left by an earlier boot before its clock was set (never stampable).
+   */
+  readonly unstamped: number;
+  readonly unstampedEarlierBoot: number;
+  /** Values written to the flash outbox (each once), and the page writes and erases that took. */
+  readonly persisted: number;
+  readonly flashWrites: number;
+  /** Outbox pages found torn or corrupt (skipped), or of another firmware's layout (refused). */
+  readonly pagesSkipped: number;
+  readonly pagesRefused: number;
 }
 
 export class Telemetry {
   readonly config: TelemetryConfig;
   readonly #plan: CompiledPlan;
-  /** Values not yet in a batch; bounded by config.bufferSize minus the batch in flight. */
-  readonly #ring: ValueRing;
+  readonly #backlog: Backlog;
+  readonly #outbox: Outbox | undefined;
   readonly #reports: ReportQueue;
   readonly #wallClock: WallClock;
   readonly #clock: Clock;
   readonly #sampler: Sampler;
   readonly #uploader: Uploader;
   readonly #unsubscribe: () => void;
-  /** Values dropped by discardBuffered(), counted with `dropped` so the invariant holds. */
-  #discarded = 0;
   #closed = false;
 
   constructor(options: TelemetryOptions) {
@@ -92,50 +115,89 @@ export class Telemetry {
       throw new TypeError(`Telemetry: key ${JSON.stringify(this.config.droppedKey)} is reserved for the drop count`);
     }
     const log = options.log ?? (() => undefined);
-    this.#ring = new ValueRing(this.config.bufferSize);
+    const config = () => this.config;
+    /** Values not yet in a batch; bounded by config.bufferSize minus the batch in flight. */
+    const ring = new ValueRing(this.config.bufferSize);
     // A report must fit a write beside the frame and the largest drop report.
     const largestDropReport = valueItemBytes(this.config.droppedKey, Number.MAX_SAFE_INTEGER);
     this.#reports = new ReportQueue(this.config.maxPayloadBytes - PAYLOAD_FRAME_BYTES - largestDropReport - 1);
     this.#wallClock = wallClock;
     this.#clock = clock;
-    const uploader = new Uploader({
+    let uploader: Uploader | undefined;
+    const onDropped = (count: number) => uploader?.noteDropped(count);
+    this.#outbox =
+      options.pages === undefined
+        ? undefined
+        : new Outbox({
+            store: options.pages,
+            capacity: this.config.outboxSize,
+            boot: Math.floor(random.next() * 0x100000000),
+            reportSlots: ReportQueue.MAX_REPORTS,
+            log,
+            onDropped,
+          });
+    this.#backlog = new Backlog({
       plan: this.#plan,
-      ring: this.#ring,
+      ring,
+      outbox: this.#outbox,
       reports: this.#reports,
-      sink,
       clock,
-      random,
+      wallClock,
       log,
-      config: this.config,
+      config,
+      unreportedDrops: () => uploader?.unreportedDrops ?? 0,
+      onDropped,
     });
+    uploader = new Uploader({ backlog: this.#backlog, reports: this.#reports, sink, clock, random, log, config });
     this.#uploader = uploader;
     this.#sampler = new Sampler({
       plan: this.#plan,
-      ring: this.#ring,
-      bufferSize: this.config.bufferSize,
-      inFlight: () => uploader.inFlight,
-      unreportedDrops: () => uploader.unreportedDrops,
-      onDropped: () => uploader.noteDropped(),
-      onRound: () => uploader.pump(),
+      backlog: this.#backlog,
+      // Each round looks at the wall clock, even while a retry waits: values sampled before it was
+      // set get their datetimes (in flash too) as soon as it is.
+      onRound: () => {
+        this.#backlog.noticeClock();
+        uploader.pump();
+      },
       clock,
       wallClock,
       log,
       intervalMs: this.config.intervalMs,
     });
+    if (this.#outbox !== undefined) this.#adoptOutbox(this.#outbox, log);
     this.#unsubscribe =
       options.connectivity?.subscribe((event) => {
+        if (event.kind === "reachable" && event.via === "platform") uploader.notePlatformAnswered();
         if (event.kind === "reachable" || event.kind === "token-changed") this.retryNow();
       }) ?? (() => undefined);
+  }
+
+  /** The reports an earlier boot left in flash join the queue (unless one waits on that key); the bound is checked. */
+  #adoptOutbox(outbox: Outbox, log: LogSink): void {
+    const { reports, adopt } = outbox.takeRecoveredReports();
+    const now = this.#clock.now();
+    adopt(
+      reports.map((report) => {
+        const problem = this.#reports.put(report.key, report.value, report.datetime, now, false, false);
+        return problem === undefined ? this.#reports.serialOf(report.key) : -1;
+      }),
+    );
+    const fits = outbox.valuesThatFit(this.#plan.keys);
+    if (this.config.outboxSize > fits)
+      log("warn", `telemetry: outboxSize ${this.config.outboxSize}, but the flash holds about ${fits} values`);
   }
 
   get counters(): TelemetryCounters {
     const sampled = this.#sampler.counters;
     const uploaded = this.#uploader.counters;
+    const flash = this.#outbox?.counters;
     return Object.freeze({
       sampled: sampled.sampled,
+      recovered: flash?.recovered ?? 0,
       sent: uploaded.sent,
-      buffered: this.#ring.size + this.#uploader.inFlight,
-      dropped: sampled.dropped + this.#discarded,
+      buffered: this.#backlog.waiting + this.#backlog.inFlight,
+      dropped: this.#backlog.dropped,
+      discarded: this.#backlog.discarded,
       skipped: sampled.skipped,
       sampleErrors: sampled.sampleErrors,
       batchesSent: uploaded.batchesSent,
@@ -143,6 +205,12 @@ export class Telemetry {
       rejected: uploaded.rejected,
       reportsSent: uploaded.reportsSent,
       reportsWaiting: this.#reports.size,
+      unstamped: uploaded.unstamped,
+      unstampedEarlierBoot: uploaded.unstampedEarlierBoot,
+      persisted: flash?.persisted ?? 0,
+      flashWrites: flash === undefined ? 0 : flash.writes + flash.erases,
+      pagesSkipped: flash?.pagesSkipped ?? 0,
+      pagesRefused: flash?.pagesRefused ?? 0,
     });
   }
 
@@ -180,8 +248,12 @@ export class Telemetry {
     }
     const datetime = isPlausibleUtc(utc) ? Math.floor(utc / 1000) * 1000 : undefined;
     const problem = this.#reports.put(key, value, datetime, this.#clock.now(), options.urgent === true);
-    if (problem === undefined) this.#uploader.pump();
-    return problem;
+    if (problem !== undefined) return problem;
+    if (datetime === undefined) this.#backlog.noteUnstampedReport();
+    // A report it replaced may have had a page in flash.
+    this.#backlog.syncReports();
+    this.#uploader.pump();
+    return undefined;
   }
 
   /**
@@ -194,25 +266,28 @@ export class Telemetry {
   }
 
   /**
-   * Drops every value waiting to be sent, the batch in flight too, the drop count not yet
-   * reported and the waiting reports ("Forget this device": they belong to the old thing).
-   * Sampling goes on. The values count as dropped. Returns how many values went.
+   * Drops every value and report buffered, in RAM and in the flash outbox (the device was
+   * forgotten: nothing it sampled for its old owner may reach the platform). A write in flight is
+   * not cancelled, but its values no longer count as buffered. Returns how many values went.
    */
   discardBuffered(): number {
-    const count = this.#ring.size + this.#uploader.discard();
-    this.#ring.dropOldest(this.#ring.size);
+    if (this.#closed) return 0;
+    this.#uploader.discard();
     this.#reports.clear();
-    this.#discarded += count;
-    return count;
+    return this.#backlog.discard();
   }
 
-  /** Stops everything; buffered values are abandoned (they live in RAM only). Safe to call twice. */
+  /**
+   * Stops everything; what waits in RAM is abandoned, what waits in the flash outbox stays there
+   * for the next boot. Safe to call twice.
+   */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
     this.#unsubscribe();
     this.#sampler.stop();
     this.#uploader.close();
+    this.#backlog.close();
     this.#reports.clear();
   }
 }

@@ -8,7 +8,7 @@ export class ValueRing {
   readonly #value: Float64Array;
   /** Wall-clock seconds since 1970 when sampled, NaN when the wall clock was not set. */
   readonly #utcSeconds: Float64Array;
-  /** Monotonic clock time when sampled (for maxDelay). */
+  /** Monotonic clock time when sampled (for maxDelay, persistAfter and a back-filled datetime). */
   readonly #at: Float64Array;
   /** UTF-8 bytes of the value's JSON item, computed once when the value enters. */
   readonly #itemBytes: Uint16Array;
@@ -40,6 +40,13 @@ export class ValueRing {
     this.#at[slot] = at;
     this.#itemBytes[slot] = itemBytes;
     this.#size++;
+  }
+
+  /** Gives the value at `index` the datetime it lacked (back-filled once the wall clock is known). */
+  stamp(index: number, utcSeconds: number, itemBytes: number): void {
+    const slot = this.#slot(index);
+    this.#utcSeconds[slot] = utcSeconds;
+    this.#itemBytes[slot] = itemBytes;
   }
 
   /** Removes the `count` oldest values. */

@@ -36,6 +36,7 @@ const ON_A_QUIET_CPU: ReadonlySet<string> = new Set([
   "chaos-run.test", // ≈60 s: two 12 s outages and a restart through a lossy proxy (≈2 s CPU)
   "activation-loss.test", // ≈25 s: activation through 60 % loss, real retransmissions (≈1 s CPU)
   "dashboard-browser.test", // ≈10 s: Chromium and the PC device; a click must reach the device within 1 s
+  "power-cut.test", // ≈35 s: the PC runner killed 6 times; values checked against persistAfter (≈4 s CPU)
 ]);
 
 /** The files that keep a CPU busy for most of their run, longest first. */

@@ -3,9 +3,14 @@
 // outages and a platform restart, with accelerated sampling so it ends within about five
 // minutes. Prints what was sampled, acknowledged, stored, lost, duplicated and dropped, how long
 // the subscription was down each time, and whether the command after each recovery arrived.
+// Then the power-cut run (test/chaos/power-cut.ts): the PC runner through 30 % loss each way and a
+// 15 s outage, killed with SIGKILL at 20 seeded moments and restarted on the same --state, checked
+// value by value against persistAfter (about 90 s).
 // Exits 1 on any failed check. Options: --seed N (default 1), --values N, --outage-ms N, --json,
-// --trace FILE (every device event, device log line and platform event, in time order).
+// --trace FILE (every device event, device log line and platform event, in time order), --only
+// classic|power-cut (one of the two runs), --kills N (power-cut kills, default 20).
 import { parseArgs } from "node:util";
+import { formatPowerCutReport, runPowerCutScenario } from "./power-cut.js";
 import { formatReport } from "./report.js";
 import { type ChaosScenario, runChaosScenario } from "./scenario.js";
 
@@ -16,8 +21,14 @@ const { values: args } = parseArgs({
     "outage-ms": { type: "string", default: "60000" },
     json: { type: "boolean", default: false },
     trace: { type: "string" },
+    only: { type: "string" },
+    kills: { type: "string", default: "20" },
   },
 });
+if (args.only !== undefined && args.only !== "classic" && args.only !== "power-cut") {
+  console.error(`--only: classic or power-cut, got ${JSON.stringify(args.only)}`);
+  process.exit(2);
+}
 
 function wholeNumber(name: string, text: string): number {
   const n = Number(text);
@@ -56,7 +67,35 @@ const scenario: ChaosScenario = {
   progress: (line) => console.error(`[${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s] ${line}`),
 };
 
-const report = await runChaosScenario(scenario);
-if (args.json) console.log(JSON.stringify(report, null, 2));
-else console.log(formatReport(report));
-process.exitCode = report.failures.length === 0 ? 0 : 1;
+const failed: string[] = [];
+if (args.only !== "power-cut") {
+  const report = await runChaosScenario(scenario);
+  if (args.json) console.log(JSON.stringify(report, null, 2));
+  else console.log(formatReport(report));
+  if (report.failures.length > 0) failed.push("classic");
+}
+if (args.only !== "classic") {
+  const kills = wholeNumber("kills", args.kills!);
+  const report = await runPowerCutScenario({
+    seed: scenario.seed,
+    kills,
+    // One kill every 4 s on average, the outage in the second quarter of the window.
+    windowMs: kills * 4_000,
+    intervalMs: 200,
+    valuesPerSample: 5,
+    batch: 10,
+    maxDelayMs: 500,
+    persistAfterMs: 2_000,
+    keepAliveMs: 5_000,
+    ackTimeoutMs: 100,
+    faults: scenario.faults,
+    outage: { atMs: kills * 1_000, durationMs: 15_000 },
+    slackMs: 500,
+    drainTimeoutMs: 60_000,
+    progress: scenario.progress,
+  });
+  if (args.json) console.log(JSON.stringify(report, null, 2));
+  else console.log(formatPowerCutReport(report));
+  if (report.failures.length > 0) failed.push("power-cut");
+}
+process.exitCode = failed.length === 0 ? 0 : 1;

@@ -32,6 +32,11 @@ export interface ChaosScenario {
   readonly valuesPerSample: number;
   readonly batch: number;
   readonly bufferSize: number;
+  /**
+   * The flash outbox (0, the default: none, so the buffer overflows and the drop accounting is
+   * what this run checks; test/chaos/power-cut.ts is the outbox's run).
+   */
+  readonly outboxSize?: number;
   readonly keepAliveMs: number;
   readonly maxDelayMs: number;
   /** ACK_TIMEOUT for the device's endpoint (RFC 7252 §4.8; 2000 by default): shorter runs faster on loopback. */
@@ -153,6 +158,7 @@ export async function runChaosScenario(scenario: ChaosScenario): Promise<ChaosRe
         batch: String(scenario.batch),
         maxDelay: `${scenario.maxDelayMs}ms`,
         bufferSize: String(scenario.bufferSize),
+        outboxSize: String(scenario.outboxSize ?? 0),
         keepAlive: `${scenario.keepAliveMs}ms`,
         actuators: `${COMMAND_KEY}:digital:2,${MISSED_COMMAND_KEY}:digital:4`,
       },

@@ -1,4 +1,6 @@
 // A Telemetry wired to fakes: fake clock, fake sink, settable wall clock, scripted sensor.
+import type { ConnectivitySource } from "../../kernel/connectivity.js";
+import type { PageStore } from "../../kernel/page-store.js";
 import type { RandomSource } from "../../kernel/random.js";
 import type { SensorBinding } from "../../sensors/sensor-binding.js";
 import { Telemetry } from "../../sensors/telemetry.js";
@@ -17,6 +19,11 @@ export interface RigOptions {
   /** The wall clock at the start (default SOME_UTC; undefined: not set). It moves with the fake clock. */
   readonly utc?: number | undefined;
   readonly random?: RandomSource;
+  /** Flash for the outbox (the same store again after a "reboot": a new rig on it). */
+  readonly pages?: PageStore;
+  readonly connectivity?: ConnectivitySource;
+  /** The monotonic clock at the start (default 5000). */
+  readonly startAt?: number;
 }
 
 export interface Rig {
@@ -51,7 +58,7 @@ class FollowingWallClock extends SettableWallClock {
 }
 
 export function makeRig(options: RigOptions = {}): Rig & { readonly wall: FollowingWallClock } {
-  const clock = new FakeClock({ startAt: 5_000 });
+  const clock = new FakeClock({ startAt: options.startAt ?? 5_000 });
   const sink = new FakeBatchSink(() => clock.now());
   const wall = new FollowingWallClock(clock, "utc" in options ? options.utc : SOME_UTC);
   const { lines, log } = collectingLog();
@@ -65,6 +72,8 @@ export function makeRig(options: RigOptions = {}): Rig & { readonly wall: Follow
     random: options.random ?? new ConstantRandom(0),
     log,
     config: options.config ?? {},
+    pages: options.pages,
+    connectivity: options.connectivity,
   });
   return { clock, sink, wall, sensor, lines, telemetry };
 }

@@ -121,6 +121,26 @@ suite("config device", () => {
     assert.equal(parseDeviceConfig({ actuators: "led:digital:4" }, board).actuators[0]!.pin, 4, "an explicit pin wins");
   });
 
+  test("the outbox and the clock: persistAfter follows maxDelay unless given, outboxSize, holdUnstamped", () => {
+    const defaults = parseDeviceConfig({});
+    assert.equal(defaults.telemetry.persistAfterMs, 90_000, "auto: maxDelay 60 s + 30 s");
+    assert.equal(defaults.telemetry.outboxSize, 500);
+    assert.equal(defaults.telemetry.holdUnstampedMs, 600_000);
+    assert.equal(parseDeviceConfig({ maxDelay: "2m" }).telemetry.persistAfterMs, 150_000);
+    assert.equal(parseDeviceConfig({ persistAfter: "AUTO", maxDelay: "10s" }).telemetry.persistAfterMs, 40_000);
+    const given = parseDeviceConfig({ persistAfter: "5m", outboxSize: "0", holdUnstamped: "0" });
+    assert.equal(given.telemetry.persistAfterMs, 300_000);
+    assert.equal(given.telemetry.outboxSize, 0);
+    assert.equal(given.telemetry.holdUnstampedMs, 0);
+    assert.equal(parseDeviceConfig({ persistAfter: "2500" }).telemetry.persistAfterMs, 2_500, "a bare number is ms");
+    assert.equal(parseDeviceConfig({ persistAfter: 2500 }).telemetry.persistAfterMs, 2_500, "a JSON number too");
+    rejected(() => parseDeviceConfig({ persistAfter: "soon" }), "persistAfter", '"soon"');
+    rejected(() => parseDeviceConfig({ persistAfter: "0" }), "persistAfter", "outside");
+    rejected(() => parseDeviceConfig({ outboxSize: "-1" }), "outboxSize", "not a whole number");
+    rejected(() => parseDeviceConfig({ outboxSize: "2000000" }), "outboxSize", "outside");
+    rejected(() => parseDeviceConfig({ holdUnstamped: "2d" }), "holdUnstamped", "not a duration");
+  });
+
   test("a prototype key is not a setting", () => {
     const values = Object.create({ batch: "bad" }) as Record<string, unknown>;
     assert.equal(parseDeviceConfig(values).telemetry.batch, 20);

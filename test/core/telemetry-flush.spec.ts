@@ -126,7 +126,10 @@ suite("telemetry: flush triggers", () => {
   });
 
   test("one batch in flight at a time; the next goes when the first is answered", async () => {
-    const { clock, sink, telemetry } = makeRig({ config: { intervalMs: 1000, batch: 2, maxDelayMs: 1e9 } });
+    // Batch-sized drain: with the drain at capacity the backlog of four would go in one write.
+    const { clock, sink, telemetry } = makeRig({
+      config: { intervalMs: 1000, batch: 2, maxDelayMs: 1e9, drainAtCapacity: false },
+    });
     telemetry.start();
     await clock.advance(5000);
     equal(sink.calls.length, 1, "values 2–5 wait behind the batch in flight");

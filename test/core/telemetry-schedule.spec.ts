@@ -107,9 +107,14 @@ suite("telemetry: polling schedule", () => {
   });
 });
 
+// holdUnstampedMs 0: values sampled before the clock is set go at once, without a datetime (how
+// they wait for it instead and get it back-filled: telemetry-backfill.spec.ts).
 suite("telemetry: datetime", () => {
   test("values carry their UTC datetime only once the wall clock is set", async () => {
-    const { clock, sink, wall, telemetry } = makeRig({ utc: undefined, config: { intervalMs: 1000, batch: 1 } });
+    const { clock, sink, wall, telemetry } = makeRig({
+      utc: undefined,
+      config: { intervalMs: 1000, batch: 1, holdUnstampedMs: 0 },
+    });
     sink.autoAnswer = () => ({ kind: "stored" });
     telemetry.start();
     await clock.advance(1000);
@@ -128,7 +133,7 @@ suite("telemetry: datetime", () => {
   });
 
   test("a wall clock reading 1970 (never set by SNTP) counts as not set", async () => {
-    const { clock, sink, telemetry } = makeRig({ utc: 12_000, config: { batch: 1 } });
+    const { clock, sink, telemetry } = makeRig({ utc: 12_000, config: { batch: 1, holdUnstampedMs: 0 } });
     sink.autoAnswer = () => ({ kind: "stored" });
     telemetry.start();
     await clock.settle();
@@ -138,7 +143,9 @@ suite("telemetry: datetime", () => {
   });
 
   test("a wall clock that throws counts as not set and does not stop sampling", async () => {
-    const { clock, sink, wall, sensor, telemetry } = makeRig({ config: { intervalMs: 1000, batch: 1 } });
+    const { clock, sink, wall, sensor, telemetry } = makeRig({
+      config: { intervalMs: 1000, batch: 1, holdUnstampedMs: 0 },
+    });
     sink.autoAnswer = () => ({ kind: "stored" });
     wall.utcNow = () => {
       throw new Error("rtc fault");

@@ -35,8 +35,9 @@ function range(from: number, to: number): number[] {
 
 suite("telemetry: store and forward", () => {
   test("values wait while writes fail and go out oldest first, the pinned batch unchanged", async () => {
+    // Batch-sized drain, so each write carries `batch` values (the drain at capacity: telemetry-drain.spec.ts).
     const { clock, sink, telemetry } = makeRig({
-      config: { intervalMs: 1000, batch: 5, bufferSize: 200, maxDelayMs: 10_000 },
+      config: { intervalMs: 1000, batch: 5, bufferSize: 200, maxDelayMs: 10_000, drainAtCapacity: false },
     });
     let online = false;
     const delivered: number[] = [];

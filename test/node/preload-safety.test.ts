@@ -79,6 +79,7 @@ const built = Object.fromEntries(TARGETS.map((target) => [target, builtModules(r
  */
 const PRELOADED_WHERE_PREFERENCE_IS: Readonly<Record<string, readonly string[]>> = {
   "moddable/preference-store": ["esp32", "mac", "win"],
+  "moddable/preference-page-store": ["esp32", "mac", "win"],
 };
 
 test("the manifests preload every device module by name, with no wildcard (mcconfig matches wildcards against .js files only)", () => {
