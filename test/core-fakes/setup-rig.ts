@@ -163,7 +163,8 @@ export function setupRig(options: RigOptions = {}) {
       udp: net.bind(CLIENT_ADDRESS),
       clock,
       random,
-      wallClock: { utcNow: () => undefined },
+      // A set wall clock: these specs are about setup, not the hold for unstamped values.
+      wallClock: { utcNow: () => Date.UTC(2026, 11, 1) + clock.now() },
       store,
       log,
       sensors: openSensors(config.sensors, { board: simulatedBoardIo, random, log }),
