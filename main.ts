@@ -12,6 +12,7 @@ import { Device } from "./device/app.js";
 import { type DeviceConfig, parseDeviceConfig } from "./device/config.js";
 import { ConfigError } from "./device/config-error.js";
 import { describeDeviceEvent } from "./device/event-text.js";
+import { LogLevelGate } from "./device/log-level-gate.js";
 import { openActuators } from "./device/open-actuators.js";
 import { openSensors } from "./device/open-sensors.js";
 import { ModdableClock } from "./kernel/moddable/clock.js";
@@ -19,6 +20,7 @@ import { ModdableRandom } from "./kernel/moddable/random.js";
 import { createTraceLog } from "./kernel/moddable/trace-log.js";
 import { SystemWallClock } from "./kernel/moddable/wall-clock.js";
 import { readBoardPins } from "./moddable/board-pins.js";
+import { readTargetHealth } from "./moddable/health.js";
 import { PreferenceStore } from "./moddable/preference-store.js";
 
 /** The Preference domain of everything the device keeps in flash (≤ 15 characters). */
@@ -48,7 +50,9 @@ export default function main(): void {
 
   const clock = new ModdableClock();
   const random = new ModdableRandom();
-  const log = createTraceLog({ minimum: settings.logLevel, now: () => clock.now() });
+  // The level is the gate's, which settings.logLevel changes at run time.
+  const logLevel = new LogLevelGate(createTraceLog({ minimum: "debug", now: () => clock.now() }), settings.logLevel);
+  const log = logLevel.log;
   log("info", `theThings.IO firmware on ${boardIo.name}: ${describeConfig(settings)}`);
 
   const resolver = new HostResolver({ clock });
@@ -65,6 +69,8 @@ export default function main(): void {
       actuators: openActuators(settings.actuators, { board: boardIo, log }),
       resolve: (host) => resolver.resolve(host),
       resetReason: boardIo.resetReason?.(),
+      readHealth: readTargetHealth,
+      logLevel,
     },
     // The parts log their own progress; stored batches are the one thing only the event tells.
     onEvent: (event) => log(event.event === "sent" ? "info" : "debug", describeDeviceEvent(event)),

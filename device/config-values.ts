@@ -57,11 +57,24 @@ export function parseDuration(key: string, value: unknown, minMs: number, maxMs:
     );
   }
   if (ms < minMs || ms > maxMs)
-    throw new ConfigError(key, `${shown(value)} is outside ${describeMs(minMs)}–${describeMs(maxMs)}`);
+    throw new ConfigError(key, `${shown(value)} is outside ${formatDuration(minMs)}–${formatDuration(maxMs)}`);
   return ms;
 }
 
-function describeMs(ms: number): string {
+/** A duration that 0 turns off (`0`, `0s`): otherwise a duration as parseDuration takes it, in [minMs, maxMs]. */
+export function parseDurationOrOff(key: string, value: unknown, minMs: number, maxMs: number): number {
+  const ms = parseDuration(key, value, 0, maxMs);
+  if (ms !== 0 && ms < minMs)
+    throw new ConfigError(
+      key,
+      `${shown(value)} is outside ${formatDuration(minMs)}–${formatDuration(maxMs)} (0 turns it off)`,
+    );
+  return ms;
+}
+
+/** Whole milliseconds in the grammar parseDuration reads, in the largest unit that divides them (`90s`, `2m`). */
+export function formatDuration(ms: number): string {
+  if (ms === 0) return "0s";
   if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
   if (ms % 60_000 === 0) return `${ms / 60_000}m`;
   if (ms % 1_000 === 0) return `${ms / 1_000}s`;

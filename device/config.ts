@@ -13,7 +13,15 @@ import {
   type TelemetryConfig,
 } from "../sensors/telemetry-config.js";
 import { ConfigError } from "./config-error.js";
-import { parseBoolean, parseCredential, parseDuration, parseInteger, parseLogLevel, shown } from "./config-values.js";
+import {
+  parseBoolean,
+  parseCredential,
+  parseDuration,
+  parseDurationOrOff,
+  parseInteger,
+  parseLogLevel,
+  shown,
+} from "./config-values.js";
 import {
   type ActuatorSpec,
   type BoardPins,
@@ -22,6 +30,7 @@ import {
   type SensorSpec,
   sensorPins,
 } from "./io-specs.js";
+import { reservedKeyProblem } from "./reserved-keys.js";
 import { parseServer, type ServerAddress } from "./server-uri.js";
 
 /**
@@ -42,6 +51,7 @@ export const DEFAULT_SETTINGS = Object.freeze({
   sensors: "sim",
   actuators: "",
   logLevel: "info",
+  healthInterval: "10m",
 });
 
 export type SettingKey = keyof typeof DEFAULT_SETTINGS;
@@ -60,13 +70,20 @@ export interface DeviceConfig {
   readonly sensors: readonly SensorSpec[];
   readonly actuators: readonly ActuatorSpec[];
   readonly logLevel: LogLevel;
+  /** How often device.health is written; 0: never. */
+  readonly healthIntervalMs: number;
 }
 
-/** Duration bounds: short enough intervals for a demo, nothing that could flood the platform. */
-const INTERVAL_RANGE = Object.freeze([100, 86_400_000] as const);
-const MAX_DELAY_RANGE = Object.freeze([100, 86_400_000] as const);
+/**
+ * Duration bounds: short enough intervals for a demo, nothing that could flood the platform.
+ * The settings written on the platform are held to the same (settable-settings.ts).
+ */
+export const INTERVAL_RANGE = Object.freeze([100, 86_400_000] as const);
+export const MAX_DELAY_RANGE = Object.freeze([100, 86_400_000] as const);
 /** Below 5 s the keep-alives alone load the platform; above 1 h a NAT mapping surely expires. */
-const KEEP_ALIVE_RANGE = Object.freeze([5_000, 3_600_000] as const);
+export const KEEP_ALIVE_RANGE = Object.freeze([5_000, 3_600_000] as const);
+/** A health report rides with the batches, so even every second adds no write of its own; 0 turns it off. */
+export const HEALTH_INTERVAL_RANGE = Object.freeze([1_000, 86_400_000] as const);
 
 /**
  * Reads every setting from `values` (missing keys take DEFAULT_SETTINGS), checks each one and
@@ -94,16 +111,18 @@ export function parseDeviceConfig(values: Readonly<Record<string, unknown>>, boa
 
   const sensors = parseSensors("sensors", setting("sensors"), board);
   const actuators = parseActuators("actuators", setting("actuators"), board);
-  const reserved = DEFAULT_TELEMETRY_CONFIG.droppedKey;
+  const droppedKey = DEFAULT_TELEMETRY_CONFIG.droppedKey;
   for (const spec of sensors) {
     for (const reading of spec.readings) {
-      if (reading.key === reserved)
-        throw new ConfigError("sensors", `${shown(spec.entry)}: key ${shown(reserved)} is reserved for drop reports`);
+      const problem = reservedKeyProblem(reading.key, droppedKey);
+      if (problem !== undefined)
+        throw new ConfigError("sensors", `${shown(spec.entry)}: key ${shown(reading.key)} ${problem}`);
     }
   }
   for (const spec of actuators) {
-    if (spec.key === reserved)
-      throw new ConfigError("actuators", `${shown(spec.entry)}: key ${shown(reserved)} is reserved for drop reports`);
+    const problem = reservedKeyProblem(spec.key, droppedKey);
+    if (problem !== undefined)
+      throw new ConfigError("actuators", `${shown(spec.entry)}: key ${shown(spec.key)} ${problem}`);
     // The platform pushes the device's own writes back to its subscription, so a key that is
     // both telemetry and a command would have every sample drive the output.
     const clash = sensors.find((sensor) => sensor.readings.some((reading) => reading.key === spec.key));
@@ -132,5 +151,11 @@ export function parseDeviceConfig(values: Readonly<Record<string, unknown>>, boa
     sensors,
     actuators,
     logLevel: parseLogLevel("logLevel", setting("logLevel")),
+    healthIntervalMs: parseDurationOrOff(
+      "healthInterval",
+      setting("healthInterval"),
+      HEALTH_INTERVAL_RANGE[0],
+      HEALTH_INTERVAL_RANGE[1],
+    ),
   });
 }

@@ -13,7 +13,8 @@ import { runDevice } from "./run-device.js";
 
 const USAGE = `usage: npm run device -- [--server coap://HOST:PORT] [--activation-code CODE] [--product-id ID]
   [--state DIR] [--interval D] [--batch N] [--max-delay D] [--keep-alive D] [--buffer-size N]
-  [--sensors LIST] [--actuators LIST] [--reactivate] [--log-level debug|info|warn|error] [--json]
+  [--sensors LIST] [--actuators LIST] [--reactivate] [--log-level debug|info|warn|error]
+  [--health-interval D] [--json]
   D is a duration: 500ms, 10s, 2m, 1h; a bare number is milliseconds (as in mcconfig key=value)`;
 
 function readFlags() {
@@ -32,6 +33,7 @@ function readFlags() {
       actuators: { type: "string" },
       reactivate: { type: "boolean", default: false },
       "log-level": { type: "string" },
+      "health-interval": { type: "string" },
       json: { type: "boolean", default: false },
       help: { type: "boolean", default: false },
     },
@@ -57,8 +59,8 @@ async function main(): Promise<void> {
   const print = (line: object): void => {
     process.stdout.write(`${JSON.stringify(line)}\n`);
   };
+  // The runner keeps the lines at or above the log level (--log-level, or settings.logLevel later).
   const log: LogSink = (level, message) => {
-    if (level === "debug" && flags["log-level"] !== "debug") return;
     process.stderr.write(`[${level}] ${message}\n`);
   };
   const settings: Record<string, string> = {};
@@ -76,6 +78,7 @@ async function main(): Promise<void> {
   set("sensors", flags.sensors);
   set("actuators", flags.actuators);
   set("logLevel", flags["log-level"]);
+  set("healthInterval", flags["health-interval"]);
   if (flags.reactivate === true) settings.reactivateOnAuthFailure = "true";
 
   let running: Awaited<ReturnType<typeof runDevice>>;

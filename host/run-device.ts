@@ -4,6 +4,7 @@
 import { lookup } from "node:dns/promises";
 import { Device, type DeviceEvent, type DeviceOptions } from "../device/app.js";
 import { parseDeviceConfig } from "../device/config.js";
+import { LogLevelGate } from "../device/log-level-gate.js";
 import { openActuators } from "../device/open-actuators.js";
 import { openSensors } from "../device/open-sensors.js";
 import { simulatedBoardIo } from "../device/simulated-board-io.js";
@@ -19,6 +20,7 @@ export interface RunDeviceOptions {
   readonly settings: Readonly<Record<string, string>>;
   /** Folder of the JSON file that stands in for flash. */
   readonly stateDir: string;
+  /** Every line; the runner keeps those at or above the logLevel setting (which settings.logLevel changes). */
   readonly log: LogSink;
   readonly onEvent?: (event: DeviceEvent) => void;
   readonly endpoint?: DeviceOptions["endpoint"];
@@ -40,7 +42,8 @@ export const PC_DEFAULT_SETTINGS: Readonly<Record<string, string>> = Object.free
 
 export async function runDevice(options: RunDeviceOptions): Promise<RunningDevice> {
   const config = parseDeviceConfig({ ...PC_DEFAULT_SETTINGS, ...options.settings });
-  const { log } = options;
+  const logLevel = new LogLevelGate(options.log, config.logLevel);
+  const log = logLevel.log;
   const random = new NodeRandom();
   const udp = await NodeDatagramPort.open({ type: config.server.host.includes(":") ? "udp6" : "udp4", log });
   const store = new JsonFileStore(options.stateDir);
@@ -56,6 +59,7 @@ export async function runDevice(options: RunDeviceOptions): Promise<RunningDevic
       sensors: options.sensors ?? openSensors(config.sensors, { board: simulatedBoardIo, random, log }),
       actuators: openActuators(config.actuators, { board: simulatedBoardIo, log }),
       resolve: async (host) => (await lookup(host)).address,
+      logLevel,
     },
     onEvent: options.onEvent,
     endpoint: options.endpoint,

@@ -28,6 +28,7 @@ export interface SamplerOptions {
   readonly clock: Clock;
   readonly wallClock: WallClock;
   readonly log: LogSink;
+  /** The first interval; setInterval() changes it. */
   readonly intervalMs: number;
 }
 
@@ -48,8 +49,11 @@ export class Sampler {
   readonly #sensorFailing: boolean[];
   readonly #readingBad: boolean[];
   #timer: TimerHandle | undefined;
+  #intervalMs: number;
   #origin = 0;
   #ticks = 0;
+  /** When the last round ran: a new interval counts from it. */
+  #lastRoundAt = 0;
   #sampled = 0;
   #dropped = 0;
   #skipped = 0;
@@ -57,6 +61,7 @@ export class Sampler {
 
   constructor(options: SamplerOptions) {
     this.#options = options;
+    this.#intervalMs = options.intervalMs;
     this.#sensorFailing = options.plan.bindings.map(() => false);
     this.#readingBad = [];
     for (let i = 0; i < options.plan.readingCount; i++) this.#readingBad.push(false);
@@ -83,10 +88,27 @@ export class Sampler {
     this.#timer = undefined;
   }
 
+  /**
+   * A new sampling period, from the last round on: the next round comes one new interval after
+   * it (at once if that time has passed), so a change neither bunches rounds nor leaves a gap.
+   */
+  setInterval(intervalMs: number): void {
+    if (intervalMs === this.#intervalMs) return;
+    this.#intervalMs = intervalMs;
+    if (this.#timer === undefined) return;
+    const { clock } = this.#options;
+    clock.clearTimer(this.#timer);
+    this.#origin = this.#lastRoundAt;
+    this.#ticks = 1;
+    this.#timer = clock.setTimer(() => this.#onSampleTime(), Math.max(0, this.#origin + intervalMs - clock.now()));
+  }
+
   #onSampleTime(): void {
     // Next round first, so nothing in this round can stop the loop.
-    const { clock, intervalMs } = this.#options;
+    const { clock } = this.#options;
+    const intervalMs = this.#intervalMs;
     const now = clock.now();
+    this.#lastRoundAt = now;
     this.#ticks++;
     if (this.#origin + this.#ticks * intervalMs <= now) this.#ticks = Math.floor((now - this.#origin) / intervalMs) + 1;
     this.#timer = clock.setTimer(() => this.#onSampleTime(), this.#origin + this.#ticks * intervalMs - now);

@@ -23,6 +23,7 @@ export interface UploaderOptions {
   readonly clock: Clock;
   readonly random: RandomSource;
   readonly log: LogSink;
+  /** The first configuration; reconfigure() replaces it. */
   readonly config: TelemetryConfig;
 }
 
@@ -66,6 +67,7 @@ function isOutcome(value: unknown): value is BatchOutcome {
 export class Uploader {
   readonly #options: UploaderOptions;
   readonly #backoff: Backoff;
+  #config: TelemetryConfig;
   #pinned: PinnedBatch | undefined;
   #sending = false;
   #droppedUnreported = 0;
@@ -80,6 +82,7 @@ export class Uploader {
 
   constructor(options: UploaderOptions) {
     this.#options = options;
+    this.#config = options.config;
     this.#backoff = new Backoff({ random: options.random, ...options.config.backoff });
   }
 
@@ -119,6 +122,15 @@ export class Uploader {
     this.pump();
   }
 
+  /**
+   * A new batch size or maxDelay, in force for the next batch formed: the one in flight stays as
+   * it is, and waiting values are measured against the new triggers now.
+   */
+  reconfigure(config: TelemetryConfig): void {
+    this.#config = config;
+    this.pump();
+  }
+
   close(): void {
     this.#closed = true;
     this.#cancel(this.#flushTimer);
@@ -144,7 +156,8 @@ export class Uploader {
    * any and no report was taken: MIN_PAYLOAD_BYTES fits the largest item and a drop report.
    */
   #fitting(): { readonly count: number; readonly reports: QueuedReport[] } {
-    const { ring, config, reports } = this.#options;
+    const { ring, reports } = this.#options;
+    const config = this.#config;
     let items = 0;
     let bytes = 0;
     if (this.#droppedUnreported > 0) {
@@ -176,7 +189,8 @@ export class Uploader {
    * maxDelay timer. Returns whether a batch was formed.
    */
   #formBatchIfDue(): boolean {
-    const { ring, config, clock, plan, reports } = this.#options;
+    const { ring, clock, plan, reports } = this.#options;
+    const config = this.#config;
     this.#cancel(this.#flushTimer);
     this.#flushTimer = undefined;
     if (ring.size === 0 && reports.size === 0) return false;
