@@ -10,12 +10,9 @@ export class ConfigError extends Error {
   override readonly name = "ConfigError";
   /** The setting that is wrong, as spelled on the command line. */
   readonly key: string;
-  /** What is wrong with the value, without the key (device.settings shows it per key). */
-  readonly problem: string;
 
   constructor(key: string, problem: string) {
     super(`config ${key}: ${problem}`);
     this.key = key;
-    this.problem = problem;
   }
 }

@@ -1,5 +1,6 @@
 // The part of the configuration that may change at run time, one entry per setting: where its
-// build-time value sits in DeviceConfig, the build-time parser and bounds it is checked with, how
+// build-time value sits in DeviceConfig, the build-time parser and bounds it is checked with
+// (config-values.ts's check* form, which answers a Refusal rather than throwing), how
 // device.settings shows it (the configuration grammar: "1s", 20, "info") and where it takes
 // effect. Hardware lists, the server and the credentials are not here: they cannot change
 // without a reboot. A setting added to the configuration that makes sense at run time is one
@@ -13,7 +14,14 @@ import {
   KEEP_ALIVE_RANGE,
   MAX_DELAY_RANGE,
 } from "./config.js";
-import { formatDuration, parseDuration, parseDurationOrOff, parseInteger, parseLogLevel } from "./config-values.js";
+import {
+  checkDuration,
+  checkDurationOrOff,
+  checkInteger,
+  checkLogLevel,
+  formatDuration,
+  type Refusal,
+} from "./config-values.js";
 
 /** Where the effective settings take effect (the device's parts). */
 export interface SettingTargets {
@@ -32,8 +40,8 @@ export interface SettableSetting {
   readonly name: string;
   /** The build-time value: what settings.reset returns to. */
   readonly initial: (config: DeviceConfig) => SettingValue;
-  /** A value from the platform or the flash, through the build-time parser and bounds; throws ConfigError. */
-  readonly parse: (value: unknown, config: DeviceConfig) => SettingValue;
+  /** A value from the platform or the flash, through the build-time parser and bounds (never throws). */
+  readonly check: (value: unknown, config: DeviceConfig) => SettingValue | Refusal;
   /** The value in the configuration grammar, as device.settings shows it and the flash keeps it. */
   readonly show: (value: SettingValue) => SettingValue;
   readonly apply: (value: SettingValue, targets: SettingTargets) => void;
@@ -46,7 +54,7 @@ export const SETTABLE_SETTINGS: readonly SettableSetting[] = Object.freeze([
   Object.freeze({
     name: "interval",
     initial: (config: DeviceConfig) => config.telemetry.intervalMs,
-    parse: (value: unknown) => parseDuration("interval", value, INTERVAL_RANGE[0], INTERVAL_RANGE[1]),
+    check: (value: unknown) => checkDuration(value, INTERVAL_RANGE[0], INTERVAL_RANGE[1]),
     show: duration,
     apply: (value: SettingValue, targets: SettingTargets) => targets.telemetry({ intervalMs: value as number }),
   }),
@@ -54,36 +62,35 @@ export const SETTABLE_SETTINGS: readonly SettableSetting[] = Object.freeze([
     name: "batch",
     initial: (config: DeviceConfig) => config.telemetry.batch,
     // The buffer is fixed at build time: a batch never exceeds it.
-    parse: (value: unknown, config: DeviceConfig) => parseInteger("batch", value, 1, config.telemetry.bufferSize),
+    check: (value: unknown, config: DeviceConfig) => checkInteger(value, 1, config.telemetry.bufferSize),
     show: same,
     apply: (value: SettingValue, targets: SettingTargets) => targets.telemetry({ batch: value as number }),
   }),
   Object.freeze({
     name: "maxDelay",
     initial: (config: DeviceConfig) => config.telemetry.maxDelayMs,
-    parse: (value: unknown) => parseDuration("maxDelay", value, MAX_DELAY_RANGE[0], MAX_DELAY_RANGE[1]),
+    check: (value: unknown) => checkDuration(value, MAX_DELAY_RANGE[0], MAX_DELAY_RANGE[1]),
     show: duration,
     apply: (value: SettingValue, targets: SettingTargets) => targets.telemetry({ maxDelayMs: value as number }),
   }),
   Object.freeze({
     name: "keepAlive",
     initial: (config: DeviceConfig) => config.keepAliveMs,
-    parse: (value: unknown) => parseDuration("keepAlive", value, KEEP_ALIVE_RANGE[0], KEEP_ALIVE_RANGE[1]),
+    check: (value: unknown) => checkDuration(value, KEEP_ALIVE_RANGE[0], KEEP_ALIVE_RANGE[1]),
     show: duration,
     apply: (value: SettingValue, targets: SettingTargets) => targets.keepAlive(value as number),
   }),
   Object.freeze({
     name: "logLevel",
     initial: (config: DeviceConfig) => config.logLevel,
-    parse: (value: unknown) => parseLogLevel("logLevel", value),
+    check: (value: unknown) => checkLogLevel(value),
     show: same,
     apply: (value: SettingValue, targets: SettingTargets) => targets.logLevel(value as LogLevel),
   }),
   Object.freeze({
     name: "healthInterval",
     initial: (config: DeviceConfig) => config.healthIntervalMs,
-    parse: (value: unknown) =>
-      parseDurationOrOff("healthInterval", value, HEALTH_INTERVAL_RANGE[0], HEALTH_INTERVAL_RANGE[1]),
+    check: (value: unknown) => checkDurationOrOff(value, HEALTH_INTERVAL_RANGE[0], HEALTH_INTERVAL_RANGE[1]),
     show: duration,
     apply: (value: SettingValue, targets: SettingTargets) => targets.healthInterval(value as number),
   }),

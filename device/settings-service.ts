@@ -16,8 +16,7 @@ import type { LogSink } from "../kernel/log.js";
 import { isJsonObject } from "../thethings/json.js";
 import type { JsonObjectValue, ThingValue } from "../thethings/values.js";
 import { type DeviceConfig, SETTING_KEYS } from "./config.js";
-import { ConfigError } from "./config-error.js";
-import { shown } from "./config-values.js";
+import { isRefusal, type Refusal, shown } from "./config-values.js";
 import { SETTINGS_PREFIX } from "./reserved-keys.js";
 import { SETTABLE_SETTINGS, type SettingTargets, type SettingValue } from "./settable-settings.js";
 
@@ -157,13 +156,10 @@ export class SettingsService {
       if (source === "catch-up" && datetime === seenAt) return "already-taken";
       this.#seenAt[index] = datetime;
     }
-    let parsed: SettingValue;
-    try {
-      parsed = this.#parse(index, item.value);
-    } catch (error) {
-      const problem = error instanceof ConfigError ? error.problem : String(error);
-      this.#errors[index] = problem;
-      this.#options.log("warn", `settings: ${setting.name} refused: ${problem}`);
+    const parsed = this.#check(index, item.value);
+    if (isRefusal(parsed)) {
+      this.#errors[index] = parsed.refused;
+      this.#options.log("warn", `settings: ${setting.name} refused: ${parsed.refused}`);
       return "refused";
     }
     this.#errors[index] = undefined;
@@ -181,18 +177,13 @@ export class SettingsService {
     return "applied";
   }
 
-  /** The build-time parser and bounds, after the checks that keep hostile values cheap. */
-  #parse(index: number, value: unknown): SettingValue {
-    const setting = SETTABLE_SETTINGS[index]!;
+  /** The build-time parser and bounds, after the checks that keep hostile values cheap. Never throws. */
+  #check(index: number, value: unknown): SettingValue | Refusal {
     if (typeof value === "string" && value.length > MAX_SETTING_TEXT)
-      throw new ConfigError(setting.name, `${value.length} characters, at most ${MAX_SETTING_TEXT}`);
-    if (value !== null && typeof value === "object") {
-      throw new ConfigError(
-        setting.name,
-        `expected text or a number, got ${Array.isArray(value) ? "an array" : "an object"}`,
-      );
-    }
-    return setting.parse(value, this.#options.config);
+      return { refused: `${value.length} characters, at most ${MAX_SETTING_TEXT}` };
+    if (value !== null && typeof value === "object")
+      return { refused: `expected text or a number, got ${Array.isArray(value) ? "an array" : "an object"}` };
+    return SETTABLE_SETTINGS[index]!.check(value, this.#options.config);
   }
 
   #reset(datetime: number | undefined, source: SettingSource): SettingOutcome {
@@ -275,16 +266,17 @@ export class SettingsService {
       if (!Object.hasOwn(kept, setting.name)) return;
       const entry = kept[setting.name];
       const datetime = Array.isArray(entry) ? entry[1] : undefined;
-      try {
-        if (!Array.isArray(entry) || entry.length !== 2 || !(datetime === null || Number.isSafeInteger(datetime)))
-          throw new ConfigError(setting.name, "not a [value, datetime] pair");
-        const value = this.#parse(index, entry[0]);
-        this.#overrides[index] = { value, datetime: datetime === null ? undefined : (datetime as number) };
-        this.#seenAt[index] = this.#overrides[index]!.datetime;
-      } catch (error) {
-        const problem = error instanceof ConfigError ? error.problem : String(error);
-        this.#options.log("warn", `settings: ${setting.name} in flash left out: ${problem}`);
+      const pair = Array.isArray(entry) && entry.length === 2 && (datetime === null || Number.isSafeInteger(datetime));
+      const value: SettingValue | Refusal = pair
+        ? this.#check(index, entry[0])
+        : { refused: "not a [value, datetime] pair" };
+      if (isRefusal(value)) {
+        this.#options.log("warn", `settings: ${setting.name} in flash left out: ${value.refused}`);
+        return;
       }
+      const at = datetime === null ? undefined : (datetime as number);
+      this.#overrides[index] = { value, datetime: at };
+      this.#seenAt[index] = at;
     });
   }
 }

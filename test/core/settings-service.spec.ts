@@ -3,6 +3,18 @@
 // applied, kept in flash (written only when the value changed), settings.reset, datetime order,
 // hostile values, and what device.settings carries.
 import { parseDeviceConfig } from "../../device/config.js";
+import { ConfigError } from "../../device/config-error.js";
+import {
+  checkDuration,
+  checkDurationOrOff,
+  checkInteger,
+  checkLogLevel,
+  formatDuration,
+  parseDuration,
+  parseDurationOrOff,
+  parseInteger,
+  parseLogLevel,
+} from "../../device/config-values.js";
 import type { SettingTargets } from "../../device/settable-settings.js";
 import { SETTABLE_SETTINGS } from "../../device/settable-settings.js";
 import {
@@ -13,7 +25,7 @@ import {
 } from "../../device/settings-service.js";
 import type { JsonObjectValue } from "../../thethings/values.js";
 import { MemoryStore, RecordingLog } from "../core-fakes/thethings-fakes.js";
-import { deepEqual, equal, ok } from "../portable/assert.js";
+import { deepEqual, equal, ok, throws } from "../portable/assert.js";
 import { suite, test } from "../portable/harness.js";
 
 const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
@@ -307,5 +319,39 @@ suite("settings: reset and order", () => {
     equal(r.take("settings.batch", "5", T0 + 5), "stale", "the newest value was refused: the older one does not win");
     equal(r.take("settings.interval", "4s", null), "applied", "no datetime: arrival order");
     equal(r.reports.length, 3, "stale values are not reported");
+  });
+});
+
+suite("settings: the build-time parsers, answering instead of throwing", () => {
+  test("each check* gives the value or the problem its parse* throws as a ConfigError, word for word", () => {
+    const cases: [() => unknown, () => unknown][] = [
+      [() => checkDuration("10 s", 100, 1_000), () => parseDuration("interval", "10 s", 100, 1_000)],
+      [() => checkDuration("5s", 100, 1_000), () => parseDuration("interval", "5s", 100, 1_000)],
+      [() => checkDuration(null, 100, 1_000), () => parseDuration("interval", null, 100, 1_000)],
+      [() => checkInteger("0", 1, 500), () => parseInteger("batch", "0", 1, 500)],
+      [() => checkInteger("x", 1, 500), () => parseInteger("batch", "x", 1, 500)],
+      [() => checkDurationOrOff("500ms", 1_000, 86_400_000), () => parseDurationOrOff("h", "500ms", 1_000, 86_400_000)],
+      [() => checkLogLevel("loud"), () => parseLogLevel("logLevel", "loud")],
+    ];
+    for (const [check, parse] of cases) {
+      const refused = check() as { refused: string };
+      const error = throws(parse, (e) => e instanceof ConfigError) as ConfigError;
+      ok(error.message.endsWith(`: ${refused.refused}`), `${error.message} / ${refused.refused}`);
+    }
+    equal(checkDuration("1.5s", 100, 10_000), 1_500);
+    equal(checkDurationOrOff("0", 1_000, 10_000), 0);
+    equal(checkInteger("0x10", 1, 500), 16);
+    equal(checkLogLevel(" WARN "), "warn");
+    equal(parseDuration("interval", "2m", 100, 86_400_000), 120_000);
+    deepEqual([0, 250, 1_000, 90_000, 120_000, 7_200_000].map(formatDuration), [
+      "0s",
+      "250ms",
+      "1s",
+      "90s",
+      "2m",
+      "2h",
+    ]);
+    for (const ms of [0, 250, 1_000, 90_000, 120_000, 7_200_000])
+      equal(checkDuration(formatDuration(ms), 0, 86_400_000), ms, "what device.settings shows reads back the same");
   });
 });
