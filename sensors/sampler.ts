@@ -90,7 +90,8 @@ export class Sampler {
 
   /**
    * A new sampling period, from the last round on: the next round comes one new interval after
-   * it (at once if that time has passed), so a change neither bunches rounds nor leaves a gap.
+   * it, or now if that time has passed, and the new grid counts from that round, so a change
+   * neither bunches rounds nor leaves a gap.
    */
   setInterval(intervalMs: number): void {
     if (intervalMs === this.#intervalMs) return;
@@ -98,9 +99,12 @@ export class Sampler {
     if (this.#timer === undefined) return;
     const { clock } = this.#options;
     clock.clearTimer(this.#timer);
-    this.#origin = this.#lastRoundAt;
+    const now = clock.now();
+    // The next round is round 1 of a grid whose round 0 is the last one (or a virtual one, one
+    // new interval ago, when the last is further back than that).
+    this.#origin = Math.max(this.#lastRoundAt, now - intervalMs);
     this.#ticks = 1;
-    this.#timer = clock.setTimer(() => this.#onSampleTime(), Math.max(0, this.#origin + intervalMs - clock.now()));
+    this.#timer = clock.setTimer(() => this.#onSampleTime(), this.#origin + intervalMs - now);
   }
 
   #onSampleTime(): void {

@@ -31,17 +31,17 @@ suite("telemetry: reconfigure", () => {
     r.telemetry.close();
   });
 
-  test("a shorter interval whose next round has already passed samples once now: no burst of missed rounds", async () => {
+  test("a shorter interval whose next round has already passed samples once now, then a full new interval on", async () => {
     const r = timedRig({ intervalMs: 10_000, batch: 100, bufferSize: 200 });
     const t0 = r.clock.now();
     r.telemetry.start();
-    await r.clock.advance(7_500);
+    await r.clock.advance(7_250);
     r.telemetry.reconfigure({ intervalMs: 1_000 });
     await r.clock.advance(2_000);
     deepEqual(
       r.times.map((t) => t - t0),
-      [0, 7_500, 8_000, 9_000],
-      "one round at once, then on the grid from the last round",
+      [0, 7_250, 8_250, 9_250],
+      "one round at once, none of the missed ones, and no round closer than the new interval",
     );
     r.telemetry.close();
   });
