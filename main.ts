@@ -14,6 +14,7 @@ import { Device } from "./device/app.js";
 import { type DeviceConfig, parseDeviceConfig } from "./device/config.js";
 import { ConfigError } from "./device/config-error.js";
 import { describeDeviceEvent } from "./device/event-text.js";
+import { LogLevelGate } from "./device/log-level-gate.js";
 import { openActuators } from "./device/open-actuators.js";
 import { openSensors } from "./device/open-sensors.js";
 import { readEntered, withEntered } from "./device/setup-store.js";
@@ -23,6 +24,7 @@ import { ModdableRandom } from "./kernel/moddable/random.js";
 import { createTraceLog } from "./kernel/moddable/trace-log.js";
 import { SystemWallClock } from "./kernel/moddable/wall-clock.js";
 import { readBoardPins } from "./moddable/board-pins.js";
+import { readTargetHealth } from "./moddable/health.js";
 import { PreferencePageStore } from "./moddable/preference-page-store.js";
 import { PreferenceStore } from "./moddable/preference-store.js";
 
@@ -64,7 +66,9 @@ export default function main(): void {
   }
 
   const random = new ModdableRandom();
-  const log = createTraceLog({ minimum: settings.logLevel, now: () => clock.now() });
+  // The level is the gate's, which settings.logLevel changes at run time.
+  const logLevel = new LogLevelGate(createTraceLog({ minimum: "debug", now: () => clock.now() }), settings.logLevel);
+  const log = logLevel.log;
   log("info", `theThings.IO firmware on ${boardIo.name}: ${describeConfig(settings)}`);
 
   const resolver = new HostResolver({ clock });
@@ -102,6 +106,8 @@ export default function main(): void {
       resolve: (host) => resolver.resolve(host),
       resetReason: boardIo.resetReason?.(),
       setup: { listen: listenModdable, radio: network.radio },
+      readHealth: readTargetHealth,
+      logLevel,
     },
     setupRequested,
     // The parts log their own progress; stored batches are the one thing only the event tells.

@@ -3,7 +3,8 @@
 // PC runner) build the ports and call `new Device(...).start()`; nothing here knows which one it
 // runs on. What the parts learn about the network, the platform and the token travels as
 // connectivity events (kernel/connectivity.ts) that each part subscribes to; the device only
-// reports them.
+// reports them. Settings written on the platform reach the parts through the settings service
+// (settings-service.ts); device.boot, device.health and device.settings ride with the batches.
 import type { DatagramPort } from "../coap/datagram-port.js";
 import { CoapEndpoint, type EndpointOptions } from "../coap/endpoint.js";
 import type { PeerAddress } from "../coap/peer-address.js";
@@ -27,13 +28,19 @@ import { type ActuatorBinding, CommandDispatcher } from "./commands.js";
 import type { DeviceConfig } from "./config.js";
 import type { DeviceEvent, DeviceStats } from "./device-events.js";
 import { FIRMWARE_VERSION } from "./firmware-version.js";
+import { HealthReporter, type ReadTargetHealth } from "./health-report.js";
+import type { LogLevelControl } from "./log-level-gate.js";
 import { type CodeWanted, Provisioning, TOKEN_STORE_KEY } from "./provisioning.js";
+import { BOOT_REPORT_KEY, HEALTH_REPORT_KEY, REPORT_KEYS, SETTINGS_REPORT_KEY } from "./reserved-keys.js";
 import { type ResolveHost, ServerResolution } from "./server-resolution.js";
 import { parseServer, type ServerAddress } from "./server-uri.js";
+import { SettingsCatchUp } from "./settings-catch-up.js";
+import { SettingsService } from "./settings-service.js";
 import { SetupPortal, type SetupReason } from "./setup-portal.js";
 import type { SetupRadio } from "./setup-radio.js";
 import { ENTERED_KEYS, forgetEntered, writeEntered } from "./setup-store.js";
 import { SubscriptionKeeper } from "./subscription-keeper.js";
+import { ValueRouter } from "./value-router.js";
 
 export type { DeviceEvent, DeviceStats } from "./device-events.js";
 
@@ -58,6 +65,10 @@ export interface DevicePorts {
   readonly resolve?: ResolveHost;
   /** Why the board last started (device/reset-reason.ts names); undefined where the target cannot say. */
   readonly resetReason?: string;
+  /** The heap and RSSI for device.health where the target can measure them (moddable/health.ts). */
+  readonly readHealth?: ReadTargetHealth;
+  /** Changes the levels `log` keeps (settings.logLevel); without it they stay as the target set them. */
+  readonly logLevel?: LogLevelControl;
   /** The setup portal's ports; without them setup never opens (as with setup=never). */
   readonly setup?: SetupPorts;
 }
@@ -89,6 +100,7 @@ interface Link {
   token: string | undefined;
   /** The keeper holds a subscription (not paused by a forget). */
   subscribed: boolean;
+  readonly settingsCatchUp: SettingsCatchUp;
 }
 
 export class Device {
@@ -99,6 +111,9 @@ export class Device {
   readonly #connectivity: ConnectivityEvents;
   readonly #telemetry: Telemetry;
   readonly #dispatcher: CommandDispatcher;
+  readonly #health: HealthReporter;
+  readonly #settings: SettingsService;
+  readonly #router: ValueRouter;
   readonly #provisioning: Provisioning;
   #resolution: ServerResolution;
   #server: ServerAddress;
@@ -146,7 +161,7 @@ export class Device {
     const telemetryKeys = ports.sensors.flatMap((binding) => binding.readings.map((reading) => reading.key));
     this.#dispatcher = new CommandDispatcher({
       actuators: ports.actuators,
-      telemetryKeys: [...telemetryKeys, droppedKey],
+      telemetryKeys: [...telemetryKeys, droppedKey, ...REPORT_KEYS],
       log: ports.log,
       onApplied: (applied) =>
         this.#emit({
@@ -157,6 +172,30 @@ export class Device {
           source: applied.source,
         }),
     });
+    this.#health = new HealthReporter({
+      clock: ports.clock,
+      log: ports.log,
+      intervalMs: config.healthIntervalMs,
+      counters: () => this.stats(),
+      readTarget: ports.readHealth,
+      report: (value) => this.#telemetry.report(HEALTH_REPORT_KEY, value),
+    });
+    this.#settings = new SettingsService({
+      config,
+      store: ports.store,
+      log: ports.log,
+      targets: {
+        telemetry: (change) => {
+          const problem = this.#telemetry.reconfigure(change);
+          if (problem !== undefined) ports.log("error", `settings: telemetry refused the change: ${problem}`);
+        },
+        keepAlive: (ms) => this.#link?.keeper.setKeepAlive(ms),
+        logLevel: (level) => ports.logLevel?.setLevel(level),
+        healthInterval: (ms) => this.#health.setInterval(ms),
+      },
+      report: (value, urgent) => this.#telemetry.report(SETTINGS_REPORT_KEY, value, { urgent }),
+    });
+    this.#router = new ValueRouter({ commands: this.#dispatcher, settings: this.#settings });
     this.#provisioning = new Provisioning({
       activator: {
         activate: async (code, productId) => {
@@ -189,6 +228,7 @@ export class Device {
   /** Starts sampling at once (values buffer until the platform is reachable), connects, and opens setup if due. */
   start(): void {
     this.#telemetry.start();
+    this.#health.start();
     this.#reportBoot();
     this.#resolution.start();
     if (!this.#setupEnabled) return;
@@ -284,11 +324,13 @@ export class Device {
     this.#closeSetup();
     this.#resolution.close();
     this.#telemetry.close();
+    this.#health.close();
     this.#provisioning.close();
     this.#dispatcher.close();
     const link = this.#link;
     if (link !== undefined) {
       link.catchUp.close();
+      link.settingsCatchUp.close();
       link.keeper.close();
       link.client.close().catch(() => undefined);
       link.endpoint.close();
@@ -304,7 +346,7 @@ export class Device {
   #reportBoot(): void {
     const outputs = this.#config.actuators.map((spec) => `${spec.key}:${spec.kind}`).join(",");
     const boot = { firmware: FIRMWARE_VERSION, reset: this.#ports.resetReason ?? "unknown", outputs };
-    const problem = this.#telemetry.report("device.boot", boot);
+    const problem = this.#telemetry.report(BOOT_REPORT_KEY, boot);
     if (problem !== undefined) this.#ports.log("warn", `device.boot not reported: ${problem}`);
   }
 
@@ -369,17 +411,30 @@ export class Device {
       log,
       maxWaitMs: this.#config.keepAliveMs,
     });
+    const settingsCatchUp = new SettingsCatchUp({
+      reader: client,
+      settings: this.#settings,
+      clock,
+      random,
+      log,
+      maxWaitMs: this.#config.keepAliveMs,
+    });
     const keeper = new SubscriptionKeeper({
       client,
-      dispatcher: this.#dispatcher,
-      catchUp,
-      keepAliveMs: this.#config.keepAliveMs,
+      dispatcher: this.#router,
+      catchUp: {
+        run: () => {
+          catchUp.run();
+          settingsCatchUp.run();
+        },
+      },
+      keepAliveMs: this.#settings.value("keepAlive") as number,
       connectivity: this.#connectivity,
       report: (event) => this.#report(event),
       emit: this.#emit,
       onError: (error) => this.#onUnauthorized(error),
     });
-    this.#link = { endpoint, client, keeper, catchUp, token: undefined, subscribed: false };
+    this.#link = { endpoint, client, keeper, catchUp, settingsCatchUp, token: undefined, subscribed: false };
     log("info", `platform at ${server.address}:${server.port}`);
     // An unhandled rejection aborts the XS machine (the board restarts): report it instead.
     this.#bringUp().catch((error: unknown) => this.#ports.log("error", `bring-up failed: ${String(error)}`));
@@ -391,6 +446,8 @@ export class Device {
     const token = await this.#provisioning.obtainToken();
     if (token === undefined || this.#closed) return;
     this.#applyToken(link, token);
+    // Settings written while the device was off (its flash already holds those it heard).
+    link.settingsCatchUp.run();
     let restoreIncomplete = false;
     if (this.#ports.actuators.length > 0) {
       const report = await restoreActuators({

@@ -2,7 +2,9 @@
 // written on the platform gives it (or the JSON number or boolean a manifest may hold) becomes a
 // checked value, or a ConfigError that names the key and shows the value. Each parser stands on
 // its own, so every front end validates with the same words; keep the messages stable, callers
-// and tests match them.
+// and tests match them. The check* functions are the same parsers answering a Refusal instead
+// of throwing, for values that arrive while the device runs (settings written on the platform):
+// a refused value there is an expected input, and xsbug breaks on every exception.
 import type { LogLevel } from "../kernel/log.js";
 import { ConfigError } from "./config-error.js";
 
@@ -23,20 +25,47 @@ export function shown(value: unknown): string {
   return JSON.stringify(text.length > MAX_SHOWN ? `${text.slice(0, MAX_SHOWN)}…` : text);
 }
 
+/** Why a check refused a value: the problem, without the key (ConfigError adds it). */
+export interface Refusal {
+  readonly refused: string;
+}
+
+export function isRefusal(result: unknown): result is Refusal {
+  return typeof result === "object" && result !== null && "refused" in result;
+}
+
+function refuse(problem: string): Refusal {
+  return { refused: problem };
+}
+
+function orThrow<T>(key: string, result: T | Refusal): T {
+  if (isRefusal(result)) throw new ConfigError(key, result.refused);
+  return result;
+}
+
 /** Manifest defaults may be JSON numbers or booleans; the command line gives strings. */
-export function asText(key: string, value: unknown): string {
+export function textOf(value: unknown): string | Refusal {
   if (typeof value === "string") return value.trim();
   if (typeof value === "number" || typeof value === "boolean") return String(value);
-  throw new ConfigError(key, `expected text, got ${value === null ? "null" : typeof value}`);
+  return refuse(`expected text, got ${value === null ? "null" : typeof value}`);
+}
+
+export function asText(key: string, value: unknown): string {
+  return orThrow(key, textOf(value));
 }
 
 /** A whole number, decimal or 0x hex, in [min, max]. */
-export function parseInteger(key: string, value: unknown, min: number, max: number): number {
-  const text = asText(key, value);
+export function checkInteger(value: unknown, min: number, max: number): number | Refusal {
+  const text = textOf(value);
+  if (isRefusal(text)) return text;
   const number = /^(?:\d+|0x[0-9a-f]+)$/i.test(text) ? Number(text) : Number.NaN;
-  if (!Number.isSafeInteger(number)) throw new ConfigError(key, `${shown(value)} is not a whole number`);
-  if (number < min || number > max) throw new ConfigError(key, `${shown(value)} is outside ${min}–${max}`);
+  if (!Number.isSafeInteger(number)) return refuse(`${shown(value)} is not a whole number`);
+  if (number < min || number > max) return refuse(`${shown(value)} is outside ${min}–${max}`);
   return number;
+}
+
+export function parseInteger(key: string, value: unknown, min: number, max: number): number {
+  return orThrow(key, checkInteger(value, min, max));
 }
 
 /**
@@ -46,22 +75,39 @@ export function parseInteger(key: string, value: unknown, min: number, max: numb
  * repeats it for the local platform, which imports nothing from the core; a test keeps the two
  * equal). The result must be a whole number of milliseconds in [minMs, maxMs].
  */
-export function parseDuration(key: string, value: unknown, minMs: number, maxMs: number): number {
-  const text = asText(key, value).toLowerCase();
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text);
+export function checkDuration(value: unknown, minMs: number, maxMs: number): number | Refusal {
+  const text = textOf(value);
+  if (isRefusal(text)) return text;
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.toLowerCase());
   const ms = match === null ? Number.NaN : Number(match[1]) * DURATION_UNITS[match[2] ?? "ms"]!;
   if (!Number.isSafeInteger(ms)) {
-    throw new ConfigError(
-      key,
+    return refuse(
       `${shown(value)} is not a duration in whole milliseconds (e.g. 500ms, 10s, 2m, 1h; a bare number is milliseconds)`,
     );
   }
   if (ms < minMs || ms > maxMs)
-    throw new ConfigError(key, `${shown(value)} is outside ${describeMs(minMs)}–${describeMs(maxMs)}`);
+    return refuse(`${shown(value)} is outside ${formatDuration(minMs)}–${formatDuration(maxMs)}`);
   return ms;
 }
 
-function describeMs(ms: number): string {
+export function parseDuration(key: string, value: unknown, minMs: number, maxMs: number): number {
+  return orThrow(key, checkDuration(value, minMs, maxMs));
+}
+
+/** A duration that 0 turns off (`0`, `0s`): otherwise a duration as parseDuration takes it, in [minMs, maxMs]. */
+export function checkDurationOrOff(value: unknown, minMs: number, maxMs: number): number | Refusal {
+  const ms = checkDuration(value, 0, maxMs);
+  if (isRefusal(ms) || ms === 0 || ms >= minMs) return ms;
+  return refuse(`${shown(value)} is outside ${formatDuration(minMs)}–${formatDuration(maxMs)} (0 turns it off)`);
+}
+
+export function parseDurationOrOff(key: string, value: unknown, minMs: number, maxMs: number): number {
+  return orThrow(key, checkDurationOrOff(value, minMs, maxMs));
+}
+
+/** Whole milliseconds in the grammar parseDuration reads, in the largest unit that divides them (`90s`, `2m`). */
+export function formatDuration(ms: number): string {
+  if (ms === 0) return "0s";
   if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
   if (ms % 60_000 === 0) return `${ms / 60_000}m`;
   if (ms % 1_000 === 0) return `${ms / 1_000}s`;
@@ -102,11 +148,16 @@ export function parseCredential(key: string, value: unknown): string | undefined
   return text;
 }
 
+export function checkLogLevel(value: unknown): LogLevel | Refusal {
+  const text = textOf(value);
+  if (isRefusal(text)) return text;
+  const lower = text.toLowerCase();
+  const level = LOG_LEVELS.find((candidate) => candidate === lower);
+  return level === undefined ? refuse(`${shown(value)} is not one of ${LOG_LEVELS.join(", ")}`) : level;
+}
+
 export function parseLogLevel(key: string, value: unknown): LogLevel {
-  const text = asText(key, value).toLowerCase();
-  const level = LOG_LEVELS.find((candidate) => candidate === text);
-  if (level === undefined) throw new ConfigError(key, `${shown(value)} is not one of ${LOG_LEVELS.join(", ")}`);
-  return level;
+  return orThrow(key, checkLogLevel(value));
 }
 
 /** One of `choices`, any case. */

@@ -20,6 +20,7 @@ import {
   parseChoice,
   parseCredential,
   parseDuration,
+  parseDurationOrOff,
   parseInteger,
   parseLogLevel,
   parseWifiPassword,
@@ -34,6 +35,7 @@ import {
   type SensorSpec,
   sensorPins,
 } from "./io-specs.js";
+import { reservedKeyProblem } from "./reserved-keys.js";
 import { parseServer, type ServerAddress } from "./server-uri.js";
 
 /**
@@ -62,6 +64,7 @@ export const DEFAULT_SETTINGS = Object.freeze({
   setupAfter: "5m",
   setupPassword: "",
   setupPort: "8080",
+  healthInterval: "10m",
 });
 
 export type SettingKey = keyof typeof DEFAULT_SETTINGS;
@@ -81,6 +84,8 @@ export interface DeviceConfig {
   readonly actuators: readonly ActuatorSpec[];
   readonly logLevel: LogLevel;
   readonly setup: SetupConfig;
+  /** How often device.health is written; 0: never. */
+  readonly healthIntervalMs: number;
 }
 
 export type SetupMode = "auto" | "always" | "never";
@@ -121,14 +126,19 @@ function parseSetupConfig(setting: (key: SettingKey) => unknown, board: BoardPin
   });
 }
 
-/** Duration bounds: short enough intervals for a demo, nothing that could flood the platform. */
-const INTERVAL_RANGE = Object.freeze([100, 86_400_000] as const);
-const MAX_DELAY_RANGE = Object.freeze([100, 86_400_000] as const);
+/**
+ * Duration bounds: short enough intervals for a demo, nothing that could flood the platform.
+ * The settings written on the platform are held to the same (settable-settings.ts).
+ */
+export const INTERVAL_RANGE = Object.freeze([100, 86_400_000] as const);
+export const MAX_DELAY_RANGE = Object.freeze([100, 86_400_000] as const);
 /** How long a value may wait in RAM before it goes to flash; "auto" is maxDelay + 30 s. */
 const PERSIST_AFTER_RANGE = Object.freeze([100, 86_400_000] as const);
 const HOLD_UNSTAMPED_RANGE = Object.freeze([0, 86_400_000] as const);
 /** Below 5 s the keep-alives alone load the platform; above 1 h a NAT mapping surely expires. */
-const KEEP_ALIVE_RANGE = Object.freeze([5_000, 3_600_000] as const);
+export const KEEP_ALIVE_RANGE = Object.freeze([5_000, 3_600_000] as const);
+/** A health report rides with the batches, so even every second adds no write of its own; 0 turns it off. */
+export const HEALTH_INTERVAL_RANGE = Object.freeze([1_000, 86_400_000] as const);
 
 /**
  * Reads every setting from `values` (missing keys take DEFAULT_SETTINGS), checks each one and
@@ -176,16 +186,18 @@ export function parseDeviceConfig(values: Readonly<Record<string, unknown>>, boa
 
   const sensors = parseSensors("sensors", setting("sensors"), board);
   const actuators = parseActuators("actuators", setting("actuators"), board);
-  const reserved = DEFAULT_TELEMETRY_CONFIG.droppedKey;
+  const droppedKey = DEFAULT_TELEMETRY_CONFIG.droppedKey;
   for (const spec of sensors) {
     for (const reading of spec.readings) {
-      if (reading.key === reserved)
-        throw new ConfigError("sensors", `${shown(spec.entry)}: key ${shown(reserved)} is reserved for drop reports`);
+      const problem = reservedKeyProblem(reading.key, droppedKey);
+      if (problem !== undefined)
+        throw new ConfigError("sensors", `${shown(spec.entry)}: key ${shown(reading.key)} ${problem}`);
     }
   }
   for (const spec of actuators) {
-    if (spec.key === reserved)
-      throw new ConfigError("actuators", `${shown(spec.entry)}: key ${shown(reserved)} is reserved for drop reports`);
+    const problem = reservedKeyProblem(spec.key, droppedKey);
+    if (problem !== undefined)
+      throw new ConfigError("actuators", `${shown(spec.entry)}: key ${shown(spec.key)} ${problem}`);
     // The platform pushes the device's own writes back to its subscription, so a key that is
     // both telemetry and a command would have every sample drive the output.
     const clash = sensors.find((sensor) => sensor.readings.some((reading) => reading.key === spec.key));
@@ -215,5 +227,11 @@ export function parseDeviceConfig(values: Readonly<Record<string, unknown>>, boa
     actuators,
     logLevel: parseLogLevel("logLevel", setting("logLevel")),
     setup: parseSetupConfig(setting, board),
+    healthIntervalMs: parseDurationOrOff(
+      "healthInterval",
+      setting("healthInterval"),
+      HEALTH_INTERVAL_RANGE[0],
+      HEALTH_INTERVAL_RANGE[1],
+    ),
   });
 }

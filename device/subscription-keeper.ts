@@ -1,5 +1,5 @@
-// Keeps the thing's subscription: the values it brings go to the command dispatcher; a
-// confirmation after a gap starts a command catch-up; what it learns about the platform is
+// Keeps the thing's subscription: the values it brings go to the commands and the settings
+// (value-router.ts); a confirmation after a gap starts their catch-up; what it learns about the platform is
 // reported as connectivity events. It re-registers when the network comes back (a NAT or a
 // server restart may have forgotten it, RFC 7641 §4.1), when the platform answers again while
 // it is lost, and subscribes afresh under a new thing token.
@@ -7,14 +7,15 @@ import type { ConnectivityEvent, ConnectivitySource } from "../kernel/connectivi
 import type { ThethingsClient } from "../thethings/client.js";
 import type { ThethingsError } from "../thethings/errors.js";
 import type { ThingSubscription } from "../thethings/subscription.js";
-import type { CommandCatchUp } from "./command-catch-up.js";
-import type { CommandDispatcher } from "./commands.js";
 import type { DeviceEvent } from "./device-events.js";
+import type { ValueSink } from "./value-router.js";
 
 export interface SubscriptionKeeperOptions {
   readonly client: Pick<ThethingsClient, "subscribe">;
-  readonly dispatcher: CommandDispatcher;
-  readonly catchUp: CommandCatchUp;
+  readonly dispatcher: ValueSink;
+  /** Reads back what was written during a gap (command-catch-up.ts, settings-catch-up.ts). */
+  readonly catchUp: { run(): void };
+  /** The first keep-alive; setKeepAlive() changes it. */
   readonly keepAliveMs: number;
   readonly connectivity: ConnectivitySource;
   readonly report: (event: ConnectivityEvent) => void;
@@ -27,6 +28,7 @@ export class SubscriptionKeeper {
   readonly #options: SubscriptionKeeperOptions;
   readonly #unsubscribe: () => void;
   #subscription: ThingSubscription | undefined;
+  #keepAliveMs: number;
   #lost = false;
   /** A subscription was confirmed before: the next confirmation follows a gap (loss, new token, restart). */
   #subscribedBefore = false;
@@ -35,6 +37,7 @@ export class SubscriptionKeeper {
 
   constructor(options: SubscriptionKeeperOptions) {
     this.#options = options;
+    this.#keepAliveMs = options.keepAliveMs;
     this.#unsubscribe = options.connectivity.subscribe((event) => this.#onConnectivity(event));
   }
 
@@ -61,7 +64,7 @@ export class SubscriptionKeeper {
           this.#options.onError(error);
         },
       },
-      { keepAliveMs: this.#options.keepAliveMs },
+      { keepAliveMs: this.#keepAliveMs },
     );
   }
 
@@ -69,6 +72,13 @@ export class SubscriptionKeeper {
   pause(): void {
     this.#subscription?.close().catch(() => undefined);
     this.#subscription = undefined;
+  }
+
+  /** A new keep-alive: a subscription in place registers again, asking the platform for it. */
+  setKeepAlive(keepAliveMs: number): void {
+    if (keepAliveMs === this.#keepAliveMs) return;
+    this.#keepAliveMs = keepAliveMs;
+    if (this.#subscription !== undefined) this.subscribe();
   }
 
   close(): void {

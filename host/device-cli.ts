@@ -17,7 +17,8 @@ import { type RunDeviceOptions, runDevice } from "./run-device.js";
 const USAGE = `usage: npm run device -- [--server coap://HOST:PORT] [--activation-code CODE] [--product-id ID]
   [--state DIR] [--interval D] [--batch N] [--max-delay D] [--keep-alive D] [--buffer-size N]
   [--persist-after D|auto] [--outbox-size N] [--hold-unstamped D]
-  [--sensors LIST] [--actuators LIST] [--reactivate] [--log-level debug|info|warn|error] [--json]
+  [--sensors LIST] [--actuators LIST] [--reactivate] [--log-level debug|info|warn|error]
+  [--health-interval D] [--json]
   [--setup] [--setup-port N] [--no-setup]
   --setup opens the setup page at once (http://127.0.0.1:PORT/, PORT from --setup-port, default 8080,
   0 picks a free one); it also opens by itself when there is no token and no code, or a code or
@@ -47,6 +48,7 @@ function readFlags(args: string[]) {
       "setup-port": { type: "string" },
       "no-setup": { type: "boolean", default: false },
       "log-level": { type: "string" },
+      "health-interval": { type: "string" },
       json: { type: "boolean", default: false },
       help: { type: "boolean", default: false },
     },
@@ -76,8 +78,8 @@ export async function runDeviceCli(
   const print = (line: object): void => {
     process.stdout.write(`${JSON.stringify(line)}\n`);
   };
+  // The runner keeps the lines at or above the log level (--log-level, or settings.logLevel later).
   const log: LogSink = (level, message) => {
-    if (level === "debug" && flags["log-level"] !== "debug") return;
     process.stderr.write(`[${level}] ${message}\n`);
   };
   const settings: Record<string, string> = {};
@@ -98,6 +100,7 @@ export async function runDeviceCli(
   set("sensors", flags.sensors);
   set("actuators", flags.actuators);
   set("logLevel", flags["log-level"]);
+  set("healthInterval", flags["health-interval"]);
   if (flags.reactivate === true) settings.reactivateOnAuthFailure = "true";
   set("setupPort", flags["setup-port"]);
   if (flags["no-setup"] === true) settings.setup = "never";

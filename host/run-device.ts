@@ -6,6 +6,7 @@ import { lookup } from "node:dns/promises";
 import { join } from "node:path";
 import { Device, type DeviceEvent, type DeviceOptions } from "../device/app.js";
 import { parseDeviceConfig } from "../device/config.js";
+import { LogLevelGate } from "../device/log-level-gate.js";
 import { openActuators } from "../device/open-actuators.js";
 import { openSensors } from "../device/open-sensors.js";
 import { readEntered, withEntered } from "../device/setup-store.js";
@@ -24,6 +25,7 @@ export interface RunDeviceOptions {
   readonly settings: Readonly<Record<string, string>>;
   /** Folder of the JSON file that stands in for flash, and of the outbox's pages (DIR/outbox/). */
   readonly stateDir: string;
+  /** Every line; the runner keeps those at or above the logLevel setting (which settings.logLevel changes). */
   readonly log: LogSink;
   readonly onEvent?: (event: DeviceEvent) => void;
   readonly endpoint?: DeviceOptions["endpoint"];
@@ -50,12 +52,13 @@ export const PC_DEFAULT_SETTINGS: Readonly<Record<string, string>> = Object.free
 });
 
 export async function runDevice(options: RunDeviceOptions): Promise<RunningDevice> {
-  const { log } = options;
   const store = new JsonFileStore(options.stateDir);
   // What a person entered on the setup page wins over the flags (as over the build on a board).
   const config = parseDeviceConfig(
-    withEntered({ ...PC_DEFAULT_SETTINGS, ...options.settings }, readEntered(store, log)),
+    withEntered({ ...PC_DEFAULT_SETTINGS, ...options.settings }, readEntered(store, options.log)),
   );
+  const logLevel = new LogLevelGate(options.log, config.logLevel);
+  const log = logLevel.log;
   const random = new NodeRandom();
   const udp = await NodeDatagramPort.open({ type: config.server.host.includes(":") ? "udp6" : "udp4", log });
   const device = new Device({
@@ -72,6 +75,7 @@ export async function runDevice(options: RunDeviceOptions): Promise<RunningDevic
       actuators: openActuators(config.actuators, { board: simulatedBoardIo, log }),
       resolve: async (host) => (await lookup(host)).address,
       setup: { listen: listenLoopback },
+      logLevel,
     },
     setupRequested: options.setup === true,
     onEvent: options.onEvent,

@@ -20,6 +20,7 @@ export interface SamplerOptions {
   readonly clock: Clock;
   readonly wallClock: WallClock;
   readonly log: LogSink;
+  /** The first interval; setInterval() changes it. */
   readonly intervalMs: number;
 }
 
@@ -39,14 +40,18 @@ export class Sampler {
   readonly #sensorFailing: boolean[];
   readonly #readingBad: boolean[];
   #timer: TimerHandle | undefined;
+  #intervalMs: number;
   #origin = 0;
   #ticks = 0;
+  /** When the last round ran: a new interval counts from it. */
+  #lastRoundAt = 0;
   #sampled = 0;
   #skipped = 0;
   #sampleErrors = 0;
 
   constructor(options: SamplerOptions) {
     this.#options = options;
+    this.#intervalMs = options.intervalMs;
     this.#sensorFailing = options.plan.bindings.map(() => false);
     this.#readingBad = [];
     for (let i = 0; i < options.plan.readingCount; i++) this.#readingBad.push(false);
@@ -73,10 +78,31 @@ export class Sampler {
     this.#timer = undefined;
   }
 
+  /**
+   * A new sampling period, from the last round on: the next round comes one new interval after
+   * it, or now if that time has passed, and the new grid counts from that round, so a change
+   * neither bunches rounds nor leaves a gap.
+   */
+  setInterval(intervalMs: number): void {
+    if (intervalMs === this.#intervalMs) return;
+    this.#intervalMs = intervalMs;
+    if (this.#timer === undefined) return;
+    const { clock } = this.#options;
+    clock.clearTimer(this.#timer);
+    const now = clock.now();
+    // The next round is round 1 of a grid whose round 0 is the last one (or a virtual one, one
+    // new interval ago, when the last is further back than that).
+    this.#origin = Math.max(this.#lastRoundAt, now - intervalMs);
+    this.#ticks = 1;
+    this.#timer = clock.setTimer(() => this.#onSampleTime(), this.#origin + intervalMs - now);
+  }
+
   #onSampleTime(): void {
     // Next round first, so nothing in this round can stop the loop.
-    const { clock, intervalMs } = this.#options;
+    const { clock } = this.#options;
+    const intervalMs = this.#intervalMs;
     const now = clock.now();
+    this.#lastRoundAt = now;
     this.#ticks++;
     if (this.#origin + this.#ticks * intervalMs <= now) this.#ticks = Math.floor((now - this.#origin) / intervalMs) + 1;
     this.#timer = clock.setTimer(() => this.#onSampleTime(), this.#origin + this.#ticks * intervalMs - now);

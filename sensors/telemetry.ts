@@ -85,8 +85,14 @@ export interface TelemetryCounters {
   readonly pagesRefused: number;
 }
 
+/**
+ * What may change while telemetry runs (reconfigure()): the sampling period and the flush
+ * triggers. The buffer, the payload limit and the keys are fixed at construction.
+ */
+export type TelemetryChange = Partial<Pick<TelemetryConfig, "intervalMs" | "batch" | "maxDelayMs">>;
+
 export class Telemetry {
-  readonly config: TelemetryConfig;
+  #config: TelemetryConfig;
   readonly #plan: CompiledPlan;
   readonly #backlog: Backlog;
   readonly #outbox: Outbox | undefined;
@@ -109,7 +115,7 @@ export class Telemetry {
       throw new TypeError("Telemetry: wallClock required");
     if (random === null || typeof random !== "object" || typeof random.next !== "function")
       throw new TypeError("Telemetry: random required");
-    this.config = resolveTelemetryConfig(options.config);
+    this.#config = resolveTelemetryConfig(options.config);
     this.#plan = compileBindings(options.bindings);
     if (this.#plan.keys.indexOf(this.config.droppedKey) >= 0) {
       throw new TypeError(`Telemetry: key ${JSON.stringify(this.config.droppedKey)} is reserved for the drop count`);
@@ -170,6 +176,11 @@ export class Telemetry {
         if (event.kind === "reachable" && event.via === "platform") uploader.notePlatformAnswered();
         if (event.kind === "reachable" || event.kind === "token-changed") this.retryNow();
       }) ?? (() => undefined);
+  }
+
+  /** The configuration in force (reconfigure() replaces it). */
+  get config(): TelemetryConfig {
+    return this.#config;
   }
 
   /** The reports an earlier boot left in flash join the queue (unless one waits on that key); the bound is checked. */
@@ -253,6 +264,26 @@ export class Telemetry {
     // A report it replaced may have had a page in flash.
     this.#backlog.syncReports();
     this.#uploader.pump();
+    return undefined;
+  }
+
+  /**
+   * Changes the sampling period or the flush triggers at once, checked as at construction: a new
+   * interval counts from the last round (the next comes one new interval after it, no burst and
+   * no gap), a new batch or maxDelay applies to the values waiting now. Returns why the change
+   * was refused (nothing changed then), or undefined.
+   */
+  reconfigure(change: TelemetryChange): string | undefined {
+    if (this.#closed) return "telemetry is closed";
+    let next: TelemetryConfig;
+    try {
+      next = resolveTelemetryConfig({ ...this.#config, ...change });
+    } catch (error) {
+      return error instanceof Error ? error.message : String(error);
+    }
+    this.#config = next;
+    this.#sampler.setInterval(next.intervalMs);
+    this.#uploader.configChanged();
     return undefined;
   }
 

@@ -174,6 +174,14 @@ export class Uploader {
     this.pump();
   }
 
+  /**
+   * The configuration changed (a new batch size or maxDelay, read through `config` from now on):
+   * the batch in flight stays as it is, and waiting values are measured against the new triggers now.
+   */
+  configChanged(): void {
+    this.pump();
+  }
+
   close(): void {
     this.#closed = true;
     this.#cancel(this.#flushTimer);

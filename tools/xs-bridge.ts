@@ -119,6 +119,8 @@ export async function startXsGuest(options: XsGuestOptions): Promise<XsGuest> {
     let answer: unknown;
     switch (message.kind) {
       case "send": {
+        // A command already under way when stop() closed the socket must not open another.
+        if (stopped) break;
         const address = message.address ?? "127.0.0.1";
         const target = address === "localhost" ? "127.0.0.1" : address;
         ensureSocket(target).send(Buffer.from(message.hex ?? "", "hex"), message.port ?? 0, target);

@@ -7,7 +7,8 @@
 // - snapshot bytes: the size of an xsnap heap snapshot taken right after. It also counts the
 //   chunk heap (strings, ArrayBuffer contents, array backing stores), where a leak of bytes or
 //   of strings pushed onto one array would not move the slot count.
-// `node build/tools/xs-memory.js [--exchanges N --notifications N --hostile N --fuzz N --unique-names N --seed S]`
+// `node build/tools/xs-memory.js [--exchanges N --notifications N --hostile N --fuzz N --unique-names N
+//   --settings N --seed S]`
 // prints the figures; test/node/xs-memory.test.ts and bench/xs-memory.bench.ts use
 // measureXsMemory().
 
@@ -49,6 +50,8 @@ export interface XsMemoryOptions {
   readonly fuzzDatagrams?: number;
   /** Also run notifications whose JSON member names are all new (off by default: see the workload). */
   readonly uniqueNameNotifications?: number;
+  /** Settings writes on the subscription (default 1,000; 0 leaves the phase out). */
+  readonly settingsWrites?: number;
   readonly seed?: number;
 }
 
@@ -58,6 +61,7 @@ const WARMUP: PhaseCounts = Object.freeze({
   notifications: 100,
   hostileNotifications: 102,
   fuzzDatagrams: 2_000,
+  settingsWrites: 26,
 });
 
 const guestEntry = fileURLToPath(new URL("../test/xs/memory-guest.js", import.meta.url));
@@ -113,6 +117,8 @@ export async function measureXsMemory(options: XsMemoryOptions = {}): Promise<Xs
       await phase("hostile payloads", { hostileNotifications: options.hostileNotifications ?? 1_000 }),
       await phase("hostile datagrams", { fuzzDatagrams: options.fuzzDatagrams ?? 5_000 }),
     ];
+    const settingsWrites = options.settingsWrites ?? 1_000;
+    if (settingsWrites > 0) phases.push(await phase("settings writes", { settingsWrites }));
     const unique = options.uniqueNameNotifications ?? 0;
     if (unique > 0) phases.push(await phase("new JSON member names", { uniqueNameNotifications: unique }));
     return { seed, baseline, warmup, phases };
@@ -137,6 +143,9 @@ export function describeXsMemory(report: XsMemoryReport): string[] {
       r.uniqueNames.sent > 0
         ? `${r.uniqueNames.sent} notifications of new member names, ${r.uniqueNames.applied} applied`
         : "",
+      r.settings.sent > 0
+        ? `${r.settings.sent} settings writes ${JSON.stringify(r.settings.outcomes)}, ${r.settings.reports} reports, ${r.settings.flashWrites} flash writes`
+        : "",
     ]
       .filter((s) => s !== "")
       .join(", ");
@@ -155,6 +164,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
       hostile: { type: "string" },
       fuzz: { type: "string" },
       "unique-names": { type: "string" },
+      settings: { type: "string" },
       seed: { type: "string" },
     },
   });
@@ -166,6 +176,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     hostileNotifications: number(values.hostile),
     fuzzDatagrams: number(values.fuzz),
     uniqueNameNotifications: number(values["unique-names"]),
+    settingsWrites: number(values.settings),
     seed: number(values.seed),
   });
   for (const line of describeXsMemory(report)) console.log(line);

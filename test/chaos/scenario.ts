@@ -130,6 +130,8 @@ const COMMAND_WAIT_MS = 50_000;
 const DROPPED_KEY = "telemetry.dropped";
 /** The device's own boot report (device/app.ts): once, since the device boots once. */
 const BOOT_KEY = "device.boot";
+/** The settings in force, reported after the boot's settings read (device/settings-catch-up.ts). */
+const SETTINGS_REPORT_KEY = "device.settings";
 
 export async function runChaosScenario(scenario: ChaosScenario): Promise<ChaosReport> {
   const progress = scenario.progress ?? (() => undefined);
@@ -227,8 +229,10 @@ export async function runChaosScenario(scenario: ChaosScenario): Promise<ChaosRe
   let dropReportsStored = 0;
   const unexpected: string[] = [];
   let bootReports = 0;
+  let settingsReports = 0;
   for (const [position, row] of stored.entries()) {
     if (row.key === BOOT_KEY) bootReports++;
+    else if (row.key === SETTINGS_REPORT_KEY) settingsReports++;
     else if (row.key === DROPPED_KEY) dropReportsStored += Number(JSON.parse(row.value));
     else if (row.key === COUNTER_KEY) {
       const seq = Number(JSON.parse(row.value));
@@ -277,6 +281,8 @@ export async function runChaosScenario(scenario: ChaosScenario): Promise<ChaosRe
     );
   }
   if (bootReports !== 1) failures.push(`${bootReports} boot reports stored for one boot`);
+  // Catch-ups after each outage find the same settings: they report nothing more.
+  if (settingsReports > 1) failures.push(`${settingsReports} settings reports stored; no setting changed`);
   if (unexpected.length > 0)
     failures.push(`${unexpected.length} stored values the device never sampled: ${unexpected.slice(0, 10).join(", ")}`);
   if (copies.size !== stats.sent)

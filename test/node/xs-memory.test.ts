@@ -1,6 +1,7 @@
 // The heap on the XS engine stays where it started (tools/xs-memory.ts): after a warm-up, then
-// 10,000 exchanges, 1,000 commands on the subscription, 1,000 hostile payloads and 5,000 hostile
-// datagrams, each followed by a forced GC and a heap measurement.
+// 10,000 exchanges, 1,000 commands on the subscription, 1,000 hostile payloads, 5,000 hostile
+// datagrams and 1,000 settings writes (applied, refused, hostile, never-seen names, resets), each
+// followed by a forced GC and a heap measurement.
 //
 // Tolerances, and why:
 // - slots: baseline + 64. The slot count comes back exactly between runs of the same phase;
@@ -18,7 +19,7 @@ import { describeXsMemory, measureXsMemory } from "../../tools/xs-memory.js";
 const SLOT_TOLERANCE = 64;
 const SNAPSHOT_TOLERANCE = 16 * 1024;
 
-test("XS heap: 10,000 exchanges, 1,000 commands, 1,000 hostile payloads, 5,000 hostile datagrams, 200 payloads of new member names leave it where it started", {
+test("XS heap: 10,000 exchanges, 1,000 commands, 1,000 hostile payloads, 5,000 hostile datagrams, 1,000 settings writes, 200 payloads of new member names leave it where it started", {
   timeout: 120_000,
 }, async (t) => {
   const report = await measureXsMemory({
@@ -26,10 +27,11 @@ test("XS heap: 10,000 exchanges, 1,000 commands, 1,000 hostile payloads, 5,000 h
     notifications: 1_000,
     hostileNotifications: 1_000,
     fuzzDatagrams: 5_000,
+    settingsWrites: 1_000,
     uniqueNameNotifications: 200,
   });
   for (const line of describeXsMemory(report)) t.diagnostic(line);
-  const [exchanges, commands, hostile, datagrams] = report.phases;
+  const [exchanges, commands, hostile, datagrams, settings] = report.phases;
   assert.deepEqual(exchanges!.report.exchanges, { attempted: 10_000, ok: 10_000, failed: 0, wrong: 0 });
   assert.equal(commands!.report.commands.applied, 1_000);
   assert.equal(commands!.report.commands.repushed, 0);
@@ -40,6 +42,11 @@ test("XS heap: 10,000 exchanges, 1,000 commands, 1,000 hostile payloads, 5,000 h
     "the hostile payloads were refused along the way",
   );
   assert.equal(datagrams!.report.fuzz.escaped, 0);
+  // 77 cycles of 13: 6 applied, 6 refused (2 unknown or fixed names among them) and a reset each.
+  assert.equal(settings!.name, "settings writes");
+  assert.deepEqual(settings!.report.settings.outcomes, { applied: 462, refused: 462, reset: 77 });
+  assert.equal(settings!.report.settings.reports, 1_001, "every write reported back");
+  assert.equal(settings!.report.settings.flashWrites, 462, "the flash written for applied values only");
   for (const phase of report.phases) {
     assert.equal(phase.report.internalErrors, 0, `${phase.name}: internal errors`);
     assert.ok(phase.report.subscriptionActive, `${phase.name}: still subscribed`);

@@ -4,9 +4,11 @@
 // clock, against a lean server (test/sim/bounded-coap-server.ts) whose own state is bounded, so
 // that the heap between two phases changes only if the stack under test keeps something.
 // Phases: exchanges (writes, reads, CON and NON GETs, separate responses, Block2 bodies),
-// commands pushed on the subscription, hostile payloads pushed the same way, and a hostile
-// peer's datagrams. Each phase ends with the same quiet tail, so every bounded table (the
-// duplicate cache above all) is in the same state whenever the heap is measured. Portable.
+// commands pushed on the subscription, hostile payloads pushed the same way, a hostile
+// peer's datagrams, and settings written on the platform (good, refused and hostile values,
+// never-seen names, resets) through the real settings service with its flash and its report.
+// Each phase ends with the same quiet tail, so every bounded table (the duplicate cache above
+// all) is in the same state whenever the heap is measured. Portable.
 
 import { CoapRequestError, type RequestOptions } from "../../coap/client-api.js";
 import { Code, ContentFormat } from "../../coap/codes.js";
@@ -14,11 +16,16 @@ import { CoapEndpoint } from "../../coap/endpoint.js";
 import { OptionNumber } from "../../coap/options.js";
 import type { PeerAddress } from "../../coap/peer-address.js";
 import { CommandDispatcher } from "../../device/commands.js";
+import { parseDeviceConfig } from "../../device/config.js";
+import { type SettingOutcome, SettingsService } from "../../device/settings-service.js";
 import { SimulatedActuator } from "../../device/simulated-actuator.js";
+import { ValueRouter } from "../../device/value-router.js";
 import { decodeUtf8 } from "../../kernel/utf8.js";
+import { ReportQueue } from "../../sensors/report-queue.js";
 import { ThethingsClient } from "../../thethings/client.js";
 import { ThethingsError } from "../../thethings/errors.js";
 import type { ThingSubscription } from "../../thethings/subscription.js";
+import { MemoryStore } from "../core-fakes/thethings-fakes.js";
 import { SeededRandom as FuzzRandom } from "../fuzz/datagram-fuzz.js";
 import { HOSTILE_PAYLOADS } from "../fuzz/hostile-payloads.js";
 import { HostilePeer } from "../fuzz/hostile-peer.js";
@@ -47,6 +54,28 @@ const COMMAND_ATTEMPTS = 3;
 /** Past EXCHANGE_LIFETIME (247 s, RFC 7252 §4.8.2): every duplicate-cache entry of the phase has expired. */
 const QUIET_MS = 250_000;
 const MEMBER_NAMES_PER_NOTIFICATION = 50;
+/** A hostile never-seen settings name is this long: a name kept as a property key would show at once. */
+const UNKNOWN_SETTING_NAME_LENGTH = 48;
+/**
+ * One cycle of settings writes: applied ones, refused ones (out of range, wrong type, long text,
+ * deep JSON), a never-seen name (its serial is appended) and a reset, which ends every cycle, so
+ * the service is in its build-time state whenever the heap is measured.
+ */
+const SETTINGS_CYCLE: readonly string[] = Object.freeze([
+  '{"key":"settings.interval","value":"1s"}',
+  '{"key":"settings.batch","value":5}',
+  '{"key":"settings.maxDelay","value":2500}',
+  '{"key":"settings.keepAlive","value":"45s"}',
+  '{"key":"settings.logLevel","value":"debug"}',
+  '{"key":"settings.healthInterval","value":"0"}',
+  '{"key":"settings.batch","value":"0"}',
+  '{"key":"settings.interval","value":true}',
+  `{"key":"settings.maxDelay","value":"${"9".repeat(2_000)}"}`,
+  '{"key":"settings.keepAlive","value":{"a":{"b":{"c":[[[1]]]}}}}',
+  "UNKNOWN",
+  '{"key":"settings.server","value":"coap://evil.example"}',
+  '{"key":"settings.reset","value":1}',
+]);
 
 export interface PhaseCounts {
   readonly exchanges?: number;
@@ -55,6 +84,8 @@ export interface PhaseCounts {
   readonly fuzzDatagrams?: number;
   /** Notifications each carrying MEMBER_NAMES_PER_NOTIFICATION member names never seen before (see #uniqueNames). */
   readonly uniqueNameNotifications?: number;
+  /** Settings writes pushed on the subscription, whole SETTINGS_CYCLEs (rounded up). */
+  readonly settingsWrites?: number;
 }
 
 export interface PhaseReport {
@@ -77,6 +108,13 @@ export interface PhaseReport {
   };
   readonly fuzz: { readonly sent: number; readonly escaped: number };
   readonly uniqueNames: { readonly sent: number; readonly applied: number };
+  /** What the settings service did with each write; `flashWrites`: how often the flash was written. */
+  readonly settings: {
+    readonly sent: number;
+    readonly outcomes: Readonly<Partial<Record<SettingOutcome, number>>>;
+    readonly reports: number;
+    readonly flashWrites: number;
+  };
   /** Internal errors the stack logged (level "error" other than the platform's own error status). */
   readonly internalErrors: number;
   readonly subscriptionActive: boolean;
@@ -94,6 +132,14 @@ export class MemoryWorkload {
   readonly #led = new SimulatedActuator({ kind: "digital" });
   readonly #dim = new SimulatedActuator({ kind: "pwm" });
   readonly #dispatcher: CommandDispatcher;
+  readonly #settings: SettingsService;
+  readonly #router: ValueRouter;
+  readonly #flash = new MemoryStore();
+  /** device.settings as telemetry would queue it; settled at once, as when its batch is stored. */
+  readonly #reports = new ReportQueue(900);
+  readonly #outcomes: Partial<Record<SettingOutcome, number>> = {};
+  #settingsReports = 0;
+  #settingsSerial = 0;
   readonly #random: SeededRandom;
   readonly #peer: HostilePeer;
   #subscription: ThingSubscription | undefined;
@@ -140,6 +186,34 @@ export class MemoryWorkload {
       log,
       onIgnored: () => void this.#ignored++,
     });
+    this.#settings = new SettingsService({
+      config: parseDeviceConfig({ sensors: "", actuators: "" }),
+      store: this.#flash,
+      log,
+      targets: {
+        telemetry: () => undefined,
+        keepAlive: () => undefined,
+        logLevel: () => undefined,
+        healthInterval: () => undefined,
+      },
+      report: (value, urgent) => {
+        const problem = this.#reports.put("device.settings", value, undefined, this.#clock.now(), urgent);
+        for (const report of this.#reports.entries.slice()) this.#reports.settle(report);
+        if (problem === undefined) this.#settingsReports++;
+        return problem;
+      },
+    });
+    const settings = this.#settings;
+    this.#router = new ValueRouter({
+      commands: this.#dispatcher,
+      settings: {
+        dispatch: (value) => {
+          const outcome = settings.dispatch(value);
+          this.#outcomes[outcome] = (this.#outcomes[outcome] ?? 0) + 1;
+          return outcome;
+        },
+      },
+    });
     this.#peer = new HostilePeer({
       random: new FuzzRandom(seed + 3),
       profile: "on-path",
@@ -157,7 +231,7 @@ export class MemoryWorkload {
     };
     this.#clock.setTimer(keepAlive, KEEP_ALIVE_MS / 2);
     this.#subscription = this.#client.subscribe(
-      { onValues: (values) => this.#dispatcher.dispatch(values), onSubscribed: () => void this.#subscribed++ },
+      { onValues: (values) => this.#router.dispatch(values), onSubscribed: () => void this.#subscribed++ },
       { keepAliveMs: KEEP_ALIVE_MS },
     );
     await this.#clock.runUntil(() => this.#subscribed > 0, 10_000);
@@ -172,6 +246,7 @@ export class MemoryWorkload {
     const hostile = await this.#hostile(counts.hostileNotifications ?? 0);
     const fuzz = await this.#fuzz(counts.fuzzDatagrams ?? 0);
     const uniqueNames = await this.#uniqueNames(counts.uniqueNameNotifications ?? 0);
+    const settings = await this.#settingsWrites(counts.settingsWrites ?? 0);
     await this.#tail();
     return {
       exchanges,
@@ -179,6 +254,7 @@ export class MemoryWorkload {
       hostile,
       fuzz,
       uniqueNames,
+      settings,
       internalErrors: this.#internalErrors - errorsBefore,
       subscriptionActive: this.#subscription?.active === true,
       pendingTimers: this.#clock.pendingTimers,
@@ -343,6 +419,40 @@ export class MemoryWorkload {
       await this.#clock.advance(100);
     }
     return { sent: count, applied: this.#led.writes + this.#dim.writes - writesBefore };
+  }
+
+  /**
+   * Settings written on the platform, pushed one at a time as the platform pushes each write:
+   * whole SETTINGS_CYCLEs, each ending with a reset. The unknown names are all new.
+   */
+  async #settingsWrites(count: number): Promise<PhaseReport["settings"]> {
+    const before = { ...this.#outcomes };
+    const reportsBefore = this.#settingsReports;
+    const flashBefore = this.#flash.writes;
+    let sent = 0;
+    while (sent < count) {
+      for (const item of SETTINGS_CYCLE) {
+        const serial = String(this.#settingsSerial++);
+        const body =
+          item === "UNKNOWN"
+            ? `{"key":"settings.${serial.padStart(UNKNOWN_SETTING_NAME_LENGTH, "u")}","value":1}`
+            : item;
+        this.#push(`[${body}]`, sent % 2 === 0);
+        sent++;
+        await this.#clock.advance(50);
+      }
+    }
+    const outcomes: Partial<Record<SettingOutcome, number>> = {};
+    for (const [outcome, total] of Object.entries(this.#outcomes) as [SettingOutcome, number][]) {
+      const delta = total - (before[outcome] ?? 0);
+      if (delta > 0) outcomes[outcome] = delta;
+    }
+    return {
+      sent,
+      outcomes,
+      reports: this.#settingsReports - reportsBefore,
+      flashWrites: this.#flash.writes - flashBefore,
+    };
   }
 
   /**
