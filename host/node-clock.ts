@@ -19,12 +19,26 @@ export class NodeClock implements Clock {
   }
 
   setTimer(callback: () => void, delayMs: number): TimerHandle {
-    const timer = setTimeout(callback, Math.max(0, delayMs));
-    if (this.#unref) timer.unref();
-    return timer;
+    // libuv measures timers against a loop time cached at the start of each turn, so a timeout
+    // can fire up to a millisecond before performance.now() says it is due. The Clock contract
+    // is "never early" (an uptime floored at that moment would read a second short): re-arm
+    // for what remains.
+    const dueAt = this.now() + Math.max(0, delayMs);
+    const handle: { timer: NodeJS.Timeout | undefined } = { timer: undefined };
+    const arm = (ms: number): void => {
+      handle.timer = setTimeout(() => {
+        const left = dueAt - this.now();
+        if (left > 0) arm(Math.ceil(left));
+        else callback();
+      }, ms);
+      if (this.#unref) handle.timer.unref();
+    };
+    arm(Math.ceil(Math.max(0, delayMs)));
+    return handle;
   }
 
   clearTimer(handle: TimerHandle): void {
-    clearTimeout(handle as NodeJS.Timeout);
+    const armed = handle as { timer: NodeJS.Timeout | undefined } | undefined;
+    if (armed?.timer !== undefined) clearTimeout(armed.timer);
   }
 }

@@ -135,11 +135,18 @@ export interface RigOptions {
   readonly setupRequested?: boolean;
   /** Leave the setup ports out (a device without a portal). */
   readonly noSetup?: boolean;
+  /** Datagrams the simulated network keeps in its trace (memory specs keep none). */
+  readonly traceLimit?: number;
 }
 
 export function setupRig(options: RigOptions = {}) {
   const clock = new FakeClock();
-  const net = new SimNetwork({ clock, random: new SeededRandom(4), conditions: { delayMs: 5 } });
+  const net = new SimNetwork({
+    clock,
+    random: new SeededRandom(4),
+    conditions: { delayMs: 5 },
+    traceLimit: options.traceLimit,
+  });
   const platform = new MiniPlatform(net);
   const tcp = new FakeTcpNetwork();
   const store = options.store ?? new MemoryStore();

@@ -342,6 +342,13 @@ export class SimCoapServer {
       if (seen.reply !== undefined) this.#port.send(seen.reply, from);
       return;
     }
+    // Expired IDs are forgotten oldest first (insertion order is expiry order: a key is deleted
+    // before it is set again), so the cache holds one EXCHANGE_LIFETIME of requests, no more.
+    this.#remembered.delete(key);
+    for (const [oldKey, old] of this.#remembered) {
+      if (old.expiresAt > now) break;
+      this.#remembered.delete(oldKey);
+    }
     const remembered: Remembered = { expiresAt: now + this.#dedupLifetimeMs, reply: undefined };
     this.#remembered.set(key, remembered);
     const request: SimRequest = {
