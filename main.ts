@@ -19,6 +19,7 @@ import { ModdableRandom } from "./kernel/moddable/random.js";
 import { createTraceLog } from "./kernel/moddable/trace-log.js";
 import { SystemWallClock } from "./kernel/moddable/wall-clock.js";
 import { readBoardPins } from "./moddable/board-pins.js";
+import { startMemoryTrace } from "./moddable/memory-trace.js";
 import { PreferenceStore } from "./moddable/preference-store.js";
 
 /** The Preference domain of everything the device keeps in flash (≤ 15 characters). */
@@ -50,6 +51,8 @@ export default function main(): void {
   const random = new ModdableRandom();
   const log = createTraceLog({ minimum: settings.logLevel, now: () => clock.now() });
   log("info", `theThings.IO firmware on ${boardIo.name}: ${describeConfig(settings)}`);
+  // First traced now, before the device is built: what the app holds before it, then every period.
+  if (settings.memoryTraceMs !== undefined) startMemoryTrace({ periodMs: settings.memoryTraceMs, log });
 
   const resolver = new HostResolver({ clock });
   const device = new Device({

@@ -61,6 +61,17 @@ export function parseDuration(key: string, value: unknown, minMs: number, maxMs:
   return ms;
 }
 
+const OFF_WORDS = Object.freeze(["", "off", "0", "false", "no"]);
+
+/**
+ * A period that may be switched off: "" (the default), off, 0, false or no give undefined,
+ * anything else is a duration as parseDuration reads it.
+ */
+export function parseOptionalDuration(key: string, value: unknown, minMs: number, maxMs: number): number | undefined {
+  if (OFF_WORDS.includes(asText(key, value).toLowerCase())) return undefined;
+  return parseDuration(key, value, minMs, maxMs);
+}
+
 function describeMs(ms: number): string {
   if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
   if (ms % 60_000 === 0) return `${ms / 60_000}m`;

@@ -13,7 +13,15 @@ import {
   type TelemetryConfig,
 } from "../sensors/telemetry-config.js";
 import { ConfigError } from "./config-error.js";
-import { parseBoolean, parseCredential, parseDuration, parseInteger, parseLogLevel, shown } from "./config-values.js";
+import {
+  parseBoolean,
+  parseCredential,
+  parseDuration,
+  parseInteger,
+  parseLogLevel,
+  parseOptionalDuration,
+  shown,
+} from "./config-values.js";
 import {
   type ActuatorSpec,
   type BoardPins,
@@ -42,6 +50,7 @@ export const DEFAULT_SETTINGS = Object.freeze({
   sensors: "sim",
   actuators: "",
   logLevel: "info",
+  memory: "off",
 });
 
 export type SettingKey = keyof typeof DEFAULT_SETTINGS;
@@ -60,6 +69,11 @@ export interface DeviceConfig {
   readonly sensors: readonly SensorSpec[];
   readonly actuators: readonly ActuatorSpec[];
   readonly logLevel: LogLevel;
+  /**
+   * How often the Moddable app traces the XS heap (moddable/memory-trace.ts; debug and
+   * instrumented builds), or undefined: never.
+   */
+  readonly memoryTraceMs: number | undefined;
 }
 
 /** Duration bounds: short enough intervals for a demo, nothing that could flood the platform. */
@@ -67,6 +81,8 @@ const INTERVAL_RANGE = Object.freeze([100, 86_400_000] as const);
 const MAX_DELAY_RANGE = Object.freeze([100, 86_400_000] as const);
 /** Below 5 s the keep-alives alone load the platform; above 1 h a NAT mapping surely expires. */
 const KEEP_ALIVE_RANGE = Object.freeze([5_000, 3_600_000] as const);
+/** A collection per second at most: the trace is for watching the heap, not for loading the device. */
+const MEMORY_TRACE_RANGE = Object.freeze([1_000, 86_400_000] as const);
 
 /**
  * Reads every setting from `values` (missing keys take DEFAULT_SETTINGS), checks each one and
@@ -132,5 +148,6 @@ export function parseDeviceConfig(values: Readonly<Record<string, unknown>>, boa
     sensors,
     actuators,
     logLevel: parseLogLevel("logLevel", setting("logLevel")),
+    memoryTraceMs: parseOptionalDuration("memory", setting("memory"), MEMORY_TRACE_RANGE[0], MEMORY_TRACE_RANGE[1]),
   });
 }

@@ -5,13 +5,16 @@
 // 2. boot: activation, the outputs restored, the subscription (the peak is tracked);
 // 3. operation for `minutes`: batches, keep-alives, a command written from outside every
 //    `commandEveryMs`, the heap read every `sampleEveryMs`; with, at 40 % of the time, the platform
-//    away for `gapMs` (the subscription is lost and comes back, the backlog drains: peak tracked)
-//    and, at 60 %, a read of 100 values (Block2; peak tracked); `gapEveryMs` repeats the gap;
+//    away for `gapMs` (the subscription is lost and comes back, the backlog drains: peak tracked),
+//    at 60 % a read of 100 values (Block2; peak tracked), and from 70 % the largest heap of a minute
+//    of normal operation (batches in flight, commands); `gapEveryMs` repeats the gap;
 // 4. a heap snapshot divided by part (tools/xs-census.ts).
 // Every figure is live heap after a collection: slots (32 bytes each here, 16 on the ESP32) and
 // chunk bytes (xsnap's snapshot; the SDK's "XS Chunk Heap Used"). The device's share is the heap
 // less the baseline. `node build/tools/device-memory.js [--minutes N]` prints the report as JSON;
 // bench/device-memory.bench.ts prints it as tables.
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { RestartablePlatform, sleep, waitFor, writeAsAnotherClient } from "../test/e2e/harness.js";
@@ -89,13 +92,26 @@ function figureOf(snapshot: Uint8Array | undefined, booted: boolean): { figure: 
   };
 }
 
-async function reading(guest: XsGuest, booted = true): Promise<{ figure: HeapFigure; census?: DeviceCensus }> {
-  return figureOf((await guest.heap(true)).snapshot, booted);
+/** With DEVICE_MEMORY_SNAPSHOTS=DIR, the snapshots behind the report are kept there (for tools/xs-census.ts). */
+function keep(name: string, snapshot: Uint8Array | undefined): void {
+  const dir = process.env.DEVICE_MEMORY_SNAPSHOTS;
+  if (dir !== undefined && dir !== "" && snapshot !== undefined) writeFileSync(join(dir, `${name}.xss`), snapshot);
 }
 
-async function peakOf(guest: XsGuest): Promise<HeapPeak> {
+async function reading(
+  guest: XsGuest,
+  name: string,
+  booted = true,
+): Promise<{ figure: HeapFigure; census?: DeviceCensus }> {
+  const { snapshot } = await guest.heap(true);
+  keep(name, snapshot);
+  return figureOf(snapshot, booted);
+}
+
+async function peakOf(guest: XsGuest, name: string): Promise<HeapPeak> {
   const seen = await guest.peak();
   if (seen.snapshot === undefined) return NO_PEAK;
+  keep(name, seen.snapshot);
   const { figure, census } = figureOf(seen.snapshot, true);
   return { ...figure, samples: seen.samples, census };
 }
@@ -106,6 +122,8 @@ export interface DeviceMemoryReport {
   /** Loaded, nothing built; every other figure is the whole heap (subtract this for the device's share). */
   readonly baseline: HeapFigure;
   readonly activation: HeapPeak;
+  /** The largest heap over a minute of normal operation (at 70 % of the run): a write in flight, a command. */
+  readonly operation: HeapPeak;
   readonly gap: HeapPeak;
   readonly read: HeapPeak & { readonly values: number };
   /** Every reading during operation, the gaps and the read excluded. */
@@ -162,14 +180,14 @@ export async function measureDeviceMemory(options: DeviceMemoryOptions = {}): Pr
     const failed = (): void => {
       if (g.failure !== undefined) throw g.failure;
     };
-    const baseline = (await reading(g, false)).figure;
+    const baseline = (await reading(g, "baseline", false)).figure;
     progress(`baseline: ${baseline.slots} slots, ${baseline.chunkBytes} chunk bytes`);
 
     g.trackPeak();
     const bootedAt = Date.now();
     await g.call("boot", settings, Date.now());
     await waitFor("the subscription", () => count("subscribed") > 0, 30_000);
-    const activation = await peakOf(g);
+    const activation = await peakOf(g, "activation");
     failed();
     progress(`subscribed after ${Date.now() - bootedAt} ms; peak ${activation.slots} slots`);
     const token = flash.get("thingToken");
@@ -183,14 +201,29 @@ export async function measureDeviceMemory(options: DeviceMemoryOptions = {}): Pr
     let nextCommand = Date.now() + commandEveryMs;
     let nextGap = bootedAt + minutes * 60_000 * 0.4;
     let readAt = bootedAt + minutes * 60_000 * 0.6;
+    let operationFrom = bootedAt + minutes * 60_000 * 0.7;
+    let operationUntil = operationFrom + Math.min(60_000, minutes * 60_000 * 0.15);
+    let operation = NO_PEAK;
     let gap = NO_PEAK;
     let read: HeapPeak & { values: number } = { ...NO_PEAK, values: 0 };
     let gaps = 0;
     while (Date.now() < endAt) {
       failed();
       const now = Date.now();
-      if (now >= nextSample) {
-        const sample = (await reading(g)).figure;
+      if (now >= operationFrom) {
+        g.trackPeak();
+        progress(`operation: the largest heap until ${Math.round((operationUntil - bootedAt) / 1000)} s`);
+        operationFrom = Number.POSITIVE_INFINITY;
+      }
+      if (now >= operationUntil) {
+        operation = await peakOf(g, "operation");
+        progress(`operation: peak ${operation.slots} slots, ${operation.chunkBytes} chunk bytes`);
+        operationUntil = Number.POSITIVE_INFINITY;
+        nextSample = Math.max(nextSample, Date.now());
+      }
+      const tracking = operationFrom === Number.POSITIVE_INFINITY && operationUntil !== Number.POSITIVE_INFINITY;
+      if (now >= nextSample && !tracking) {
+        const sample = (await reading(g, "reading")).figure;
         samples.push({ atMs: now - bootedAt, ...sample });
         nextSample += sampleEveryMs;
         progress(`${Math.round((now - bootedAt) / 1000)} s: ${sample.slots} slots, ${sample.chunkBytes} chunk bytes`);
@@ -214,8 +247,8 @@ export async function measureDeviceMemory(options: DeviceMemoryOptions = {}): Pr
         await sleep(gapMs);
         await platform.start();
         await waitFor("the subscription after the gap", () => count("subscribed") > subscribed, 60_000);
-        await drained(g, 60_000);
-        const seen = await peakOf(g);
+        await drained(g, 180_000);
+        const seen = await peakOf(g, `gap-${gaps}`);
         if (seen.slots * 16 + seen.esp32ChunkBytes > gap.slots * 16 + gap.esp32ChunkBytes) gap = seen;
         progress(`gap ${gaps}: back, drained; peak ${seen.slots} slots, ${seen.chunkBytes} chunk bytes`);
         nextGap = options.gapEveryMs === undefined ? Number.POSITIVE_INFINITY : nextGap + options.gapEveryMs;
@@ -227,7 +260,7 @@ export async function measureDeviceMemory(options: DeviceMemoryOptions = {}): Pr
         g.trackPeak();
         await g.call("read", { address: "127.0.0.1", port: platform.port }, token, "temperature", 100);
         await waitFor("the 100-value read", () => count("read-done") > before, 30_000);
-        const seen = await peakOf(g);
+        const seen = await peakOf(g, "read");
         const done = events.filter((e) => e.event === "read-done").at(-1)!;
         read = { ...seen, values: done.count as number };
         progress(`read of ${read.values} values: peak ${seen.slots} slots, ${seen.chunkBytes} chunk bytes`);
@@ -236,7 +269,7 @@ export async function measureDeviceMemory(options: DeviceMemoryOptions = {}): Pr
       }
       await sleep(100);
     }
-    const last = await reading(g);
+    const last = await reading(g, "last");
     failed();
     samples.push({ atMs: Date.now() - bootedAt, ...last.figure });
     const census = last.census!;
@@ -246,6 +279,7 @@ export async function measureDeviceMemory(options: DeviceMemoryOptions = {}): Pr
       minutes,
       baseline,
       activation,
+      operation,
       gap,
       read,
       samples,
@@ -323,6 +357,7 @@ function partRows(parts: readonly PartFigure[], depth: number, out: string[]): v
 function peakTable(report: DeviceMemoryReport): string[] {
   const columns: [string, DeviceCensus | undefined][] = [
     ["last reading", report.census],
+    ["operation", report.operation.census],
     ["activation", report.activation.census],
     ["gap and drain", report.gap.census],
     ["100-value read", report.read.census],

@@ -150,7 +150,9 @@ export async function startXsGuest(options: XsGuestOptions): Promise<XsGuest> {
     enqueue(async (w) => {
       const { reply } = await w.issueCommand(encoder.encode(JSON.stringify({ ...message, now: now() })));
       const text = decoder.decode(reply);
-      if (peak !== undefined) {
+      // A tick that fired no timer ran nothing: the heap is as the last reading found it.
+      const ranNothing = "kind" in message && message.kind === "tick" && text === "0";
+      if (peak !== undefined && !ranNothing) {
         const sample = await sampleHeap(w, true);
         peak.samples++;
         if (sample.slots * 16 + sample.chunkBytes > peak.slots * 16 + peak.chunkBytes) {

@@ -9,6 +9,7 @@ import {
   parseDuration,
   parseInteger,
   parseLogLevel,
+  parseOptionalDuration,
   shown,
 } from "../../device/config-values.js";
 import * as assert from "../portable/assert.js";
@@ -120,6 +121,17 @@ suite("config values", () => {
     rejected(() => parseDuration("interval", "50ms", 100, 86_400_000), "interval", "outside 100ms–24h");
     rejected(() => parseDuration("interval", "2d", 100, 86_400_000), "interval", "not a duration");
     rejected(() => parseDuration("keepAlive", "2h", 5_000, 3_600_000), "keepAlive", "outside 5s–1h");
+  });
+
+  test("optional durations: off in any of its spellings, else a duration with its range", () => {
+    for (const off of ["", "off", "OFF", "0", "false", "no", " off "])
+      assert.equal(parseOptionalDuration("memory", off, 1_000, 86_400_000), undefined, JSON.stringify(off));
+    assert.equal(parseOptionalDuration("memory", 0, 1_000, 86_400_000), undefined, "a JSON 0");
+    assert.equal(parseOptionalDuration("memory", "30s", 1_000, 86_400_000), 30_000);
+    assert.equal(parseOptionalDuration("memory", "2m", 1_000, 86_400_000), 120_000);
+    assert.equal(parseOptionalDuration("memory", "5000", 1_000, 86_400_000), 5_000, "a bare number is milliseconds");
+    rejected(() => parseOptionalDuration("memory", "500ms", 1_000, 86_400_000), "memory", "outside 1s–24h");
+    rejected(() => parseOptionalDuration("memory", "sometimes", 1_000, 86_400_000), "memory", "not a duration");
   });
 
   test("booleans: the usual words in any case", () => {

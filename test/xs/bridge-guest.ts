@@ -71,26 +71,24 @@ class TickClock implements Clock {
     this.#timers = this.#timers.filter((t) => t.id !== handle);
   }
 
-  advanceTo(now: number): void {
+  /** Fires every timer due by `now`, oldest first; returns how many fired. */
+  advanceTo(now: number): number {
     if (now > this.#now) this.#now = now;
+    let fired = 0;
     for (;;) {
       let next: PendingTimer | undefined;
       for (const t of this.#timers)
         if (t.due <= this.#now && (next === undefined || t.due < next.due || (t.due === next.due && t.id < next.id)))
           next = t;
-      if (next === undefined) return;
-      const fired = next;
-      this.#timers = this.#timers.filter((t) => t !== fired);
-      fired.callback();
+      if (next === undefined) return fired;
+      const due = next;
+      this.#timers = this.#timers.filter((t) => t !== due);
+      fired++;
+      due.callback();
     }
   }
 }
 
-/**
- * What the ports keep hold of on the application's behalf, as the SDK's Timer and socket objects
- * do on the board: the clock (its pending timers) and the receive handler of each UDP port. One
- * object, so that a heap census (tools/xs-census.ts) can tell them from what the application holds.
- */
 export interface BridgeHeld {
   readonly clock: Clock;
   /** By socket number; bounded by the ports opened. */
@@ -121,9 +119,11 @@ export function createBridgePorts(): BridgePorts {
 
   (globalThis as { handleCommand?: (message: ArrayBuffer) => ArrayBuffer }).handleCommand = (message) => {
     const command = JSON.parse(decodeUtf8(new Uint8Array(message))) as HostMessage;
-    clock.advanceTo(command.now);
+    const fired = clock.advanceTo(command.now);
     let result: unknown;
-    if (command.kind === "datagram")
+    // A tick answers how many timers it fired: none means nothing ran (the host need not look at the heap).
+    if (command.kind === "tick") result = fired;
+    else if (command.kind === "datagram")
       held.receivers.get(command.socket ?? 0)?.(fromHex(command.hex), { address: command.address, port: command.port });
     else if (command.kind === "call") result = exposed.get(command.name)?.(...command.args);
     return encodeUtf8(result === undefined ? "" : JSON.stringify(result)).buffer as ArrayBuffer;
