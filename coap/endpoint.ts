@@ -22,10 +22,11 @@ import {
 import { Code } from "./codes.js";
 import type { DatagramPort } from "./datagram-port.js";
 import { decodeMessage } from "./decoder.js";
+import { EndpointHost } from "./endpoint-host.js";
 import { IdleKeepAlive } from "./keepalive.js";
 import type { CoapOption, DecodedMessage } from "./message.js";
 import { MessageLayer } from "./message-layer.js";
-import { ManagedObservation, type ObservationHost } from "./observation.js";
+import { ManagedObservation } from "./observation.js";
 import { type TransmissionParameters, type TransmissionSettings, transmissionParameters } from "./parameters.js";
 import type { PeerAddress } from "./peer-address.js";
 import { describePeer, samePeer } from "./peer-address.js";
@@ -128,7 +129,7 @@ export class CoapEndpoint implements CoapClient {
   readonly #registrationMaxRetransmit: number;
   /** Bound: maxObservations. */
   readonly #observations = new Set<ManagedObservation>();
-  readonly #host: ObservationHost;
+  readonly #host: EndpointHost;
   readonly #keepAlive: IdleKeepAlive | undefined;
   #closed = false;
 
@@ -197,25 +198,14 @@ export class CoapEndpoint implements CoapClient {
     });
     this.#messages = messages;
     this.#requests = requests;
-    this.#host = {
+    this.#host = new EndpointHost({
+      requests,
       clock: options.clock,
       random: options.random,
       stats: this.#stats,
-      start: (request, sink) => requests.start(request, sink),
-      cancel: (exchange, reason) => requests.cancel(exchange, reason),
-      countBlockRequest: () => {
-        this.#stats.blockRequests++;
-      },
-      allocateToken: () => requests.allocateToken(),
-      releaseToken: (key) => requests.releaseToken(key),
-      listen: (key, listener) => requests.listen(key, listener),
-      unlisten: (key) => requests.unlisten(key),
-      defer: (callback) => this.#defer(callback),
-      log: (level, text) => this.#log?.(level, text),
-      forget: (observation) => {
-        this.#observations.delete(observation);
-      },
-    };
+      log: this.#log,
+      observations: this.#observations,
+    });
     this.#keepAlive =
       options.keepAliveIdleMs === undefined
         ? undefined
@@ -395,16 +385,5 @@ export class CoapEndpoint implements CoapClient {
       this.#log?.("warn", `coap: keep-alive ping failed: ${error instanceof Error ? error.message : String(error)}`);
       if (error instanceof CoapRequestError && error.kind === "timeout") this.reregisterAll();
     });
-  }
-
-  #defer(callback: () => void): void {
-    Promise.resolve()
-      .then(callback)
-      .catch((error: unknown) =>
-        this.#log?.(
-          "error",
-          `coap: application callback threw: ${error instanceof Error ? error.message : String(error)}`,
-        ),
-      );
   }
 }

@@ -80,7 +80,6 @@ export class MessageLayer {
   /** Set by attach(), before anything is sent or received. */
   #upper: MessageLayerUpper | undefined;
   #lastSentAt: number;
-  readonly #emptyReply = new Uint8Array(4);
   #closed = false;
 
   constructor(options: MessageLayerOptions) {
@@ -225,7 +224,8 @@ export class MessageLayer {
   #sendEmpty(type: typeof MessageType.ACK | typeof MessageType.RST, messageId: number): void {
     if (type === MessageType.ACK) this.#stats.acksSent++;
     else this.#stats.rstSent++;
-    this.#transmit(writeEmpty(this.#emptyReply, type, messageId));
+    // Four bytes made per reply rather than a buffer kept: an array and its buffer take seven slots.
+    this.#transmit(writeEmpty(new Uint8Array(4), type, messageId));
   }
 
   #receive(bytes: Uint8Array, from: PeerAddress, upper: MessageLayerUpper): void {

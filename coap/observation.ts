@@ -23,6 +23,7 @@ import { optionUint } from "./message.js";
 import { ObserveFreshness } from "./observe-freshness.js";
 import { decodeUint, OptionNumber } from "./options.js";
 import type { ExchangeSink } from "./pending-exchange.js";
+import type { NotificationListener } from "./request-layer.js";
 import { observeRequest, type RequestTemplate } from "./request-template.js";
 import { toResponse } from "./response-view.js";
 import type { StatsCounters } from "./stats.js";
@@ -62,7 +63,7 @@ export interface ObservationHost extends CallHost {
   readonly stats: StatsCounters;
   allocateToken(): Uint8Array;
   releaseToken(key: string): void;
-  listen(key: string, listener: (message: DecodedMessage) => void): void;
+  listen(key: string, listener: NotificationListener): void;
   unlisten(key: string): void;
   /** Runs `callback` in a later turn (application callbacks are never called re-entrantly). */
   defer(callback: () => void): void;
@@ -82,7 +83,7 @@ function responseUint(response: CoapResponse, number: number): number | undefine
   return undefined;
 }
 
-export class ManagedObservation implements Observation {
+export class ManagedObservation implements Observation, NotificationListener {
   readonly #host: ObservationHost;
   readonly #request: RequestTemplate;
   readonly #register: RequestTemplate;
@@ -228,7 +229,7 @@ export class ManagedObservation implements Observation {
     this.#key = key;
     this.#state = "registering";
     this.#freshness.reset();
-    this.#host.listen(key, (message) => this.#onNotification(message));
+    this.#host.listen(key, this);
     this.#host.stats.observeRegistrations++;
     const call = new RequestCall(this.#host, this.#request, this.#settings.block2, {
       onResponse: (response) => {
@@ -272,7 +273,8 @@ export class ManagedObservation implements Observation {
     this.#lose(`registration failed: ${error.kind}: ${error.message}`);
   }
 
-  #onNotification(message: DecodedMessage): void {
+  /** @internal the request layer hands over every message carrying the current registration's token. */
+  onNotification(message: DecodedMessage): void {
     if (this.#state !== "established") return;
     const sequence = optionUint(message, OptionNumber.Observe);
     if (!isSuccessCode(message.code) || sequence === undefined) {

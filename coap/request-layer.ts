@@ -11,9 +11,9 @@ import type { RandomSource } from "../kernel/random.js";
 import { CoapRequestError, type SentRequest } from "./client-api.js";
 import { Code, codeClass, isRequestCode, isResponseCode, MessageType } from "./codes.js";
 import { decodeMessage } from "./decoder.js";
-import { MessageEncoder } from "./encoder.js";
+import { encodeMessage } from "./encoder.js";
 import { type DecodedMessage, EMPTY_BYTES, hasOption } from "./message.js";
-import { emptyCon, type MessageLayer } from "./message-layer.js";
+import { emptyCon, type MessageLayer, type MessageLayerUpper } from "./message-layer.js";
 import { OptionNumber } from "./options.js";
 import type { TransmissionParameters } from "./parameters.js";
 import { Exchange, type ExchangeSink } from "./pending-exchange.js";
@@ -22,7 +22,9 @@ import type { StatsCounters } from "./stats.js";
 import { TokenRegistry, tokenKey } from "./tokens.js";
 
 /** Receives the messages that carry the token of an observation (RFC 7641 notifications). */
-export type NotificationListener = (message: DecodedMessage) => void;
+export interface NotificationListener {
+  onNotification(message: DecodedMessage): void;
+}
 
 export interface RequestLayerOptions {
   /** The layer below; this one attaches to it and is the only one to send through it. */
@@ -58,7 +60,11 @@ export interface OutgoingRequest {
   readonly maxRetransmit?: number;
 }
 
-export class RequestLayer {
+/**
+ * Also the message layer's upper layer (MessageLayerUpper): it attaches itself, so the four
+ * entry points are methods rather than closures kept for the life of the endpoint.
+ */
+export class RequestLayer implements MessageLayerUpper {
   readonly #messages: MessageLayer;
   readonly #clock: Clock;
   readonly #log: LogSink | undefined;
@@ -67,7 +73,8 @@ export class RequestLayer {
   readonly #maxQueue: number;
   readonly #separateResponseTimeoutMs: number;
   readonly #nonTimeoutMs: number;
-  readonly #encoder: MessageEncoder;
+  /** Requests are encoded at their exact size (no buffer of this size is kept). */
+  readonly #maxMessageSize: number;
   readonly #tokens: TokenRegistry;
 
   /** Waiting for a slot. Bound: maxQueue counted entries, plus internal ones bounded by their owners. */
@@ -90,14 +97,9 @@ export class RequestLayer {
     this.#maxQueue = options.maxQueue;
     this.#separateResponseTimeoutMs = options.separateResponseTimeoutMs;
     this.#nonTimeoutMs = options.nonTimeoutMs;
-    this.#encoder = new MessageEncoder(options.maxMessageSize);
+    this.#maxMessageSize = options.maxMessageSize;
     this.#tokens = new TokenRegistry(options.random, options.tokenLength);
-    this.#messages.attach({
-      onAck: (message, exchange) => this.#onAck(message, exchange),
-      onReset: (message, exchange) => this.#onReset(message, exchange),
-      onMessage: (message) => this.#onMessage(message),
-      onAckTimeout: (exchange) => this.#timedOut(exchange),
-    });
+    this.#messages.attach(this);
   }
 
   allocateToken(): Uint8Array {
@@ -130,9 +132,10 @@ export class RequestLayer {
     let bytes: Uint8Array;
     try {
       const t = request.template;
-      bytes = this.#encoder
-        .encode({ type: t.type, code: t.code, messageId: 0, token, options: t.options, payload: t.payload })
-        .slice();
+      bytes = encodeMessage(
+        { type: t.type, code: t.code, messageId: 0, token, options: t.options, payload: t.payload },
+        this.#maxMessageSize,
+      );
     } catch (error) {
       if (ownsToken) this.#tokens.release(key);
       throw new CoapRequestError(
@@ -380,7 +383,13 @@ export class RequestLayer {
     }
   }
 
-  #onAck(message: DecodedMessage, byMessageId: Exchange | undefined): void {
+  /** @internal (MessageLayerUpper) */
+  onAckTimeout(exchange: Exchange): void {
+    this.#timedOut(exchange);
+  }
+
+  /** @internal (MessageLayerUpper) */
+  onAck(message: DecodedMessage, byMessageId: Exchange | undefined): void {
     const exchange = byMessageId ?? this.#acknowledgedAwaiting(message);
     if (exchange === undefined || (exchange.state !== "awaiting-ack" && exchange.state !== "awaiting-response")) {
       this.#messages.dropUnmatched(`ACK mid=${message.messageId} matches no pending CON`);
@@ -439,7 +448,8 @@ export class RequestLayer {
       : undefined;
   }
 
-  #onReset(message: DecodedMessage, exchange: Exchange): void {
+  /** @internal (MessageLayerUpper) */
+  onReset(message: DecodedMessage, exchange: Exchange): void {
     if (exchange.ping) {
       this.#complete(exchange, message);
       return;
@@ -448,8 +458,8 @@ export class RequestLayer {
     this.#fail(exchange, new CoapRequestError("reset", `the server answered mid=${message.messageId} with RST`));
   }
 
-  /** A CON or NON with a code from the server, neither a duplicate nor empty (the message layer's). */
-  #onMessage(message: DecodedMessage): void {
+  /** @internal (MessageLayerUpper): a CON or NON with a code from the server, neither a duplicate nor empty. */
+  onMessage(message: DecodedMessage): void {
     const con = message.type === MessageType.CON;
     if (!isResponseCode(message.code)) {
       // A request to a client, or a reserved code class (§4.2): rejected.
@@ -480,7 +490,7 @@ export class RequestLayer {
     if (listener !== undefined) {
       this.#messages.accept(message);
       try {
-        listener(message);
+        listener.onNotification(message);
       } catch (error) {
         this.#log?.("error", `coap: notification listener threw: ${String(error)}`);
       }
