@@ -271,9 +271,8 @@ export class ThethingsClient {
       thingToken,
       handlers,
       jsonLimits: this.#limits,
-      onClose: (closed) => this.#subscriptions.delete(closed),
+      registry: this.#subscriptions,
     });
-    this.#subscriptions.add(subscription);
     return subscription;
   }
 
