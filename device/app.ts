@@ -63,7 +63,8 @@ interface Link {
 }
 
 export class Device {
-  readonly #config: DeviceConfig;
+  /** Of the configuration only this is needed after construction (the parsed whole took ~1 KB). */
+  readonly #keepAliveMs: number;
   readonly #ports: DevicePorts;
   readonly #emit: (event: DeviceEvent) => void;
   readonly #endpointSettings: DeviceOptions["endpoint"];
@@ -78,7 +79,7 @@ export class Device {
 
   constructor(options: DeviceOptions) {
     const { config, ports } = options;
-    this.#config = config;
+    this.#keepAliveMs = config.keepAliveMs;
     this.#ports = ports;
     this.#endpointSettings = options.endpoint;
     this.#emit = (event) => {
@@ -238,7 +239,7 @@ export class Device {
     const endpoint = new CoapEndpoint({
       // Re-registration attempts while the platform is away are at most keepAlive apart, so the
       // subscription is back within about keepAlive + grace of the platform's return.
-      reregisterBackoff: { maxMs: this.#config.keepAliveMs },
+      reregisterBackoff: { maxMs: this.#keepAliveMs },
       ...this.#endpointSettings,
       port: udp,
       server,
@@ -253,13 +254,13 @@ export class Device {
       clock,
       random,
       log,
-      maxWaitMs: this.#config.keepAliveMs,
+      maxWaitMs: this.#keepAliveMs,
     });
     const keeper = new SubscriptionKeeper({
       client,
       dispatcher: this.#dispatcher,
       catchUp,
-      keepAliveMs: this.#config.keepAliveMs,
+      keepAliveMs: this.#keepAliveMs,
       connectivity: this.#connectivity,
       report: (event) => this.#report(event),
       emit: this.#emit,

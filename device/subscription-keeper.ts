@@ -6,7 +6,8 @@
 import type { ConnectivityEvent, ConnectivitySource } from "../kernel/connectivity.js";
 import type { ThethingsClient } from "../thethings/client.js";
 import type { ThethingsError } from "../thethings/errors.js";
-import type { ThingSubscription } from "../thethings/subscription.js";
+import type { SubscriptionHandlers, ThingSubscription } from "../thethings/subscription.js";
+import type { ThingValue } from "../thethings/values.js";
 import type { CommandCatchUp } from "./command-catch-up.js";
 import type { CommandDispatcher } from "./commands.js";
 import type { DeviceEvent } from "./device-events.js";
@@ -23,7 +24,8 @@ export interface SubscriptionKeeperOptions {
   readonly onError: (error: ThethingsError) => void;
 }
 
-export class SubscriptionKeeper {
+/** Also the subscription's handlers: it hands itself over, so they are methods rather than closures kept with it. */
+export class SubscriptionKeeper implements SubscriptionHandlers {
   readonly #options: SubscriptionKeeperOptions;
   readonly #unsubscribe: () => void;
   #subscription: ThingSubscription | undefined;
@@ -47,37 +49,41 @@ export class SubscriptionKeeper {
   subscribe(options: { readonly catchUp?: boolean } = {}): void {
     if (options.catchUp === true) this.#catchUpPending = true;
     this.#subscription?.close().catch(() => undefined);
-    this.#subscription = this.#options.client.subscribe(
-      {
-        onValues: (values) => this.#options.dispatcher.dispatch(values),
-        onSubscribed: () => this.#onSubscribed(),
-        onLost: (reason) => {
-          this.#lost = true;
-          this.#options.report({ kind: "lost", reason });
-          this.#options.emit({ event: "subscription-lost", reason });
-        },
-        onError: (error) => {
-          this.#options.emit({ event: "error", message: error.message });
-          this.#options.onError(error);
-        },
-      },
-      { keepAliveMs: this.#options.keepAliveMs },
-    );
+    this.#subscription = this.#options.client.subscribe(this, { keepAliveMs: this.#options.keepAliveMs });
   }
 
-  close(): void {
-    this.#unsubscribe();
-    this.#subscription?.close().catch(() => undefined);
-    this.#subscription = undefined;
+  /** @internal (SubscriptionHandlers) */
+  onValues(values: readonly ThingValue[]): void {
+    this.#options.dispatcher.dispatch(values);
   }
 
-  #onSubscribed(): void {
+  /** @internal (SubscriptionHandlers) */
+  onSubscribed(): void {
     if (this.#lost || this.#subscribedBefore || this.#catchUpPending) this.#options.catchUp.run();
     this.#catchUpPending = false;
     this.#subscribedBefore = true;
     this.#lost = false;
     this.#options.report({ kind: "reachable", via: "platform" });
     this.#options.emit({ event: "subscribed" });
+  }
+
+  /** @internal (SubscriptionHandlers) */
+  onLost(reason: string): void {
+    this.#lost = true;
+    this.#options.report({ kind: "lost", reason });
+    this.#options.emit({ event: "subscription-lost", reason });
+  }
+
+  /** @internal (SubscriptionHandlers) */
+  onError(error: ThethingsError): void {
+    this.#options.emit({ event: "error", message: error.message });
+    this.#options.onError(error);
+  }
+
+  close(): void {
+    this.#unsubscribe();
+    this.#subscription?.close().catch(() => undefined);
+    this.#subscription = undefined;
   }
 
   #onConnectivity(event: ConnectivityEvent): void {

@@ -17,18 +17,24 @@ export interface SamplerOptions {
   readonly ring: ValueRing;
   /** The bound on values waiting, the batch in flight included (config.bufferSize). */
   readonly bufferSize: number;
-  /** Values held by the uploader outside the ring (the batch in flight). */
-  readonly inFlight: () => number;
-  /** Drops not yet reported to the platform (the uploader reports them). */
-  readonly unreportedDrops: () => number;
-  /** A value was dropped to make room. */
-  readonly onDropped: () => void;
-  /** A round ended: the uploader may have a batch to send. */
-  readonly onRound: () => void;
+  /** The other end of the ring (an object, not four closures: they would live as long as the sampler). */
+  readonly uploader: SamplerUploader;
   readonly clock: Clock;
   readonly wallClock: WallClock;
   readonly log: LogSink;
   readonly intervalMs: number;
+}
+
+/** What the sampler tells the uploader (uploader.ts) and asks of it. */
+export interface SamplerUploader {
+  /** Values held outside the ring (the batch in flight). */
+  readonly inFlight: number;
+  /** Drops not yet reported to the platform. */
+  readonly unreportedDrops: number;
+  /** A value was dropped to make room. */
+  noteDropped(): void;
+  /** A round ended: there may be a batch to send. */
+  pump(): void;
 }
 
 export interface SamplerCounters {
@@ -91,7 +97,7 @@ export class Sampler {
     if (this.#origin + this.#ticks * intervalMs <= now) this.#ticks = Math.floor((now - this.#origin) / intervalMs) + 1;
     this.#timer = clock.setTimer(() => this.#onSampleTime(), this.#origin + this.#ticks * intervalMs - now);
     this.#round(now);
-    this.#options.onRound();
+    this.#options.uploader.pump();
   }
 
   #utcSecondsNow(): number {
@@ -140,15 +146,15 @@ export class Sampler {
   }
 
   #take(keyIndex: number, value: number, utcSeconds: number, datetime: string | undefined, now: number): void {
-    const { ring, bufferSize, plan } = this.#options;
+    const { ring, bufferSize, plan, uploader } = this.#options;
     this.#sampled++;
     const itemBytes = valueItemBytes(plan.keys[keyIndex]!, value, datetime);
-    if (ring.size + this.#options.inFlight() >= bufferSize) {
+    if (ring.size + uploader.inFlight >= bufferSize) {
       // Once per overflow: again only after every drop so far has been reported.
-      if (this.#options.unreportedDrops() === 0)
+      if (uploader.unreportedDrops === 0)
         this.#options.log("warn", `telemetry: buffer full (${bufferSize}): dropping the oldest values`);
       this.#dropped++;
-      this.#options.onDropped();
+      uploader.noteDropped();
       // The batch in flight is pinned: the oldest value not in it goes, which is this one when
       // the batch fills the whole buffer.
       if (ring.size === 0) return;
