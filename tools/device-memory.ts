@@ -401,6 +401,12 @@ export function describeDeviceMemory(report: DeviceMemoryReport): string[] {
     "|---|---:|---:|---:|---:|---|",
     row("steady state (largest reading of the second half)", steady, ring),
     row(
+      "normal operation: the largest over a minute (a write in flight, a command)",
+      share(report.operation, report.baseline),
+      ring,
+      `${report.operation.samples} readings`,
+    ),
+    row(
       "peak: activation to subscribed",
       share(report.activation, report.baseline),
       ring,

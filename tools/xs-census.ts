@@ -38,6 +38,8 @@ export interface Division {
   readonly smaller: HeapFigure;
   /** Reached from two fields or more. */
   readonly shared: HeapFigure;
+  /** With CensusOptions.keepNodes: the shared nodes. */
+  readonly sharedNodes?: Uint8Array;
 }
 
 export interface PartFigure extends HeapFigure, Division {
@@ -45,6 +47,8 @@ export interface PartFigure extends HeapFigure, Division {
   readonly path: string;
   /** Class of the object the field holds (its constructor's name), or its XS kind. */
   readonly what: string;
+  /** With CensusOptions.keepNodes: the part's own nodes. */
+  readonly nodes?: Uint8Array;
 }
 
 /** What `part` keeps beyond its fields' parts and what they share (all of it below the reported depth). */
@@ -60,6 +64,8 @@ export interface DeviceCensus extends Division {
   readonly device: HeapFigure;
   /** The Device's own slots (fields, methods' slots) beyond its parts. */
   readonly own: HeapFigure;
+  /** With CensusOptions.keepNodes: the device's nodes. */
+  readonly deviceNodes?: Uint8Array;
   readonly held: HeapFigure;
   /**
    * Neither loaded, nor the device's, nor held: what only a bytecode function's home keeps alive
@@ -73,6 +79,8 @@ export interface CensusOptions {
   readonly depth?: number;
   /** Parts below this many ESP32 bytes are folded into their parent (default 192). */
   readonly minimumBytes?: number;
+  /** Keep each part's nodes (PartFigure.nodes, Division.sharedNodes), for classCensus(). */
+  readonly keepNodes?: boolean;
 }
 
 function sum(graph: HeapGraph, nodes: Iterable<number>): HeapFigure {
@@ -182,6 +190,8 @@ export function describeNode(graph: HeapGraph, node: number): string {
   if (innerKind === Kind.Promise) return "Promise";
   if (innerKind === Kind.TypedArray) return "TypedArray";
   if (innerKind === Kind.ArrayBuffer) return "ArrayBuffer";
+  if (innerKind === Kind.Stack) return "suspended async function";
+  if (innerKind === Kind.Error) return "Error";
   const prototype = graph.valueSlot(node, 1);
   const maker = graph.referenceOf(propertyNamed(graph, prototype, "constructor"));
   const name = graph.stringValue(propertyNamed(graph, maker, "name"));
@@ -219,11 +229,11 @@ export function deviceCensus(graph: HeapGraph, options: CensusOptions = {}): Dev
   const zero: HeapFigure = { slots: 0, chunkBytes: 0, esp32ChunkBytes: 0 };
   /**
    * The parts of `owner`: each field holding an object of `inside`, with what that object reaches
-   * without entering another field's object, the owner, or anything `fenced`: first without
-   * following closures to the environment they captured (a closure one part hands another, a
-   * listener or a callback, reaches its maker's state that way), then, for what is still nobody's,
-   * following them too. What two fields reach is `shared`; parts below minimumBytes are summed as
-   * `smaller`.
+   * without entering another field's object, the owner, or anything `fenced`, a node going to the
+   * field that reaches it in the fewest steps: first without following closures to the
+   * environment they captured (a closure one part hands another, a listener or a callback, reaches
+   * its maker's state that way), then, for what is still nobody's, following them too. What two
+   * fields reach equally near is `shared`; parts below minimumBytes are summed as `smaller`.
    */
   const partsOf = (
     owner: number,
@@ -236,31 +246,44 @@ export function deviceCensus(graph: HeapGraph, options: CensusOptions = {}): Dev
       .map((field) => ({ name: field.name, target: graph.referenceOf(field.slot) }))
       .filter((field) => field.target !== 0 && field.target !== owner && inside[field.target] === 1);
     const roots = new Set<number>(fields.map((field) => field.target));
-    const outside = (root: number) => (n: number) =>
-      inside[n] !== 1 || n === owner || fenced(n) || (roots.has(n) && n !== root);
-    /** 0: nobody's yet; 1 + i: field i's; 255: shared. */
+    const blocked = (n: number): boolean => inside[n] !== 1 || n === owner || fenced(n);
+    /** 0: nobody's yet; 1 + i: field i's; SHARED: reached as soon from two fields. */
     const claim = new Uint8Array(graph.nodeCount);
+    const distance = new Uint32Array(graph.nodeCount);
     const SHARED = 255;
-    const mark = (marks: Uint8Array, i: number): void => {
-      for (let n = 1; n < marks.length; n++) {
-        if (marks[n] !== 1) continue;
-        if (claim[n] === 0) claim[n] = 1 + i;
-        else if (claim[n] !== 1 + i) claim[n] = SHARED;
+    /** Breadth first from `sources` at once: a node is the nearest field's; ties are shared. */
+    const spread = (sources: readonly number[], strong: boolean): void => {
+      let level = sources;
+      while (level.length > 0) {
+        const next: number[] = [];
+        for (const node of level) {
+          for (let e = graph.edgeStart[node]!; e < graph.edgeStart[node + 1]!; e++) {
+            if (strong && graph.weak[e] === 1) continue;
+            const target = graph.edges[e]!;
+            if (blocked(target) || roots.has(target)) continue;
+            if (claim[target] === 0) {
+              claim[target] = claim[node]!;
+              distance[target] = distance[node]! + 1;
+              next.push(target);
+            } else if (claim[target] !== claim[node] && distance[target] === distance[node]! + 1) {
+              claim[target] = SHARED;
+            }
+          }
+        }
+        level = next;
       }
     };
     fields.forEach((field, i) => {
-      mark(reach(graph, [field.target], outside(field.target), true), i);
+      claim[field.target] = 1 + i;
     });
-    const claimedFirst = claim.slice();
-    fields.forEach((field, i) => {
-      const rest = reach(graph, [field.target], (n) => {
-        if (outside(field.target)(n)) return true;
-        const first = claimedFirst[n]!;
-        return first !== 0 && first !== 1 + i;
-      });
-      for (let n = 1; n < rest.length; n++) if (claimedFirst[n] !== 0) rest[n] = 0;
-      mark(rest, i);
-    });
+    spread(
+      fields.map((field) => field.target),
+      true,
+    );
+    // What only closures' environments reach goes to the nearest part that reaches it so.
+    const claimed: number[] = [];
+    for (let n = 1; n < claim.length; n++) if (claim[n] !== 0) claimed.push(n);
+    spread(claimed, false);
     const sharedNodes: number[] = [];
     for (let n = 1; n < claim.length; n++) if (claim[n] === SHARED) sharedNodes.push(n);
     const parts: PartFigure[] = [];
@@ -278,9 +301,20 @@ export function deviceCensus(graph: HeapGraph, options: CensusOptions = {}): Dev
         level < depth
           ? partsOf(field.target, own, (n) => fenced(n) || n === owner || roots.has(n), path, level + 1)
           : { parts: [], smaller: zero, shared: zero };
-      parts.push({ path, what: describeNode(graph, field.target), ...figure, ...below });
+      const nodes = options.keepNodes === true ? own : undefined;
+      parts.push({ path, what: describeNode(graph, field.target), ...figure, ...below, nodes });
     });
-    return { parts: parts.sort((a, b) => esp32Bytes(b) - esp32Bytes(a)), smaller, shared: sum(graph, sharedNodes) };
+    let sharedMarks: Uint8Array | undefined;
+    if (options.keepNodes === true) {
+      sharedMarks = new Uint8Array(graph.nodeCount);
+      for (const n of sharedNodes) sharedMarks[n] = 1;
+    }
+    return {
+      parts: parts.sort((a, b) => esp32Bytes(b) - esp32Bytes(a)),
+      smaller,
+      shared: sum(graph, sharedNodes),
+      sharedNodes: sharedMarks,
+    };
   };
   const top = partsOf(device, deviceMarks, (n) => fence.has(n), "", 1);
   const deviceFigure = sum(graph, members(deviceMarks));
@@ -293,7 +327,59 @@ export function deviceCensus(graph: HeapGraph, options: CensusOptions = {}): Dev
     device: deviceFigure,
     ...top,
     own: ownFigure({ ...deviceFigure, ...top }),
+    deviceNodes: options.keepNodes === true ? deviceMarks : undefined,
     held: heldFigure,
     other: minus(total, loaded, deviceFigure, heldFigure),
   };
+}
+
+export interface ClassFigure extends HeapFigure {
+  /** The class (constructor name), "function NAME" for a function, or the object's XS kind. */
+  readonly what: string;
+  readonly count: number;
+}
+
+/**
+ * What the objects of `nodes` are, by class: each object with the slots and chunks it reaches
+ * without passing through another object (its properties, internal slots, backing stores,
+ * strings), summed by class, largest first. For finding where a part's heap goes.
+ */
+export function classCensus(graph: HeapGraph, nodes: Uint8Array): ClassFigure[] {
+  const isObject = (n: number): boolean => n <= graph.slotCount && graph.kinds[n] === Kind.Instance;
+  const owner = new Int32Array(graph.nodeCount).fill(-1);
+  const figures = new Map<string, { slots: number; chunkBytes: number; esp32ChunkBytes: number; count: number }>();
+  const label = (n: number): string => {
+    const what = describeNode(graph, n);
+    if (what !== "function") return what;
+    const code = graph.nextOf(n);
+    const name = graph.keyName(graph.ids[code]!);
+    return name === undefined || name === "@" ? "function" : `function ${name}`;
+  };
+  for (let n = 1; n < nodes.length; n++) {
+    if (nodes[n] !== 1 || !isObject(n)) continue;
+    const what = label(n);
+    const figure = figures.get(what) ?? { slots: 0, chunkBytes: 0, esp32ChunkBytes: 0, count: 0 };
+    figure.count++;
+    const stack = [n];
+    owner[n] = n;
+    while (stack.length > 0) {
+      const node = stack.pop()!;
+      if (node <= graph.slotCount) figure.slots++;
+      else {
+        figure.chunkBytes += graph.hostBytes[node]!;
+        figure.esp32ChunkBytes += graph.esp32Bytes[node]!;
+      }
+      for (let e = graph.edgeStart[node]!; e < graph.edgeStart[node + 1]!; e++) {
+        const target = graph.edges[e]!;
+        if (nodes[target] === 1 && owner[target] < 0 && !isObject(target)) {
+          owner[target] = n;
+          stack.push(target);
+        }
+      }
+    }
+    figures.set(what, figure);
+  }
+  return [...figures.entries()]
+    .map(([what, figure]) => ({ what, ...figure }))
+    .sort((a, b) => esp32Bytes(b) - esp32Bytes(a));
 }
