@@ -39,21 +39,21 @@ export class DuplicateCache {
 
   /** The reply given to message `messageId` if it was seen within its lifetime. */
   lookup(messageId: number, now: number): DuplicateReply | undefined {
-    const at = this.#find(messageId);
+    const at = this.find(messageId);
     if (at < 0) return undefined;
     if (this.#expiresAt[at]! <= now) {
-      this.#forget(at);
-      this.#purgeExpired(now);
+      this.forget(at);
+      this.purgeExpired(now);
       return undefined;
     }
     return REPLIES[this.#entries[at]! >>> 16];
   }
 
   record(messageId: number, reply: DuplicateReply, now: number, lifetimeMs: number): void {
-    this.#purgeExpired(now);
-    const seen = this.#find(messageId);
-    if (seen >= 0) this.#forget(seen);
-    if (this.#count === this.#capacity) this.#dropOldest();
+    this.purgeExpired(now);
+    const seen = this.find(messageId);
+    if (seen >= 0) this.forget(seen);
+    if (this.#count === this.#capacity) this.dropOldest();
     const at = (this.#head + this.#count) % this.#capacity;
     this.#expiresAt[at] = now + lifetimeMs;
     this.#entries[at] = (messageId & 0xffff) | (REPLIES.indexOf(reply) << 16);
@@ -69,7 +69,7 @@ export class DuplicateCache {
   }
 
   /** Ring position of the remembered entry for `messageId`, newest first, or -1. */
-  #find(messageId: number): number {
+  private find(messageId: number): number {
     for (let i = this.#count - 1; i >= 0; i--) {
       const at = (this.#head + i) % this.#capacity;
       if (this.#expiresAt[at]! > 0 && (this.#entries[at]! & 0xffff) === messageId) return at;
@@ -77,12 +77,12 @@ export class DuplicateCache {
     return -1;
   }
 
-  #forget(at: number): void {
+  private forget(at: number): void {
     this.#expiresAt[at] = 0;
     this.#live--;
   }
 
-  #dropOldest(): void {
+  private dropOldest(): void {
     if (this.#expiresAt[this.#head]! > 0) this.#live--;
     this.#expiresAt[this.#head] = 0;
     this.#head = (this.#head + 1) % this.#capacity;
@@ -90,7 +90,7 @@ export class DuplicateCache {
   }
 
   /** Drops expired and forgotten entries from the old end (entries are kept in the order they were recorded). */
-  #purgeExpired(now: number): void {
-    while (this.#count > 0 && this.#expiresAt[this.#head]! <= now) this.#dropOldest();
+  private purgeExpired(now: number): void {
+    while (this.#count > 0 && this.#expiresAt[this.#head]! <= now) this.dropOldest();
   }
 }

@@ -213,7 +213,7 @@ export class CoapEndpoint implements CoapClient {
             clock: options.clock,
             idleMs: positive("keepAliveIdleMs", options.keepAliveIdleMs, 0),
             lastSentAt: () => messages.lastSentAt,
-            ping: () => this.#keepAlivePing(),
+            ping: () => this.keepAlivePing(),
           });
   }
 
@@ -257,7 +257,7 @@ export class CoapEndpoint implements CoapClient {
         return;
       }
       const first = this.#withEarlyBlock2(template);
-      this.#run(template, (sink) => this.#requests.start({ template: first }, sink), options.signal, resolve, reject);
+      this.run(template, (sink) => this.#requests.start({ template: first }, sink), options.signal, resolve, reject);
     });
   }
 
@@ -275,7 +275,7 @@ export class CoapEndpoint implements CoapClient {
         );
         return;
       }
-      this.#run(template, (sink) => this.#requests.startResend(sent, sink), undefined, resolve, reject);
+      this.run(template, (sink) => this.#requests.startResend(sent, sink), undefined, resolve, reject);
     });
   }
 
@@ -340,7 +340,7 @@ export class CoapEndpoint implements CoapClient {
     return withBlock2(template, { num: 0, more: false, szx: this.#preferredSzx });
   }
 
-  #run(
+  private run(
     template: RequestTemplate,
     startFirst: (sink: ExchangeSink) => Exchange,
     signal: AbortSignalLike | undefined,
@@ -378,7 +378,7 @@ export class CoapEndpoint implements CoapClient {
     }
   }
 
-  #keepAlivePing(): void {
+  private keepAlivePing(): void {
     if (this.#closed) return;
     this.ping().catch((error: unknown) => {
       if (this.#closed) return;

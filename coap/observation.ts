@@ -86,7 +86,6 @@ function responseUint(response: CoapResponse, number: number): number | undefine
 export class ManagedObservation implements Observation, NotificationListener {
   readonly #host: ObservationHost;
   readonly #request: RequestTemplate;
-  readonly #register: RequestTemplate;
   readonly #handlers: ObserveHandlers;
   readonly #settings: ObservationSettings;
   readonly #freshness = new ObserveFreshness();
@@ -116,7 +115,6 @@ export class ManagedObservation implements Observation, NotificationListener {
   ) {
     this.#host = host;
     this.#request = request;
-    this.#register = observeRequest(request, 0);
     this.#handlers = handlers;
     this.#settings = settings;
     this.#backoff = new Backoff({
@@ -137,7 +135,7 @@ export class ManagedObservation implements Observation, NotificationListener {
 
   /** @internal the endpoint starts it once it is in the table. */
   start(): void {
-    this.#sendRegistration();
+    this.sendRegistration();
   }
 
   reregister(): void {
@@ -151,8 +149,8 @@ export class ManagedObservation implements Observation, NotificationListener {
     )
       return;
     this.#host.stats.observeReregistrations++;
-    this.#resetBackoff();
-    this.#sendRegistration();
+    this.resetBackoff();
+    this.sendRegistration();
   }
 
   /** RFC 7641 §3.6: GET with Observe = 1 on the same token, if the server may hold a registration. */
@@ -162,9 +160,9 @@ export class ManagedObservation implements Observation, NotificationListener {
       this.#state === "established" || (this.#state === "registering" && this.#registration?.transmitted === true);
     const token = this.#token;
     const key = this.#key;
-    this.#end();
+    this.end();
     if (!registered || token === undefined) {
-      this.#dropToken();
+      this.dropToken();
       return Promise.resolve();
     }
     // The token stays claimed until the deregistration ends: its answer must match it.
@@ -187,19 +185,19 @@ export class ManagedObservation implements Observation, NotificationListener {
   /** @internal endpoint closed: stop without a word on the network or to the application. */
   close(): void {
     if (this.#state === "ended") return;
-    this.#end();
-    this.#dropToken();
+    this.end();
+    this.dropToken();
   }
 
-  #end(): void {
+  private end(): void {
     this.#state = "ended";
     this.#lost = false;
-    this.#stopWork();
+    this.stopWork();
     if (this.#key !== "") this.#host.unlisten(this.#key);
     this.#host.forget(this);
   }
 
-  #stopWork(): void {
+  private stopWork(): void {
     if (this.#timer !== undefined) {
       this.#host.clock.clearTimer(this.#timer);
       this.#timer = undefined;
@@ -212,7 +210,7 @@ export class ManagedObservation implements Observation, NotificationListener {
     fetch?.cancel("observation changed course");
   }
 
-  #dropToken(): void {
+  private dropToken(): void {
     if (this.#key === "") return;
     this.#host.unlisten(this.#key);
     this.#host.releaseToken(this.#key);
@@ -220,9 +218,9 @@ export class ManagedObservation implements Observation, NotificationListener {
     this.#key = "";
   }
 
-  #sendRegistration(): void {
-    this.#stopWork();
-    this.#dropToken();
+  private sendRegistration(): void {
+    this.stopWork();
+    this.dropToken();
     const token = this.#host.allocateToken();
     const key = tokenKey(token);
     this.#token = token;
@@ -233,30 +231,32 @@ export class ManagedObservation implements Observation, NotificationListener {
     this.#host.stats.observeRegistrations++;
     const call = new RequestCall(this.#host, this.#request, this.#settings.block2, {
       onResponse: (response) => {
-        if (this.#registration === call) this.#onRegistered(response);
+        if (this.#registration === call) this.onRegistered(response);
       },
       onError: (error) => {
-        if (this.#registration === call) this.#onRegistrationFailed(error);
+        if (this.#registration === call) this.onRegistrationFailed(error);
       },
     });
     this.#registration = call;
     this.#registrationSentAt = this.#host.clock.now();
     try {
       const maxRetransmit = this.#settings.registrationMaxRetransmit;
-      call.begin((sink) => this.#host.start({ template: this.#register, token, internal: true, maxRetransmit }, sink));
+      // The registration (Observe 0) is derived each time rather than kept beside the plain request.
+      const register = observeRequest(this.#request, 0);
+      call.begin((sink) => this.#host.start({ template: register, token, internal: true, maxRetransmit }, sink));
     } catch (error) {
       this.#registration = undefined;
-      this.#lose(`registration not sent: ${error instanceof Error ? error.message : String(error)}`);
+      this.lose(`registration not sent: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
 
-  #onRegistered(response: CoapResponse): void {
+  private onRegistered(response: CoapResponse): void {
     this.#registration = undefined;
     const sequence = responseUint(response, OptionNumber.Observe);
     if (!isSuccessCode(response.code) || sequence === undefined) {
       // §3.1: without Observe in the response the server keeps no registration.
-      this.#deliver(response);
-      this.#lose(
+      this.deliver(response);
+      this.lose(
         isSuccessCode(response.code)
           ? "the server did not accept the observation"
           : `registration answered ${codeString(response.code)}`,
@@ -264,13 +264,13 @@ export class ManagedObservation implements Observation, NotificationListener {
       return;
     }
     this.#freshness.accept(sequence, this.#host.clock.now());
-    this.#established(responseUint(response, OptionNumber.MaxAge));
-    this.#deliver(response);
+    this.established(responseUint(response, OptionNumber.MaxAge));
+    this.deliver(response);
   }
 
-  #onRegistrationFailed(error: CoapRequestError): void {
+  private onRegistrationFailed(error: CoapRequestError): void {
     this.#registration = undefined;
-    this.#lose(`registration failed: ${error.kind}: ${error.message}`);
+    this.lose(`registration failed: ${error.kind}: ${error.message}`);
   }
 
   /** @internal the request layer hands over every message carrying the current registration's token. */
@@ -279,8 +279,8 @@ export class ManagedObservation implements Observation, NotificationListener {
     const sequence = optionUint(message, OptionNumber.Observe);
     if (!isSuccessCode(message.code) || sequence === undefined) {
       // §3.2: a notification without Observe, or with an error code, is the last one.
-      this.#deliver(toResponse(message, undefined, WITHOUT_BLOCK2));
-      this.#lose(
+      this.deliver(toResponse(message, undefined, WITHOUT_BLOCK2));
+      this.lose(
         isSuccessCode(message.code)
           ? "the server ended the observation"
           : `notification ${codeString(message.code)} ended the observation`,
@@ -298,17 +298,17 @@ export class ManagedObservation implements Observation, NotificationListener {
         `coap: notification ${sequence} arrived after a newer one; delivered (events, not states)`,
       );
     }
-    this.#armLiveness(optionUint(message, OptionNumber.MaxAge));
+    this.armLiveness(optionUint(message, OptionNumber.MaxAge));
     const block = block2Of(message);
     if (block !== undefined && (block.more || block.num !== 0)) {
-      this.#fetchRest(message);
+      this.fetchRest(message);
       return;
     }
-    this.#deliver(toResponse(message, undefined, WITHOUT_BLOCK2));
+    this.deliver(toResponse(message, undefined, WITHOUT_BLOCK2));
   }
 
   /** RFC 7959 §2.6: the rest of a block-wise notification by plain GETs; a newer notification supersedes it. */
-  #fetchRest(first: DecodedMessage): void {
+  private fetchRest(first: DecodedMessage): void {
     const previous = this.#fetch;
     this.#fetch = undefined;
     previous?.cancel("superseded by a newer notification");
@@ -316,7 +316,7 @@ export class ManagedObservation implements Observation, NotificationListener {
       onResponse: (response) => {
         if (this.#fetch !== call) return;
         this.#fetch = undefined;
-        this.#deliver(response);
+        this.deliver(response);
       },
       onError: (error) => {
         if (this.#fetch === call) this.#fetch = undefined;
@@ -328,32 +328,32 @@ export class ManagedObservation implements Observation, NotificationListener {
     call.continueFrom(first);
   }
 
-  #established(maxAge: number | undefined): void {
+  private established(maxAge: number | undefined): void {
     this.#state = "established";
-    this.#resetBackoff();
+    this.resetBackoff();
     if (this.#lost) {
       this.#lost = false;
       this.#host.defer(() => {
         if (this.#state !== "ended") this.#handlers.onReestablished?.();
       });
     }
-    this.#armLiveness(maxAge);
+    this.armLiveness(maxAge);
   }
 
-  #armLiveness(maxAgeSeconds: number | undefined): void {
+  private armLiveness(maxAgeSeconds: number | undefined): void {
     const fromMaxAge = Math.min((maxAgeSeconds ?? DEFAULT_MAX_AGE_S) * 1000 + this.#settings.graceMs, MAX_LIVENESS_MS);
     const window = this.#settings.livenessMs ?? fromMaxAge;
     if (this.#timer !== undefined) this.#host.clock.clearTimer(this.#timer);
     this.#timer = this.#host.clock.setTimer(() => {
       this.#timer = undefined;
-      this.#lose(`no notification for ${window} ms`);
+      this.lose(`no notification for ${window} ms`);
     }, window);
   }
 
-  #lose(reason: string): void {
+  private lose(reason: string): void {
     if (this.#state === "ended") return;
-    this.#stopWork();
-    this.#dropToken();
+    this.stopWork();
+    this.dropToken();
     this.#state = "waiting";
     this.#host.stats.observeLost++;
     this.#host.log("info", `coap: observation lost: ${reason}`);
@@ -363,26 +363,26 @@ export class ManagedObservation implements Observation, NotificationListener {
         if (this.#state !== "ended") this.#handlers.onLost?.(reason);
       });
     }
-    const delay = this.#backoffMs();
+    const delay = this.backoffMs();
     this.#failures++;
     this.#timer = this.#host.clock.setTimer(() => {
       this.#timer = undefined;
       this.#host.stats.observeReregistrations++;
-      this.#sendRegistration();
+      this.sendRegistration();
     }, delay);
   }
 
   /** At once after a working observation is lost; then the shared backoff (kernel/backoff.ts). */
-  #backoffMs(): number {
+  private backoffMs(): number {
     return this.#failures === 0 ? 0 : this.#backoff.next();
   }
 
-  #resetBackoff(): void {
+  private resetBackoff(): void {
     this.#failures = 0;
     this.#backoff.reset();
   }
 
-  #deliver(response: CoapResponse): void {
+  private deliver(response: CoapResponse): void {
     this.#host.defer(() => {
       if (this.#state === "ended") return;
       this.#host.stats.notifications++;

@@ -123,9 +123,9 @@ export class RequestLayer implements MessageLayerUpper {
    * Queues a request. Throws CoapRequestError: "bad-request" (cannot be encoded), "queue-full", "cancelled" (closed).
    */
   start(request: OutgoingRequest, sink: ExchangeSink): Exchange {
-    this.#checkOpen();
+    this.checkOpen();
     const counted = request.internal !== true;
-    this.#checkRoom(counted);
+    this.checkRoom(counted);
     const ownsToken = request.token === undefined;
     const token = request.token ?? this.#tokens.allocate();
     const key = tokenKey(token);
@@ -155,13 +155,13 @@ export class RequestLayer implements MessageLayerUpper {
       maxRetransmit: request.maxRetransmit,
       sink,
     });
-    this.#enqueue(exchange);
+    this.enqueue(exchange);
     return exchange;
   }
 
   /** Queues a CoAP ping: an empty CON the server must answer with RST (RFC 7252 §4.3). */
   startPing(sink: ExchangeSink): Exchange {
-    this.#checkOpen();
+    this.checkOpen();
     const exchange = new Exchange({
       bytes: emptyCon(),
       confirmable: true,
@@ -173,7 +173,7 @@ export class RequestLayer implements MessageLayerUpper {
       counted: false,
       sink,
     });
-    this.#enqueue(exchange);
+    this.enqueue(exchange);
     return exchange;
   }
 
@@ -183,7 +183,7 @@ export class RequestLayer implements MessageLayerUpper {
    * remember it: every transmission happens before firstSentAt + EXCHANGE_LIFETIME (§4.8.2).
    */
   startResend(sent: SentRequest, sink: ExchangeSink): Exchange {
-    this.#checkOpen();
+    this.checkOpen();
     const deadline = sent.firstSentAt + this.#parameters.exchangeLifetimeMs;
     if (this.#clock.now() >= deadline) {
       throw new CoapRequestError(
@@ -215,7 +215,7 @@ export class RequestLayer implements MessageLayerUpper {
     ) {
       throw new CoapRequestError("bad-request", "that request is still pending");
     }
-    this.#checkRoom(true);
+    this.checkRoom(true);
     if (!this.#tokens.claim(key)) throw new CoapRequestError("bad-request", "that request's token is in use");
     const exchange = new Exchange({
       bytes: sent.bytes.slice(),
@@ -231,7 +231,7 @@ export class RequestLayer implements MessageLayerUpper {
       counted: true,
       sink,
     });
-    this.#enqueue(exchange);
+    this.enqueue(exchange);
     return exchange;
   }
 
@@ -239,7 +239,7 @@ export class RequestLayer implements MessageLayerUpper {
   cancel(exchange: Exchange, reason: string = "cancelled"): void {
     if (exchange.state === "done") return;
     this.#stats.cancelled++;
-    this.#fail(exchange, new CoapRequestError("cancelled", reason));
+    this.fail(exchange, new CoapRequestError("cancelled", reason));
   }
 
   /** Ends every exchange with "cancelled" and forgets every token and listener. Safe twice. */
@@ -252,11 +252,11 @@ export class RequestLayer implements MessageLayerUpper {
     this.#tokens.clear();
   }
 
-  #checkOpen(): void {
+  private checkOpen(): void {
     if (this.#closed) throw new CoapRequestError("cancelled", "endpoint closed");
   }
 
-  #checkRoom(counted: boolean): void {
+  private checkRoom(counted: boolean): void {
     // Room counts the free NSTART slots too: a request that can go out at once never waits.
     const free = this.#parameters.nstart - this.#outstanding - this.#queue.length;
     if (counted && free <= 0 && this.#countedInQueue >= this.#maxQueue) {
@@ -265,7 +265,7 @@ export class RequestLayer implements MessageLayerUpper {
     }
   }
 
-  #enqueue(exchange: Exchange): void {
+  private enqueue(exchange: Exchange): void {
     if (exchange.priority) {
       let at = 0;
       while (at < this.#queue.length && this.#queue[at]!.priority) at++;
@@ -274,24 +274,24 @@ export class RequestLayer implements MessageLayerUpper {
       this.#queue.push(exchange);
     }
     if (exchange.counted) this.#countedInQueue++;
-    this.#pump();
+    this.pump();
   }
 
   /** Starts queued exchanges while NSTART allows (§4.7). */
-  #pump(): void {
+  private pump(): void {
     while (!this.#closed && this.#outstanding < this.#parameters.nstart && this.#queue.length > 0) {
       const exchange = this.#queue.shift()!;
       if (exchange.counted) this.#countedInQueue--;
-      this.#begin(exchange);
+      this.begin(exchange);
     }
   }
 
-  #begin(exchange: Exchange): void {
+  private begin(exchange: Exchange): void {
     const now = this.#clock.now();
     if (exchange.deadline !== undefined && now >= exchange.deadline) {
       exchange.state = "done";
-      this.#releaseToken(exchange);
-      this.#notifyFailure(
+      this.releaseTokenOf(exchange);
+      this.notifyFailure(
         exchange,
         new CoapRequestError("expired", "waited in the queue past EXCHANGE_LIFETIME; send a new request"),
       );
@@ -304,31 +304,31 @@ export class RequestLayer implements MessageLayerUpper {
     if (!exchange.confirmable) {
       // A CON first waits for its ACK, in the message layer; a NON only for its response.
       exchange.state = "awaiting-response";
-      this.#awaitResponse(exchange, this.#nonTimeoutMs);
+      this.awaitResponse(exchange, this.#nonTimeoutMs);
     }
     if (exchange.ping) this.#stats.pings++;
     else this.#stats.requestsSent++;
     this.#messages.send(exchange);
   }
 
-  #awaitResponse(exchange: Exchange, delayMs: number): void {
+  private awaitResponse(exchange: Exchange, delayMs: number): void {
     exchange.responseTimer = this.#clock.setTimer(() => {
       exchange.responseTimer = undefined;
-      this.#timedOut(exchange);
+      this.timedOut(exchange);
     }, delayMs);
   }
 
   /** No ACK (from the message layer) or no response in time. */
-  #timedOut(exchange: Exchange): void {
+  private timedOut(exchange: Exchange): void {
     if (exchange.ping) this.#stats.pingTimeouts++;
     this.#stats.timeouts++;
     const what =
       exchange.state === "awaiting-ack" ? "no ACK after MAX_RETRANSMIT retransmissions" : "no response in time";
-    this.#fail(exchange, new CoapRequestError("timeout", `${what} (mid=${exchange.messageId})`, exchange.sent()));
+    this.fail(exchange, new CoapRequestError("timeout", `${what} (mid=${exchange.messageId})`, exchange.sent()));
   }
 
   /** Takes `exchange` out of every table and timer; its slot goes back (without pumping yet). */
-  #retire(exchange: Exchange): void {
+  private retire(exchange: Exchange): void {
     if (exchange.state === "queued") {
       const at = this.#queue.indexOf(exchange);
       if (at >= 0) {
@@ -343,22 +343,22 @@ export class RequestLayer implements MessageLayerUpper {
     }
     this.#messages.forget(exchange);
     if (this.#byToken.get(exchange.tokenKey) === exchange) this.#byToken.delete(exchange.tokenKey);
-    this.#releaseSlot(exchange);
-    this.#releaseToken(exchange);
+    this.releaseSlot(exchange);
+    this.releaseTokenOf(exchange);
   }
 
-  #releaseSlot(exchange: Exchange): void {
+  private releaseSlot(exchange: Exchange): void {
     if (!exchange.holdsSlot) return;
     exchange.holdsSlot = false;
     this.#outstanding--;
   }
 
-  #releaseToken(exchange: Exchange): void {
+  private releaseTokenOf(exchange: Exchange): void {
     if (exchange.ownsToken) this.#tokens.release(exchange.tokenKey);
   }
 
-  #complete(exchange: Exchange, message: DecodedMessage): void {
-    this.#retire(exchange);
+  private complete(exchange: Exchange, message: DecodedMessage): void {
+    this.retire(exchange);
     if (!exchange.ping) this.#stats.responses++;
     try {
       exchange.sink.onResponse(message);
@@ -366,16 +366,16 @@ export class RequestLayer implements MessageLayerUpper {
       this.#log?.("error", `coap: response handler threw: ${String(error)}`);
     }
     // After the sink, so that a follow-up it queued (Block2) takes the freed slot first.
-    this.#pump();
+    this.pump();
   }
 
-  #fail(exchange: Exchange, error: CoapRequestError): void {
-    this.#retire(exchange);
-    this.#notifyFailure(exchange, error);
-    this.#pump();
+  private fail(exchange: Exchange, error: CoapRequestError): void {
+    this.retire(exchange);
+    this.notifyFailure(exchange, error);
+    this.pump();
   }
 
-  #notifyFailure(exchange: Exchange, error: CoapRequestError): void {
+  private notifyFailure(exchange: Exchange, error: CoapRequestError): void {
     try {
       exchange.sink.onFailure(error);
     } catch (thrown) {
@@ -385,19 +385,19 @@ export class RequestLayer implements MessageLayerUpper {
 
   /** @internal (MessageLayerUpper) */
   onAckTimeout(exchange: Exchange): void {
-    this.#timedOut(exchange);
+    this.timedOut(exchange);
   }
 
   /** @internal (MessageLayerUpper) */
   onAck(message: DecodedMessage, byMessageId: Exchange | undefined): void {
-    const exchange = byMessageId ?? this.#acknowledgedAwaiting(message);
+    const exchange = byMessageId ?? this.acknowledgedAwaiting(message);
     if (exchange === undefined || (exchange.state !== "awaiting-ack" && exchange.state !== "awaiting-response")) {
       this.#messages.dropUnmatched(`ACK mid=${message.messageId} matches no pending CON`);
       return;
     }
     if (exchange.ping) {
       // An ACK to a ping is not what §4.3 asks for, but it proves the server alive just as well.
-      this.#complete(exchange, message);
+      this.complete(exchange, message);
       return;
     }
     if (message.code === Code.Empty) {
@@ -409,9 +409,9 @@ export class RequestLayer implements MessageLayerUpper {
       // The exchange is no longer outstanding in the sense of NSTART (§4.7).
       this.#messages.forget(exchange);
       exchange.state = "awaiting-response";
-      this.#releaseSlot(exchange);
-      this.#awaitResponse(exchange, this.#separateResponseTimeoutMs);
-      this.#pump();
+      this.releaseSlot(exchange);
+      this.awaitResponse(exchange, this.#separateResponseTimeoutMs);
+      this.pump();
       return;
     }
     if (!isResponseCode(message.code)) {
@@ -432,7 +432,7 @@ export class RequestLayer implements MessageLayerUpper {
       );
       return;
     }
-    this.#complete(exchange, message);
+    this.complete(exchange, message);
   }
 
   /**
@@ -440,7 +440,7 @@ export class RequestLayer implements MessageLayerUpper {
    * cannot tell) already moved it to waiting for a separate response: same message ID, same
    * token. Without this the real response would match nothing and the request would time out.
    */
-  #acknowledgedAwaiting(message: DecodedMessage): Exchange | undefined {
+  private acknowledgedAwaiting(message: DecodedMessage): Exchange | undefined {
     if (message.code === Code.Empty) return undefined;
     const exchange = this.#byToken.get(tokenKey(message.token));
     return exchange !== undefined && exchange.state === "awaiting-response" && exchange.messageId === message.messageId
@@ -451,11 +451,11 @@ export class RequestLayer implements MessageLayerUpper {
   /** @internal (MessageLayerUpper) */
   onReset(message: DecodedMessage, exchange: Exchange): void {
     if (exchange.ping) {
-      this.#complete(exchange, message);
+      this.complete(exchange, message);
       return;
     }
     this.#stats.resetsReceived++;
-    this.#fail(exchange, new CoapRequestError("reset", `the server answered mid=${message.messageId} with RST`));
+    this.fail(exchange, new CoapRequestError("reset", `the server answered mid=${message.messageId} with RST`));
   }
 
   /** @internal (MessageLayerUpper): a CON or NON with a code from the server, neither a duplicate nor empty. */
@@ -483,7 +483,7 @@ export class RequestLayer implements MessageLayerUpper {
       // A separate response (§5.2.2), or the response to a NON request; when it comes before
       // the empty ACK it acknowledges the request all the same.
       this.#messages.accept(message);
-      this.#complete(exchange, message);
+      this.complete(exchange, message);
       return;
     }
     const listener = this.#listeners.get(key);

@@ -82,11 +82,15 @@ export class Device {
     this.#keepAliveMs = config.keepAliveMs;
     this.#ports = ports;
     this.#endpointSettings = options.endpoint;
+    // The closure keeps what it names alive: the handler and the log, not the options (and the
+    // whole parsed configuration with them).
+    const onEvent = options.onEvent;
+    const log = ports.log;
     this.#emit = (event) => {
       try {
-        options.onEvent?.(event);
+        onEvent?.(event);
       } catch (error) {
-        ports.log("warn", `event handler threw: ${String(error)}`);
+        log("warn", `event handler threw: ${String(error)}`);
       }
     };
     this.#connectivity = new ConnectivityEvents({

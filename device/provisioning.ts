@@ -6,7 +6,7 @@
 
 import { Backoff, type BackoffOptions } from "../kernel/backoff.js";
 import type { Clock, TimerHandle } from "../kernel/clock.js";
-import type { ConnectivitySource } from "../kernel/connectivity.js";
+import type { ConnectivityEvent, ConnectivityListener, ConnectivitySource } from "../kernel/connectivity.js";
 import type { KeyValueStore } from "../kernel/key-value-store.js";
 import type { LogSink } from "../kernel/log.js";
 import type { RandomSource } from "../kernel/random.js";
@@ -41,7 +41,7 @@ export interface ProvisioningOptions {
   readonly connectivity?: ConnectivitySource;
 }
 
-export class Provisioning {
+export class Provisioning implements ConnectivityListener {
   #activator: Activator;
   #store: KeyValueStore;
   #clock: Clock;
@@ -62,7 +62,7 @@ export class Provisioning {
   #wake: (() => void) | undefined;
   /** The activation backoff now running follows a failure to reach the platform (not a refusal). */
   #waitingOnNetwork = false;
-  readonly #unsubscribe: () => void;
+  readonly #connectivity: ConnectivitySource | undefined;
   #closed = false;
 
   constructor(options: ProvisioningOptions) {
@@ -77,10 +77,13 @@ export class Provisioning {
     this.#reactivate = options.reactivateOnAuthFailure ?? false;
     this.#backoff = new Backoff({ ...options.backoff, random: options.random });
     this.#reactivationBackoff = new Backoff({ ...options.backoff, random: options.random });
-    this.#unsubscribe =
-      options.connectivity?.subscribe((event) => {
-        if (event.kind === "reachable" && event.via === "network") this.retryNow();
-      }) ?? (() => undefined);
+    this.#connectivity = options.connectivity;
+    this.#connectivity?.subscribe(this);
+  }
+
+  /** @internal (ConnectivityListener) */
+  onConnectivity(event: ConnectivityEvent): void {
+    if (event.kind === "reachable" && event.via === "network") this.retryNow();
   }
 
   /** The token in use, if any. A credential: log it only through redactSecret. */
@@ -148,7 +151,7 @@ export class Provisioning {
   /** Stops waiting (a pending obtainToken() resolves undefined); safe to call twice. */
   close(): void {
     this.#closed = true;
-    this.#unsubscribe();
+    this.#connectivity?.unsubscribe(this);
     if (this.#timer !== undefined) this.#clock.clearTimer(this.#timer);
     this.#timer = undefined;
     const wake = this.#wake;

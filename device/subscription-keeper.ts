@@ -3,7 +3,7 @@
 // reported as connectivity events. It re-registers when the network comes back (a NAT or a
 // server restart may have forgotten it, RFC 7641 §4.1), when the platform answers again while
 // it is lost, and subscribes afresh under a new thing token.
-import type { ConnectivityEvent, ConnectivitySource } from "../kernel/connectivity.js";
+import type { ConnectivityEvent, ConnectivityListener, ConnectivitySource } from "../kernel/connectivity.js";
 import type { ThethingsClient } from "../thethings/client.js";
 import type { ThethingsError } from "../thethings/errors.js";
 import type { SubscriptionHandlers, ThingSubscription } from "../thethings/subscription.js";
@@ -24,10 +24,12 @@ export interface SubscriptionKeeperOptions {
   readonly onError: (error: ThethingsError) => void;
 }
 
-/** Also the subscription's handlers: it hands itself over, so they are methods rather than closures kept with it. */
-export class SubscriptionKeeper implements SubscriptionHandlers {
+/**
+ * Also the subscription's handlers and a connectivity listener: it hands itself over, so these
+ * are methods rather than closures kept with it.
+ */
+export class SubscriptionKeeper implements SubscriptionHandlers, ConnectivityListener {
   readonly #options: SubscriptionKeeperOptions;
-  readonly #unsubscribe: () => void;
   #subscription: ThingSubscription | undefined;
   #lost = false;
   /** A subscription was confirmed before: the next confirmation follows a gap (loss, new token, restart). */
@@ -37,7 +39,7 @@ export class SubscriptionKeeper implements SubscriptionHandlers {
 
   constructor(options: SubscriptionKeeperOptions) {
     this.#options = options;
-    this.#unsubscribe = options.connectivity.subscribe((event) => this.#onConnectivity(event));
+    options.connectivity.subscribe(this);
   }
 
   /** Whether the subscription is down (lost and not confirmed since). */
@@ -81,12 +83,13 @@ export class SubscriptionKeeper implements SubscriptionHandlers {
   }
 
   close(): void {
-    this.#unsubscribe();
+    this.#options.connectivity.unsubscribe(this);
     this.#subscription?.close().catch(() => undefined);
     this.#subscription = undefined;
   }
 
-  #onConnectivity(event: ConnectivityEvent): void {
+  /** @internal (ConnectivityListener) */
+  onConnectivity(event: ConnectivityEvent): void {
     const subscription = this.#subscription;
     if (subscription === undefined) return;
     if (event.kind === "token-changed") this.subscribe();

@@ -15,11 +15,19 @@ export type ConnectivityEvent =
   /** Another thing token is in use (first activation, or a new one after a refused token). */
   | { readonly kind: "token-changed" };
 
-export type ConnectivityListener = (event: ConnectivityEvent) => void;
+/**
+ * A part that hears the events: an object with this method, usually the part itself, so that
+ * nothing is kept for the part's life but its entry in the table (a closure for the listener and
+ * another to unsubscribe took about 300 bytes a part on the ESP32).
+ */
+export interface ConnectivityListener {
+  onConnectivity(event: ConnectivityEvent): void;
+}
 
-/** Where a part subscribes; the returned function unsubscribes (safe to call twice). */
+/** Where a part subscribes, and unsubscribes (safe to call twice, or for a listener never subscribed). */
 export interface ConnectivitySource {
-  subscribe(listener: ConnectivityListener): () => void;
+  subscribe(listener: ConnectivityListener): void;
+  unsubscribe(listener: ConnectivityListener): void;
 }
 
 /** A listener that throws is reported here and the others still hear the event. */
@@ -37,22 +45,23 @@ export class ConnectivityEvents implements ConnectivitySource {
   }
 
   /** Throws RangeError past MAX_LISTENERS (a listener added in a loop is a bug). */
-  subscribe(listener: ConnectivityListener): () => void {
+  subscribe(listener: ConnectivityListener): void {
     if (this.#listeners.length >= ConnectivityEvents.MAX_LISTENERS) {
       throw new RangeError(`at most ${ConnectivityEvents.MAX_LISTENERS} connectivity listeners`);
     }
     this.#listeners.push(listener);
-    return () => {
-      const at = this.#listeners.indexOf(listener);
-      if (at >= 0) this.#listeners.splice(at, 1);
-    };
+  }
+
+  unsubscribe(listener: ConnectivityListener): void {
+    const at = this.#listeners.indexOf(listener);
+    if (at >= 0) this.#listeners.splice(at, 1);
   }
 
   /** Tells every listener, in the order they subscribed; one that unsubscribes meanwhile still hears this event. */
   emit(event: ConnectivityEvent): void {
     for (const listener of this.#listeners.slice()) {
       try {
-        listener(event);
+        listener.onConnectivity(event);
       } catch (error) {
         this.#onFault?.(error, event);
       }

@@ -3,7 +3,7 @@
 // uploader (uploader.ts), one batch in flight at a time, oldest first, each value leaving the
 // ring only once its write was stored (2.01). This file checks the options and composes the two.
 import type { Clock } from "../kernel/clock.js";
-import type { ConnectivitySource } from "../kernel/connectivity.js";
+import type { ConnectivityEvent, ConnectivityListener, ConnectivitySource } from "../kernel/connectivity.js";
 import type { LogSink } from "../kernel/log.js";
 import type { RandomSource } from "../kernel/random.js";
 import type { WallClock } from "../kernel/wall-clock.js";
@@ -53,14 +53,14 @@ export interface TelemetryCounters {
   readonly rejected: number;
 }
 
-export class Telemetry {
+export class Telemetry implements ConnectivityListener {
   readonly config: TelemetryConfig;
   readonly #plan: CompiledPlan;
   /** Values not yet in a batch; bounded by config.bufferSize minus the batch in flight. */
   readonly #ring: ValueRing;
   readonly #sampler: Sampler;
   readonly #uploader: Uploader;
-  readonly #unsubscribe: () => void;
+  readonly #connectivity: ConnectivitySource | undefined;
   #closed = false;
 
   constructor(options: TelemetryOptions) {
@@ -101,10 +101,13 @@ export class Telemetry {
       log,
       intervalMs: this.config.intervalMs,
     });
-    this.#unsubscribe =
-      options.connectivity?.subscribe((event) => {
-        if (event.kind === "reachable" || event.kind === "token-changed") this.retryNow();
-      }) ?? (() => undefined);
+    this.#connectivity = options.connectivity;
+    this.#connectivity?.subscribe(this);
+  }
+
+  /** @internal (ConnectivityListener) */
+  onConnectivity(event: ConnectivityEvent): void {
+    if (event.kind === "reachable" || event.kind === "token-changed") this.retryNow();
   }
 
   get counters(): TelemetryCounters {
@@ -152,7 +155,7 @@ export class Telemetry {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#unsubscribe();
+    this.#connectivity?.unsubscribe(this);
     this.#sampler.stop();
     this.#uploader.close();
   }

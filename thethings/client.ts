@@ -143,13 +143,13 @@ export class ThethingsClient {
       throw new ThethingsError("invalid-argument", "activate", "the product ID must be non-empty text");
     }
     const body = productId === undefined ? { activationCode } : { activationCode, productId };
-    const response = await this.#sendUntilAnswered("activate", {
+    const response = await this.sendUntilAnswered("activate", {
       method: "POST",
       path: "/v2/things/",
       payload: JSON.stringify(body),
       contentFormat: ContentFormat.Json,
     });
-    const reply = this.#replyBody("activate", response);
+    const reply = this.replyBody("activate", response);
     const status = parseStatusBody(reply);
     if (status?.status === "error") {
       throw new ThethingsError("activation-refused", "activate", `the platform reported "${status.message ?? ""}"`, {
@@ -179,7 +179,7 @@ export class ThethingsClient {
    * malformed value, `previous` from another batch) rejects with ThethingsError.
    */
   async writeOnce(values: readonly WriteValue[], previous?: SentRequest): Promise<WriteOutcome> {
-    const token = this.#requireToken("write");
+    const token = this.requireToken("write");
     if (values.length === 0) throw new ThethingsError("invalid-argument", "write", "nothing to write");
     for (const value of values) {
       const problem = writeValueProblem(value);
@@ -202,14 +202,14 @@ export class ThethingsClient {
     let response: CoapResponse;
     try {
       response =
-        previous === undefined ? await this.#coap.request(request) : await this.#resendOrSend(previous, request);
+        previous === undefined ? await this.#coap.request(request) : await this.resendOrSend(previous, request);
     } catch (failure) {
-      const error = this.#redacted(errorFromFailure("write", failure));
+      const error = this.redacted(errorFromFailure("write", failure));
       const retryWith = error.requestKind === "timeout" ? (error.sent ?? previous) : undefined;
       return retryWith === undefined ? { ok: false, error } : { ok: false, error, retryWith };
     }
     try {
-      this.#checkWriteReply(response);
+      this.checkWriteReply(response);
       return { ok: true };
     } catch (error) {
       return { ok: false, error: error as ThethingsError };
@@ -222,7 +222,7 @@ export class ThethingsClient {
    * (logged). Rejects with ThethingsError; "not-found" (4.04) means the key has no value yet.
    */
   async read(key: string, options: ReadOptions = {}): Promise<ThingValue[]> {
-    const token = this.#requireToken("read");
+    const token = this.requireToken("read");
     if (!isValidKey(key))
       throw new ThethingsError("invalid-argument", "read", "the key must be letters, digits, '.', '-' or '_'");
     const { limit, startDate, endDate } = options;
@@ -238,9 +238,9 @@ export class ThethingsClient {
       startDate: startDate === undefined ? undefined : formatCompactDate(startDate),
       endDate: endDate === undefined ? undefined : formatCompactDate(endDate),
     };
-    const response = await this.#send("read", { method: "GET", path: `/v2/things/${token}/resources/${key}`, query });
+    const response = await this.send("read", { method: "GET", path: `/v2/things/${token}/resources/${key}`, query });
     if (options.absentIsEmpty === true && response.code === Code.NotFound) return [];
-    const reply = this.#replyBody("read", response);
+    const reply = this.replyBody("read", response);
     if (reply === undefined) return [];
     if (!Array.isArray(reply)) {
       const status = parseStatusBody(reply);
@@ -263,7 +263,7 @@ export class ThethingsClient {
    * refuses the observation at once.
    */
   subscribe(handlers: SubscriptionHandlers, options: SubscribeOptions = {}): ThingSubscription {
-    const thingToken = this.#requireToken("subscribe");
+    const thingToken = this.requireToken("subscribe");
     const subscription = new ThingSubscription({
       ...options,
       coap: this.#coap,
@@ -286,7 +286,7 @@ export class ThethingsClient {
   // Past EXCHANGE_LIFETIME the server may have forgotten the message ID (RFC 7252 §4.8.2), so
   // resending it buys nothing over a new message: the endpoint refuses it ("expired") and the
   // batch goes as a new message, which is what the caller would do next anyway.
-  async #resendOrSend(previous: SentRequest, request: RequestOptions): Promise<CoapResponse> {
+  private async resendOrSend(previous: SentRequest, request: RequestOptions): Promise<CoapResponse> {
     try {
       return await this.#coap.resend(previous);
     } catch (failure) {
@@ -299,17 +299,17 @@ export class ThethingsClient {
     }
   }
 
-  #requireToken(operation: ThethingsOperation): string {
+  private requireToken(operation: ThethingsOperation): string {
     if (this.#token === undefined)
       throw new ThethingsError("no-token", operation, "no thing token: activate the thing first");
     return this.#token;
   }
 
-  async #send(operation: ThethingsOperation, request: RequestOptions): Promise<CoapResponse> {
+  private async send(operation: ThethingsOperation, request: RequestOptions): Promise<CoapResponse> {
     try {
       return await this.#coap.request(request);
     } catch (failure) {
-      throw this.#redacted(errorFromFailure(operation, failure));
+      throw this.redacted(errorFromFailure(operation, failure));
     }
   }
 
@@ -320,7 +320,7 @@ export class ThethingsClient {
    * from its duplicate record (§4.5) instead of refusing a code it has just used. Past the
    * lifetime the failure is returned as any other.
    */
-  async #sendUntilAnswered(operation: ThethingsOperation, request: RequestOptions): Promise<CoapResponse> {
+  private async sendUntilAnswered(operation: ThethingsOperation, request: RequestOptions): Promise<CoapResponse> {
     let failure: unknown;
     try {
       return await this.#coap.request(request);
@@ -338,15 +338,15 @@ export class ThethingsClient {
         else break;
       }
     }
-    throw this.#redacted(errorFromFailure(operation, failure));
+    throw this.redacted(errorFromFailure(operation, failure));
   }
 
   /** The parsed JSON body of a success reply (undefined if empty), or the error it stands for. */
-  #replyBody(operation: ThethingsOperation, response: CoapResponse): unknown {
+  private replyBody(operation: ThethingsOperation, response: CoapResponse): unknown {
     const parsed = response.payload.length === 0 ? undefined : parseJsonPayload(response.payload, this.#limits);
     if (!isSuccessCode(response.code)) {
       const status = parsed?.ok === true ? parseStatusBody(parsed.value) : undefined;
-      throw this.#redacted(errorFromResponse(operation, response.code, status?.message));
+      throw this.redacted(errorFromResponse(operation, response.code, status?.message));
     }
     if (parsed === undefined) return undefined;
     if (!parsed.ok) throw protocolError(operation, `unreadable reply: ${parsed.reason}`, response.code);
@@ -357,15 +357,15 @@ export class ThethingsClient {
   // "Created"} [doc] or {"status":"created"} [lib]), an empty or an unreadable body is success,
   // since the batch is stored and sending it again would duplicate it; only an explicit JSON
   // error refuses it.
-  #checkWriteReply(response: CoapResponse): void {
+  private checkWriteReply(response: CoapResponse): void {
     if (!isSuccessCode(response.code) || response.payload.length === 0) {
-      this.#replyBody("write", response);
+      this.replyBody("write", response);
       return;
     }
     const parsed = parseJsonPayload(response.payload, this.#limits);
     const status = parsed.ok ? parseStatusBody(parsed.value) : undefined;
     if (status?.status === "error") {
-      throw this.#redacted(
+      throw this.redacted(
         protocolError("write", `the platform reported "${status.message ?? ""}" under a success code`, response.code),
       );
     }
@@ -373,7 +373,7 @@ export class ThethingsClient {
   }
 
   // Lower layers or the platform may echo the request path in a message.
-  #redacted(error: ThethingsError): ThethingsError {
+  private redacted(error: ThethingsError): ThethingsError {
     return redactError(error, this.#token);
   }
 }

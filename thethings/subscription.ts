@@ -126,7 +126,7 @@ export class ThingSubscription {
     }
 
     onNotification(response: CoapResponse): void {
-      this.#subscription.#receive(response);
+      this.#subscription.receive(response);
     }
 
     onLost(endpointReason: string): void {
@@ -134,13 +134,13 @@ export class ThingSubscription {
       // The endpoint's reason may quote the request path, and so the token.
       const reason = redactIn(endpointReason, subscription.#thingToken);
       subscription.#log("warn", `subscription lost (${reason}); re-subscribing`);
-      subscription.#call("onLost", () => subscription.#handlers.onLost?.(reason));
+      subscription.call("onLost", () => subscription.#handlers.onLost?.(reason));
     }
 
     onReestablished(): void {
       const subscription = this.#subscription;
       subscription.#log("info", "subscription re-established");
-      subscription.#call("onReestablished", () => subscription.#handlers.onReestablished?.());
+      subscription.call("onReestablished", () => subscription.#handlers.onReestablished?.());
     }
   };
 
@@ -202,14 +202,14 @@ export class ThingSubscription {
     await observation?.cancel();
   }
 
-  #receive(response: CoapResponse): void {
+  private receive(response: CoapResponse): void {
     if (this.#closed) return;
     const notification = classifyNotification(response, this.#limits);
     switch (notification.kind) {
       case "subscribed":
         this.#stats.subscribed++;
         this.#log("info", "subscribed to the thing's channel");
-        this.#call("onSubscribed", () => this.#handlers.onSubscribed?.());
+        this.call("onSubscribed", () => this.#handlers.onSubscribed?.());
         break;
       case "keep-alive":
         this.#stats.keepAlives++;
@@ -225,13 +225,13 @@ export class ThingSubscription {
         }
         if (notification.values.length > 0) {
           this.#stats.values += notification.values.length;
-          this.#call("onValues", () => this.#handlers.onValues(notification.values));
+          this.call("onValues", () => this.#handlers.onValues(notification.values));
         }
         break;
       case "error":
         this.#stats.errors++;
         this.#log("error", `subscription error: ${notification.error.message}`);
-        this.#call("onError", () => this.#handlers.onError?.(notification.error));
+        this.call("onError", () => this.#handlers.onError?.(notification.error));
         break;
       case "invalid":
         this.#stats.dropped++;
@@ -241,7 +241,7 @@ export class ThingSubscription {
   }
 
   // A throwing handler must not break the endpoint's receive path.
-  #call(name: string, body: () => void): void {
+  private call(name: string, body: () => void): void {
     try {
       body();
     } catch (error) {
