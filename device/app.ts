@@ -4,6 +4,7 @@
 // runs on. What the parts learn about the network, the platform and the token travels as
 // connectivity events (kernel/connectivity.ts) that each part subscribes to; the device only
 // reports them.
+import type { SentRequest } from "../coap/client-api.js";
 import type { DatagramPort } from "../coap/datagram-port.js";
 import { CoapEndpoint, type EndpointOptions } from "../coap/endpoint.js";
 import type { PeerAddress } from "../coap/peer-address.js";
@@ -16,17 +17,18 @@ import type { WallClock } from "../kernel/wall-clock.js";
 import type { SensorBinding } from "../sensors/sensor-binding.js";
 import { Telemetry } from "../sensors/telemetry.js";
 import { type BatchWriter, ThethingsBatchSink } from "../sensors/thethings-batch-sink.js";
-import { ThethingsClient } from "../thethings/client.js";
+import { ThethingsClient, type WriteOutcome } from "../thethings/client.js";
 import { ThethingsError } from "../thethings/errors.js";
 import { redactSecret } from "../thethings/token.js";
+import type { WriteValue } from "../thethings/values.js";
 import { restoreActuators } from "./actuator-restore.js";
 import { CommandCatchUp } from "./command-catch-up.js";
 import { type ActuatorBinding, CommandDispatcher } from "./commands.js";
 import type { DeviceConfig } from "./config.js";
 import type { DeviceEvent, DeviceStats } from "./device-events.js";
-import { Provisioning } from "./provisioning.js";
+import { type Activator, Provisioning } from "./provisioning.js";
 import { type ResolveHost, ServerResolution } from "./server-resolution.js";
-import { SubscriptionKeeper } from "./subscription-keeper.js";
+import { type KeeperDevice, SubscriptionKeeper } from "./subscription-keeper.js";
 
 export type { DeviceEvent, DeviceStats } from "./device-events.js";
 
@@ -63,6 +65,56 @@ interface Link {
 }
 
 export class Device {
+  /**
+   * Provisioning's activator, telemetry's batch writer and what the subscription keeper tells the
+   * device: one object with methods, inside this class so that they reach its private members,
+   * where closures would each keep a function and its environment for the device's life.
+   */
+  static readonly #Hooks = class implements Activator, BatchWriter, KeeperDevice {
+    readonly #device: Device;
+    readonly #droppedKey: string;
+
+    constructor(device: Device, droppedKey: string) {
+      this.#device = device;
+      this.#droppedKey = droppedKey;
+    }
+
+    async activate(code: string, productId: string | undefined): Promise<string> {
+      const device = this.#device;
+      const token = await device.#requireLink().client.activate(code, productId);
+      device.#emit({ event: "activated", token: redactSecret(token) });
+      return token;
+    }
+
+    report(event: ConnectivityEvent): void {
+      this.#device.#report(event);
+    }
+
+    emit(event: DeviceEvent): void {
+      this.#device.#emit(event);
+    }
+
+    onStreamError(error: ThethingsError): void {
+      this.#device.#onUnauthorized(error);
+    }
+
+    /** Through the client once there is one; reports stored batches and refused tokens. */
+    async writeOnce(values: readonly WriteValue[], previous?: SentRequest): Promise<WriteOutcome> {
+      const device = this.#device;
+      const client = device.#link?.client;
+      if (client === undefined) throw new ThethingsError("no-token", "write", "not connected to the platform yet");
+      const outcome = await client.writeOnce(values, previous);
+      if (outcome.ok) {
+        device.#emit({ event: "sent", count: values.filter((value) => value.key !== this.#droppedKey).length });
+        device.#report({ kind: "reachable", via: "platform" });
+      } else if (outcome.error.kind === "unauthorized") {
+        device.#emit({ event: "error", message: outcome.error.message });
+        device.#onUnauthorized(outcome.error);
+      }
+      return outcome;
+    }
+  };
+
   /** Of the configuration only this is needed after construction (the parsed whole took ~1 KB). */
   readonly #keepAliveMs: number;
   readonly #ports: DevicePorts;
@@ -73,6 +125,7 @@ export class Device {
   readonly #dispatcher: CommandDispatcher;
   readonly #provisioning: Provisioning;
   readonly #resolution: ServerResolution;
+  readonly #hooks: Activator & BatchWriter & KeeperDevice;
   #link: Link | undefined;
   #reauthorizing = false;
   #closed = false;
@@ -97,9 +150,11 @@ export class Device {
       onFault: (error, event) => ports.log("error", `connectivity listener threw on ${event.kind}: ${String(error)}`),
     });
     const droppedKey = config.telemetry.droppedKey;
+    const hooks = new Device.#Hooks(this, droppedKey);
+    this.#hooks = hooks;
     this.#telemetry = new Telemetry({
       bindings: ports.sensors,
-      sink: new ThethingsBatchSink({ client: this.#batchWriter(droppedKey) }),
+      sink: new ThethingsBatchSink({ client: hooks }),
       clock: ports.clock,
       wallClock: ports.wallClock,
       random: ports.random,
@@ -122,13 +177,7 @@ export class Device {
         }),
     });
     this.#provisioning = new Provisioning({
-      activator: {
-        activate: async (code, productId) => {
-          const token = await this.#requireLink().client.activate(code, productId);
-          this.#emit({ event: "activated", token: redactSecret(token) });
-          return token;
-        },
-      },
+      activator: hooks,
       store: ports.store,
       clock: ports.clock,
       random: ports.random,
@@ -208,25 +257,6 @@ export class Device {
     if (!this.#closed) this.#connectivity.emit(event);
   }
 
-  /** Telemetry's writes, through the client once there is one; reports stored batches and refused tokens. */
-  #batchWriter(droppedKey: string): BatchWriter {
-    return {
-      writeOnce: async (values, previous) => {
-        const client = this.#link?.client;
-        if (client === undefined) throw new ThethingsError("no-token", "write", "not connected to the platform yet");
-        const outcome = await client.writeOnce(values, previous);
-        if (outcome.ok) {
-          this.#emit({ event: "sent", count: values.filter((value) => value.key !== droppedKey).length });
-          this.#report({ kind: "reachable", via: "platform" });
-        } else if (outcome.error.kind === "unauthorized") {
-          this.#emit({ event: "error", message: outcome.error.message });
-          this.#onUnauthorized(outcome.error);
-        }
-        return outcome;
-      },
-    };
-  }
-
   #requireLink(): Link {
     if (this.#link === undefined) throw new Error("no endpoint yet");
     return this.#link;
@@ -266,9 +296,7 @@ export class Device {
       catchUp,
       keepAliveMs: this.#keepAliveMs,
       connectivity: this.#connectivity,
-      report: (event) => this.#report(event),
-      emit: this.#emit,
-      onError: (error) => this.#onUnauthorized(error),
+      device: this.#hooks,
     });
     this.#link = { endpoint, client, keeper, catchUp };
     log("info", `platform at ${server.address}:${server.port}`);

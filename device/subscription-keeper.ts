@@ -18,10 +18,15 @@ export interface SubscriptionKeeperOptions {
   readonly catchUp: CommandCatchUp;
   readonly keepAliveMs: number;
   readonly connectivity: ConnectivitySource;
-  readonly report: (event: ConnectivityEvent) => void;
-  readonly emit: (event: DeviceEvent) => void;
+  readonly device: KeeperDevice;
+}
+
+/** What the keeper tells the device: an object with methods (the Device's hooks), not three closures kept with it. */
+export interface KeeperDevice {
+  report(event: ConnectivityEvent): void;
+  emit(event: DeviceEvent): void;
   /** The platform refused the token (or another error on the stream). */
-  readonly onError: (error: ThethingsError) => void;
+  onStreamError(error: ThethingsError): void;
 }
 
 /**
@@ -65,21 +70,21 @@ export class SubscriptionKeeper implements SubscriptionHandlers, ConnectivityLis
     this.#catchUpPending = false;
     this.#subscribedBefore = true;
     this.#lost = false;
-    this.#options.report({ kind: "reachable", via: "platform" });
-    this.#options.emit({ event: "subscribed" });
+    this.#options.device.report({ kind: "reachable", via: "platform" });
+    this.#options.device.emit({ event: "subscribed" });
   }
 
   /** @internal (SubscriptionHandlers) */
   onLost(reason: string): void {
     this.#lost = true;
-    this.#options.report({ kind: "lost", reason });
-    this.#options.emit({ event: "subscription-lost", reason });
+    this.#options.device.report({ kind: "lost", reason });
+    this.#options.device.emit({ event: "subscription-lost", reason });
   }
 
   /** @internal (SubscriptionHandlers) */
   onError(error: ThethingsError): void {
-    this.#options.emit({ event: "error", message: error.message });
-    this.#options.onError(error);
+    this.#options.device.emit({ event: "error", message: error.message });
+    this.#options.device.onStreamError(error);
   }
 
   close(): void {
