@@ -9,7 +9,7 @@ import { type DecodedMessage, EMPTY_BYTES, optionBytes, optionUint } from "./mes
 import { type BlockValue, decodeBlock, OptionNumber } from "./options.js";
 import type { Exchange, ExchangeSink } from "./pending-exchange.js";
 import type { OutgoingRequest } from "./request-layer.js";
-import { blockFollowUp, type RequestTemplate } from "./request-template.js";
+import { blockFollowUp, followUpTemplate, type RequestTemplate } from "./request-template.js";
 import { toResponse } from "./response-view.js";
 
 /** What a call needs from the endpoint. */
@@ -32,8 +32,13 @@ export function block2Of(message: DecodedMessage): BlockValue | undefined {
   return value === undefined ? undefined : decodeBlock(value);
 }
 
-export class RequestCall {
+/**
+ * Also the sink of its own exchanges (ExchangeSink), the first and each follow-up in turn: no
+ * pair of closures per exchange.
+ */
+export class RequestCall implements ExchangeSink {
   readonly #host: CallHost;
+  /** What follow-ups derive from: the request without the body they never repeat (followUpTemplate). */
   readonly #template: RequestTemplate;
   readonly #settings: Block2Settings;
   readonly #end: CallEnd;
@@ -42,12 +47,14 @@ export class RequestCall {
   #assembly: Block2Assembly | undefined;
   /** The first block's response, copied, without Block2; the assembled body goes in its place. */
   #head: CoapResponse | undefined;
+  /** The block the exchange in flight asks for; undefined while it is the first request. */
+  #block: number | undefined;
   #done = false;
 
   /** `template` is what follow-up block requests are derived from. */
   constructor(host: CallHost, template: RequestTemplate, settings: Block2Settings, end: CallEnd) {
     this.#host = host;
-    this.#template = template;
+    this.#template = followUpTemplate(template);
     this.#settings = settings;
     this.#end = end;
   }
@@ -63,7 +70,7 @@ export class RequestCall {
 
   /** Sends the first request through `startFirst`; throws what it throws (bad-request, queue-full …). */
   begin(startFirst: (sink: ExchangeSink) => Exchange): void {
-    this.#exchange = startFirst(this.sink());
+    this.#exchange = startFirst(this);
     this.#first = this.#exchange;
   }
 
@@ -82,11 +89,16 @@ export class RequestCall {
     }
   }
 
-  private sink(): ExchangeSink {
-    return {
-      onResponse: (message) => this.onFirst(message),
-      onFailure: (error) => this.fail(error),
-    };
+  /** @internal (ExchangeSink) the answer to the exchange in flight. */
+  onResponse(message: DecodedMessage): void {
+    if (this.#block === undefined) this.onFirst(message);
+    else this.onBlock(message, this.#block);
+  }
+
+  /** @internal (ExchangeSink) */
+  onFailure(error: CoapRequestError): void {
+    if (this.#block === undefined) this.fail(error);
+    else this.onBlockFailure(error, this.#block);
   }
 
   private onFirst(message: DecodedMessage): void {
@@ -133,12 +145,10 @@ export class RequestCall {
     const block = step.block;
     try {
       this.#host.countBlockRequest();
+      this.#block = block.num;
       this.#exchange = this.#host.start(
         { template: blockFollowUp(this.#template, block), priority: true, internal: true },
-        {
-          onResponse: (message) => this.onBlock(message, block.num),
-          onFailure: (error) => this.onBlockFailure(error, block.num),
-        },
+        this,
       );
     } catch (error) {
       this.fail(error instanceof CoapRequestError ? error : new CoapRequestError("block-transfer", String(error)));

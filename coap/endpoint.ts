@@ -351,9 +351,19 @@ export class CoapEndpoint implements CoapClient {
       reject(new CoapRequestError("cancelled", "aborted before it was sent"));
       return;
     }
+    if (signal === undefined) {
+      // The promise's own functions end the call: no closures made for it.
+      const call = new RequestCall(this.#host, template, this.#block2, { onResponse: resolve, onError: reject });
+      try {
+        call.begin(startFirst);
+      } catch (error) {
+        reject(asRequestError(error));
+      }
+      return;
+    }
     let onAbort: (() => void) | undefined;
     const detach = (): void => {
-      if (onAbort !== undefined) signal?.removeEventListener("abort", onAbort);
+      if (onAbort !== undefined) signal.removeEventListener("abort", onAbort);
       onAbort = undefined;
     };
     const call = new RequestCall(this.#host, template, this.#block2, {
@@ -366,10 +376,8 @@ export class CoapEndpoint implements CoapClient {
         reject(error);
       },
     });
-    if (signal !== undefined) {
-      onAbort = () => call.cancel("aborted");
-      signal.addEventListener("abort", onAbort);
-    }
+    onAbort = () => call.cancel("aborted");
+    signal.addEventListener("abort", onAbort);
     try {
       call.begin(startFirst);
     } catch (error) {

@@ -98,26 +98,33 @@ export class Device {
       this.#device.#onUnauthorized(error);
     }
 
-    /** Through the client once there is one; reports stored batches and refused tokens. */
-    async writeOnce(values: readonly WriteValue[], previous?: SentRequest): Promise<WriteOutcome> {
+    /**
+     * Through the client once there is one; reports stored batches and refused tokens. Not an
+     * async function, whose suspended frame would live as long as the write is in flight.
+     */
+    writeOnce(values: readonly WriteValue[], previous?: SentRequest): Promise<WriteOutcome> {
       const device = this.#device;
       const client = device.#link?.client;
-      if (client === undefined) throw new ThethingsError("no-token", "write", "not connected to the platform yet");
-      const outcome = await client.writeOnce(values, previous);
-      if (outcome.ok) {
-        device.#emit({ event: "sent", count: values.filter((value) => value.key !== this.#droppedKey).length });
-        device.#report({ kind: "reachable", via: "platform" });
-      } else if (outcome.error.kind === "unauthorized") {
-        device.#emit({ event: "error", message: outcome.error.message });
-        device.#onUnauthorized(outcome.error);
-      }
-      return outcome;
+      if (client === undefined)
+        return Promise.reject(new ThethingsError("no-token", "write", "not connected to the platform yet"));
+      const count = values.filter((value) => value.key !== this.#droppedKey).length;
+      return client.writeOnce(values, previous).then((outcome) => {
+        if (outcome.ok) {
+          device.#emit({ event: "sent", count });
+          device.#report({ kind: "reachable", via: "platform" });
+        } else if (outcome.error.kind === "unauthorized") {
+          device.#emit({ event: "error", message: outcome.error.message });
+          device.#onUnauthorized(outcome.error);
+        }
+        return outcome;
+      });
     }
   };
 
   /** Of the configuration only this is needed after construction (the parsed whole took ~1 KB). */
   readonly #keepAliveMs: number;
-  readonly #ports: DevicePorts;
+  /** The ports used after construction; the rest (sensors, store, …) stay with the parts that use them. */
+  readonly #ports: Pick<DevicePorts, "udp" | "clock" | "random" | "log">;
   readonly #emit: (event: DeviceEvent) => void;
   readonly #endpointSettings: DeviceOptions["endpoint"];
   readonly #connectivity: ConnectivityEvents;
@@ -133,10 +140,10 @@ export class Device {
   constructor(options: DeviceOptions) {
     const { config, ports } = options;
     this.#keepAliveMs = config.keepAliveMs;
-    this.#ports = ports;
+    this.#ports = { udp: ports.udp, clock: ports.clock, random: ports.random, log: ports.log };
     this.#endpointSettings = options.endpoint;
-    // The closure keeps what it names alive: the handler and the log, not the options (and the
-    // whole parsed configuration with them).
+    // A closure keeps what it names alive: the handler and the log, not the options or the ports
+    // (and the parsed configuration and the sensors' bindings with them).
     const onEvent = options.onEvent;
     const log = ports.log;
     this.#emit = (event) => {
@@ -147,7 +154,7 @@ export class Device {
       }
     };
     this.#connectivity = new ConnectivityEvents({
-      onFault: (error, event) => ports.log("error", `connectivity listener threw on ${event.kind}: ${String(error)}`),
+      onFault: (error, event) => log("error", `connectivity listener threw on ${event.kind}: ${String(error)}`),
     });
     const droppedKey = config.telemetry.droppedKey;
     const hooks = new Device.#Hooks(this, droppedKey);
@@ -314,7 +321,7 @@ export class Device {
     // Values sampled while there was no token wait in the buffer behind a backoff: they go now.
     this.#report({ kind: "token-changed" });
     let restoreIncomplete = false;
-    if (this.#ports.actuators.length > 0) {
+    if (this.#dispatcher.actuatorKeys.length > 0) {
       const report = await restoreActuators({
         reader: link.client,
         dispatcher: this.#dispatcher,

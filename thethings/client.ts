@@ -178,42 +178,29 @@ export class ThethingsClient {
    * of a new one. Failures of the exchange are returned, never thrown; misuse (no token, a
    * malformed value, `previous` from another batch) rejects with ThethingsError.
    */
-  async writeOnce(values: readonly WriteValue[], previous?: SentRequest): Promise<WriteOutcome> {
-    const token = this.requireToken("write");
-    if (values.length === 0) throw new ThethingsError("invalid-argument", "write", "nothing to write");
-    for (const value of values) {
-      const problem = writeValueProblem(value);
-      if (problem !== undefined) throw new ThethingsError("invalid-argument", "write", problem);
-    }
-    const payload = encodeWriteBody(values);
-    if (previous !== undefined && !endsWith(previous.bytes, encodeUtf8(payload))) {
-      throw new ThethingsError(
-        "invalid-argument",
-        "write",
-        "the previous attempt carried another batch: resend it with its own values",
-      );
-    }
-    const request: RequestOptions = {
-      method: "POST",
-      path: `/v2/things/${token}`,
-      payload,
-      contentFormat: ContentFormat.Json,
-    };
-    let response: CoapResponse;
+  writeOnce(values: readonly WriteValue[], previous?: SentRequest): Promise<WriteOutcome> {
+    // Not an async function: a suspended one would keep its whole frame (the body's text, the
+    // request) while the exchange is in flight. Misuse still rejects rather than throws.
+    let request: RequestOptions;
     try {
-      response =
-        previous === undefined ? await this.#coap.request(request) : await this.resendOrSend(previous, request);
-    } catch (failure) {
-      const error = this.redacted(errorFromFailure("write", failure));
-      const retryWith = error.requestKind === "timeout" ? (error.sent ?? previous) : undefined;
-      return retryWith === undefined ? { ok: false, error } : { ok: false, error, retryWith };
-    }
-    try {
-      this.checkWriteReply(response);
-      return { ok: true };
+      request = this.writeRequest(values, previous);
     } catch (error) {
-      return { ok: false, error: error as ThethingsError };
+      return Promise.reject(error);
     }
+    let response: Promise<CoapResponse>;
+    try {
+      response = previous === undefined ? this.#coap.request(request) : this.resendOrSend(previous, request);
+    } catch (failure) {
+      response = Promise.reject(failure);
+    }
+    return response.then(
+      (answer) => this.writeOutcome(answer),
+      (failure: unknown) => {
+        const error = this.redacted(errorFromFailure("write", failure));
+        const retryWith = error.requestKind === "timeout" ? (error.sent ?? previous) : undefined;
+        return retryWith === undefined ? { ok: false, error } : { ok: false, error, retryWith };
+      },
+    );
   }
 
   /**
@@ -281,6 +268,34 @@ export class ThethingsClient {
     const open = Array.from(this.#subscriptions);
     this.#subscriptions.clear();
     for (const subscription of open) await subscription.close();
+  }
+
+  /** The request that writes `values`; throws ThethingsError for misuse. */
+  private writeRequest(values: readonly WriteValue[], previous: SentRequest | undefined): RequestOptions {
+    const token = this.requireToken("write");
+    if (values.length === 0) throw new ThethingsError("invalid-argument", "write", "nothing to write");
+    for (const value of values) {
+      const problem = writeValueProblem(value);
+      if (problem !== undefined) throw new ThethingsError("invalid-argument", "write", problem);
+    }
+    const payload = encodeWriteBody(values);
+    if (previous !== undefined && !endsWith(previous.bytes, encodeUtf8(payload))) {
+      throw new ThethingsError(
+        "invalid-argument",
+        "write",
+        "the previous attempt carried another batch: resend it with its own values",
+      );
+    }
+    return { method: "POST", path: `/v2/things/${token}`, payload, contentFormat: ContentFormat.Json };
+  }
+
+  private writeOutcome(response: CoapResponse): WriteOutcome {
+    try {
+      this.checkWriteReply(response);
+      return { ok: true };
+    } catch (error) {
+      return { ok: false, error: error as ThethingsError };
+    }
   }
 
   // Past EXCHANGE_LIFETIME the server may have forgotten the message ID (RFC 7252 §4.8.2), so
