@@ -320,12 +320,15 @@ export function ringBytes(report: DeviceMemoryReport): number {
   return Number(report.settings.bufferSize) * RING_BYTES_PER_VALUE;
 }
 
-/** The device's share in steady state: the largest reading of the second half of the run. */
+/**
+ * The device's share in steady state: the median reading of the second half of the run (past
+ * every cache's fill). A reading taken while a write is in flight is not the steady state; the
+ * largest heap of normal operation is its own row (DeviceMemoryReport.operation).
+ */
 export function steadyState(report: DeviceMemoryReport): HeapFigure {
   const half = report.samples.slice(Math.floor(report.samples.length / 2));
-  let best = half[0] ?? report.baseline;
-  for (const sample of half) if (esp32Bytes(sample) > esp32Bytes(best)) best = sample;
-  return share(best, report.baseline);
+  const sorted = [...half].sort((a, b) => esp32Bytes(a) - esp32Bytes(b));
+  return share(sorted[Math.floor((sorted.length - 1) / 2)] ?? report.baseline, report.baseline);
 }
 
 function row(what: string, figure: HeapFigure, ring: number, note = ""): string {
@@ -399,7 +402,7 @@ export function describeDeviceMemory(report: DeviceMemoryReport): string[] {
     "",
     "| heap (device's share) | slots | chunk bytes (xsnap, 64-bit) | ESP32 bytes | beside the ring | |",
     "|---|---:|---:|---:|---:|---|",
-    row("steady state (largest reading of the second half)", steady, ring),
+    row("steady state (median reading of the second half)", steady, ring),
     row(
       "normal operation: the largest over a minute (a write in flight, a command)",
       share(report.operation, report.baseline),

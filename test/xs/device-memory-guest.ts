@@ -3,6 +3,7 @@
 // with the code loaded and nothing made yet. `globalThis.memoryRoots` names the Device and what
 // the ports hold for it (bridge-guest.ts BridgeHeld), which is how tools/xs-census.ts divides the
 // heap. "read" reads up to 100 values of a key over a second endpoint and reports "read-done".
+// The flash and the wall clock are classes, as the board's adapters are, not objects of closures.
 import { CoapEndpoint } from "../../coap/endpoint.js";
 import type { PeerAddress } from "../../coap/peer-address.js";
 import { Device } from "../../device/app.js";
@@ -10,12 +11,42 @@ import { parseDeviceConfig } from "../../device/config.js";
 import { openActuators } from "../../device/open-actuators.js";
 import { openSensors } from "../../device/open-sensors.js";
 import { simulatedBoardIo } from "../../device/simulated-board-io.js";
+import type { KeyValueStore } from "../../kernel/key-value-store.js";
+import type { WallClock } from "../../kernel/wall-clock.js";
 import { ThethingsClient } from "../../thethings/client.js";
 import { type BridgeHeld, createBridgePorts } from "./bridge-guest.js";
 
 const bridge = createBridgePorts();
 const roots: { device: Device | undefined; readonly held: BridgeHeld } = { device: undefined, held: bridge.held };
 (globalThis as { memoryRoots?: object }).memoryRoots = roots;
+
+/** Flash, kept by the host; one object with methods, shaped as the board's PreferenceStore. */
+class BridgeStore implements KeyValueStore {
+  read(key: string): string | undefined {
+    return bridge.ask("storeRead", [key]) as string | undefined;
+  }
+
+  write(key: string, value: string): void {
+    bridge.ask("storeWrite", [key, value]);
+  }
+
+  remove(key: string): void {
+    bridge.ask("storeRemove", [key]);
+  }
+}
+
+/** The host's UTC, shaped as the board's SystemWallClock. */
+class BridgeWallClock implements WallClock {
+  readonly #utcAtZero: number;
+
+  constructor(utcAtZero: number) {
+    this.#utcAtZero = utcAtZero;
+  }
+
+  utcNow(): number {
+    return this.#utcAtZero + bridge.clock.now();
+  }
+}
 
 /** Everything made here lives only as long as the Device holds it. */
 function boot(settings: Record<string, string>, utcAtZero: number): Device {
@@ -27,16 +58,8 @@ function boot(settings: Record<string, string>, utcAtZero: number): Device {
       udp: bridge.udp,
       clock: bridge.clock,
       random: bridge.random,
-      wallClock: { utcNow: () => utcAtZero + bridge.clock.now() },
-      store: {
-        read: (key) => bridge.ask("storeRead", [key]) as string | undefined,
-        write: (key, value) => {
-          bridge.ask("storeWrite", [key, value]);
-        },
-        remove: (key) => {
-          bridge.ask("storeRemove", [key]);
-        },
-      },
+      wallClock: new BridgeWallClock(utcAtZero),
+      store: new BridgeStore(),
       log,
       sensors: openSensors(config.sensors, { board: simulatedBoardIo, random: bridge.random, log }),
       actuators: openActuators(config.actuators, { board: simulatedBoardIo, log }),
