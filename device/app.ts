@@ -125,7 +125,7 @@ export class Device {
   readonly #keepAliveMs: number;
   /** The ports used after construction; the rest (sensors, store, …) stay with the parts that use them. */
   readonly #ports: Pick<DevicePorts, "udp" | "clock" | "random" | "log">;
-  readonly #emit: (event: DeviceEvent) => void;
+  readonly #onEvent: ((event: DeviceEvent) => void) | undefined;
   readonly #endpointSettings: DeviceOptions["endpoint"];
   readonly #connectivity: ConnectivityEvents;
   readonly #telemetry: Telemetry;
@@ -142,20 +142,8 @@ export class Device {
     this.#keepAliveMs = config.keepAliveMs;
     this.#ports = { udp: ports.udp, clock: ports.clock, random: ports.random, log: ports.log };
     this.#endpointSettings = options.endpoint;
-    // A closure keeps what it names alive: the handler and the log, not the options or the ports
-    // (and the parsed configuration and the sensors' bindings with them).
-    const onEvent = options.onEvent;
-    const log = ports.log;
-    this.#emit = (event) => {
-      try {
-        onEvent?.(event);
-      } catch (error) {
-        log("warn", `event handler threw: ${String(error)}`);
-      }
-    };
-    this.#connectivity = new ConnectivityEvents({
-      onFault: (error, event) => log("error", `connectivity listener threw on ${event.kind}: ${String(error)}`),
-    });
+    this.#onEvent = options.onEvent;
+    this.#connectivity = new ConnectivityEvents({ log: ports.log });
     const droppedKey = config.telemetry.droppedKey;
     const hooks = new Device.#Hooks(this, droppedKey);
     this.#hooks = hooks;
@@ -258,6 +246,14 @@ export class Device {
       link.endpoint.close();
     }
     this.#ports.udp.close();
+  }
+
+  #emit(event: DeviceEvent): void {
+    try {
+      this.#onEvent?.(event);
+    } catch (error) {
+      this.#ports.log("warn", `event handler threw: ${String(error)}`);
+    }
   }
 
   #report(event: ConnectivityEvent): void {

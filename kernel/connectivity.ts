@@ -3,6 +3,8 @@
 // subscribes and decides for itself what an event means to it (telemetry retries its write,
 // provisioning its activation, the subscription re-registers). No part calls another's retry.
 
+import type { LogSink } from "./log.js";
+
 export type ConnectivityEvent =
   /**
    * Worth trying now. `via: "network"`: the link came back or changed (new association, new
@@ -30,18 +32,16 @@ export interface ConnectivitySource {
   unsubscribe(listener: ConnectivityListener): void;
 }
 
-/** A listener that throws is reported here and the others still hear the event. */
-export type ListenerFault = (error: unknown, event: ConnectivityEvent) => void;
-
 export class ConnectivityEvents implements ConnectivitySource {
   /** Telemetry, provisioning, the subscription and a few for the application. */
   static readonly MAX_LISTENERS = 8;
   /** Bound: MAX_LISTENERS. */
   readonly #listeners: ConnectivityListener[] = [];
-  readonly #onFault: ListenerFault | undefined;
+  readonly #log: LogSink | undefined;
 
-  constructor(options: { readonly onFault?: ListenerFault } = {}) {
-    this.#onFault = options.onFault;
+  /** A listener that throws is logged (an error) and the others still hear the event. */
+  constructor(options: { readonly log?: LogSink } = {}) {
+    this.#log = options.log;
   }
 
   /** Throws RangeError past MAX_LISTENERS (a listener added in a loop is a bug). */
@@ -63,7 +63,7 @@ export class ConnectivityEvents implements ConnectivitySource {
       try {
         listener.onConnectivity(event);
       } catch (error) {
-        this.#onFault?.(error, event);
+        this.#log?.("error", `connectivity listener threw on ${event.kind}: ${String(error)}`);
       }
     }
   }

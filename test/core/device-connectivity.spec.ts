@@ -42,7 +42,7 @@ suite("connectivity events", () => {
 
   test("a listener that throws is reported and the others still hear the event", () => {
     const faults: string[] = [];
-    const hub = new ConnectivityEvents({ onFault: (error, event) => faults.push(`${event.kind}: ${String(error)}`) });
+    const hub = new ConnectivityEvents({ log: (level, text) => faults.push(`${level} ${text}`) });
     const heard: ConnectivityEvent[] = [];
     hub.subscribe({
       onConnectivity: () => {
@@ -56,7 +56,7 @@ suite("connectivity events", () => {
     });
     hub.emit({ kind: "lost", reason: "silence" });
     deepEqual(heard, [{ kind: "lost", reason: "silence" }]);
-    deepEqual(faults, ["lost: Error: boom"]);
+    deepEqual(faults, ["error connectivity listener threw on lost: Error: boom"]);
   });
 
   test("a listener that unsubscribes another during an event does not take this event from it", () => {
