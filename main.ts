@@ -25,6 +25,7 @@ import { createTraceLog } from "./kernel/moddable/trace-log.js";
 import { SystemWallClock } from "./kernel/moddable/wall-clock.js";
 import { readBoardPins } from "./moddable/board-pins.js";
 import { readTargetHealth } from "./moddable/health.js";
+import { startMemoryTrace } from "./moddable/memory-trace.js";
 import { PreferencePageStore } from "./moddable/preference-page-store.js";
 import { PreferenceStore } from "./moddable/preference-store.js";
 
@@ -70,6 +71,8 @@ export default function main(): void {
   const logLevel = new LogLevelGate(createTraceLog({ minimum: "debug", now: () => clock.now() }), settings.logLevel);
   const log = logLevel.log;
   log("info", `theThings.IO firmware on ${boardIo.name}: ${describeConfig(settings)}`);
+  // First traced now, before the device is built: what the app holds before it, then every period.
+  if (settings.memoryTraceMs > 0) startMemoryTrace({ periodMs: settings.memoryTraceMs, log });
 
   const resolver = new HostResolver({ clock });
   const button = settings.setup.buttonPin;

@@ -9,7 +9,7 @@ import { type DecodedMessage, EMPTY_BYTES, optionBytes, optionUint } from "./mes
 import { type BlockValue, decodeBlock, OptionNumber } from "./options.js";
 import type { Exchange, ExchangeSink } from "./pending-exchange.js";
 import type { OutgoingRequest } from "./request-layer.js";
-import { blockFollowUp, type RequestTemplate } from "./request-template.js";
+import { blockFollowUp, followUpTemplate, type RequestTemplate } from "./request-template.js";
 import { toResponse } from "./response-view.js";
 
 /** What a call needs from the endpoint. */
@@ -32,8 +32,13 @@ export function block2Of(message: DecodedMessage): BlockValue | undefined {
   return value === undefined ? undefined : decodeBlock(value);
 }
 
-export class RequestCall {
+/**
+ * Also the sink of its own exchanges (ExchangeSink), the first and each follow-up in turn: no
+ * pair of closures per exchange.
+ */
+export class RequestCall implements ExchangeSink {
   readonly #host: CallHost;
+  /** What follow-ups derive from: the request without the body they never repeat (followUpTemplate). */
   readonly #template: RequestTemplate;
   readonly #settings: Block2Settings;
   readonly #end: CallEnd;
@@ -42,12 +47,14 @@ export class RequestCall {
   #assembly: Block2Assembly | undefined;
   /** The first block's response, copied, without Block2; the assembled body goes in its place. */
   #head: CoapResponse | undefined;
+  /** The block the exchange in flight asks for; undefined while it is the first request. */
+  #block: number | undefined;
   #done = false;
 
   /** `template` is what follow-up block requests are derived from. */
   constructor(host: CallHost, template: RequestTemplate, settings: Block2Settings, end: CallEnd) {
     this.#host = host;
-    this.#template = template;
+    this.#template = followUpTemplate(template);
     this.#settings = settings;
     this.#end = end;
   }
@@ -63,13 +70,13 @@ export class RequestCall {
 
   /** Sends the first request through `startFirst`; throws what it throws (bad-request, queue-full …). */
   begin(startFirst: (sink: ExchangeSink) => Exchange): void {
-    this.#exchange = startFirst(this.#sink());
+    this.#exchange = startFirst(this);
     this.#first = this.#exchange;
   }
 
   /** Continues from a response that arrived by other means (a block-wise notification, RFC 7959 §2.6). */
   continueFrom(first: DecodedMessage): void {
-    this.#onFirst(first);
+    this.onFirst(first);
   }
 
   cancel(reason: string = "cancelled"): void {
@@ -78,24 +85,29 @@ export class RequestCall {
     if (exchange !== undefined && exchange.state !== "done") {
       this.#host.cancel(exchange, reason);
     } else {
-      this.#fail(new CoapRequestError("cancelled", reason));
+      this.fail(new CoapRequestError("cancelled", reason));
     }
   }
 
-  #sink(): ExchangeSink {
-    return {
-      onResponse: (message) => this.#onFirst(message),
-      onFailure: (error) => this.#fail(error),
-    };
+  /** @internal (ExchangeSink) the answer to the exchange in flight. */
+  onResponse(message: DecodedMessage): void {
+    if (this.#block === undefined) this.onFirst(message);
+    else this.onBlock(message, this.#block);
   }
 
-  #onFirst(message: DecodedMessage): void {
+  /** @internal (ExchangeSink) */
+  onFailure(error: CoapRequestError): void {
+    if (this.#block === undefined) this.fail(error);
+    else this.onBlockFailure(error, this.#block);
+  }
+
+  private onFirst(message: DecodedMessage): void {
     this.#exchange = undefined;
     const block = block2Of(message);
     // Error responses are delivered as they come; only a success is worth fetching in full.
     if (block === undefined || !isSuccessCode(message.code)) {
       if (message.payload.length > this.#settings.maxBodySize) {
-        this.#fail(
+        this.fail(
           new CoapRequestError(
             "too-large",
             `a ${message.payload.length}-byte body exceeds ${this.#settings.maxBodySize}`,
@@ -103,15 +115,15 @@ export class RequestCall {
         );
         return;
       }
-      this.#succeed(toResponse(message, undefined, WITHOUT_BLOCK2));
+      this.succeed(toResponse(message, undefined, WITHOUT_BLOCK2));
       return;
     }
     this.#head = toResponse(message, EMPTY_BYTES, WITHOUT_BLOCK2);
     this.#assembly = new Block2Assembly(this.#settings);
-    this.#step(this.#feed(message, block));
+    this.step(this.feed(message, block));
   }
 
-  #feed(message: DecodedMessage, block: BlockValue | undefined): Block2Step {
+  private feed(message: DecodedMessage, block: BlockValue | undefined): Block2Step {
     return this.#assembly!.accept(
       block,
       message.payload,
@@ -120,57 +132,55 @@ export class RequestCall {
     );
   }
 
-  #step(step: Block2Step): void {
+  private step(step: Block2Step): void {
     if (step.kind === "complete") {
       const head = this.#head!;
-      this.#succeed({ type: head.type, code: head.code, options: head.options, payload: step.body });
+      this.succeed({ type: head.type, code: head.code, options: head.options, payload: step.body });
       return;
     }
     if (step.kind === "failed") {
-      this.#fail(new CoapRequestError(step.error, step.reason));
+      this.fail(new CoapRequestError(step.error, step.reason));
       return;
     }
     const block = step.block;
     try {
       this.#host.countBlockRequest();
+      this.#block = block.num;
       this.#exchange = this.#host.start(
         { template: blockFollowUp(this.#template, block), priority: true, internal: true },
-        {
-          onResponse: (message) => this.#onBlock(message, block.num),
-          onFailure: (error) => this.#onBlockFailure(error, block.num),
-        },
+        this,
       );
     } catch (error) {
-      this.#fail(error instanceof CoapRequestError ? error : new CoapRequestError("block-transfer", String(error)));
+      this.fail(error instanceof CoapRequestError ? error : new CoapRequestError("block-transfer", String(error)));
     }
   }
 
-  #onBlock(message: DecodedMessage, num: number): void {
+  private onBlock(message: DecodedMessage, num: number): void {
     this.#exchange = undefined;
     if (!isSuccessCode(message.code)) {
-      this.#fail(new CoapRequestError("block-transfer", `block ${num} answered with ${codeString(message.code)}`));
+      this.fail(new CoapRequestError("block-transfer", `block ${num} answered with ${codeString(message.code)}`));
       return;
     }
-    this.#step(this.#feed(message, block2Of(message)));
+    this.step(this.feed(message, block2Of(message)));
   }
 
-  #onBlockFailure(error: CoapRequestError, num: number): void {
+  private onBlockFailure(error: CoapRequestError, num: number): void {
     this.#exchange = undefined;
     // The server stopped answering or reset the follow-up: the transfer, not the request, broke.
     if (error.kind === "timeout" || error.kind === "reset") {
-      this.#fail(new CoapRequestError("block-transfer", `block ${num}: ${error.message}`));
+      this.fail(new CoapRequestError("block-transfer", `block ${num}: ${error.message}`));
     } else {
-      this.#fail(error);
+      this.fail(error);
     }
   }
 
-  #succeed(response: CoapResponse): void {
+  private succeed(response: CoapResponse): void {
     if (this.#done) return;
     this.#done = true;
     this.#end.onResponse(response);
   }
 
-  #fail(error: CoapRequestError): void {
+  private fail(error: CoapRequestError): void {
     if (this.#done) return;
     this.#done = true;
     this.#end.onError(error);

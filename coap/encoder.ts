@@ -1,5 +1,6 @@
-// Message → bytes (RFC 7252 §3, §3.1). Writes into one buffer owned by the encoder and reused
-// for every message, so encoding allocates nothing per option.
+// Message → bytes (RFC 7252 §3, §3.1). MessageEncoder writes into one buffer it owns and reuses
+// for every message; encodeMessage into a new array of the message's exact size. Neither
+// allocates anything per option.
 
 import { utf8Length, writeUtf8 } from "../kernel/utf8.js";
 import { Code } from "./codes.js";
@@ -185,11 +186,17 @@ export class MessageEncoder {
   }
 }
 
-/** Encodes into a new array of exactly the message's size, whatever that size is. */
-export function encodeMessage(message: CoapMessage): Uint8Array {
+/**
+ * Encodes into a new array of exactly the message's size. A message longer than `maxBytes`
+ * throws "message-too-large" before anything is allocated (the endpoint's datagram limit, which
+ * then needs no buffer of that size kept for the life of the endpoint).
+ */
+export function encodeMessage(message: CoapMessage, maxBytes: number = Number.POSITIVE_INFINITY): Uint8Array {
   checkHeader(message);
   const options = isSorted(message.options) ? message.options : sortOptions(message.options);
-  const out = new Uint8Array(encodedLength(message, options));
+  const length = encodedLength(message, options);
+  if (length > maxBytes) throw tooLarge(maxBytes);
+  const out = new Uint8Array(length);
   writeMessage(message, options, out);
   return out;
 }

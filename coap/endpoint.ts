@@ -22,10 +22,11 @@ import {
 import { Code } from "./codes.js";
 import type { DatagramPort } from "./datagram-port.js";
 import { decodeMessage } from "./decoder.js";
+import { EndpointHost } from "./endpoint-host.js";
 import { IdleKeepAlive } from "./keepalive.js";
 import type { CoapOption, DecodedMessage } from "./message.js";
 import { MessageLayer } from "./message-layer.js";
-import { ManagedObservation, type ObservationHost } from "./observation.js";
+import { ManagedObservation } from "./observation.js";
 import { type TransmissionParameters, type TransmissionSettings, transmissionParameters } from "./parameters.js";
 import type { PeerAddress } from "./peer-address.js";
 import { describePeer, samePeer } from "./peer-address.js";
@@ -128,7 +129,7 @@ export class CoapEndpoint implements CoapClient {
   readonly #registrationMaxRetransmit: number;
   /** Bound: maxObservations. */
   readonly #observations = new Set<ManagedObservation>();
-  readonly #host: ObservationHost;
+  readonly #host: EndpointHost;
   readonly #keepAlive: IdleKeepAlive | undefined;
   #closed = false;
 
@@ -197,25 +198,14 @@ export class CoapEndpoint implements CoapClient {
     });
     this.#messages = messages;
     this.#requests = requests;
-    this.#host = {
+    this.#host = new EndpointHost({
+      requests,
       clock: options.clock,
       random: options.random,
       stats: this.#stats,
-      start: (request, sink) => requests.start(request, sink),
-      cancel: (exchange, reason) => requests.cancel(exchange, reason),
-      countBlockRequest: () => {
-        this.#stats.blockRequests++;
-      },
-      allocateToken: () => requests.allocateToken(),
-      releaseToken: (key) => requests.releaseToken(key),
-      listen: (key, listener) => requests.listen(key, listener),
-      unlisten: (key) => requests.unlisten(key),
-      defer: (callback) => this.#defer(callback),
-      log: (level, text) => this.#log?.(level, text),
-      forget: (observation) => {
-        this.#observations.delete(observation);
-      },
-    };
+      log: this.#log,
+      observations: this.#observations,
+    });
     this.#keepAlive =
       options.keepAliveIdleMs === undefined
         ? undefined
@@ -223,7 +213,7 @@ export class CoapEndpoint implements CoapClient {
             clock: options.clock,
             idleMs: positive("keepAliveIdleMs", options.keepAliveIdleMs, 0),
             lastSentAt: () => messages.lastSentAt,
-            ping: () => this.#keepAlivePing(),
+            ping: () => this.keepAlivePing(),
           });
   }
 
@@ -267,7 +257,7 @@ export class CoapEndpoint implements CoapClient {
         return;
       }
       const first = this.#withEarlyBlock2(template);
-      this.#run(template, (sink) => this.#requests.start({ template: first }, sink), options.signal, resolve, reject);
+      this.run(template, (sink) => this.#requests.start({ template: first }, sink), options.signal, resolve, reject);
     });
   }
 
@@ -285,7 +275,7 @@ export class CoapEndpoint implements CoapClient {
         );
         return;
       }
-      this.#run(template, (sink) => this.#requests.startResend(sent, sink), undefined, resolve, reject);
+      this.run(template, (sink) => this.#requests.startResend(sent, sink), undefined, resolve, reject);
     });
   }
 
@@ -350,7 +340,7 @@ export class CoapEndpoint implements CoapClient {
     return withBlock2(template, { num: 0, more: false, szx: this.#preferredSzx });
   }
 
-  #run(
+  private run(
     template: RequestTemplate,
     startFirst: (sink: ExchangeSink) => Exchange,
     signal: AbortSignalLike | undefined,
@@ -361,9 +351,19 @@ export class CoapEndpoint implements CoapClient {
       reject(new CoapRequestError("cancelled", "aborted before it was sent"));
       return;
     }
+    if (signal === undefined) {
+      // The promise's own functions end the call: no closures made for it.
+      const call = new RequestCall(this.#host, template, this.#block2, { onResponse: resolve, onError: reject });
+      try {
+        call.begin(startFirst);
+      } catch (error) {
+        reject(asRequestError(error));
+      }
+      return;
+    }
     let onAbort: (() => void) | undefined;
     const detach = (): void => {
-      if (onAbort !== undefined) signal?.removeEventListener("abort", onAbort);
+      if (onAbort !== undefined) signal.removeEventListener("abort", onAbort);
       onAbort = undefined;
     };
     const call = new RequestCall(this.#host, template, this.#block2, {
@@ -376,10 +376,8 @@ export class CoapEndpoint implements CoapClient {
         reject(error);
       },
     });
-    if (signal !== undefined) {
-      onAbort = () => call.cancel("aborted");
-      signal.addEventListener("abort", onAbort);
-    }
+    onAbort = () => call.cancel("aborted");
+    signal.addEventListener("abort", onAbort);
     try {
       call.begin(startFirst);
     } catch (error) {
@@ -388,23 +386,12 @@ export class CoapEndpoint implements CoapClient {
     }
   }
 
-  #keepAlivePing(): void {
+  private keepAlivePing(): void {
     if (this.#closed) return;
     this.ping().catch((error: unknown) => {
       if (this.#closed) return;
       this.#log?.("warn", `coap: keep-alive ping failed: ${error instanceof Error ? error.message : String(error)}`);
       if (error instanceof CoapRequestError && error.kind === "timeout") this.reregisterAll();
     });
-  }
-
-  #defer(callback: () => void): void {
-    Promise.resolve()
-      .then(callback)
-      .catch((error: unknown) =>
-        this.#log?.(
-          "error",
-          `coap: application callback threw: ${error instanceof Error ? error.message : String(error)}`,
-        ),
-      );
   }
 }

@@ -80,7 +80,6 @@ export class MessageLayer {
   /** Set by attach(), before anything is sent or received. */
   #upper: MessageLayerUpper | undefined;
   #lastSentAt: number;
-  readonly #emptyReply = new Uint8Array(4);
   #closed = false;
 
   constructor(options: MessageLayerOptions) {
@@ -115,7 +114,7 @@ export class MessageLayer {
   /** Installs the one layer above and starts receiving (as DatagramPort.onReceive installs one receiver). */
   attach(upper: MessageLayerUpper): void {
     this.#upper = upper;
-    this.#port.onReceive((bytes, from) => this.#receive(bytes, from, upper));
+    this.#port.onReceive((bytes, from) => this.receive(bytes, from, upper));
   }
 
   /** Whether a message with this ID is still waiting for its ACK or RST. */
@@ -139,9 +138,9 @@ export class MessageLayer {
     if (exchange.confirmable) {
       exchange.state = "awaiting-ack";
       exchange.schedule = new RetransmissionSchedule(this.#parameters, this.#random, exchange.maxRetransmit);
-      this.#awaitAck(exchange, exchange.schedule);
+      this.awaitAck(exchange, exchange.schedule);
     }
-    this.#transmit(exchange.bytes);
+    this.transmit(exchange.bytes);
     this.#log?.(
       "debug",
       `coap: sent ${exchange.confirmable ? "CON" : "NON"} mid=${exchange.messageId} token=${exchange.tokenKey}`,
@@ -162,7 +161,7 @@ export class MessageLayer {
     const con = message.type === MessageType.CON;
     const lifetime = con ? this.#parameters.exchangeLifetimeMs : this.#parameters.nonLifetimeMs;
     this.#duplicates.record(message.messageId, con ? "ack" : "none", this.#clock.now(), lifetime);
-    if (con) this.#sendEmpty(MessageType.ACK, message.messageId);
+    if (con) this.sendEmpty(MessageType.ACK, message.messageId);
   }
 
   /**
@@ -172,7 +171,7 @@ export class MessageLayer {
    * again and gets the same answer anyway (§4.5).
    */
   reject(message: DecodedMessage): void {
-    this.#sendEmpty(MessageType.RST, message.messageId);
+    this.sendEmpty(MessageType.RST, message.messageId);
   }
 
   /** Counts a well-formed message from the server that matched nothing. */
@@ -193,24 +192,24 @@ export class MessageLayer {
     }
   }
 
-  #awaitAck(exchange: Exchange, schedule: RetransmissionSchedule): void {
-    exchange.ackTimer = this.#clock.setTimer(() => this.#ackWaitOver(exchange, schedule), schedule.timeoutMs);
+  private awaitAck(exchange: Exchange, schedule: RetransmissionSchedule): void {
+    exchange.ackTimer = this.#clock.setTimer(() => this.ackWaitOver(exchange, schedule), schedule.timeoutMs);
   }
 
-  #ackWaitOver(exchange: Exchange, schedule: RetransmissionSchedule): void {
+  private ackWaitOver(exchange: Exchange, schedule: RetransmissionSchedule): void {
     exchange.ackTimer = undefined;
     const lastChance = exchange.deadline !== undefined && this.#clock.now() >= exchange.deadline;
     if (!lastChance && schedule.expire()) {
       this.#stats.retransmissions++;
-      this.#awaitAck(exchange, schedule);
-      this.#transmit(exchange.bytes);
+      this.awaitAck(exchange, schedule);
+      this.transmit(exchange.bytes);
       this.#log?.("debug", `coap: retransmission ${schedule.retransmissions} mid=${exchange.messageId}`);
       return;
     }
     this.#upper?.onAckTimeout(exchange);
   }
 
-  #transmit(bytes: Uint8Array): void {
+  private transmit(bytes: Uint8Array): void {
     this.#lastSentAt = this.#clock.now();
     this.#stats.datagramsSent++;
     try {
@@ -222,13 +221,14 @@ export class MessageLayer {
     }
   }
 
-  #sendEmpty(type: typeof MessageType.ACK | typeof MessageType.RST, messageId: number): void {
+  private sendEmpty(type: typeof MessageType.ACK | typeof MessageType.RST, messageId: number): void {
     if (type === MessageType.ACK) this.#stats.acksSent++;
     else this.#stats.rstSent++;
-    this.#transmit(writeEmpty(this.#emptyReply, type, messageId));
+    // Four bytes made per reply rather than a buffer kept: an array and its buffer take seven slots.
+    this.transmit(writeEmpty(new Uint8Array(4), type, messageId));
   }
 
-  #receive(bytes: Uint8Array, from: PeerAddress, upper: MessageLayerUpper): void {
+  private receive(bytes: Uint8Array, from: PeerAddress, upper: MessageLayerUpper): void {
     this.#stats.datagramsReceived++;
     if (this.#closed) return;
     if (!samePeer(from, this.#server)) {
@@ -241,7 +241,7 @@ export class MessageLayer {
     try {
       message = decodeMessage(bytes);
     } catch (error) {
-      this.#onMalformed(bytes, error);
+      this.onMalformed(bytes, error);
       return;
     }
     try {
@@ -250,10 +250,10 @@ export class MessageLayer {
           upper.onAck(message, this.#byMessageId.get(message.messageId));
           break;
         case MessageType.RST:
-          this.#onReset(message, upper);
+          this.receiveReset(message, upper);
           break;
         default:
-          this.#onConOrNon(message, upper);
+          this.onConOrNon(message, upper);
       }
     } catch (error) {
       this.#log?.("error", `coap: handling a message failed: ${String(error)}`);
@@ -263,18 +263,18 @@ export class MessageLayer {
   /**
    * §4.2: a CON with a format error is rejected with RST when its header can be read; anything else is dropped (§4.3).
    */
-  #onMalformed(bytes: Uint8Array, error: unknown): void {
+  private onMalformed(bytes: Uint8Array, error: unknown): void {
     this.#stats.droppedMalformed++;
     this.#log?.(
       "debug",
       `coap: dropped a malformed datagram: ${error instanceof Error ? error.message : String(error)}`,
     );
     if (bytes.length >= 4 && bytes[0]! >> 6 === 1 && ((bytes[0]! >> 4) & 3) === MessageType.CON) {
-      this.#sendEmpty(MessageType.RST, (bytes[2]! << 8) | bytes[3]!);
+      this.sendEmpty(MessageType.RST, (bytes[2]! << 8) | bytes[3]!);
     }
   }
 
-  #onReset(message: DecodedMessage, upper: MessageLayerUpper): void {
+  private receiveReset(message: DecodedMessage, upper: MessageLayerUpper): void {
     const exchange = this.#byMessageId.get(message.messageId);
     if (exchange === undefined) {
       this.dropUnmatched(`RST mid=${message.messageId} matches no pending message`);
@@ -283,13 +283,13 @@ export class MessageLayer {
     upper.onReset(message, exchange);
   }
 
-  #onConOrNon(message: DecodedMessage, upper: MessageLayerUpper): void {
+  private onConOrNon(message: DecodedMessage, upper: MessageLayerUpper): void {
     const seen = this.#duplicates.lookup(message.messageId, this.#clock.now());
     if (seen !== undefined) {
       // §4.5: the same answer again, and no second processing.
       this.#stats.duplicates++;
-      if (seen === "ack") this.#sendEmpty(MessageType.ACK, message.messageId);
-      else if (seen === "rst") this.#sendEmpty(MessageType.RST, message.messageId);
+      if (seen === "ack") this.sendEmpty(MessageType.ACK, message.messageId);
+      else if (seen === "rst") this.sendEmpty(MessageType.RST, message.messageId);
       return;
     }
     if (message.code === Code.Empty) {

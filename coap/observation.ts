@@ -23,6 +23,7 @@ import { optionUint } from "./message.js";
 import { ObserveFreshness } from "./observe-freshness.js";
 import { decodeUint, OptionNumber } from "./options.js";
 import type { ExchangeSink } from "./pending-exchange.js";
+import type { NotificationListener } from "./request-layer.js";
 import { observeRequest, type RequestTemplate } from "./request-template.js";
 import { toResponse } from "./response-view.js";
 import type { StatsCounters } from "./stats.js";
@@ -62,7 +63,7 @@ export interface ObservationHost extends CallHost {
   readonly stats: StatsCounters;
   allocateToken(): Uint8Array;
   releaseToken(key: string): void;
-  listen(key: string, listener: (message: DecodedMessage) => void): void;
+  listen(key: string, listener: NotificationListener): void;
   unlisten(key: string): void;
   /** Runs `callback` in a later turn (application callbacks are never called re-entrantly). */
   defer(callback: () => void): void;
@@ -82,10 +83,9 @@ function responseUint(response: CoapResponse, number: number): number | undefine
   return undefined;
 }
 
-export class ManagedObservation implements Observation {
+export class ManagedObservation implements Observation, NotificationListener {
   readonly #host: ObservationHost;
   readonly #request: RequestTemplate;
-  readonly #register: RequestTemplate;
   readonly #handlers: ObserveHandlers;
   readonly #settings: ObservationSettings;
   readonly #freshness = new ObserveFreshness();
@@ -115,7 +115,6 @@ export class ManagedObservation implements Observation {
   ) {
     this.#host = host;
     this.#request = request;
-    this.#register = observeRequest(request, 0);
     this.#handlers = handlers;
     this.#settings = settings;
     this.#backoff = new Backoff({
@@ -136,7 +135,7 @@ export class ManagedObservation implements Observation {
 
   /** @internal the endpoint starts it once it is in the table. */
   start(): void {
-    this.#sendRegistration();
+    this.sendRegistration();
   }
 
   reregister(): void {
@@ -150,8 +149,8 @@ export class ManagedObservation implements Observation {
     )
       return;
     this.#host.stats.observeReregistrations++;
-    this.#resetBackoff();
-    this.#sendRegistration();
+    this.resetBackoff();
+    this.sendRegistration();
   }
 
   /** RFC 7641 §3.6: GET with Observe = 1 on the same token, if the server may hold a registration. */
@@ -161,9 +160,9 @@ export class ManagedObservation implements Observation {
       this.#state === "established" || (this.#state === "registering" && this.#registration?.transmitted === true);
     const token = this.#token;
     const key = this.#key;
-    this.#end();
+    this.end();
     if (!registered || token === undefined) {
-      this.#dropToken();
+      this.dropToken();
       return Promise.resolve();
     }
     // The token stays claimed until the deregistration ends: its answer must match it.
@@ -186,19 +185,19 @@ export class ManagedObservation implements Observation {
   /** @internal endpoint closed: stop without a word on the network or to the application. */
   close(): void {
     if (this.#state === "ended") return;
-    this.#end();
-    this.#dropToken();
+    this.end();
+    this.dropToken();
   }
 
-  #end(): void {
+  private end(): void {
     this.#state = "ended";
     this.#lost = false;
-    this.#stopWork();
+    this.stopWork();
     if (this.#key !== "") this.#host.unlisten(this.#key);
     this.#host.forget(this);
   }
 
-  #stopWork(): void {
+  private stopWork(): void {
     if (this.#timer !== undefined) {
       this.#host.clock.clearTimer(this.#timer);
       this.#timer = undefined;
@@ -211,7 +210,7 @@ export class ManagedObservation implements Observation {
     fetch?.cancel("observation changed course");
   }
 
-  #dropToken(): void {
+  private dropToken(): void {
     if (this.#key === "") return;
     this.#host.unlisten(this.#key);
     this.#host.releaseToken(this.#key);
@@ -219,43 +218,45 @@ export class ManagedObservation implements Observation {
     this.#key = "";
   }
 
-  #sendRegistration(): void {
-    this.#stopWork();
-    this.#dropToken();
+  private sendRegistration(): void {
+    this.stopWork();
+    this.dropToken();
     const token = this.#host.allocateToken();
     const key = tokenKey(token);
     this.#token = token;
     this.#key = key;
     this.#state = "registering";
     this.#freshness.reset();
-    this.#host.listen(key, (message) => this.#onNotification(message));
+    this.#host.listen(key, this);
     this.#host.stats.observeRegistrations++;
     const call = new RequestCall(this.#host, this.#request, this.#settings.block2, {
       onResponse: (response) => {
-        if (this.#registration === call) this.#onRegistered(response);
+        if (this.#registration === call) this.onRegistered(response);
       },
       onError: (error) => {
-        if (this.#registration === call) this.#onRegistrationFailed(error);
+        if (this.#registration === call) this.onRegistrationFailed(error);
       },
     });
     this.#registration = call;
     this.#registrationSentAt = this.#host.clock.now();
     try {
       const maxRetransmit = this.#settings.registrationMaxRetransmit;
-      call.begin((sink) => this.#host.start({ template: this.#register, token, internal: true, maxRetransmit }, sink));
+      // The registration (Observe 0) is derived each time rather than kept beside the plain request.
+      const register = observeRequest(this.#request, 0);
+      call.begin((sink) => this.#host.start({ template: register, token, internal: true, maxRetransmit }, sink));
     } catch (error) {
       this.#registration = undefined;
-      this.#lose(`registration not sent: ${error instanceof Error ? error.message : String(error)}`);
+      this.lose(`registration not sent: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
 
-  #onRegistered(response: CoapResponse): void {
+  private onRegistered(response: CoapResponse): void {
     this.#registration = undefined;
     const sequence = responseUint(response, OptionNumber.Observe);
     if (!isSuccessCode(response.code) || sequence === undefined) {
       // §3.1: without Observe in the response the server keeps no registration.
-      this.#deliver(response);
-      this.#lose(
+      this.deliver(response);
+      this.lose(
         isSuccessCode(response.code)
           ? "the server did not accept the observation"
           : `registration answered ${codeString(response.code)}`,
@@ -263,22 +264,23 @@ export class ManagedObservation implements Observation {
       return;
     }
     this.#freshness.accept(sequence, this.#host.clock.now());
-    this.#established(responseUint(response, OptionNumber.MaxAge));
-    this.#deliver(response);
+    this.established(responseUint(response, OptionNumber.MaxAge));
+    this.deliver(response);
   }
 
-  #onRegistrationFailed(error: CoapRequestError): void {
+  private onRegistrationFailed(error: CoapRequestError): void {
     this.#registration = undefined;
-    this.#lose(`registration failed: ${error.kind}: ${error.message}`);
+    this.lose(`registration failed: ${error.kind}: ${error.message}`);
   }
 
-  #onNotification(message: DecodedMessage): void {
+  /** @internal the request layer hands over every message carrying the current registration's token. */
+  onNotification(message: DecodedMessage): void {
     if (this.#state !== "established") return;
     const sequence = optionUint(message, OptionNumber.Observe);
     if (!isSuccessCode(message.code) || sequence === undefined) {
       // §3.2: a notification without Observe, or with an error code, is the last one.
-      this.#deliver(toResponse(message, undefined, WITHOUT_BLOCK2));
-      this.#lose(
+      this.deliver(toResponse(message, undefined, WITHOUT_BLOCK2));
+      this.lose(
         isSuccessCode(message.code)
           ? "the server ended the observation"
           : `notification ${codeString(message.code)} ended the observation`,
@@ -296,17 +298,17 @@ export class ManagedObservation implements Observation {
         `coap: notification ${sequence} arrived after a newer one; delivered (events, not states)`,
       );
     }
-    this.#armLiveness(optionUint(message, OptionNumber.MaxAge));
+    this.armLiveness(optionUint(message, OptionNumber.MaxAge));
     const block = block2Of(message);
     if (block !== undefined && (block.more || block.num !== 0)) {
-      this.#fetchRest(message);
+      this.fetchRest(message);
       return;
     }
-    this.#deliver(toResponse(message, undefined, WITHOUT_BLOCK2));
+    this.deliver(toResponse(message, undefined, WITHOUT_BLOCK2));
   }
 
   /** RFC 7959 §2.6: the rest of a block-wise notification by plain GETs; a newer notification supersedes it. */
-  #fetchRest(first: DecodedMessage): void {
+  private fetchRest(first: DecodedMessage): void {
     const previous = this.#fetch;
     this.#fetch = undefined;
     previous?.cancel("superseded by a newer notification");
@@ -314,7 +316,7 @@ export class ManagedObservation implements Observation {
       onResponse: (response) => {
         if (this.#fetch !== call) return;
         this.#fetch = undefined;
-        this.#deliver(response);
+        this.deliver(response);
       },
       onError: (error) => {
         if (this.#fetch === call) this.#fetch = undefined;
@@ -326,32 +328,32 @@ export class ManagedObservation implements Observation {
     call.continueFrom(first);
   }
 
-  #established(maxAge: number | undefined): void {
+  private established(maxAge: number | undefined): void {
     this.#state = "established";
-    this.#resetBackoff();
+    this.resetBackoff();
     if (this.#lost) {
       this.#lost = false;
       this.#host.defer(() => {
         if (this.#state !== "ended") this.#handlers.onReestablished?.();
       });
     }
-    this.#armLiveness(maxAge);
+    this.armLiveness(maxAge);
   }
 
-  #armLiveness(maxAgeSeconds: number | undefined): void {
+  private armLiveness(maxAgeSeconds: number | undefined): void {
     const fromMaxAge = Math.min((maxAgeSeconds ?? DEFAULT_MAX_AGE_S) * 1000 + this.#settings.graceMs, MAX_LIVENESS_MS);
     const window = this.#settings.livenessMs ?? fromMaxAge;
     if (this.#timer !== undefined) this.#host.clock.clearTimer(this.#timer);
     this.#timer = this.#host.clock.setTimer(() => {
       this.#timer = undefined;
-      this.#lose(`no notification for ${window} ms`);
+      this.lose(`no notification for ${window} ms`);
     }, window);
   }
 
-  #lose(reason: string): void {
+  private lose(reason: string): void {
     if (this.#state === "ended") return;
-    this.#stopWork();
-    this.#dropToken();
+    this.stopWork();
+    this.dropToken();
     this.#state = "waiting";
     this.#host.stats.observeLost++;
     this.#host.log("info", `coap: observation lost: ${reason}`);
@@ -361,26 +363,26 @@ export class ManagedObservation implements Observation {
         if (this.#state !== "ended") this.#handlers.onLost?.(reason);
       });
     }
-    const delay = this.#backoffMs();
+    const delay = this.backoffMs();
     this.#failures++;
     this.#timer = this.#host.clock.setTimer(() => {
       this.#timer = undefined;
       this.#host.stats.observeReregistrations++;
-      this.#sendRegistration();
+      this.sendRegistration();
     }, delay);
   }
 
   /** At once after a working observation is lost; then the shared backoff (kernel/backoff.ts). */
-  #backoffMs(): number {
+  private backoffMs(): number {
     return this.#failures === 0 ? 0 : this.#backoff.next();
   }
 
-  #resetBackoff(): void {
+  private resetBackoff(): void {
     this.#failures = 0;
     this.#backoff.reset();
   }
 
-  #deliver(response: CoapResponse): void {
+  private deliver(response: CoapResponse): void {
     this.#host.defer(() => {
       if (this.#state === "ended") return;
       this.#host.stats.notifications++;

@@ -1,6 +1,6 @@
-// RFC 7252 §4.8 transmission parameters and the values §4.8.2 derives from them. Each endpoint
-// gets its own frozen copy, so one device can talk to a slow link with longer timeouts without
-// touching any other endpoint.
+// RFC 7252 §4.8 transmission parameters and the values §4.8.2 derives from them. An endpoint
+// with overrides gets its own frozen copy, so one device can talk to a slow link with longer
+// timeouts without touching any other endpoint; the others share the frozen defaults.
 
 /** The settable parameters of RFC 7252 §4.8.1, in milliseconds where they are times. */
 export interface TransmissionSettings {
@@ -59,6 +59,10 @@ function check(name: string, value: number, valid: boolean): void {
  * Throws RangeError for a value that would break the protocol (e.g. ACK_RANDOM_FACTOR < 1).
  */
 export function transmissionParameters(overrides: Partial<TransmissionSettings> = {}): TransmissionParameters {
+  return Object.keys(overrides).length === 0 ? DEFAULT_TRANSMISSION_PARAMETERS : derive(overrides);
+}
+
+function derive(overrides: Partial<TransmissionSettings>): TransmissionParameters {
   const base = DEFAULT_TRANSMISSION_SETTINGS;
   const ackTimeoutMs = overrides.ackTimeoutMs ?? base.ackTimeoutMs;
   const s: TransmissionSettings = {
@@ -96,3 +100,9 @@ export function transmissionParameters(overrides: Partial<TransmissionSettings> 
     nonLifetimeMs: maxTransmitSpanMs + s.maxLatencyMs,
   });
 }
+
+/**
+ * The defaults, derived values included: what every endpoint without overrides shares, made once
+ * when the module loads (in flash on the board, where a copy per endpoint would take 14 slots).
+ */
+export const DEFAULT_TRANSMISSION_PARAMETERS: TransmissionParameters = derive({});

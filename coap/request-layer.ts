@@ -11,9 +11,9 @@ import type { RandomSource } from "../kernel/random.js";
 import { CoapRequestError, type SentRequest } from "./client-api.js";
 import { Code, codeClass, isRequestCode, isResponseCode, MessageType } from "./codes.js";
 import { decodeMessage } from "./decoder.js";
-import { MessageEncoder } from "./encoder.js";
+import { encodeMessage } from "./encoder.js";
 import { type DecodedMessage, EMPTY_BYTES, hasOption } from "./message.js";
-import { emptyCon, type MessageLayer } from "./message-layer.js";
+import { emptyCon, type MessageLayer, type MessageLayerUpper } from "./message-layer.js";
 import { OptionNumber } from "./options.js";
 import type { TransmissionParameters } from "./parameters.js";
 import { Exchange, type ExchangeSink } from "./pending-exchange.js";
@@ -22,7 +22,9 @@ import type { StatsCounters } from "./stats.js";
 import { TokenRegistry, tokenKey } from "./tokens.js";
 
 /** Receives the messages that carry the token of an observation (RFC 7641 notifications). */
-export type NotificationListener = (message: DecodedMessage) => void;
+export interface NotificationListener {
+  onNotification(message: DecodedMessage): void;
+}
 
 export interface RequestLayerOptions {
   /** The layer below; this one attaches to it and is the only one to send through it. */
@@ -58,7 +60,11 @@ export interface OutgoingRequest {
   readonly maxRetransmit?: number;
 }
 
-export class RequestLayer {
+/**
+ * Also the message layer's upper layer (MessageLayerUpper): it attaches itself, so the four
+ * entry points are methods rather than closures kept for the life of the endpoint.
+ */
+export class RequestLayer implements MessageLayerUpper {
   readonly #messages: MessageLayer;
   readonly #clock: Clock;
   readonly #log: LogSink | undefined;
@@ -67,7 +73,8 @@ export class RequestLayer {
   readonly #maxQueue: number;
   readonly #separateResponseTimeoutMs: number;
   readonly #nonTimeoutMs: number;
-  readonly #encoder: MessageEncoder;
+  /** Requests are encoded at their exact size (no buffer of this size is kept). */
+  readonly #maxMessageSize: number;
   readonly #tokens: TokenRegistry;
 
   /** Waiting for a slot. Bound: maxQueue counted entries, plus internal ones bounded by their owners. */
@@ -90,14 +97,9 @@ export class RequestLayer {
     this.#maxQueue = options.maxQueue;
     this.#separateResponseTimeoutMs = options.separateResponseTimeoutMs;
     this.#nonTimeoutMs = options.nonTimeoutMs;
-    this.#encoder = new MessageEncoder(options.maxMessageSize);
+    this.#maxMessageSize = options.maxMessageSize;
     this.#tokens = new TokenRegistry(options.random, options.tokenLength);
-    this.#messages.attach({
-      onAck: (message, exchange) => this.#onAck(message, exchange),
-      onReset: (message, exchange) => this.#onReset(message, exchange),
-      onMessage: (message) => this.#onMessage(message),
-      onAckTimeout: (exchange) => this.#timedOut(exchange),
-    });
+    this.#messages.attach(this);
   }
 
   allocateToken(): Uint8Array {
@@ -121,18 +123,19 @@ export class RequestLayer {
    * Queues a request. Throws CoapRequestError: "bad-request" (cannot be encoded), "queue-full", "cancelled" (closed).
    */
   start(request: OutgoingRequest, sink: ExchangeSink): Exchange {
-    this.#checkOpen();
+    this.checkOpen();
     const counted = request.internal !== true;
-    this.#checkRoom(counted);
+    this.checkRoom(counted);
     const ownsToken = request.token === undefined;
     const token = request.token ?? this.#tokens.allocate();
     const key = tokenKey(token);
     let bytes: Uint8Array;
     try {
       const t = request.template;
-      bytes = this.#encoder
-        .encode({ type: t.type, code: t.code, messageId: 0, token, options: t.options, payload: t.payload })
-        .slice();
+      bytes = encodeMessage(
+        { type: t.type, code: t.code, messageId: 0, token, options: t.options, payload: t.payload },
+        this.#maxMessageSize,
+      );
     } catch (error) {
       if (ownsToken) this.#tokens.release(key);
       throw new CoapRequestError(
@@ -152,13 +155,13 @@ export class RequestLayer {
       maxRetransmit: request.maxRetransmit,
       sink,
     });
-    this.#enqueue(exchange);
+    this.enqueue(exchange);
     return exchange;
   }
 
   /** Queues a CoAP ping: an empty CON the server must answer with RST (RFC 7252 §4.3). */
   startPing(sink: ExchangeSink): Exchange {
-    this.#checkOpen();
+    this.checkOpen();
     const exchange = new Exchange({
       bytes: emptyCon(),
       confirmable: true,
@@ -170,7 +173,7 @@ export class RequestLayer {
       counted: false,
       sink,
     });
-    this.#enqueue(exchange);
+    this.enqueue(exchange);
     return exchange;
   }
 
@@ -180,7 +183,7 @@ export class RequestLayer {
    * remember it: every transmission happens before firstSentAt + EXCHANGE_LIFETIME (§4.8.2).
    */
   startResend(sent: SentRequest, sink: ExchangeSink): Exchange {
-    this.#checkOpen();
+    this.checkOpen();
     const deadline = sent.firstSentAt + this.#parameters.exchangeLifetimeMs;
     if (this.#clock.now() >= deadline) {
       throw new CoapRequestError(
@@ -212,7 +215,7 @@ export class RequestLayer {
     ) {
       throw new CoapRequestError("bad-request", "that request is still pending");
     }
-    this.#checkRoom(true);
+    this.checkRoom(true);
     if (!this.#tokens.claim(key)) throw new CoapRequestError("bad-request", "that request's token is in use");
     const exchange = new Exchange({
       bytes: sent.bytes.slice(),
@@ -228,7 +231,7 @@ export class RequestLayer {
       counted: true,
       sink,
     });
-    this.#enqueue(exchange);
+    this.enqueue(exchange);
     return exchange;
   }
 
@@ -236,7 +239,7 @@ export class RequestLayer {
   cancel(exchange: Exchange, reason: string = "cancelled"): void {
     if (exchange.state === "done") return;
     this.#stats.cancelled++;
-    this.#fail(exchange, new CoapRequestError("cancelled", reason));
+    this.fail(exchange, new CoapRequestError("cancelled", reason));
   }
 
   /** Ends every exchange with "cancelled" and forgets every token and listener. Safe twice. */
@@ -249,11 +252,11 @@ export class RequestLayer {
     this.#tokens.clear();
   }
 
-  #checkOpen(): void {
+  private checkOpen(): void {
     if (this.#closed) throw new CoapRequestError("cancelled", "endpoint closed");
   }
 
-  #checkRoom(counted: boolean): void {
+  private checkRoom(counted: boolean): void {
     // Room counts the free NSTART slots too: a request that can go out at once never waits.
     const free = this.#parameters.nstart - this.#outstanding - this.#queue.length;
     if (counted && free <= 0 && this.#countedInQueue >= this.#maxQueue) {
@@ -262,7 +265,7 @@ export class RequestLayer {
     }
   }
 
-  #enqueue(exchange: Exchange): void {
+  private enqueue(exchange: Exchange): void {
     if (exchange.priority) {
       let at = 0;
       while (at < this.#queue.length && this.#queue[at]!.priority) at++;
@@ -271,24 +274,24 @@ export class RequestLayer {
       this.#queue.push(exchange);
     }
     if (exchange.counted) this.#countedInQueue++;
-    this.#pump();
+    this.pump();
   }
 
   /** Starts queued exchanges while NSTART allows (§4.7). */
-  #pump(): void {
+  private pump(): void {
     while (!this.#closed && this.#outstanding < this.#parameters.nstart && this.#queue.length > 0) {
       const exchange = this.#queue.shift()!;
       if (exchange.counted) this.#countedInQueue--;
-      this.#begin(exchange);
+      this.begin(exchange);
     }
   }
 
-  #begin(exchange: Exchange): void {
+  private begin(exchange: Exchange): void {
     const now = this.#clock.now();
     if (exchange.deadline !== undefined && now >= exchange.deadline) {
       exchange.state = "done";
-      this.#releaseToken(exchange);
-      this.#notifyFailure(
+      this.releaseTokenOf(exchange);
+      this.notifyFailure(
         exchange,
         new CoapRequestError("expired", "waited in the queue past EXCHANGE_LIFETIME; send a new request"),
       );
@@ -301,31 +304,31 @@ export class RequestLayer {
     if (!exchange.confirmable) {
       // A CON first waits for its ACK, in the message layer; a NON only for its response.
       exchange.state = "awaiting-response";
-      this.#awaitResponse(exchange, this.#nonTimeoutMs);
+      this.awaitResponse(exchange, this.#nonTimeoutMs);
     }
     if (exchange.ping) this.#stats.pings++;
     else this.#stats.requestsSent++;
     this.#messages.send(exchange);
   }
 
-  #awaitResponse(exchange: Exchange, delayMs: number): void {
+  private awaitResponse(exchange: Exchange, delayMs: number): void {
     exchange.responseTimer = this.#clock.setTimer(() => {
       exchange.responseTimer = undefined;
-      this.#timedOut(exchange);
+      this.timedOut(exchange);
     }, delayMs);
   }
 
   /** No ACK (from the message layer) or no response in time. */
-  #timedOut(exchange: Exchange): void {
+  private timedOut(exchange: Exchange): void {
     if (exchange.ping) this.#stats.pingTimeouts++;
     this.#stats.timeouts++;
     const what =
       exchange.state === "awaiting-ack" ? "no ACK after MAX_RETRANSMIT retransmissions" : "no response in time";
-    this.#fail(exchange, new CoapRequestError("timeout", `${what} (mid=${exchange.messageId})`, exchange.sent()));
+    this.fail(exchange, new CoapRequestError("timeout", `${what} (mid=${exchange.messageId})`, exchange.sent()));
   }
 
   /** Takes `exchange` out of every table and timer; its slot goes back (without pumping yet). */
-  #retire(exchange: Exchange): void {
+  private retire(exchange: Exchange): void {
     if (exchange.state === "queued") {
       const at = this.#queue.indexOf(exchange);
       if (at >= 0) {
@@ -340,22 +343,22 @@ export class RequestLayer {
     }
     this.#messages.forget(exchange);
     if (this.#byToken.get(exchange.tokenKey) === exchange) this.#byToken.delete(exchange.tokenKey);
-    this.#releaseSlot(exchange);
-    this.#releaseToken(exchange);
+    this.releaseSlot(exchange);
+    this.releaseTokenOf(exchange);
   }
 
-  #releaseSlot(exchange: Exchange): void {
+  private releaseSlot(exchange: Exchange): void {
     if (!exchange.holdsSlot) return;
     exchange.holdsSlot = false;
     this.#outstanding--;
   }
 
-  #releaseToken(exchange: Exchange): void {
+  private releaseTokenOf(exchange: Exchange): void {
     if (exchange.ownsToken) this.#tokens.release(exchange.tokenKey);
   }
 
-  #complete(exchange: Exchange, message: DecodedMessage): void {
-    this.#retire(exchange);
+  private complete(exchange: Exchange, message: DecodedMessage): void {
+    this.retire(exchange);
     if (!exchange.ping) this.#stats.responses++;
     try {
       exchange.sink.onResponse(message);
@@ -363,16 +366,16 @@ export class RequestLayer {
       this.#log?.("error", `coap: response handler threw: ${String(error)}`);
     }
     // After the sink, so that a follow-up it queued (Block2) takes the freed slot first.
-    this.#pump();
+    this.pump();
   }
 
-  #fail(exchange: Exchange, error: CoapRequestError): void {
-    this.#retire(exchange);
-    this.#notifyFailure(exchange, error);
-    this.#pump();
+  private fail(exchange: Exchange, error: CoapRequestError): void {
+    this.retire(exchange);
+    this.notifyFailure(exchange, error);
+    this.pump();
   }
 
-  #notifyFailure(exchange: Exchange, error: CoapRequestError): void {
+  private notifyFailure(exchange: Exchange, error: CoapRequestError): void {
     try {
       exchange.sink.onFailure(error);
     } catch (thrown) {
@@ -380,15 +383,21 @@ export class RequestLayer {
     }
   }
 
-  #onAck(message: DecodedMessage, byMessageId: Exchange | undefined): void {
-    const exchange = byMessageId ?? this.#acknowledgedAwaiting(message);
+  /** @internal (MessageLayerUpper) */
+  onAckTimeout(exchange: Exchange): void {
+    this.timedOut(exchange);
+  }
+
+  /** @internal (MessageLayerUpper) */
+  onAck(message: DecodedMessage, byMessageId: Exchange | undefined): void {
+    const exchange = byMessageId ?? this.acknowledgedAwaiting(message);
     if (exchange === undefined || (exchange.state !== "awaiting-ack" && exchange.state !== "awaiting-response")) {
       this.#messages.dropUnmatched(`ACK mid=${message.messageId} matches no pending CON`);
       return;
     }
     if (exchange.ping) {
       // An ACK to a ping is not what §4.3 asks for, but it proves the server alive just as well.
-      this.#complete(exchange, message);
+      this.complete(exchange, message);
       return;
     }
     if (message.code === Code.Empty) {
@@ -400,9 +409,9 @@ export class RequestLayer {
       // The exchange is no longer outstanding in the sense of NSTART (§4.7).
       this.#messages.forget(exchange);
       exchange.state = "awaiting-response";
-      this.#releaseSlot(exchange);
-      this.#awaitResponse(exchange, this.#separateResponseTimeoutMs);
-      this.#pump();
+      this.releaseSlot(exchange);
+      this.awaitResponse(exchange, this.#separateResponseTimeoutMs);
+      this.pump();
       return;
     }
     if (!isResponseCode(message.code)) {
@@ -423,7 +432,7 @@ export class RequestLayer {
       );
       return;
     }
-    this.#complete(exchange, message);
+    this.complete(exchange, message);
   }
 
   /**
@@ -431,7 +440,7 @@ export class RequestLayer {
    * cannot tell) already moved it to waiting for a separate response: same message ID, same
    * token. Without this the real response would match nothing and the request would time out.
    */
-  #acknowledgedAwaiting(message: DecodedMessage): Exchange | undefined {
+  private acknowledgedAwaiting(message: DecodedMessage): Exchange | undefined {
     if (message.code === Code.Empty) return undefined;
     const exchange = this.#byToken.get(tokenKey(message.token));
     return exchange !== undefined && exchange.state === "awaiting-response" && exchange.messageId === message.messageId
@@ -439,17 +448,18 @@ export class RequestLayer {
       : undefined;
   }
 
-  #onReset(message: DecodedMessage, exchange: Exchange): void {
+  /** @internal (MessageLayerUpper) */
+  onReset(message: DecodedMessage, exchange: Exchange): void {
     if (exchange.ping) {
-      this.#complete(exchange, message);
+      this.complete(exchange, message);
       return;
     }
     this.#stats.resetsReceived++;
-    this.#fail(exchange, new CoapRequestError("reset", `the server answered mid=${message.messageId} with RST`));
+    this.fail(exchange, new CoapRequestError("reset", `the server answered mid=${message.messageId} with RST`));
   }
 
-  /** A CON or NON with a code from the server, neither a duplicate nor empty (the message layer's). */
-  #onMessage(message: DecodedMessage): void {
+  /** @internal (MessageLayerUpper): a CON or NON with a code from the server, neither a duplicate nor empty. */
+  onMessage(message: DecodedMessage): void {
     const con = message.type === MessageType.CON;
     if (!isResponseCode(message.code)) {
       // A request to a client, or a reserved code class (§4.2): rejected.
@@ -473,14 +483,14 @@ export class RequestLayer {
       // A separate response (§5.2.2), or the response to a NON request; when it comes before
       // the empty ACK it acknowledges the request all the same.
       this.#messages.accept(message);
-      this.#complete(exchange, message);
+      this.complete(exchange, message);
       return;
     }
     const listener = this.#listeners.get(key);
     if (listener !== undefined) {
       this.#messages.accept(message);
       try {
-        listener(message);
+        listener.onNotification(message);
       } catch (error) {
         this.#log?.("error", `coap: notification listener threw: ${String(error)}`);
       }

@@ -80,3 +80,14 @@ export function blockFollowUp(template: RequestTemplate, block: BlockValue): Req
   const followUp = withOptions(template, drop, [{ number: OptionNumber.Block2, value: encodeBlock(block) }]);
   return keepBody ? followUp : { ...followUp, payload: EMPTY_BYTES };
 }
+
+/**
+ * What blockFollowUp() derives the follow-ups from, kept while the call lives: the request
+ * without the body they never repeat (FETCH's they do), so a written batch does not stay in
+ * memory after its single exchange has been encoded.
+ */
+export function followUpTemplate(template: RequestTemplate): RequestTemplate {
+  return template.code === Code.FETCH || template.payload.length === 0
+    ? template
+    : { ...template, payload: EMPTY_BYTES };
+}

@@ -5,6 +5,7 @@
 // connectivity events (kernel/connectivity.ts) that each part subscribes to; the device only
 // reports them. Settings written on the platform reach the parts through the settings service
 // (settings-service.ts); device.boot, device.health and device.settings ride with the batches.
+import type { SentRequest } from "../coap/client-api.js";
 import type { DatagramPort } from "../coap/datagram-port.js";
 import { CoapEndpoint, type EndpointOptions } from "../coap/endpoint.js";
 import type { PeerAddress } from "../coap/peer-address.js";
@@ -19,9 +20,10 @@ import type { WallClock } from "../kernel/wall-clock.js";
 import type { SensorBinding } from "../sensors/sensor-binding.js";
 import { Telemetry } from "../sensors/telemetry.js";
 import { type BatchWriter, ThethingsBatchSink } from "../sensors/thethings-batch-sink.js";
-import { ThethingsClient } from "../thethings/client.js";
+import { ThethingsClient, type WriteOutcome } from "../thethings/client.js";
 import { ThethingsError } from "../thethings/errors.js";
 import { redactSecret } from "../thethings/token.js";
+import type { WriteValue } from "../thethings/values.js";
 import { restoreActuators } from "./actuator-restore.js";
 import { CommandCatchUp } from "./command-catch-up.js";
 import { type ActuatorBinding, CommandDispatcher } from "./commands.js";
@@ -30,7 +32,7 @@ import type { DeviceEvent, DeviceStats } from "./device-events.js";
 import { FIRMWARE_VERSION } from "./firmware-version.js";
 import { HealthReporter, type ReadTargetHealth } from "./health-report.js";
 import type { LogLevelControl } from "./log-level-gate.js";
-import { type CodeWanted, Provisioning, TOKEN_STORE_KEY } from "./provisioning.js";
+import { type Activator, type CodeWanted, Provisioning, TOKEN_STORE_KEY } from "./provisioning.js";
 import { BOOT_REPORT_KEY, HEALTH_REPORT_KEY, REPORT_KEYS, SETTINGS_REPORT_KEY } from "./reserved-keys.js";
 import { type ResolveHost, ServerResolution } from "./server-resolution.js";
 import { parseServer, type ServerAddress } from "./server-uri.js";
@@ -39,7 +41,7 @@ import { SettingsService } from "./settings-service.js";
 import { SetupPortal, type SetupReason } from "./setup-portal.js";
 import type { SetupRadio } from "./setup-radio.js";
 import { ENTERED_KEYS, forgetEntered, writeEntered } from "./setup-store.js";
-import { SubscriptionKeeper } from "./subscription-keeper.js";
+import { type KeeperDevice, SubscriptionKeeper } from "./subscription-keeper.js";
 import { ValueRouter } from "./value-router.js";
 
 export type { DeviceEvent, DeviceStats } from "./device-events.js";
@@ -104,9 +106,78 @@ interface Link {
 }
 
 export class Device {
+  /**
+   * Provisioning's activator, telemetry's batch writer and what the subscription keeper tells the
+   * device: one object with methods, inside this class so that they reach its private members,
+   * where closures would each keep a function and its environment for the device's life.
+   */
+  static readonly #Hooks = class implements Activator, BatchWriter, KeeperDevice {
+    readonly #device: Device;
+    readonly #droppedKey: string;
+
+    constructor(device: Device, droppedKey: string) {
+      this.#device = device;
+      this.#droppedKey = droppedKey;
+    }
+
+    async activate(code: string, productId: string | undefined): Promise<string> {
+      const device = this.#device;
+      let token: string;
+      try {
+        token = await device.#requireLink().client.activate(code, productId);
+      } catch (error) {
+        if (!(error instanceof ThethingsError && error.kind === "activation-refused"))
+          device.#setup?.activationProblem(error instanceof ThethingsError ? error.kind : String(error));
+        throw error;
+      }
+      device.#emit({ event: "activated", token: redactSecret(token) });
+      device.#setup?.activated(token);
+      return token;
+    }
+
+    report(event: ConnectivityEvent): void {
+      this.#device.#report(event);
+    }
+
+    emit(event: DeviceEvent): void {
+      this.#device.#emit(event);
+    }
+
+    onStreamError(error: ThethingsError): void {
+      this.#device.#onUnauthorized(error);
+    }
+
+    /**
+     * Through the client once there is one; reports stored batches and refused tokens. Not an
+     * async function, whose suspended frame would live as long as the write is in flight.
+     */
+    writeOnce(values: readonly WriteValue[], previous?: SentRequest): Promise<WriteOutcome> {
+      const device = this.#device;
+      const client = device.#link?.client;
+      // Answered, not thrown: while a person is still to give a code this happens at every
+      // round, and a debug build under xsbug breaks on every exception.
+      if (client === undefined || !client.hasThingToken) {
+        const why = client === undefined ? "not connected to the platform yet" : "no thing token yet";
+        return Promise.resolve({ ok: false, error: new ThethingsError("no-token", "write", why) });
+      }
+      const count = values.filter((value) => value.key !== this.#droppedKey).length;
+      return client.writeOnce(values, previous).then((outcome) => {
+        if (outcome.ok) {
+          device.#emit({ event: "sent", count });
+          device.#report({ kind: "reachable", via: "platform" });
+        } else if (outcome.error.kind === "unauthorized") {
+          device.#emit({ event: "error", message: outcome.error.message });
+          device.#onUnauthorized(outcome.error);
+        }
+        return outcome;
+      });
+    }
+  };
+
   readonly #config: DeviceConfig;
   readonly #ports: DevicePorts;
-  readonly #emit: (event: DeviceEvent) => void;
+  readonly #onEvent: ((event: DeviceEvent) => void) | undefined;
+  readonly #hooks: Activator & BatchWriter & KeeperDevice;
   readonly #endpointSettings: DeviceOptions["endpoint"];
   readonly #connectivity: ConnectivityEvents;
   readonly #telemetry: Telemetry;
@@ -135,21 +206,14 @@ export class Device {
     this.#setupRequested = options.setupRequested === true;
     this.#ports = ports;
     this.#endpointSettings = options.endpoint;
-    this.#emit = (event) => {
-      if (event.event === "subscribed") this.#setup?.subscribed();
-      try {
-        options.onEvent?.(event);
-      } catch (error) {
-        ports.log("warn", `event handler threw: ${String(error)}`);
-      }
-    };
-    this.#connectivity = new ConnectivityEvents({
-      onFault: (error, event) => ports.log("error", `connectivity listener threw on ${event.kind}: ${String(error)}`),
-    });
+    this.#onEvent = options.onEvent;
+    this.#connectivity = new ConnectivityEvents({ log: ports.log });
     const droppedKey = config.telemetry.droppedKey;
+    const hooks = new Device.#Hooks(this, droppedKey);
+    this.#hooks = hooks;
     this.#telemetry = new Telemetry({
       bindings: ports.sensors,
-      sink: new ThethingsBatchSink({ client: this.#batchWriter(droppedKey) }),
+      sink: new ThethingsBatchSink({ client: hooks }),
       clock: ports.clock,
       wallClock: ports.wallClock,
       random: ports.random,
@@ -197,21 +261,7 @@ export class Device {
     });
     this.#router = new ValueRouter({ commands: this.#dispatcher, settings: this.#settings });
     this.#provisioning = new Provisioning({
-      activator: {
-        activate: async (code, productId) => {
-          let token: string;
-          try {
-            token = await this.#requireLink().client.activate(code, productId);
-          } catch (error) {
-            if (!(error instanceof ThethingsError && error.kind === "activation-refused"))
-              this.#setup?.activationProblem(error instanceof ThethingsError ? error.kind : String(error));
-            throw error;
-          }
-          this.#emit({ event: "activated", token: redactSecret(token) });
-          this.#setup?.activated(token);
-          return token;
-        },
-      },
+      activator: hooks,
       onCodeWanted: this.#setupEnabled ? (why) => this.#codeWanted(why) : undefined,
       store: ports.store,
       clock: ports.clock,
@@ -350,32 +400,17 @@ export class Device {
     if (problem !== undefined) this.#ports.log("warn", `device.boot not reported: ${problem}`);
   }
 
-  #report(event: ConnectivityEvent): void {
-    if (!this.#closed) this.#connectivity.emit(event);
+  #emit(event: DeviceEvent): void {
+    if (event.event === "subscribed") this.#setup?.subscribed();
+    try {
+      this.#onEvent?.(event);
+    } catch (error) {
+      this.#ports.log("warn", `event handler threw: ${String(error)}`);
+    }
   }
 
-  /** Telemetry's writes, through the client once there is one; reports stored batches and refused tokens. */
-  #batchWriter(droppedKey: string): BatchWriter {
-    return {
-      writeOnce: async (values, previous) => {
-        const client = this.#link?.client;
-        // Answered, not thrown: while a person is still to give a code this happens at every
-        // round, and a debug build under xsbug breaks on every exception.
-        if (client === undefined || !client.hasThingToken) {
-          const why = client === undefined ? "not connected to the platform yet" : "no thing token yet";
-          return { ok: false, error: new ThethingsError("no-token", "write", why) };
-        }
-        const outcome = await client.writeOnce(values, previous);
-        if (outcome.ok) {
-          this.#emit({ event: "sent", count: values.filter((value) => value.key !== droppedKey).length });
-          this.#report({ kind: "reachable", via: "platform" });
-        } else if (outcome.error.kind === "unauthorized") {
-          this.#emit({ event: "error", message: outcome.error.message });
-          this.#onUnauthorized(outcome.error);
-        }
-        return outcome;
-      },
-    };
+  #report(event: ConnectivityEvent): void {
+    if (!this.#closed) this.#connectivity.emit(event);
   }
 
   #requireLink(): Link {
@@ -430,9 +465,7 @@ export class Device {
       },
       keepAliveMs: this.#settings.value("keepAlive") as number,
       connectivity: this.#connectivity,
-      report: (event) => this.#report(event),
-      emit: this.#emit,
-      onError: (error) => this.#onUnauthorized(error),
+      device: this.#hooks,
     });
     this.#link = { endpoint, client, keeper, catchUp, settingsCatchUp, token: undefined, subscribed: false };
     log("info", `platform at ${server.address}:${server.port}`);

@@ -94,8 +94,12 @@ export function parseDuration(key: string, value: unknown, minMs: number, maxMs:
   return orThrow(key, checkDuration(value, minMs, maxMs));
 }
 
-/** A duration that 0 turns off (`0`, `0s`): otherwise a duration as parseDuration takes it, in [minMs, maxMs]. */
+/**
+ * A duration that 0 or `off` turns off (`0`, `0s`, `off`, any case; the result is 0): otherwise a
+ * duration as parseDuration takes it, in [minMs, maxMs].
+ */
 export function checkDurationOrOff(value: unknown, minMs: number, maxMs: number): number | Refusal {
+  if (typeof value === "string" && value.trim().toLowerCase() === "off") return 0;
   const ms = checkDuration(value, 0, maxMs);
   if (isRefusal(ms) || ms === 0 || ms >= minMs) return ms;
   return refuse(`${shown(value)} is outside ${formatDuration(minMs)}–${formatDuration(maxMs)} (0 turns it off)`);

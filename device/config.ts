@@ -65,6 +65,7 @@ export const DEFAULT_SETTINGS = Object.freeze({
   setupPassword: "",
   setupPort: "8080",
   healthInterval: "10m",
+  memory: "off",
 });
 
 export type SettingKey = keyof typeof DEFAULT_SETTINGS;
@@ -86,6 +87,11 @@ export interface DeviceConfig {
   readonly setup: SetupConfig;
   /** How often device.health is written; 0: never. */
   readonly healthIntervalMs: number;
+  /**
+   * How often the Moddable app traces the XS heap (moddable/memory-trace.ts; debug and
+   * instrumented builds); 0: never.
+   */
+  readonly memoryTraceMs: number;
 }
 
 export type SetupMode = "auto" | "always" | "never";
@@ -139,6 +145,8 @@ const HOLD_UNSTAMPED_RANGE = Object.freeze([0, 86_400_000] as const);
 export const KEEP_ALIVE_RANGE = Object.freeze([5_000, 3_600_000] as const);
 /** A health report rides with the batches, so even every second adds no write of its own; 0 turns it off. */
 export const HEALTH_INTERVAL_RANGE = Object.freeze([1_000, 86_400_000] as const);
+/** A collection per second at most: the trace is for watching the heap, not for loading the device. */
+const MEMORY_TRACE_RANGE = Object.freeze([1_000, 86_400_000] as const);
 
 /**
  * Reads every setting from `values` (missing keys take DEFAULT_SETTINGS), checks each one and
@@ -233,5 +241,6 @@ export function parseDeviceConfig(values: Readonly<Record<string, unknown>>, boa
       HEALTH_INTERVAL_RANGE[0],
       HEALTH_INTERVAL_RANGE[1],
     ),
+    memoryTraceMs: parseDurationOrOff("memory", setting("memory"), MEMORY_TRACE_RANGE[0], MEMORY_TRACE_RANGE[1]),
   });
 }

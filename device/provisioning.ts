@@ -6,7 +6,7 @@
 
 import { Backoff, type BackoffOptions } from "../kernel/backoff.js";
 import type { Clock, TimerHandle } from "../kernel/clock.js";
-import type { ConnectivitySource } from "../kernel/connectivity.js";
+import type { ConnectivityEvent, ConnectivityListener, ConnectivitySource } from "../kernel/connectivity.js";
 import type { KeyValueStore } from "../kernel/key-value-store.js";
 import type { LogSink } from "../kernel/log.js";
 import type { RandomSource } from "../kernel/random.js";
@@ -52,7 +52,7 @@ export interface ProvisioningOptions {
   readonly onCodeWanted?: (why: CodeWanted) => void;
 }
 
-export class Provisioning {
+export class Provisioning implements ConnectivityListener {
   #activator: Activator;
   #store: KeyValueStore;
   #clock: Clock;
@@ -75,7 +75,7 @@ export class Provisioning {
   #waitingOnNetwork = false;
   /** The refusal of the attempt just made, for onCodeWanted. */
   #refusal: CodeWanted | undefined;
-  readonly #unsubscribe: () => void;
+  readonly #connectivity: ConnectivitySource | undefined;
   readonly #onCodeWanted: ((why: CodeWanted) => void) | undefined;
   /** Waiting for useCode() with no timer (only when onCodeWanted is given). */
   #waitingForCode = false;
@@ -94,10 +94,13 @@ export class Provisioning {
     this.#backoff = new Backoff({ ...options.backoff, random: options.random });
     this.#reactivationBackoff = new Backoff({ ...options.backoff, random: options.random });
     this.#onCodeWanted = options.onCodeWanted;
-    this.#unsubscribe =
-      options.connectivity?.subscribe((event) => {
-        if (event.kind === "reachable" && event.via === "network") this.retryNow();
-      }) ?? (() => undefined);
+    this.#connectivity = options.connectivity;
+    this.#connectivity?.subscribe(this);
+  }
+
+  /** @internal (ConnectivityListener) */
+  onConnectivity(event: ConnectivityEvent): void {
+    if (event.kind === "reachable" && event.via === "network") this.retryNow();
   }
 
   /** The token in use, if any. A credential: log it only through redactSecret. */
@@ -206,7 +209,7 @@ export class Provisioning {
   /** Stops waiting (a pending obtainToken() resolves undefined); safe to call twice. */
   close(): void {
     this.#closed = true;
-    this.#unsubscribe();
+    this.#connectivity?.unsubscribe(this);
     if (this.#timer !== undefined) this.#clock.clearTimer(this.#timer);
     this.#timer = undefined;
     const wake = this.#wake;

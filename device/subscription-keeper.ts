@@ -1,12 +1,13 @@
 // Keeps the thing's subscription: the values it brings go to the commands and the settings
-// (value-router.ts); a confirmation after a gap starts their catch-up; what it learns about the platform is
-// reported as connectivity events. It re-registers when the network comes back (a NAT or a
-// server restart may have forgotten it, RFC 7641 §4.1), when the platform answers again while
-// it is lost, and subscribes afresh under a new thing token.
-import type { ConnectivityEvent, ConnectivitySource } from "../kernel/connectivity.js";
+// (value-router.ts); a confirmation after a gap starts their catch-up; what it learns about the
+// platform is reported as connectivity events. It re-registers when the network comes back (a
+// NAT or a server restart may have forgotten it, RFC 7641 §4.1), when the platform answers again
+// while it is lost, and subscribes afresh under a new thing token.
+import type { ConnectivityEvent, ConnectivityListener, ConnectivitySource } from "../kernel/connectivity.js";
 import type { ThethingsClient } from "../thethings/client.js";
 import type { ThethingsError } from "../thethings/errors.js";
-import type { ThingSubscription } from "../thethings/subscription.js";
+import type { SubscriptionHandlers, ThingSubscription } from "../thethings/subscription.js";
+import type { ThingValue } from "../thethings/values.js";
 import type { DeviceEvent } from "./device-events.js";
 import type { ValueSink } from "./value-router.js";
 
@@ -18,15 +19,23 @@ export interface SubscriptionKeeperOptions {
   /** The first keep-alive; setKeepAlive() changes it. */
   readonly keepAliveMs: number;
   readonly connectivity: ConnectivitySource;
-  readonly report: (event: ConnectivityEvent) => void;
-  readonly emit: (event: DeviceEvent) => void;
-  /** The platform refused the token (or another error on the stream). */
-  readonly onError: (error: ThethingsError) => void;
+  readonly device: KeeperDevice;
 }
 
-export class SubscriptionKeeper {
+/** What the keeper tells the device: an object with methods (the Device's hooks), not three closures kept with it. */
+export interface KeeperDevice {
+  report(event: ConnectivityEvent): void;
+  emit(event: DeviceEvent): void;
+  /** The platform refused the token (or another error on the stream). */
+  onStreamError(error: ThethingsError): void;
+}
+
+/**
+ * Also the subscription's handlers and a connectivity listener: it hands itself over, so these
+ * are methods rather than closures kept with it.
+ */
+export class SubscriptionKeeper implements SubscriptionHandlers, ConnectivityListener {
   readonly #options: SubscriptionKeeperOptions;
-  readonly #unsubscribe: () => void;
   #subscription: ThingSubscription | undefined;
   #keepAliveMs: number;
   #lost = false;
@@ -38,7 +47,7 @@ export class SubscriptionKeeper {
   constructor(options: SubscriptionKeeperOptions) {
     this.#options = options;
     this.#keepAliveMs = options.keepAliveMs;
-    this.#unsubscribe = options.connectivity.subscribe((event) => this.#onConnectivity(event));
+    options.connectivity.subscribe(this);
   }
 
   /** Whether the subscription is down (lost and not confirmed since). */
@@ -50,22 +59,7 @@ export class SubscriptionKeeper {
   subscribe(options: { readonly catchUp?: boolean } = {}): void {
     if (options.catchUp === true) this.#catchUpPending = true;
     this.#subscription?.close().catch(() => undefined);
-    this.#subscription = this.#options.client.subscribe(
-      {
-        onValues: (values) => this.#options.dispatcher.dispatch(values),
-        onSubscribed: () => this.#onSubscribed(),
-        onLost: (reason) => {
-          this.#lost = true;
-          this.#options.report({ kind: "lost", reason });
-          this.#options.emit({ event: "subscription-lost", reason });
-        },
-        onError: (error) => {
-          this.#options.emit({ event: "error", message: error.message });
-          this.#options.onError(error);
-        },
-      },
-      { keepAliveMs: this.#keepAliveMs },
-    );
+    this.#subscription = this.#options.client.subscribe(this, { keepAliveMs: this.#keepAliveMs });
   }
 
   /** Drops the subscription until subscribe() is called again (the token was forgotten). */
@@ -81,22 +75,42 @@ export class SubscriptionKeeper {
     if (this.#subscription !== undefined) this.subscribe();
   }
 
-  close(): void {
-    this.#unsubscribe();
-    this.#subscription?.close().catch(() => undefined);
-    this.#subscription = undefined;
+  /** @internal (SubscriptionHandlers) */
+  onValues(values: readonly ThingValue[]): void {
+    this.#options.dispatcher.dispatch(values);
   }
 
-  #onSubscribed(): void {
+  /** @internal (SubscriptionHandlers) */
+  onSubscribed(): void {
     if (this.#lost || this.#subscribedBefore || this.#catchUpPending) this.#options.catchUp.run();
     this.#catchUpPending = false;
     this.#subscribedBefore = true;
     this.#lost = false;
-    this.#options.report({ kind: "reachable", via: "platform" });
-    this.#options.emit({ event: "subscribed" });
+    this.#options.device.report({ kind: "reachable", via: "platform" });
+    this.#options.device.emit({ event: "subscribed" });
   }
 
-  #onConnectivity(event: ConnectivityEvent): void {
+  /** @internal (SubscriptionHandlers) */
+  onLost(reason: string): void {
+    this.#lost = true;
+    this.#options.device.report({ kind: "lost", reason });
+    this.#options.device.emit({ event: "subscription-lost", reason });
+  }
+
+  /** @internal (SubscriptionHandlers) */
+  onError(error: ThethingsError): void {
+    this.#options.device.emit({ event: "error", message: error.message });
+    this.#options.device.onStreamError(error);
+  }
+
+  close(): void {
+    this.#options.connectivity.unsubscribe(this);
+    this.#subscription?.close().catch(() => undefined);
+    this.#subscription = undefined;
+  }
+
+  /** @internal (ConnectivityListener) */
+  onConnectivity(event: ConnectivityEvent): void {
     const subscription = this.#subscription;
     if (subscription === undefined) return;
     if (event.kind === "token-changed") this.subscribe();

@@ -3,6 +3,8 @@
 // subscribes and decides for itself what an event means to it (telemetry retries its write,
 // provisioning its activation, the subscription re-registers). No part calls another's retry.
 
+import type { LogSink } from "./log.js";
+
 export type ConnectivityEvent =
   /**
    * Worth trying now. `via: "network"`: the link came back or changed (new association, new
@@ -15,46 +17,53 @@ export type ConnectivityEvent =
   /** Another thing token is in use (first activation, or a new one after a refused token). */
   | { readonly kind: "token-changed" };
 
-export type ConnectivityListener = (event: ConnectivityEvent) => void;
-
-/** Where a part subscribes; the returned function unsubscribes (safe to call twice). */
-export interface ConnectivitySource {
-  subscribe(listener: ConnectivityListener): () => void;
+/**
+ * A part that hears the events: an object with this method, usually the part itself, so that
+ * nothing is kept for the part's life but its entry in the table (a closure for the listener and
+ * another to unsubscribe took about 300 bytes a part on the ESP32).
+ */
+export interface ConnectivityListener {
+  onConnectivity(event: ConnectivityEvent): void;
 }
 
-/** A listener that throws is reported here and the others still hear the event. */
-export type ListenerFault = (error: unknown, event: ConnectivityEvent) => void;
+/** Where a part subscribes, and unsubscribes (safe to call twice, or for a listener never subscribed). */
+export interface ConnectivitySource {
+  subscribe(listener: ConnectivityListener): void;
+  unsubscribe(listener: ConnectivityListener): void;
+}
 
 export class ConnectivityEvents implements ConnectivitySource {
   /** Telemetry, provisioning, the subscription and a few for the application. */
   static readonly MAX_LISTENERS = 8;
   /** Bound: MAX_LISTENERS. */
   readonly #listeners: ConnectivityListener[] = [];
-  readonly #onFault: ListenerFault | undefined;
+  readonly #log: LogSink | undefined;
 
-  constructor(options: { readonly onFault?: ListenerFault } = {}) {
-    this.#onFault = options.onFault;
+  /** A listener that throws is logged (an error) and the others still hear the event. */
+  constructor(options: { readonly log?: LogSink } = {}) {
+    this.#log = options.log;
   }
 
   /** Throws RangeError past MAX_LISTENERS (a listener added in a loop is a bug). */
-  subscribe(listener: ConnectivityListener): () => void {
+  subscribe(listener: ConnectivityListener): void {
     if (this.#listeners.length >= ConnectivityEvents.MAX_LISTENERS) {
       throw new RangeError(`at most ${ConnectivityEvents.MAX_LISTENERS} connectivity listeners`);
     }
     this.#listeners.push(listener);
-    return () => {
-      const at = this.#listeners.indexOf(listener);
-      if (at >= 0) this.#listeners.splice(at, 1);
-    };
+  }
+
+  unsubscribe(listener: ConnectivityListener): void {
+    const at = this.#listeners.indexOf(listener);
+    if (at >= 0) this.#listeners.splice(at, 1);
   }
 
   /** Tells every listener, in the order they subscribed; one that unsubscribes meanwhile still hears this event. */
   emit(event: ConnectivityEvent): void {
     for (const listener of this.#listeners.slice()) {
       try {
-        listener(event);
+        listener.onConnectivity(event);
       } catch (error) {
-        this.#onFault?.(error, event);
+        this.#log?.("error", `connectivity listener threw on ${event.kind}: ${String(error)}`);
       }
     }
   }

@@ -4,7 +4,7 @@
 // first, each value leaving only once its write was stored (2.01). This file checks the options
 // and composes the parts.
 import type { Clock } from "../kernel/clock.js";
-import type { ConnectivitySource } from "../kernel/connectivity.js";
+import type { ConnectivityEvent, ConnectivityListener, ConnectivitySource } from "../kernel/connectivity.js";
 import type { LogSink } from "../kernel/log.js";
 import type { PageStore } from "../kernel/page-store.js";
 import type { RandomSource } from "../kernel/random.js";
@@ -91,7 +91,7 @@ export interface TelemetryCounters {
  */
 export type TelemetryChange = Partial<Pick<TelemetryConfig, "intervalMs" | "batch" | "maxDelayMs">>;
 
-export class Telemetry {
+export class Telemetry implements ConnectivityListener {
   #config: TelemetryConfig;
   readonly #plan: CompiledPlan;
   readonly #backlog: Backlog;
@@ -101,7 +101,7 @@ export class Telemetry {
   readonly #clock: Clock;
   readonly #sampler: Sampler;
   readonly #uploader: Uploader;
-  readonly #unsubscribe: () => void;
+  readonly #connectivity: ConnectivitySource | undefined;
   #closed = false;
 
   constructor(options: TelemetryOptions) {
@@ -171,11 +171,14 @@ export class Telemetry {
       intervalMs: this.config.intervalMs,
     });
     if (this.#outbox !== undefined) this.#adoptOutbox(this.#outbox, log);
-    this.#unsubscribe =
-      options.connectivity?.subscribe((event) => {
-        if (event.kind === "reachable" && event.via === "platform") uploader.notePlatformAnswered();
-        if (event.kind === "reachable" || event.kind === "token-changed") this.retryNow();
-      }) ?? (() => undefined);
+    this.#connectivity = options.connectivity;
+    this.#connectivity?.subscribe(this);
+  }
+
+  /** @internal (ConnectivityListener) */
+  onConnectivity(event: ConnectivityEvent): void {
+    if (event.kind === "reachable" && event.via === "platform") this.#uploader.notePlatformAnswered();
+    if (event.kind === "reachable" || event.kind === "token-changed") this.retryNow();
   }
 
   /** The configuration in force (reconfigure() replaces it). */
@@ -315,7 +318,7 @@ export class Telemetry {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#unsubscribe();
+    this.#connectivity?.unsubscribe(this);
     this.#sampler.stop();
     this.#uploader.close();
     this.#backlog.close();

@@ -1,7 +1,7 @@
 // The telemetry BatchSink over the theThings.IO client's exactly-once write (writeOnce): maps
 // its outcomes and typed errors onto what telemetry decides on (keep, re-send, give up).
 import type { SentRequest } from "../coap/client-api.js";
-import type { ThethingsClient } from "../thethings/client.js";
+import type { ThethingsClient, WriteOutcome } from "../thethings/client.js";
 import { ThethingsError } from "../thethings/errors.js";
 import type { BatchAttempt, BatchOutcome, BatchSink, BatchValue } from "./batch-sink.js";
 
@@ -55,15 +55,25 @@ export class ThethingsBatchSink implements BatchSink {
     this.#client = options.client;
   }
 
-  async send(values: readonly BatchValue[], previousAttempt?: BatchAttempt): Promise<BatchOutcome> {
+  /** Not an async function: a suspended one would keep its frame for as long as the write is in flight. */
+  send(values: readonly BatchValue[], previousAttempt?: BatchAttempt): Promise<BatchOutcome> {
+    let written: Promise<WriteOutcome>;
     try {
-      const outcome = await this.#client.writeOnce(values, previousAttempt as SentRequest | undefined);
-      if (outcome.ok) return STORED;
-      if (outcome.retryWith !== undefined) return { kind: "unanswered", retry: outcome.retryWith };
-      return outcomeOfError(outcome.error);
+      written = this.#client.writeOnce(values, previousAttempt as SentRequest | undefined);
     } catch (error) {
-      if (error instanceof ThethingsError) return outcomeOfError(error);
-      return { kind: "unavailable", reason: `write failed: ${error instanceof Error ? error.message : String(error)}` };
+      written = Promise.reject(error);
     }
+    return written.then(outcomeOfWrite, outcomeOfFailure);
   }
+}
+
+function outcomeOfWrite(outcome: WriteOutcome): BatchOutcome {
+  if (outcome.ok) return STORED;
+  if (outcome.retryWith !== undefined) return { kind: "unanswered", retry: outcome.retryWith };
+  return outcomeOfError(outcome.error);
+}
+
+function outcomeOfFailure(error: unknown): BatchOutcome {
+  if (error instanceof ThethingsError) return outcomeOfError(error);
+  return { kind: "unavailable", reason: `write failed: ${error instanceof Error ? error.message : String(error)}` };
 }

@@ -1,5 +1,6 @@
 // The store-and-forward buffer: a ring of at most `capacity` values, allocated once as parallel
-// typed arrays (28 bytes a value), so sampling allocates nothing and memory never grows.
+// typed arrays over one buffer (28 bytes a value), so sampling allocates nothing and memory never
+// grows.
 
 export class ValueRing {
   readonly capacity: number;
@@ -19,11 +20,14 @@ export class ValueRing {
     if (!Number.isInteger(capacity) || capacity < 1)
       throw new RangeError(`ring capacity: a positive integer, got ${capacity}`);
     this.capacity = capacity;
-    this.#keyIndex = new Uint16Array(capacity);
-    this.#value = new Float64Array(capacity);
-    this.#utcSeconds = new Float64Array(capacity);
-    this.#at = new Float64Array(capacity);
-    this.#itemBytes = new Uint16Array(capacity);
+    // One ArrayBuffer for the five arrays (four buffers fewer: 12 slots), the 8-byte ones first so
+    // that each starts aligned.
+    const buffer = new ArrayBuffer(capacity * 28);
+    this.#value = new Float64Array(buffer, 0, capacity);
+    this.#utcSeconds = new Float64Array(buffer, capacity * 8, capacity);
+    this.#at = new Float64Array(buffer, capacity * 16, capacity);
+    this.#keyIndex = new Uint16Array(buffer, capacity * 24, capacity);
+    this.#itemBytes = new Uint16Array(buffer, capacity * 26, capacity);
   }
 
   get size(): number {

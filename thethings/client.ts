@@ -143,13 +143,13 @@ export class ThethingsClient {
       throw new ThethingsError("invalid-argument", "activate", "the product ID must be non-empty text");
     }
     const body = productId === undefined ? { activationCode } : { activationCode, productId };
-    const response = await this.#sendUntilAnswered("activate", {
+    const response = await this.sendUntilAnswered("activate", {
       method: "POST",
       path: "/v2/things/",
       payload: JSON.stringify(body),
       contentFormat: ContentFormat.Json,
     });
-    const reply = this.#replyBody("activate", response);
+    const reply = this.replyBody("activate", response);
     const status = parseStatusBody(reply);
     if (status?.status === "error") {
       throw new ThethingsError("activation-refused", "activate", `the platform reported "${status.message ?? ""}"`, {
@@ -178,42 +178,29 @@ export class ThethingsClient {
    * of a new one. Failures of the exchange are returned, never thrown; misuse (no token, a
    * malformed value, `previous` from another batch) rejects with ThethingsError.
    */
-  async writeOnce(values: readonly WriteValue[], previous?: SentRequest): Promise<WriteOutcome> {
-    const token = this.#requireToken("write");
-    if (values.length === 0) throw new ThethingsError("invalid-argument", "write", "nothing to write");
-    for (const value of values) {
-      const problem = writeValueProblem(value);
-      if (problem !== undefined) throw new ThethingsError("invalid-argument", "write", problem);
-    }
-    const payload = encodeWriteBody(values);
-    if (previous !== undefined && !endsWith(previous.bytes, encodeUtf8(payload))) {
-      throw new ThethingsError(
-        "invalid-argument",
-        "write",
-        "the previous attempt carried another batch: resend it with its own values",
-      );
-    }
-    const request: RequestOptions = {
-      method: "POST",
-      path: `/v2/things/${token}`,
-      payload,
-      contentFormat: ContentFormat.Json,
-    };
-    let response: CoapResponse;
+  writeOnce(values: readonly WriteValue[], previous?: SentRequest): Promise<WriteOutcome> {
+    // Not an async function: a suspended one would keep its whole frame (the body's text, the
+    // request) while the exchange is in flight. Misuse still rejects rather than throws.
+    let request: RequestOptions;
     try {
-      response =
-        previous === undefined ? await this.#coap.request(request) : await this.#resendOrSend(previous, request);
-    } catch (failure) {
-      const error = this.#redacted(errorFromFailure("write", failure));
-      const retryWith = error.requestKind === "timeout" ? (error.sent ?? previous) : undefined;
-      return retryWith === undefined ? { ok: false, error } : { ok: false, error, retryWith };
-    }
-    try {
-      this.#checkWriteReply(response);
-      return { ok: true };
+      request = this.writeRequest(values, previous);
     } catch (error) {
-      return { ok: false, error: error as ThethingsError };
+      return Promise.reject(error);
     }
+    let response: Promise<CoapResponse>;
+    try {
+      response = previous === undefined ? this.#coap.request(request) : this.resendOrSend(previous, request);
+    } catch (failure) {
+      response = Promise.reject(failure);
+    }
+    return response.then(
+      (answer) => this.writeOutcome(answer),
+      (failure: unknown) => {
+        const error = this.redacted(errorFromFailure("write", failure));
+        const retryWith = error.requestKind === "timeout" ? (error.sent ?? previous) : undefined;
+        return retryWith === undefined ? { ok: false, error } : { ok: false, error, retryWith };
+      },
+    );
   }
 
   /**
@@ -222,7 +209,7 @@ export class ThethingsClient {
    * (logged). Rejects with ThethingsError; "not-found" (4.04) means the key has no value yet.
    */
   async read(key: string, options: ReadOptions = {}): Promise<ThingValue[]> {
-    const token = this.#requireToken("read");
+    const token = this.requireToken("read");
     if (!isValidKey(key))
       throw new ThethingsError("invalid-argument", "read", "the key must be letters, digits, '.', '-' or '_'");
     const { limit, startDate, endDate } = options;
@@ -238,9 +225,9 @@ export class ThethingsClient {
       startDate: startDate === undefined ? undefined : formatCompactDate(startDate),
       endDate: endDate === undefined ? undefined : formatCompactDate(endDate),
     };
-    const response = await this.#send("read", { method: "GET", path: `/v2/things/${token}/resources/${key}`, query });
+    const response = await this.send("read", { method: "GET", path: `/v2/things/${token}/resources/${key}`, query });
     if (options.absentIsEmpty === true && response.code === Code.NotFound) return [];
-    const reply = this.#replyBody("read", response);
+    const reply = this.replyBody("read", response);
     if (reply === undefined) return [];
     if (!Array.isArray(reply)) {
       const status = parseStatusBody(reply);
@@ -263,7 +250,7 @@ export class ThethingsClient {
    * refuses the observation at once.
    */
   subscribe(handlers: SubscriptionHandlers, options: SubscribeOptions = {}): ThingSubscription {
-    const thingToken = this.#requireToken("subscribe");
+    const thingToken = this.requireToken("subscribe");
     const subscription = new ThingSubscription({
       ...options,
       coap: this.#coap,
@@ -271,9 +258,8 @@ export class ThethingsClient {
       thingToken,
       handlers,
       jsonLimits: this.#limits,
-      onClose: (closed) => this.#subscriptions.delete(closed),
+      registry: this.#subscriptions,
     });
-    this.#subscriptions.add(subscription);
     return subscription;
   }
 
@@ -284,10 +270,38 @@ export class ThethingsClient {
     for (const subscription of open) await subscription.close();
   }
 
+  /** The request that writes `values`; throws ThethingsError for misuse. */
+  private writeRequest(values: readonly WriteValue[], previous: SentRequest | undefined): RequestOptions {
+    const token = this.requireToken("write");
+    if (values.length === 0) throw new ThethingsError("invalid-argument", "write", "nothing to write");
+    for (const value of values) {
+      const problem = writeValueProblem(value);
+      if (problem !== undefined) throw new ThethingsError("invalid-argument", "write", problem);
+    }
+    const payload = encodeWriteBody(values);
+    if (previous !== undefined && !endsWith(previous.bytes, encodeUtf8(payload))) {
+      throw new ThethingsError(
+        "invalid-argument",
+        "write",
+        "the previous attempt carried another batch: resend it with its own values",
+      );
+    }
+    return { method: "POST", path: `/v2/things/${token}`, payload, contentFormat: ContentFormat.Json };
+  }
+
+  private writeOutcome(response: CoapResponse): WriteOutcome {
+    try {
+      this.checkWriteReply(response);
+      return { ok: true };
+    } catch (error) {
+      return { ok: false, error: error as ThethingsError };
+    }
+  }
+
   // Past EXCHANGE_LIFETIME the server may have forgotten the message ID (RFC 7252 §4.8.2), so
   // resending it buys nothing over a new message: the endpoint refuses it ("expired") and the
   // batch goes as a new message, which is what the caller would do next anyway.
-  async #resendOrSend(previous: SentRequest, request: RequestOptions): Promise<CoapResponse> {
+  private async resendOrSend(previous: SentRequest, request: RequestOptions): Promise<CoapResponse> {
     try {
       return await this.#coap.resend(previous);
     } catch (failure) {
@@ -300,17 +314,17 @@ export class ThethingsClient {
     }
   }
 
-  #requireToken(operation: ThethingsOperation): string {
+  private requireToken(operation: ThethingsOperation): string {
     if (this.#token === undefined)
       throw new ThethingsError("no-token", operation, "no thing token: activate the thing first");
     return this.#token;
   }
 
-  async #send(operation: ThethingsOperation, request: RequestOptions): Promise<CoapResponse> {
+  private async send(operation: ThethingsOperation, request: RequestOptions): Promise<CoapResponse> {
     try {
       return await this.#coap.request(request);
     } catch (failure) {
-      throw this.#redacted(errorFromFailure(operation, failure));
+      throw this.redacted(errorFromFailure(operation, failure));
     }
   }
 
@@ -321,7 +335,7 @@ export class ThethingsClient {
    * from its duplicate record (§4.5) instead of refusing a code it has just used. Past the
    * lifetime the failure is returned as any other.
    */
-  async #sendUntilAnswered(operation: ThethingsOperation, request: RequestOptions): Promise<CoapResponse> {
+  private async sendUntilAnswered(operation: ThethingsOperation, request: RequestOptions): Promise<CoapResponse> {
     let failure: unknown;
     try {
       return await this.#coap.request(request);
@@ -339,15 +353,15 @@ export class ThethingsClient {
         else break;
       }
     }
-    throw this.#redacted(errorFromFailure(operation, failure));
+    throw this.redacted(errorFromFailure(operation, failure));
   }
 
   /** The parsed JSON body of a success reply (undefined if empty), or the error it stands for. */
-  #replyBody(operation: ThethingsOperation, response: CoapResponse): unknown {
+  private replyBody(operation: ThethingsOperation, response: CoapResponse): unknown {
     const parsed = response.payload.length === 0 ? undefined : parseJsonPayload(response.payload, this.#limits);
     if (!isSuccessCode(response.code)) {
       const status = parsed?.ok === true ? parseStatusBody(parsed.value) : undefined;
-      throw this.#redacted(errorFromResponse(operation, response.code, status?.message));
+      throw this.redacted(errorFromResponse(operation, response.code, status?.message));
     }
     if (parsed === undefined) return undefined;
     if (!parsed.ok) throw protocolError(operation, `unreadable reply: ${parsed.reason}`, response.code);
@@ -358,15 +372,15 @@ export class ThethingsClient {
   // "Created"} [doc] or {"status":"created"} [lib]), an empty or an unreadable body is success,
   // since the batch is stored and sending it again would duplicate it; only an explicit JSON
   // error refuses it.
-  #checkWriteReply(response: CoapResponse): void {
+  private checkWriteReply(response: CoapResponse): void {
     if (!isSuccessCode(response.code) || response.payload.length === 0) {
-      this.#replyBody("write", response);
+      this.replyBody("write", response);
       return;
     }
     const parsed = parseJsonPayload(response.payload, this.#limits);
     const status = parsed.ok ? parseStatusBody(parsed.value) : undefined;
     if (status?.status === "error") {
-      throw this.#redacted(
+      throw this.redacted(
         protocolError("write", `the platform reported "${status.message ?? ""}" under a success code`, response.code),
       );
     }
@@ -374,7 +388,7 @@ export class ThethingsClient {
   }
 
   // Lower layers or the platform may echo the request path in a message.
-  #redacted(error: ThethingsError): ThethingsError {
+  private redacted(error: ThethingsError): ThethingsError {
     return redactError(error, this.#token);
   }
 }

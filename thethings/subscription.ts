@@ -5,7 +5,7 @@
 // {"status":"error","message":...}. Anything else is dropped, logged and counted: nothing that
 // arrives here can throw out of the endpoint's callback.
 
-import type { CoapClient, CoapResponse, Observation } from "../coap/client-api.js";
+import type { CoapClient, CoapResponse, Observation, ObserveHandlers } from "../coap/client-api.js";
 import { isSuccessCode } from "../coap/codes.js";
 import type { LogSink } from "../kernel/log.js";
 import { errorFromFailure, errorFromResponse, protocolError, redactError, type ThethingsError } from "./errors.js";
@@ -107,18 +107,50 @@ export interface ThingSubscriptionOptions extends SubscribeOptions {
   readonly thingToken: string;
   readonly handlers: SubscriptionHandlers;
   readonly jsonLimits?: JsonLimits;
-  /** Told once when the subscription closes (the client forgets it). */
-  readonly onClose?: (subscription: ThingSubscription) => void;
+  /** The caller's table of open subscriptions: the subscription takes itself out when it closes. */
+  readonly registry?: Set<ThingSubscription>;
 }
 
 /** One observation of the thing. Built by ThethingsClient.subscribe(). */
 export class ThingSubscription {
+  /**
+   * The observation's callbacks into a subscription: an object with methods, inside this class
+   * so that they reach its private members. Three closures instead would keep this constructor's
+   * options alive with them (about 1 KB on the ESP32).
+   */
+  static readonly #Callbacks = class implements ObserveHandlers {
+    readonly #subscription: ThingSubscription;
+
+    constructor(subscription: ThingSubscription) {
+      this.#subscription = subscription;
+    }
+
+    onNotification(response: CoapResponse): void {
+      this.#subscription.receive(response);
+    }
+
+    onLost(endpointReason: string): void {
+      const subscription = this.#subscription;
+      // The endpoint's reason may quote the request path, and so the token.
+      const reason = redactIn(endpointReason, subscription.#thingToken);
+      subscription.#log("warn", `subscription lost (${reason}); re-subscribing`);
+      subscription.call("onLost", () => subscription.#handlers.onLost?.(reason));
+    }
+
+    onReestablished(): void {
+      const subscription = this.#subscription;
+      subscription.#log("info", "subscription re-established");
+      subscription.call("onReestablished", () => subscription.#handlers.onReestablished?.());
+    }
+  };
+
   #log: LogSink;
   #handlers: SubscriptionHandlers;
   #limits: JsonLimits;
+  readonly #thingToken: string;
   #observation: Observation | undefined;
   #closed = false;
-  #onClose: ((subscription: ThingSubscription) => void) | undefined;
+  #registry: Set<ThingSubscription> | undefined;
   #stats = { subscribed: 0, keepAlives: 0, dataMessages: 0, values: 0, errors: 0, dropped: 0 };
   readonly keepAliveMs: number;
   readonly livenessMs: number;
@@ -129,23 +161,12 @@ export class ThingSubscription {
     this.#log = options.log;
     this.#handlers = options.handlers;
     this.#limits = options.jsonLimits ?? DEFAULT_JSON_LIMITS;
-    this.#onClose = options.onClose;
+    this.#thingToken = options.thingToken;
+    this.#registry = options.registry;
     try {
       this.#observation = options.coap.observe(
         { method: "GET", path: `/v2/things/${options.thingToken}`, query: { keepAlive: this.keepAliveMs } },
-        {
-          onNotification: (response) => this.#receive(response),
-          onLost: (endpointReason) => {
-            // The endpoint's reason may quote the request path, and so the token.
-            const reason = redactIn(endpointReason, options.thingToken);
-            this.#log("warn", `subscription lost (${reason}); re-subscribing`);
-            this.#call("onLost", () => this.#handlers.onLost?.(reason));
-          },
-          onReestablished: () => {
-            this.#log("info", "subscription re-established");
-            this.#call("onReestablished", () => this.#handlers.onReestablished?.());
-          },
-        },
+        new ThingSubscription.#Callbacks(this),
         // The endpoint declares the observation lost after this much silence and re-registers.
         // The platform pushes every write as it happens: its notifications are events, so one
         // overtaken by a keep-alive on the way still counts (the dispatcher orders commands by datetime).
@@ -154,6 +175,7 @@ export class ThingSubscription {
     } catch (failure) {
       throw redactError(errorFromFailure("subscribe", failure), options.thingToken);
     }
+    this.#registry?.add(this);
   }
 
   get stats(): SubscriptionStats {
@@ -175,20 +197,19 @@ export class ThingSubscription {
     this.#closed = true;
     const observation = this.#observation;
     this.#observation = undefined;
-    const onClose = this.#onClose;
-    this.#onClose = undefined;
-    onClose?.(this);
+    this.#registry?.delete(this);
+    this.#registry = undefined;
     await observation?.cancel();
   }
 
-  #receive(response: CoapResponse): void {
+  private receive(response: CoapResponse): void {
     if (this.#closed) return;
     const notification = classifyNotification(response, this.#limits);
     switch (notification.kind) {
       case "subscribed":
         this.#stats.subscribed++;
         this.#log("info", "subscribed to the thing's channel");
-        this.#call("onSubscribed", () => this.#handlers.onSubscribed?.());
+        this.call("onSubscribed", () => this.#handlers.onSubscribed?.());
         break;
       case "keep-alive":
         this.#stats.keepAlives++;
@@ -204,13 +225,13 @@ export class ThingSubscription {
         }
         if (notification.values.length > 0) {
           this.#stats.values += notification.values.length;
-          this.#call("onValues", () => this.#handlers.onValues(notification.values));
+          this.call("onValues", () => this.#handlers.onValues(notification.values));
         }
         break;
       case "error":
         this.#stats.errors++;
         this.#log("error", `subscription error: ${notification.error.message}`);
-        this.#call("onError", () => this.#handlers.onError?.(notification.error));
+        this.call("onError", () => this.#handlers.onError?.(notification.error));
         break;
       case "invalid":
         this.#stats.dropped++;
@@ -220,7 +241,7 @@ export class ThingSubscription {
   }
 
   // A throwing handler must not break the endpoint's receive path.
-  #call(name: string, body: () => void): void {
+  private call(name: string, body: () => void): void {
     try {
       body();
     } catch (error) {

@@ -29,8 +29,9 @@ export class ModdableClock implements Clock {
   }
 
   setTimer(callback: () => void, delayMs: number): TimerHandle {
-    // Timer takes whole ms; rounding up never fires a timer before its time.
-    return Timer.set(() => callback(), Math.max(0, Math.ceil(delayMs)));
+    // Timer takes whole ms; rounding up never fires a timer before its time. The callback goes to
+    // Timer as it is (it ignores the timer Timer passes): no wrapping closure per pending timer.
+    return Timer.set(callback, Math.max(0, Math.ceil(delayMs)));
   }
 
   clearTimer(handle: TimerHandle): void {

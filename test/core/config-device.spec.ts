@@ -29,6 +29,7 @@ suite("config device", () => {
     );
     assert.deepEqual(config.actuators, []);
     assert.equal(config.logLevel, "info");
+    assert.equal(config.memoryTraceMs, 0, "memory is off by default");
     assert.ok(Object.isFrozen(config), "the result is frozen");
     assert.ok(Object.isFrozen(DEFAULT_SETTINGS), "the defaults are frozen");
     assert.deepEqual(SETTING_KEYS, Object.keys(DEFAULT_SETTINGS));
@@ -48,6 +49,7 @@ suite("config device", () => {
       sensors: "sim,sim-analog",
       actuators: "led:digital:2,fan:pwm:4",
       logLevel: "debug",
+      memory: "30s",
       ssid: "home",
       password: "secret",
       sntp: "pool.ntp.org",
@@ -76,6 +78,7 @@ suite("config device", () => {
       ["led:digital:2", "fan:pwm:4"],
     );
     assert.equal(config.logLevel, "debug");
+    assert.equal(config.memoryTraceMs, 30_000);
   });
 
   test("JSON numbers and booleans from a manifest are accepted; undefined falls back to the default", () => {

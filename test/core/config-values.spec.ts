@@ -7,6 +7,7 @@ import {
   parseBoolean,
   parseCredential,
   parseDuration,
+  parseDurationOrOff,
   parseInteger,
   parseLogLevel,
   shown,
@@ -120,6 +121,18 @@ suite("config values", () => {
     rejected(() => parseDuration("interval", "50ms", 100, 86_400_000), "interval", "outside 100ms–24h");
     rejected(() => parseDuration("interval", "2d", 100, 86_400_000), "interval", "not a duration");
     rejected(() => parseDuration("keepAlive", "2h", 5_000, 3_600_000), "keepAlive", "outside 5s–1h");
+  });
+
+  test("durations that can be off: 0 or off in any case, else a duration with its range", () => {
+    for (const off of ["off", "OFF", " off ", "0", "0s"])
+      assert.equal(parseDurationOrOff("memory", off, 1_000, 86_400_000), 0, JSON.stringify(off));
+    assert.equal(parseDurationOrOff("memory", 0, 1_000, 86_400_000), 0, "a JSON 0");
+    assert.equal(parseDurationOrOff("memory", "30s", 1_000, 86_400_000), 30_000);
+    assert.equal(parseDurationOrOff("memory", "2m", 1_000, 86_400_000), 120_000);
+    assert.equal(parseDurationOrOff("memory", "5000", 1_000, 86_400_000), 5_000, "a bare number is milliseconds");
+    rejected(() => parseDurationOrOff("memory", "500ms", 1_000, 86_400_000), "memory", "outside 1s–24h");
+    rejected(() => parseDurationOrOff("memory", "sometimes", 1_000, 86_400_000), "memory", "not a duration");
+    rejected(() => parseDurationOrOff("memory", "", 1_000, 86_400_000), "memory", "not a duration");
   });
 
   test("booleans: the usual words in any case", () => {

@@ -22,34 +22,53 @@ suite("connectivity events", () => {
   test("every listener hears each event in the order it subscribed; unsubscribing is safe twice", () => {
     const hub = new ConnectivityEvents();
     const heard: string[] = [];
-    const offA = hub.subscribe((e) => heard.push(`a:${e.kind}`));
-    hub.subscribe((e) => heard.push(`b:${e.kind}`));
+    const a = {
+      onConnectivity: (e: ConnectivityEvent) => {
+        heard.push(`a:${e.kind}`);
+      },
+    };
+    hub.subscribe(a);
+    hub.subscribe({
+      onConnectivity: (e) => {
+        heard.push(`b:${e.kind}`);
+      },
+    });
     hub.emit({ kind: "reachable", via: "network" });
-    offA();
-    offA();
+    hub.unsubscribe(a);
+    hub.unsubscribe(a);
     hub.emit({ kind: "token-changed" });
     deepEqual(heard, ["a:reachable", "b:reachable", "b:token-changed"]);
   });
 
   test("a listener that throws is reported and the others still hear the event", () => {
     const faults: string[] = [];
-    const hub = new ConnectivityEvents({ onFault: (error, event) => faults.push(`${event.kind}: ${String(error)}`) });
+    const hub = new ConnectivityEvents({ log: (level, text) => faults.push(`${level} ${text}`) });
     const heard: ConnectivityEvent[] = [];
-    hub.subscribe(() => {
-      throw new Error("boom");
+    hub.subscribe({
+      onConnectivity: () => {
+        throw new Error("boom");
+      },
     });
-    hub.subscribe((e) => heard.push(e));
+    hub.subscribe({
+      onConnectivity: (e) => {
+        heard.push(e);
+      },
+    });
     hub.emit({ kind: "lost", reason: "silence" });
     deepEqual(heard, [{ kind: "lost", reason: "silence" }]);
-    deepEqual(faults, ["lost: Error: boom"]);
+    deepEqual(faults, ["error connectivity listener threw on lost: Error: boom"]);
   });
 
   test("a listener that unsubscribes another during an event does not take this event from it", () => {
     const hub = new ConnectivityEvents();
     const heard: string[] = [];
-    let offB = (): void => undefined;
-    hub.subscribe(() => offB());
-    offB = hub.subscribe((e) => heard.push(e.kind));
+    const b = {
+      onConnectivity: (e: ConnectivityEvent) => {
+        heard.push(e.kind);
+      },
+    };
+    hub.subscribe({ onConnectivity: () => hub.unsubscribe(b) });
+    hub.subscribe(b);
     hub.emit({ kind: "token-changed" });
     hub.emit({ kind: "token-changed" });
     deepEqual(heard, ["token-changed"]);
@@ -57,9 +76,9 @@ suite("connectivity events", () => {
 
   test("the listener table is bounded", () => {
     const hub = new ConnectivityEvents();
-    for (let i = 0; i < ConnectivityEvents.MAX_LISTENERS; i++) hub.subscribe(() => undefined);
+    for (let i = 0; i < ConnectivityEvents.MAX_LISTENERS; i++) hub.subscribe({ onConnectivity: () => undefined });
     throws(
-      () => hub.subscribe(() => undefined),
+      () => hub.subscribe({ onConnectivity: () => undefined }),
       (e) => e instanceof RangeError,
     );
   });

@@ -42,6 +42,34 @@ suite("duplicate cache (RFC 7252 §4.5)", () => {
     cache.record(99, "ack", 11, 10);
     equal(cache.size, 1);
   });
+
+  test("a message recorded again is remembered once, with its new reply and lifetime, as the newest", () => {
+    const cache = new DuplicateCache(3);
+    cache.record(1, "none", 0, 100);
+    cache.record(2, "ack", 0, 100);
+    cache.record(1, "ack", 50, 100);
+    equal(cache.size, 2);
+    equal(cache.lookup(1, 120), "ack", "the second record's lifetime");
+    cache.record(3, "rst", 60, 100);
+    cache.record(4, "rst", 60, 100);
+    equal(cache.size, 3);
+    equal(cache.lookup(2, 61), undefined, "2 was the oldest");
+    deepEqual([cache.lookup(1, 61), cache.lookup(3, 61), cache.lookup(4, 61)], ["ack", "rst", "rst"]);
+  });
+
+  test("the ring wraps: thousands of messages through a small cache, 16-bit IDs, each the latest few", () => {
+    const cache = new DuplicateCache(5);
+    for (let n = 0; n < 3000; n++) {
+      const id = (n * 7919) & 0xffff;
+      cache.record(id, n % 3 === 0 ? "ack" : n % 3 === 1 ? "rst" : "none", n, 1_000_000);
+      ok(cache.size <= 5);
+      equal(cache.lookup(id, n), n % 3 === 0 ? "ack" : n % 3 === 1 ? "rst" : "none");
+      if (n >= 5) equal(cache.lookup(((n - 5) * 7919) & 0xffff, n), undefined, `${n - 5} forgotten`);
+    }
+    cache.clear();
+    equal(cache.size, 0);
+    equal(cache.lookup((2999 * 7919) & 0xffff, 3000), undefined);
+  });
 });
 
 suite("retransmission schedule (RFC 7252 §4.2)", () => {

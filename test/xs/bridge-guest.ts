@@ -2,7 +2,8 @@
 // the Node host through xsnap's command channel. The host delivers datagrams and clock ticks with
 // worker.issueCommand (handled by `handleCommand` here); the guest sends datagrams, log lines and
 // events with the synchronous global `issueCommand`. No console, no timers: XS under xsnap has
-// neither, so time is whatever the host's last tick said.
+// neither, so time is whatever the host's last tick said. Each UDP port (`udp`, and any from
+// openUdp()) is a socket of its own on the host.
 
 import type { DatagramPort } from "../../coap/datagram-port.js";
 import type { PeerAddress } from "../../coap/peer-address.js";
@@ -21,6 +22,8 @@ export type HostMessage =
       readonly hex: string;
       readonly address: string;
       readonly port: number;
+      /** Which of the guest's UDP ports (0: `udp`). */
+      readonly socket?: number;
     }
   | { readonly kind: "call"; readonly now: number; readonly name: string; readonly args: readonly unknown[] };
 
@@ -68,19 +71,28 @@ class TickClock implements Clock {
     this.#timers = this.#timers.filter((t) => t.id !== handle);
   }
 
-  advanceTo(now: number): void {
+  /** Fires every timer due by `now`, oldest first; returns how many fired. */
+  advanceTo(now: number): number {
     if (now > this.#now) this.#now = now;
+    let fired = 0;
     for (;;) {
       let next: PendingTimer | undefined;
       for (const t of this.#timers)
         if (t.due <= this.#now && (next === undefined || t.due < next.due || (t.due === next.due && t.id < next.id)))
           next = t;
-      if (next === undefined) return;
-      const fired = next;
-      this.#timers = this.#timers.filter((t) => t !== fired);
-      fired.callback();
+      if (next === undefined) return fired;
+      const due = next;
+      this.#timers = this.#timers.filter((t) => t !== due);
+      fired++;
+      due.callback();
     }
   }
+}
+
+export interface BridgeHeld {
+  readonly clock: Clock;
+  /** By socket number; bounded by the ports opened. */
+  readonly receivers: Map<number, (bytes: Uint8Array, from: PeerAddress) => void>;
 }
 
 export interface BridgePorts {
@@ -94,36 +106,48 @@ export interface BridgePorts {
   ask(name: string, args: readonly unknown[]): unknown;
   /** Registers a function the host can call by name. */
   expose(name: string, fn: (...args: unknown[]) => unknown): void;
+  /** Another UDP port, a socket of its own on the host (a second endpoint). */
+  openUdp(): DatagramPort;
+  readonly held: BridgeHeld;
 }
 
 export function createBridgePorts(): BridgePorts {
   const clock = new TickClock();
-  let receiver: ((bytes: Uint8Array, from: PeerAddress) => void) | undefined;
+  const held: BridgeHeld = { clock, receivers: new Map() };
   const exposed = new Map<string, (...args: unknown[]) => unknown>();
+  let sockets = 0;
 
   (globalThis as { handleCommand?: (message: ArrayBuffer) => ArrayBuffer }).handleCommand = (message) => {
     const command = JSON.parse(decodeUtf8(new Uint8Array(message))) as HostMessage;
-    clock.advanceTo(command.now);
+    const fired = clock.advanceTo(command.now);
     let result: unknown;
-    if (command.kind === "datagram") receiver?.(fromHex(command.hex), { address: command.address, port: command.port });
+    // A tick answers how many timers it fired: none means nothing ran (the host need not look at the heap).
+    if (command.kind === "tick") result = fired;
+    else if (command.kind === "datagram")
+      held.receivers.get(command.socket ?? 0)?.(fromHex(command.hex), { address: command.address, port: command.port });
     else if (command.kind === "call") result = exposed.get(command.name)?.(...command.args);
     return encodeUtf8(result === undefined ? "" : JSON.stringify(result)).buffer as ArrayBuffer;
   };
 
-  return {
-    clock,
-    udp: {
+  const openUdp = (): DatagramPort => {
+    const socket = sockets++;
+    return {
       send(bytes, to) {
-        toHost({ kind: "send", hex: toHex(bytes), address: to.address, port: to.port });
+        toHost({ kind: "send", hex: toHex(bytes), address: to.address, port: to.port, socket });
       },
       onReceive(handler) {
-        receiver = handler;
+        held.receivers.set(socket, handler);
       },
       close() {
-        receiver = undefined;
-        toHost({ kind: "close" });
+        held.receivers.delete(socket);
+        toHost({ kind: "close", socket });
       },
-    },
+    };
+  };
+
+  return {
+    clock,
+    udp: openUdp(),
     random: {
       next: () => Math.random(),
       fill(target) {
@@ -142,5 +166,7 @@ export function createBridgePorts(): BridgePorts {
     expose(name, fn) {
       exposed.set(name, fn);
     },
+    openUdp,
+    held,
   };
 }
