@@ -9,8 +9,7 @@ import type { SentRequest } from "../coap/client-api.js";
 import type { DatagramPort } from "../coap/datagram-port.js";
 import { CoapEndpoint, type EndpointOptions } from "../coap/endpoint.js";
 import type { PeerAddress } from "../coap/peer-address.js";
-import type { ListenTcp } from "../http/tcp-port.js";
-import type { Clock, TimerHandle } from "../kernel/clock.js";
+import type { Clock } from "../kernel/clock.js";
 import { type ConnectivityEvent, ConnectivityEvents } from "../kernel/connectivity.js";
 import type { KeyValueStore } from "../kernel/key-value-store.js";
 import type { LogSink } from "../kernel/log.js";
@@ -32,19 +31,20 @@ import type { DeviceEvent, DeviceStats } from "./device-events.js";
 import { FIRMWARE_VERSION } from "./firmware-version.js";
 import { HealthReporter, type ReadTargetHealth } from "./health-report.js";
 import type { LogLevelControl } from "./log-level-gate.js";
-import { type Activator, type CodeWanted, Provisioning, TOKEN_STORE_KEY } from "./provisioning.js";
+import { type Activator, Provisioning } from "./provisioning.js";
 import { BOOT_REPORT_KEY, HEALTH_REPORT_KEY, REPORT_KEYS, SETTINGS_REPORT_KEY } from "./reserved-keys.js";
 import { type ResolveHost, ServerResolution } from "./server-resolution.js";
 import { parseServer, type ServerAddress } from "./server-uri.js";
 import { SettingsCatchUp } from "./settings-catch-up.js";
 import { SettingsService } from "./settings-service.js";
-import { SetupPortal, type SetupReason } from "./setup-portal.js";
-import type { SetupRadio } from "./setup-radio.js";
-import { ENTERED_KEYS, forgetEntered, writeEntered } from "./setup-store.js";
+import { SetupControl, type SetupHost, type SetupPorts } from "./setup-control.js";
+import type { SetupPortal } from "./setup-portal.js";
+import { forgetEntered } from "./setup-store.js";
 import { type KeeperDevice, SubscriptionKeeper } from "./subscription-keeper.js";
 import { ValueRouter } from "./value-router.js";
 
 export type { DeviceEvent, DeviceStats } from "./device-events.js";
+export type { SetupPorts } from "./setup-control.js";
 
 export interface DevicePorts {
   readonly udp: DatagramPort;
@@ -73,13 +73,6 @@ export interface DevicePorts {
   readonly logLevel?: LogLevelControl;
   /** The setup portal's ports; without them setup never opens (as with setup=never). */
   readonly setup?: SetupPorts;
-}
-
-export interface SetupPorts {
-  /** The page's TCP listener (loopback on the PC; every interface in the simulator and on the board). */
-  readonly listen: ListenTcp;
-  /** The board's Wi-Fi: access point, scan, station. */
-  readonly radio?: SetupRadio;
 }
 
 export interface DeviceOptions {
@@ -111,7 +104,7 @@ export class Device {
    * device: one object with methods, inside this class so that they reach its private members,
    * where closures would each keep a function and its environment for the device's life.
    */
-  static readonly #Hooks = class implements Activator, BatchWriter, KeeperDevice {
+  static readonly #Hooks = class implements Activator, BatchWriter, KeeperDevice, SetupHost {
     readonly #device: Device;
     readonly #droppedKey: string;
 
@@ -127,11 +120,11 @@ export class Device {
         token = await device.#requireLink().client.activate(code, productId);
       } catch (error) {
         if (!(error instanceof ThethingsError && error.kind === "activation-refused"))
-          device.#setup?.activationProblem(error instanceof ThethingsError ? error.kind : String(error));
+          device.#setup.activationProblem(error instanceof ThethingsError ? error.kind : String(error));
         throw error;
       }
       device.#emit({ event: "activated", token: redactSecret(token) });
-      device.#setup?.activated(token);
+      device.#setup.activated(token);
       return token;
     }
 
@@ -145,6 +138,30 @@ export class Device {
 
     onStreamError(error: ThethingsError): void {
       this.#device.#onUnauthorized(error);
+    }
+
+    setupToken(): string | undefined {
+      return this.#device.#provisioning.token;
+    }
+
+    setupWaitingForCode(): boolean {
+      return this.#device.#provisioning.waitingForCode;
+    }
+
+    setupServer(): string {
+      return this.#device.#server.uri;
+    }
+
+    setupRetarget(uri: string): void {
+      this.#device.#retarget(uri);
+    }
+
+    setupActivate(code: string, productId: string | undefined): void {
+      this.#device.#activateWith(code, productId);
+    }
+
+    setupForget(): void {
+      this.#device.#forget();
     }
 
     /**
@@ -177,7 +194,7 @@ export class Device {
   readonly #config: DeviceConfig;
   readonly #ports: DevicePorts;
   readonly #onEvent: ((event: DeviceEvent) => void) | undefined;
-  readonly #hooks: Activator & BatchWriter & KeeperDevice;
+  readonly #hooks: Activator & BatchWriter & KeeperDevice & SetupHost;
   readonly #endpointSettings: DeviceOptions["endpoint"];
   readonly #connectivity: ConnectivityEvents;
   readonly #telemetry: Telemetry;
@@ -190,20 +207,14 @@ export class Device {
   #server: ServerAddress;
   #link: Link | undefined;
   #reauthorizing = false;
-  /** The setup portal while setup runs; nothing of it exists otherwise. */
-  #setup: SetupPortal | undefined;
-  /** The platform refused the token in use: a new code is needed. */
-  #tokenRefused = false;
-  /** Wi-Fi has been out of reach since; opens setup after config.setup.afterMs (board). */
-  #offlineTimer: TimerHandle | undefined;
-  readonly #setupRequested: boolean;
+  /** When the setup portal runs; nothing of the portal exists otherwise. */
+  readonly #setup: SetupControl;
   #closed = false;
 
   constructor(options: DeviceOptions) {
     const { config, ports } = options;
     this.#config = config;
     this.#server = config.server;
-    this.#setupRequested = options.setupRequested === true;
     this.#ports = ports;
     this.#endpointSettings = options.endpoint;
     this.#onEvent = options.onEvent;
@@ -211,6 +222,15 @@ export class Device {
     const droppedKey = config.telemetry.droppedKey;
     const hooks = new Device.#Hooks(this, droppedKey);
     this.#hooks = hooks;
+    this.#setup = new SetupControl({
+      config,
+      ports: ports.setup,
+      clock: ports.clock,
+      log: ports.log,
+      store: ports.store,
+      requested: options.setupRequested === true,
+      host: hooks,
+    });
     this.#telemetry = new Telemetry({
       bindings: ports.sensors,
       sink: new ThethingsBatchSink({ client: hooks }),
@@ -262,7 +282,7 @@ export class Device {
     this.#router = new ValueRouter({ commands: this.#dispatcher, settings: this.#settings });
     this.#provisioning = new Provisioning({
       activator: hooks,
-      onCodeWanted: this.#setupEnabled ? (why) => this.#codeWanted(why) : undefined,
+      onCodeWanted: this.#setup.enabled ? (why) => this.#setup.codeWanted(why) : undefined,
       store: ports.store,
       clock: ports.clock,
       random: ports.random,
@@ -281,27 +301,22 @@ export class Device {
     this.#health.start();
     this.#reportBoot();
     this.#resolution.start();
-    if (!this.#setupEnabled) return;
-    const radio = this.#ports.setup?.radio;
-    if (this.#setupRequested) this.#openSetup("requested");
-    else if (this.#config.setup.mode === "always") this.#openSetup("always");
-    else if (radio !== undefined && radio.ssid === undefined) this.#openSetup("no-wifi");
-    else if (this.#config.activationCode === undefined && this.#storedToken() === undefined) this.#openSetup("no-code");
+    this.#setup.boot();
   }
 
   /** Opens setup now, as the setup button at boot does (a host's own trigger); nothing when setup=never. */
   requestSetup(): void {
-    this.#openSetup("requested");
+    this.#setup.open("requested");
   }
 
   /** Whether setup runs now. */
   get setupOpen(): boolean {
-    return this.#setup !== undefined;
+    return this.#setup.portal !== undefined;
   }
 
   /** The setup portal while it runs (tests, the memory report). */
   get setupPortal(): SetupPortal | undefined {
-    return this.#setup;
+    return this.#setup.portal;
   }
 
   /**
@@ -310,12 +325,7 @@ export class Device {
    * as soon as it joins (networkChanged), unless a person is in the middle of a submission.
    */
   networkLost(): void {
-    if (this.#closed || !this.#setupEnabled || this.#ports.setup?.radio === undefined) return;
-    if (this.#offlineTimer !== undefined) return;
-    this.#offlineTimer = this.#ports.clock.setTimer(() => {
-      this.#offlineTimer = undefined;
-      this.#openSetup("wifi-unreachable");
-    }, this.#config.setup.afterMs);
+    if (!this.#closed) this.#setup.networkLost();
   }
 
   /**
@@ -324,19 +334,7 @@ export class Device {
    */
   networkChanged(): void {
     if (this.#closed) return;
-    if (this.#offlineTimer !== undefined) this.#ports.clock.clearTimer(this.#offlineTimer);
-    this.#offlineTimer = undefined;
-    const setup = this.#setup;
-    // Never stranded in setup: the network is back and nothing else is missing.
-    if (
-      setup !== undefined &&
-      !setup.busy &&
-      (setup.reason === "wifi-unreachable" || setup.reason === "no-wifi") &&
-      this.#provisioning.token !== undefined
-    ) {
-      this.#ports.log("info", "setup: the Wi-Fi network is back; closing setup");
-      this.#closeSetup();
-    }
+    this.#setup.networkBack();
     if (this.#resolution.isFixed) this.#report({ kind: "reachable", via: "network" });
     else this.#resolution.start();
   }
@@ -370,8 +368,7 @@ export class Device {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    if (this.#offlineTimer !== undefined) this.#ports.clock.clearTimer(this.#offlineTimer);
-    this.#closeSetup();
+    this.#setup.dispose();
     this.#resolution.close();
     this.#telemetry.close();
     this.#health.close();
@@ -401,7 +398,7 @@ export class Device {
   }
 
   #emit(event: DeviceEvent): void {
-    if (event.event === "subscribed") this.#setup?.subscribed();
+    if (event.event === "subscribed") this.#setup.subscribed();
     try {
       this.#onEvent?.(event);
     } catch (error) {
@@ -501,22 +498,10 @@ export class Device {
     if (link.token === token) return;
     link.token = token;
     link.client.setThingToken(token);
-    this.#tokenRefused = false;
+    this.#setup.tokenSettled();
     this.#ports.log("info", `thing token ${redactSecret(token)}`);
     // Values sampled while there was no token wait in the buffer behind a backoff: they go now.
     this.#report({ kind: "token-changed" });
-  }
-
-  get #setupEnabled(): boolean {
-    return this.#ports.setup !== undefined && this.#config.setup.mode !== "never";
-  }
-
-  #storedToken(): string | undefined {
-    try {
-      return this.#ports.store.read(TOKEN_STORE_KEY);
-    } catch {
-      return undefined;
-    }
   }
 
   #resolve(server: ServerAddress): ServerResolution {
@@ -529,75 +514,6 @@ export class Device {
       log,
       onResolved: (address) => this.#connect(address),
     });
-  }
-
-  /** Provisioning waits for a person: setup opens (or shows the refusal, verbatim). */
-  #codeWanted(why: CodeWanted): void {
-    if (why.kind === "refused") {
-      // The refused code must not come back at the next boot either.
-      try {
-        this.#ports.store.remove(ENTERED_KEYS.activationCode);
-      } catch (error) {
-        this.#ports.log("error", `setup: could not remove the refused code (${String(error)})`);
-      }
-      this.#openSetup("refused", why.message);
-      this.#setup?.refused(why.message);
-    } else this.#openSetup("no-code");
-  }
-
-  #openSetup(reason: SetupReason, error?: string): void {
-    const ports = this.#ports.setup;
-    if (this.#closed || ports === undefined || !this.#setupEnabled) return;
-    if (this.#setup !== undefined) {
-      this.#setup.reopen(reason, error);
-      return;
-    }
-    const { clock, log } = this.#ports;
-    const portal = new SetupPortal({
-      listen: ports.listen,
-      port: this.#config.setup.port,
-      clock,
-      log,
-      radio: ports.radio,
-      accessPointPassword: this.#config.setup.password,
-      reason,
-      error,
-      actions: {
-        token: () => this.#provisioning.token,
-        server: () => this.#server.uri,
-        codeRequired: () =>
-          this.#provisioning.token === undefined || this.#tokenRefused || this.#provisioning.waitingForCode,
-        store: (values) => {
-          try {
-            writeEntered(this.#ports.store, values, log);
-          } catch (failure) {
-            log("error", `setup: could not store what was entered (${String(failure)})`);
-          }
-        },
-        retarget: (uri) => this.#retarget(uri),
-        activate: (code, productId) => this.#activateWith(code, productId),
-        forget: () => this.#forget(),
-      },
-      onOpen: (url) => this.#emit({ event: "setup", url }),
-      onClosed: () => {
-        if (this.#setup === portal) this.#setup = undefined;
-        this.#emit({ event: "setup-closed" });
-      },
-    });
-    this.#setup = portal;
-    portal.open().catch((failure: unknown) => {
-      log("error", `setup: could not open the page (${String(failure)})`);
-      if (this.#setup === portal) this.#setup = undefined;
-      portal.close();
-    });
-  }
-
-  #closeSetup(): void {
-    const portal = this.#setup;
-    this.#setup = undefined;
-    if (portal === undefined) return;
-    portal.close();
-    if (!this.#closed) this.#emit({ event: "setup-closed" });
   }
 
   /** Another server, entered at setup: looked up and used from now on (the link follows it). */
@@ -641,7 +557,7 @@ export class Device {
       link.token = undefined;
       link.client.setThingToken(undefined);
     }
-    this.#tokenRefused = false;
+    this.#setup.tokenSettled();
     log("warn", `setup: device forgotten (token, Wi-Fi credentials, entered values, ${discarded} unsent values)`);
   }
 
@@ -661,11 +577,8 @@ export class Device {
     const link = this.#link;
     if (this.#closed) return;
     if (token === undefined) {
-      if (!this.#config.reactivateOnAuthFailure && this.#setupEnabled && !this.#tokenRefused) {
-        // A person can give a new code; sampling and buffering go on meanwhile.
-        this.#tokenRefused = true;
-        this.#openSetup("token-refused", error.platformMessage ?? error.detail);
-      }
+      // A person can give a new code; sampling and buffering go on meanwhile.
+      if (!this.#config.reactivateOnAuthFailure) this.#setup.tokenRefused(error.platformMessage ?? error.detail);
       return;
     }
     if (link !== undefined) this.#applyToken(link, token);

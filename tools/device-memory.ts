@@ -331,6 +331,23 @@ export function steadyState(report: DeviceMemoryReport): HeapFigure {
   return share(sorted[Math.floor((sorted.length - 1) / 2)] ?? report.baseline, report.baseline);
 }
 
+/**
+ * Growth over the run: the median reading (ESP32 bytes) of its second sixth (past the caches'
+ * fill) and of its last sixth, and the difference. Flat is within 512 B: one batch's strings and
+ * a write in flight come and go by about that much between readings.
+ */
+export function flatness(report: DeviceMemoryReport): { early: number; late: number; growth: number; flat: boolean } {
+  const samples = report.samples;
+  const sixth = Math.floor(samples.length / 6);
+  const median = (part: readonly TimedSample[]): number => {
+    const bytes = part.map((sample) => esp32Bytes(share(sample, report.baseline))).sort((a, b) => a - b);
+    return bytes[Math.floor((bytes.length - 1) / 2)] ?? 0;
+  };
+  const early = median(samples.slice(sixth, 2 * sixth));
+  const late = median(samples.slice(samples.length - sixth));
+  return { early, late, growth: late - early, flat: late - early <= 512 };
+}
+
 function row(what: string, figure: HeapFigure, ring: number, note = ""): string {
   const esp32 = esp32Bytes(figure);
   return `| ${what} | ${thousands(figure.slots)} | ${thousands(figure.chunkBytes)} | ${thousands(esp32)} | ${thousands(esp32 - ring)} | ${note} |`;
@@ -428,6 +445,8 @@ export function describeDeviceMemory(report: DeviceMemoryReport): string[] {
       `${report.read.samples} readings`,
     ),
     "",
+    `Growth: median of the run's second sixth ${thousands(flatness(report).early)} B, of its last sixth ${thousands(flatness(report).late)} B (ESP32): ${thousands(flatness(report).growth)} B, ${flatness(report).flat ? "flat" : "growing"}.`,
+    "",
     `Ring: bufferSize ${report.settings.bufferSize} × ${RING_BYTES_PER_VALUE} B = ${thousands(ring)} B. Steady state beside the ring: ${thousands(beside)} B, budget ${thousands(BUDGET_BYTES)} B: ${beside <= BUDGET_BYTES ? "within" : "over"}.`,
     "",
     "| part (last reading) | holds | slots | chunk bytes | ESP32 bytes |",
@@ -465,9 +484,11 @@ export function describeDeviceMemory(report: DeviceMemoryReport): string[] {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const { values } = parseArgs({ options: { minutes: { type: "string" } } });
+  const { values } = parseArgs({ options: { minutes: { type: "string" }, "gap-every": { type: "string" } } });
+  const gapEvery = values["gap-every"];
   const report = await measureDeviceMemory({
     minutes: values.minutes === undefined ? undefined : Number(values.minutes),
+    gapEveryMs: gapEvery === undefined ? undefined : Number(gapEvery) * 60_000,
     onProgress: (line) => console.error(line),
   });
   console.log(describeDeviceMemory(report).join("\n"));

@@ -117,12 +117,23 @@ function readSamples(path: string): Sample[] {
   return samples;
 }
 
-/** The kill moments: one per equal slot of the window, seeded, never in a slot's first 30 %. */
+/**
+ * The kill moments: one per equal slot of the window, seeded, never in a slot's first 30 %. Unless
+ * one already falls there, the slot holding the outage's sure point (persistAfter + slack + 0.5 s
+ * into it, the link still down) has its kill moved to that point: values have then waited in the
+ * flash outbox whatever the machine's load does to the timing, so the next boot must find them.
+ */
 function killMoments(scenario: PowerCutScenario): number[] {
   const random = seededRandom(scenario.seed * 7919 + 17);
   const slot = scenario.windowMs / scenario.kills;
   const moments: number[] = [];
   for (let k = 0; k < scenario.kills; k++) moments.push(Math.round(k * slot + slot * (0.3 + 0.7 * random())));
+  const { outage, persistAfterMs, slackMs } = scenario;
+  const sure = outage.atMs + persistAfterMs + slackMs + 500;
+  const outageEnd = outage.atMs + outage.durationMs;
+  const slotOfSure = Math.floor(sure / slot);
+  if (sure < outageEnd && slotOfSure < scenario.kills && !moments.some((m) => m >= sure && m <= outageEnd))
+    moments[slotOfSure] = sure;
   return moments;
 }
 

@@ -1,8 +1,9 @@
 // The power-cut chaos run of `npm run chaos`, shorter: the PC runner through 30 % loss each way,
 // 5 % duplication, reordering and a 6 s outage, killed with SIGKILL at 6 seeded moments (and once
-// right after its activation) and restarted each time on the same --state. Checked value by
-// value: nothing sampled more than persistAfter before a kill is lost, at most one batch per kill
-// is stored twice, every boot samples again, the flash outbox was used, the last boot drains.
+// right after its activation; one of the six falls in the outage once values waited
+// persistAfter) and restarted each time on the same --state. Checked value by value: nothing
+// sampled more than persistAfter before a kill is lost, at most one batch per kill is stored
+// twice, every boot samples again, the flash outbox was used, the last boot drains.
 // `npm run chaos -- --only power-cut --seed N` replays the fault and kill sequence (timing on a
 // real clock still varies).
 import assert from "node:assert/strict";
