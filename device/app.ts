@@ -12,29 +12,30 @@ import type { PeerAddress } from "../coap/peer-address.js";
 import type { Clock } from "../kernel/clock.js";
 import { type ConnectivityEvent, ConnectivityEvents } from "../kernel/connectivity.js";
 import type { KeyValueStore } from "../kernel/key-value-store.js";
-import type { LogSink } from "../kernel/log.js";
+import type { LogLevel, LogSink } from "../kernel/log.js";
 import type { PageStore } from "../kernel/page-store.js";
 import type { RandomSource } from "../kernel/random.js";
 import type { WallClock } from "../kernel/wall-clock.js";
 import type { SensorBinding } from "../sensors/sensor-binding.js";
-import { Telemetry } from "../sensors/telemetry.js";
+import { Telemetry, type TelemetryChange } from "../sensors/telemetry.js";
 import { type BatchWriter, ThethingsBatchSink } from "../sensors/thethings-batch-sink.js";
 import { ThethingsClient, type WriteOutcome } from "../thethings/client.js";
 import { ThethingsError } from "../thethings/errors.js";
 import { redactSecret } from "../thethings/token.js";
-import type { WriteValue } from "../thethings/values.js";
+import type { JsonObjectValue, WriteValue } from "../thethings/values.js";
 import { restoreActuators } from "./actuator-restore.js";
 import { CommandCatchUp } from "./command-catch-up.js";
 import { type ActuatorBinding, CommandDispatcher } from "./commands.js";
 import type { DeviceConfig } from "./config.js";
 import type { DeviceEvent, DeviceStats } from "./device-events.js";
 import { FIRMWARE_VERSION } from "./firmware-version.js";
-import { HealthReporter, type ReadTargetHealth } from "./health-report.js";
+import { type HealthCounters, type HealthHost, HealthReporter, type ReadTargetHealth } from "./health-report.js";
 import type { LogLevelControl } from "./log-level-gate.js";
 import { type Activator, Provisioning } from "./provisioning.js";
 import { BOOT_REPORT_KEY, HEALTH_REPORT_KEY, REPORT_KEYS, SETTINGS_REPORT_KEY } from "./reserved-keys.js";
 import { type ResolveHost, ServerResolution } from "./server-resolution.js";
 import { parseServer, type ServerAddress } from "./server-uri.js";
+import type { SettingTargets } from "./settable-settings.js";
 import { SettingsCatchUp } from "./settings-catch-up.js";
 import { SettingsService } from "./settings-service.js";
 import { SetupControl, type SetupHost, type SetupPorts } from "./setup-control.js";
@@ -104,7 +105,9 @@ export class Device {
    * device: one object with methods, inside this class so that they reach its private members,
    * where closures would each keep a function and its environment for the device's life.
    */
-  static readonly #Hooks = class implements Activator, BatchWriter, KeeperDevice, SetupHost {
+  static readonly #Hooks = class
+    implements Activator, BatchWriter, KeeperDevice, SetupHost, SettingTargets, HealthHost
+  {
     readonly #device: Device;
     readonly #droppedKey: string;
 
@@ -138,6 +141,39 @@ export class Device {
 
     onStreamError(error: ThethingsError): void {
       this.#device.#onUnauthorized(error);
+    }
+
+    telemetry(change: TelemetryChange): void {
+      const problem = this.#device.#telemetry.reconfigure(change);
+      if (problem !== undefined) this.#device.#ports.log("error", `settings: telemetry refused the change: ${problem}`);
+    }
+
+    keepAlive(ms: number): void {
+      this.#device.#link?.keeper.setKeepAlive(ms);
+    }
+
+    logLevel(level: LogLevel): void {
+      this.#device.#ports.logLevel?.setLevel(level);
+    }
+
+    healthInterval(ms: number): void {
+      this.#device.#health.setInterval(ms);
+    }
+
+    reportSettings(value: JsonObjectValue, urgent: boolean): string | undefined {
+      return this.#device.#telemetry.report(SETTINGS_REPORT_KEY, value, { urgent });
+    }
+
+    healthCounters(): HealthCounters {
+      return this.#device.stats();
+    }
+
+    reportHealth(value: JsonObjectValue): string | undefined {
+      return this.#device.#telemetry.report(HEALTH_REPORT_KEY, value);
+    }
+
+    serverResolved(server: PeerAddress): void {
+      this.#device.#connect(server);
     }
 
     setupToken(): string | undefined {
@@ -194,7 +230,12 @@ export class Device {
   readonly #config: DeviceConfig;
   readonly #ports: DevicePorts;
   readonly #onEvent: ((event: DeviceEvent) => void) | undefined;
-  readonly #hooks: Activator & BatchWriter & KeeperDevice & SetupHost;
+  readonly #hooks: Activator &
+    BatchWriter &
+    KeeperDevice &
+    SetupHost &
+    SettingTargets &
+    HealthHost & { serverResolved(server: PeerAddress): void };
   readonly #endpointSettings: DeviceOptions["endpoint"];
   readonly #connectivity: ConnectivityEvents;
   readonly #telemetry: Telemetry;
@@ -260,24 +301,14 @@ export class Device {
       clock: ports.clock,
       log: ports.log,
       intervalMs: config.healthIntervalMs,
-      counters: () => this.stats(),
+      host: hooks,
       readTarget: ports.readHealth,
-      report: (value) => this.#telemetry.report(HEALTH_REPORT_KEY, value),
     });
     this.#settings = new SettingsService({
       config,
       store: ports.store,
       log: ports.log,
-      targets: {
-        telemetry: (change) => {
-          const problem = this.#telemetry.reconfigure(change);
-          if (problem !== undefined) ports.log("error", `settings: telemetry refused the change: ${problem}`);
-        },
-        keepAlive: (ms) => this.#link?.keeper.setKeepAlive(ms),
-        logLevel: (level) => ports.logLevel?.setLevel(level),
-        healthInterval: (ms) => this.#health.setInterval(ms),
-      },
-      report: (value, urgent) => this.#telemetry.report(SETTINGS_REPORT_KEY, value, { urgent }),
+      targets: hooks,
     });
     this.#router = new ValueRouter({ commands: this.#dispatcher, settings: this.#settings });
     this.#provisioning = new Provisioning({
@@ -512,7 +543,7 @@ export class Device {
       clock,
       random,
       log,
-      onResolved: (address) => this.#connect(address),
+      host: this.#hooks,
     });
   }
 

@@ -28,15 +28,20 @@ export interface HealthCounters {
   readonly buffered: number;
 }
 
+/** What the report asks of the device: methods of one object (the Device's hooks), not closures kept with it. */
+export interface HealthHost {
+  healthCounters(): HealthCounters;
+  /** Writes device.health (Telemetry.report); returns why it could not be queued, or undefined. */
+  reportHealth(value: JsonObjectValue): string | undefined;
+}
+
 export interface HealthReporterOptions {
   readonly clock: Clock;
   readonly log: LogSink;
   /** The first period; 0: no reports until setInterval() gives one. */
   readonly intervalMs: number;
-  readonly counters: () => HealthCounters;
+  readonly host: HealthHost;
   readonly readTarget?: ReadTargetHealth;
-  /** Writes device.health (Telemetry.report); returns why it could not be queued, or undefined. */
-  readonly report: (value: JsonObjectValue) => string | undefined;
 }
 
 /** The most negative RSSI a radio reports (int8 on the ESP32). */
@@ -71,7 +76,7 @@ export class HealthReporter {
 
   /** What device.health carries now. */
   snapshot(): JsonObjectValue {
-    const { clock, counters, readTarget } = this.#options;
+    const { clock, host, readTarget } = this.#options;
     const body: Record<string, number> = { uptime: Math.floor((clock.now() - this.#startedAt) / 1000) };
     let target: TargetHealth = {};
     try {
@@ -81,7 +86,7 @@ export class HealthReporter {
     }
     if (Number.isSafeInteger(target.heap) && target.heap! >= 0) body.heap = target.heap!;
     if (Number.isSafeInteger(target.rssi) && target.rssi! >= MIN_RSSI && target.rssi! <= 0) body.rssi = target.rssi!;
-    const { retransmissions, dropped, buffered } = counters();
+    const { retransmissions, dropped, buffered } = host.healthCounters();
     body.retransmissions = retransmissions;
     body.dropped = dropped;
     body.buffered = buffered;
@@ -104,7 +109,7 @@ export class HealthReporter {
     this.#timer = this.#options.clock.setTimer(() => {
       this.#timer = undefined;
       this.#schedule();
-      const problem = this.#options.report(this.snapshot());
+      const problem = this.#options.host.reportHealth(this.snapshot());
       if (problem !== undefined) this.#options.log("warn", `device.health not reported: ${problem}`);
     }, this.#intervalMs);
   }

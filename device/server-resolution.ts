@@ -18,8 +18,8 @@ export interface ServerResolutionOptions {
   readonly clock: Clock;
   readonly random: RandomSource;
   readonly log: LogSink;
-  /** Called with each address found (again after every start()). */
-  readonly onResolved: (server: PeerAddress) => void;
+  /** Told each address found (again after every start()); an object with the method, not a closure kept with it. */
+  readonly host: { serverResolved(server: PeerAddress): void };
 }
 
 /** Waits between DNS attempts while the server's name does not resolve. */
@@ -64,7 +64,7 @@ export class ServerResolution {
     const { host, port } = this.#options.server;
     const resolve = this.#options.resolve;
     if (this.isFixed || resolve === undefined) {
-      this.#options.onResolved({ address: host, port });
+      this.#options.host.serverResolved({ address: host, port });
       return;
     }
     const retry = (why: string): void => {
@@ -79,7 +79,7 @@ export class ServerResolution {
       (address) => {
         if (this.#closed || generation !== this.#generation) return;
         if (address === undefined || address === "") retry("no address");
-        else this.#options.onResolved({ address, port });
+        else this.#options.host.serverResolved({ address, port });
       },
       (error: unknown) => {
         if (!this.#closed && generation === this.#generation) retry(String(error));

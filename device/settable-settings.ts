@@ -7,6 +7,7 @@
 // more entry.
 import type { LogLevel } from "../kernel/log.js";
 import type { TelemetryChange } from "../sensors/telemetry.js";
+import type { JsonObjectValue } from "../thethings/values.js";
 import {
   type DeviceConfig,
   HEALTH_INTERVAL_RANGE,
@@ -23,13 +24,18 @@ import {
   type Refusal,
 } from "./config-values.js";
 
-/** Where the effective settings take effect (the device's parts). */
+/**
+ * Where the effective settings take effect (the device's parts), and where device.settings is
+ * written: methods of one object (the Device's hooks), not closures kept for the device's life.
+ */
 export interface SettingTargets {
   telemetry(change: TelemetryChange): void;
   /** The subscription registers again, asking the platform for the new keep-alive. */
   keepAlive(ms: number): void;
   logLevel(level: LogLevel): void;
   healthInterval(ms: number): void;
+  /** Writes device.settings (Telemetry.report); returns why it could not be queued, or undefined. */
+  reportSettings(value: JsonObjectValue, urgent: boolean): string | undefined;
 }
 
 /** A checked value: a number (milliseconds, a count) or a word (a log level). */

@@ -54,8 +54,6 @@ export interface SettingsServiceOptions {
   readonly store: KeyValueStore;
   readonly log: LogSink;
   readonly targets: SettingTargets;
-  /** Writes device.settings (Telemetry.report); returns why it could not be queued, or undefined. */
-  readonly report: (value: JsonObjectValue, urgent: boolean) => string | undefined;
 }
 
 interface Override {
@@ -128,7 +126,7 @@ export class SettingsService {
 
   /** Writes device.settings: every effective setting in the configuration grammar, and the errors. */
   report(urgent: boolean): void {
-    const problem = this.#options.report(this.snapshot(), urgent);
+    const problem = this.#options.targets.reportSettings(this.snapshot(), urgent);
     if (problem !== undefined) this.#options.log("warn", `device.settings not reported: ${problem}`);
   }
 

@@ -17,12 +17,14 @@ function rig(intervalMs: number, target?: () => TargetHealth) {
     clock,
     log: log.sink,
     intervalMs,
-    counters: () => counters,
-    readTarget: target,
-    report: (value) => {
-      reports.push({ at: clock.now(), value });
-      return undefined;
+    host: {
+      healthCounters: () => counters,
+      reportHealth: (value) => {
+        reports.push({ at: clock.now(), value });
+        return undefined;
+      },
     },
+    readTarget: target,
   });
   return { clock, reports, health, counters, log };
 }

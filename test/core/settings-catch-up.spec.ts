@@ -53,10 +53,10 @@ function rig(store = new MemoryStore()) {
       keepAlive: (ms) => applied.push(`keepAlive ${ms}`),
       logLevel: (level) => applied.push(`logLevel ${level}`),
       healthInterval: (ms) => applied.push(`healthInterval ${ms}`),
-    },
-    report: (value, urgent) => {
-      reports.push({ interval: value.interval, urgent });
-      return undefined;
+      reportSettings: (value, urgent) => {
+        reports.push({ interval: value.interval, urgent });
+        return undefined;
+      },
     },
   });
   const catchUp = new SettingsCatchUp({

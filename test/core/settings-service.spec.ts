@@ -49,16 +49,16 @@ function rig(store = new MemoryStore(), settings: Record<string, string> = {}): 
     keepAlive: (ms) => applied.push(`keepAlive ${ms}`),
     logLevel: (level) => applied.push(`logLevel ${level}`),
     healthInterval: (ms) => applied.push(`healthInterval ${ms}`),
+    reportSettings: (value, urgent) => {
+      reports.push({ value, urgent });
+      return undefined;
+    },
   };
   const service = new SettingsService({
     config: parseDeviceConfig({ sensors: "", actuators: "", ...settings }),
     store,
     log: log.sink,
     targets,
-    report: (value, urgent) => {
-      reports.push({ value, urgent });
-      return undefined;
-    },
   });
   return {
     service,

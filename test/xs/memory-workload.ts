@@ -195,12 +195,12 @@ export class MemoryWorkload {
         keepAlive: () => undefined,
         logLevel: () => undefined,
         healthInterval: () => undefined,
-      },
-      report: (value, urgent) => {
-        const problem = this.#reports.put("device.settings", value, undefined, this.#clock.now(), urgent);
-        for (const report of this.#reports.entries.slice()) this.#reports.settle(report);
-        if (problem === undefined) this.#settingsReports++;
-        return problem;
+        reportSettings: (value, urgent) => {
+          const problem = this.#reports.put("device.settings", value, undefined, this.#clock.now(), urgent);
+          for (const report of this.#reports.entries.slice()) this.#reports.settle(report);
+          if (problem === undefined) this.#settingsReports++;
+          return problem;
+        },
       },
     });
     const settings = this.#settings;
