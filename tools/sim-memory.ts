@@ -7,8 +7,9 @@
 //     --code CODE [--prefs DIR] [--xsbug-port 5181] [--minutes 5] [--gap-every M]
 //
 // The app must be built with server=coap://127.0.0.1:P activationCode=CODE memory=… (any period);
-// --prefs is the folder of its Preference file (config file.root), emptied first so the device
-// activates. A relay on P in front of the platform times the first datagram after the launch.
+// --prefs is the folder of its Preference file (config file.root, which a scratch manifest sets:
+// moddable/README.md#memory), emptied first so the device activates; without it the simulator's
+// default file is used as it is, and a token stored there earlier is refused by the fresh platform. A relay on P in front of the platform times the first datagram after the launch.
 // Prints the trace's memory lines as a table (slots in the simulator are 32 bytes: ESP32 bytes
 // are slots / 2 + chunks), the time from launch to the first trace line and to the first
 // datagram, and the device's log on stderr.
@@ -120,10 +121,11 @@ export async function measureSimMemory(options: SimMemoryOptions): Promise<SimMe
       { stdio: ["ignore", "pipe", "inherit"], detached: true },
     );
     createInterface({ input: logger.stdout! }).on("line", (line) => {
-      if (firstTraceAt === 0) firstTraceAt = Date.now();
       log.push(line);
       onLine(line);
       const match = MEMORY_LINE.exec(line);
+      // The logger's own "(connected)" comes before anything the app traces.
+      if (match !== null && firstTraceAt === 0) firstTraceAt = Date.now();
       if (match !== null)
         lines.push({
           atMs: Date.now() - launchedAt,
@@ -177,7 +179,8 @@ export async function measureSimMemory(options: SimMemoryOptions): Promise<SimMe
       firstTraceMs: firstTraceAt - launchedAt,
       firstDatagramMs: firstDatagramAt - launchedAt,
       subscribed: count("subscribed to the thing's channel"),
-      commandsApplied: count("actuator led"),
+      // One line per command applied ("actuator led set to …"); the others naming the actuator are not.
+      commandsApplied: count("actuator led set to"),
       gaps,
     };
   } finally {
