@@ -25,8 +25,7 @@ export interface SensorBinding {
 
 /** A reading binding checked and prepared once, so sampling does no parsing. */
 export interface CompiledReading {
-  readonly key: string;
-  /** Index of `key` in the compiled plan's key table. */
+  /** Index of its key in the compiled plan's key table (the key itself is kept there only). */
   readonly keyIndex: number;
   /** The path's segments; a path of one segment is kept as its string (the binding's own: no array, no copy). */
   readonly segments: string | readonly string[];
@@ -67,7 +66,6 @@ function compileReading(reading: ReadingBinding, where: string, keys: string[]):
   let keyIndex = keys.indexOf(key);
   if (keyIndex < 0) keyIndex = keys.push(key) - 1;
   return Object.freeze({
-    key,
     keyIndex,
     segments: segments.length === 1 ? reading.path : Object.freeze(segments),
     scale,

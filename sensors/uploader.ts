@@ -100,7 +100,11 @@ function isOutcome(value: unknown): value is BatchOutcome {
 
 export class Uploader {
   readonly #options: UploaderOptions;
-  readonly #backoff: Backoff;
+  /**
+   * The retry delays: made at the first failed write and let go at the next stored one, so that
+   * nothing of it is kept while writes go through (a new one starts where reset() would).
+   */
+  #backoff: Backoff | undefined;
   #pinned: PinnedBatch | undefined;
   #sending = false;
   #droppedUnreported = 0;
@@ -121,7 +125,8 @@ export class Uploader {
 
   constructor(options: UploaderOptions) {
     this.#options = options;
-    this.#backoff = new Backoff({ random: options.random, ...options.host.config.backoff });
+    // The settings are checked now (the constructor throws RangeError for a bad one), not at the first failure.
+    this.newBackoff();
   }
 
   get counters(): UploaderCounters {
@@ -165,7 +170,7 @@ export class Uploader {
     this.#droppedUnreported = 0;
     this.cancel(this.#retryTimer);
     this.#retryTimer = undefined;
-    this.#backoff.reset();
+    this.#backoff = undefined;
   }
 
   /**
@@ -176,7 +181,7 @@ export class Uploader {
     if (this.#closed || this.#retryTimer === undefined) return;
     this.cancel(this.#retryTimer);
     this.#retryTimer = undefined;
-    this.#backoff.reset();
+    this.#backoff = undefined;
     this.pump();
   }
 
@@ -201,6 +206,10 @@ export class Uploader {
     if (this.#closed || this.#sending || this.#retryTimer !== undefined) return;
     if (this.#pinned === undefined && !this.formBatchIfDue()) return;
     this.send();
+  }
+
+  private newBackoff(): Backoff {
+    return new Backoff({ random: this.#options.random, ...this.#options.host.config.backoff });
   }
 
   private cancel(handle: TimerHandle | undefined): void {
@@ -372,9 +381,9 @@ export class Uploader {
       return;
     }
     if (outcome.kind === "stored") {
-      if (this.#backoff.attempts > 0)
+      if (this.#backoff !== undefined && this.#backoff.attempts > 0)
         log("info", `telemetry: writes go through again after ${this.#backoff.attempts} failed attempts`);
-      this.#backoff.reset();
+      this.#backoff = undefined;
       this.#pinned = undefined;
       backlog.release();
       this.#sent += batch.valueCount;
@@ -406,8 +415,9 @@ export class Uploader {
       }
     } else detail = `not sent: ${outcome.reason}`;
     this.#writeFailures++;
-    const delay = this.#backoff.next();
-    log(this.#backoff.attempts === 1 ? "warn" : "debug", `telemetry: write ${detail}; next attempt in ${delay} ms`);
+    const backoff = (this.#backoff ??= this.newBackoff());
+    const delay = backoff.next();
+    log(backoff.attempts === 1 ? "warn" : "debug", `telemetry: write ${detail}; next attempt in ${delay} ms`);
     this.#retryTimer = clock.setTimer(() => {
       this.#retryTimer = undefined;
       this.pump();
