@@ -140,7 +140,7 @@ export function resolveTelemetryConfig(settings: TelemetrySettings = {}): Teleme
     droppedKey: checkThingKey(settings.droppedKey ?? d.droppedKey, "telemetry droppedKey"),
   });
   const given = settings.backoff;
-  const sameBackoff = given === backoff || (given !== undefined && sameFrozen(given, backoff));
+  const sameBackoff = given === backoff || (typeof given === "object" && given !== null && sameFrozen(given, backoff));
   return sameBackoff && sameFrozen(settings, { ...resolved, backoff: given })
     ? (settings as TelemetryConfig)
     : resolved;

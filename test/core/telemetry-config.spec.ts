@@ -44,6 +44,11 @@ suite("telemetry: config", () => {
     deepEqual(copy, resolved);
     equal(resolveTelemetryConfig({ ...resolved, batch: 6 }).batch, 6);
     equal(resolveTelemetryConfig(Object.freeze({ ...resolved, batch: 6 })) === resolved, false);
+    // A null backoff (outside the types) still means the defaults, as before.
+    const nullBackoff = resolveTelemetryConfig(
+      Object.freeze({ ...resolved, backoff: null }) as unknown as TelemetrySettings,
+    );
+    deepEqual(nullBackoff.backoff, DEFAULT_TELEMETRY_CONFIG.backoff);
   });
 
   test("out-of-range settings throw", () => {
