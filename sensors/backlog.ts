@@ -36,12 +36,18 @@ export interface BacklogOptions {
   readonly clock: Clock;
   readonly wallClock: WallClock;
   readonly log: LogSink;
-  /** Read for bufferSize and persistAfterMs each time they are needed. */
-  readonly config: () => TelemetryConfig;
+  /** The telemetry composing it: one object asked, rather than a closure kept per question. */
+  readonly host: BacklogHost;
+}
+
+/** What the backlog asks of the telemetry that composes it. */
+export interface BacklogHost {
+  /** Read for bufferSize and persistAfterMs each time they are needed (reconfigure() replaces it). */
+  readonly config: TelemetryConfig;
   /** Drops not yet reported to the platform (the uploader reports them). */
-  readonly unreportedDrops: () => number;
+  readonly unreportedDrops: number;
   /** Values were dropped to make room: reported with the next batch. */
-  readonly onDropped: (count: number) => void;
+  noteDropped(count: number): void;
 }
 
 /** What a visit of the waiting values sees of each, oldest first; returning false ends the visit. */
@@ -56,12 +62,15 @@ export interface TakenValues {
   readonly unstampedEarlierBoot: number;
 }
 
+/** The batch in flight while there is none: one frozen array shared, not one per state change. */
+const NOTHING_PINNED: readonly BatchValue[] = Object.freeze([]);
+
 export class Backlog {
   readonly #options: BacklogOptions;
   /** The sampled values of the batch in flight, oldest first. Bound: one payload's worth. */
-  #pinned: readonly BatchValue[] = [];
-  /** Their monotonic sample times (NaN for values from an earlier boot). */
-  #pinnedAt = new Float64Array(0);
+  #pinned: readonly BatchValue[] = NOTHING_PINNED;
+  /** Their monotonic sample times (NaN for values from an earlier boot); none kept while no batch is in flight. */
+  #pinnedAt: Float64Array | undefined;
   /** Pinned values from this index on live only in RAM; those before it are in the outbox. */
   #pinnedRamFrom = 0;
   #persistTimer: TimerHandle | undefined;
@@ -121,16 +130,16 @@ export class Backlog {
    * cannot, the oldest value in the ring goes (the batch in flight stays whole), counted.
    */
   push(keyIndex: number, value: number, utcSeconds: number, at: number, itemBytes: number): void {
-    const { ring, log } = this.#options;
-    const { bufferSize } = this.#options.config();
+    const { ring, log, host } = this.#options;
+    const { bufferSize } = host.config;
     if (this.inRam >= bufferSize) {
-      if (this.#options.clock.now() >= this.#persistBlockedUntil) this.#persist();
+      if (this.#options.clock.now() >= this.#persistBlockedUntil) this.persist();
       if (this.inRam >= bufferSize) {
         // Once per overflow: again only after every drop so far has been reported.
-        if (this.#options.unreportedDrops() === 0)
+        if (host.unreportedDrops === 0)
           log("warn", `telemetry: buffer full (${bufferSize}): dropping the oldest values`);
         this.#dropped++;
-        this.#options.onDropped(1);
+        host.noteDropped(1);
         // The oldest value not in the batch in flight goes, which is this one when the batch fills RAM.
         if (ring.size === 0) return;
         ring.dropOldest();
@@ -138,13 +147,13 @@ export class Backlog {
     }
     ring.push(keyIndex, value, utcSeconds, at, itemBytes);
     if (Number.isNaN(utcSeconds)) this.#mayNeedStamps = true;
-    this.#schedulePersist();
+    this.schedulePersist();
   }
 
   /** A report was made before the wall clock was set: it is stamped with the values. */
   noteUnstampedReport(): void {
     this.#mayNeedStamps = true;
-    this.#schedulePersist();
+    this.schedulePersist();
   }
 
   /**
@@ -197,10 +206,10 @@ export class Backlog {
   /** The batch in flight was stored or given up: its values leave, from flash too. */
   release(): void {
     this.#options.outbox?.ack();
-    this.#pinned = [];
-    this.#pinnedAt = new Float64Array(0);
+    this.#pinned = NOTHING_PINNED;
+    this.#pinnedAt = undefined;
     this.#pinnedRamFrom = 0;
-    this.#schedulePersist();
+    this.schedulePersist();
   }
 
   /** The reports waiting changed (stored, replaced): pages of those gone are erased. */
@@ -208,7 +217,7 @@ export class Backlog {
     const { outbox, reports } = this.#options;
     if (outbox === undefined) return;
     outbox.keepReports(reports.entries.map((report) => report.serial));
-    this.#schedulePersist();
+    this.schedulePersist();
   }
 
   /**
@@ -248,46 +257,46 @@ export class Backlog {
     const count = this.waiting + this.#pinned.length;
     ring.dropOldest(ring.size);
     outbox?.clear();
-    this.#pinned = [];
-    this.#pinnedAt = new Float64Array(0);
+    this.#pinned = NOTHING_PINNED;
+    this.#pinnedAt = undefined;
     this.#pinnedRamFrom = 0;
     this.#discarded += count;
-    this.#cancelPersist();
+    this.cancelPersist();
     return count;
   }
 
   close(): void {
     this.#closed = true;
-    this.#cancelPersist();
+    this.cancelPersist();
   }
 
   /** The monotonic time of the oldest value or report not yet in flash, or +∞. */
-  #oldestUnpersistedAt(): number {
+  private oldestUnpersistedAt(): number {
     const { ring, reports, outbox } = this.#options;
     let oldest =
-      this.#pinnedRamFrom < this.#pinned.length ? this.#pinnedAt[this.#pinnedRamFrom]! : Number.POSITIVE_INFINITY;
+      this.#pinnedRamFrom < this.#pinned.length ? this.#pinnedAt![this.#pinnedRamFrom]! : Number.POSITIVE_INFINITY;
     if (ring.size > 0) oldest = Math.min(oldest, ring.at(0));
     for (const report of reports.entries) if (!outbox!.holdsReport(report.serial)) oldest = Math.min(oldest, report.at);
     return oldest;
   }
 
-  #schedulePersist(): void {
+  private schedulePersist(): void {
     const { outbox, clock } = this.#options;
     if (this.#closed || outbox === undefined || outbox.capacity === 0 || this.#persistTimer !== undefined) return;
-    const oldest = this.#oldestUnpersistedAt();
+    const oldest = this.oldestUnpersistedAt();
     if (oldest === Number.POSITIVE_INFINITY) return;
-    const dueAt = Math.max(oldest + this.#options.config().persistAfterMs, this.#persistBlockedUntil);
+    const dueAt = Math.max(oldest + this.#options.host.config.persistAfterMs, this.#persistBlockedUntil);
     this.#persistTimer = clock.setTimer(
       () => {
         this.#persistTimer = undefined;
-        if (clock.now() >= this.#oldestUnpersistedAt() + this.#options.config().persistAfterMs) this.#persist();
-        this.#schedulePersist();
+        if (clock.now() >= this.oldestUnpersistedAt() + this.#options.host.config.persistAfterMs) this.persist();
+        this.schedulePersist();
       },
       Math.max(0, dueAt - clock.now()),
     );
   }
 
-  #cancelPersist(): void {
+  private cancelPersist(): void {
     if (this.#persistTimer !== undefined) this.#options.clock.clearTimer(this.#persistTimer);
     this.#persistTimer = undefined;
   }
@@ -296,16 +305,16 @@ export class Backlog {
    * Moves every value waiting in RAM to the outbox, oldest first, writes the open page, and gives
    * the reports due a page each. What cannot go now is tried again persistAfter later, not sooner.
    */
-  #persist(): void {
+  private persist(): void {
     const { outbox, ring, plan, reports, clock } = this.#options;
     if (outbox === undefined || outbox.capacity === 0) return;
-    const { persistAfterMs } = this.#options.config();
+    const { persistAfterMs } = this.#options.host.config;
     const errorsBefore = outbox.counters.storeErrors;
     // The batch in flight first: its values are older than the ring's and it may be retried for long.
     while (this.#pinnedRamFrom < this.#pinned.length) {
       const value = this.#pinned[this.#pinnedRamFrom]!;
       const utcSeconds = value.datetime === undefined ? Number.NaN : value.datetime / 1000;
-      if (!outbox.append(value.key, value.value as number, utcSeconds, this.#pinnedAt[this.#pinnedRamFrom]!)) break;
+      if (!outbox.append(value.key, value.value as number, utcSeconds, this.#pinnedAt![this.#pinnedRamFrom]!)) break;
       // Every value in the outbox is in this batch now (it took them all before these): still pinned.
       outbox.pin(outbox.pinned + 1);
       this.#pinnedRamFrom++;

@@ -180,22 +180,22 @@ export class ValuePage {
   }
 
   key(index: number): string {
-    return this.#keys[this.#bytes[this.#recordAt(index)]! & ~UNSTAMPED]!;
+    return this.#keys[this.#bytes[this.recordAt(index)]! & ~UNSTAMPED]!;
   }
 
   value(index: number): number {
-    return this.#data.getFloat64(this.#recordAt(index) + 1, true);
+    return this.#data.getFloat64(this.recordAt(index) + 1, true);
   }
 
   /** UTC seconds, or NaN when the value has no datetime. */
   utcSeconds(index: number): number {
-    const at = this.#recordAt(index);
+    const at = this.recordAt(index);
     return (this.#bytes[at]! & UNSTAMPED) !== 0 ? Number.NaN : this.#data.getUint32(at + 9, true);
   }
 
   /** When an unstamped value was sampled, on the monotonic clock of the page's boot (NaN when stamped). */
   sampledAt(index: number): number {
-    const at = this.#recordAt(index);
+    const at = this.recordAt(index);
     return (this.#bytes[at]! & UNSTAMPED) === 0 ? Number.NaN : this.base + this.#data.getUint32(at + 9, true);
   }
 
@@ -246,7 +246,7 @@ export class ValuePage {
   stamp(offsetMs: number): number {
     let stamped = 0;
     for (let i = 0; i < this.count; i++) {
-      const at = this.#recordAt(i);
+      const at = this.recordAt(i);
       if ((this.#bytes[at]! & UNSTAMPED) === 0) continue;
       const seconds = Math.floor((this.base + this.#data.getUint32(at + 9, true) + offsetMs) / 1000);
       if (seconds < 0 || seconds > MAX_UTC_SECONDS) continue;
@@ -264,7 +264,7 @@ export class ValuePage {
     return this.#bytes.subarray(0, this.#length);
   }
 
-  #recordAt(index: number): number {
+  private recordAt(index: number): number {
     return this.#recordsAt + index * RECORD_BYTES;
   }
 }

@@ -8,20 +8,26 @@ import type { WallClock } from "../kernel/wall-clock.js";
 import { formatCompactDate } from "../thethings/dates.js";
 import type { Backlog } from "./backlog.js";
 import { valueItemBytes } from "./batch-payload.js";
-import { type CompiledPlan, extractReading } from "./sensor-binding.js";
+import { type CompiledPlan, extractReading, readingPath } from "./sensor-binding.js";
 import { isPlausibleUtc } from "./utc-datetime.js";
 
 export interface SamplerOptions {
   readonly plan: CompiledPlan;
   /** Where values wait (it bounds RAM and drops on overflow); the uploader takes them from the front. */
   readonly backlog: Backlog;
-  /** A round ended: the uploader may have a batch to send. */
-  readonly onRound: () => void;
+  /** The telemetry composing it: one object told, rather than a closure kept. */
+  readonly host: SamplerHost;
   readonly clock: Clock;
   readonly wallClock: WallClock;
   readonly log: LogSink;
   /** The first interval; setInterval() changes it. */
   readonly intervalMs: number;
+}
+
+/** What the sampler tells the telemetry that composes it. */
+export interface SamplerHost {
+  /** A round ended: the uploader may have a batch to send. */
+  roundEnded(): void;
 }
 
 export interface SamplerCounters {
@@ -36,9 +42,11 @@ function describe(error: unknown): string {
 
 export class Sampler {
   readonly #options: SamplerOptions;
-  /** Per binding / per reading: whether the last round failed, so logs report changes, not every round. */
-  readonly #sensorFailing: boolean[];
-  readonly #readingBad: boolean[];
+  /**
+   * Whether the last round failed, so logs report changes, not every round: per binding (its
+   * sample() threw), then per reading (missing or not a finite number). One array for both.
+   */
+  readonly #failing: boolean[] = [];
   #timer: TimerHandle | undefined;
   #intervalMs: number;
   #origin = 0;
@@ -52,9 +60,8 @@ export class Sampler {
   constructor(options: SamplerOptions) {
     this.#options = options;
     this.#intervalMs = options.intervalMs;
-    this.#sensorFailing = options.plan.bindings.map(() => false);
-    this.#readingBad = [];
-    for (let i = 0; i < options.plan.readingCount; i++) this.#readingBad.push(false);
+    const { plan } = options;
+    for (let i = 0; i < plan.bindings.length + plan.readingCount; i++) this.#failing.push(false);
   }
 
   get running(): boolean {
@@ -70,7 +77,7 @@ export class Sampler {
     if (this.#timer !== undefined) return;
     this.#origin = this.#options.clock.now();
     this.#ticks = 0;
-    this.#onSampleTime();
+    this.onSampleTime();
   }
 
   stop(): void {
@@ -94,10 +101,10 @@ export class Sampler {
     // new interval ago, when the last is further back than that).
     this.#origin = Math.max(this.#lastRoundAt, now - intervalMs);
     this.#ticks = 1;
-    this.#timer = clock.setTimer(() => this.#onSampleTime(), this.#origin + intervalMs - now);
+    this.#timer = clock.setTimer(() => this.onSampleTime(), this.#origin + intervalMs - now);
   }
 
-  #onSampleTime(): void {
+  private onSampleTime(): void {
     // Next round first, so nothing in this round can stop the loop.
     const { clock } = this.#options;
     const intervalMs = this.#intervalMs;
@@ -105,12 +112,12 @@ export class Sampler {
     this.#lastRoundAt = now;
     this.#ticks++;
     if (this.#origin + this.#ticks * intervalMs <= now) this.#ticks = Math.floor((now - this.#origin) / intervalMs) + 1;
-    this.#timer = clock.setTimer(() => this.#onSampleTime(), this.#origin + this.#ticks * intervalMs - now);
-    this.#round(now);
-    this.#options.onRound();
+    this.#timer = clock.setTimer(() => this.onSampleTime(), this.#origin + this.#ticks * intervalMs - now);
+    this.round(now);
+    this.#options.host.roundEnded();
   }
 
-  #utcSecondsNow(): number {
+  private utcSecondsNow(): number {
     let utc: number | undefined;
     try {
       utc = this.#options.wallClock.utcNow();
@@ -120,11 +127,12 @@ export class Sampler {
     return isPlausibleUtc(utc) ? Math.floor(utc / 1000) : Number.NaN;
   }
 
-  #round(now: number): void {
+  private round(now: number): void {
     const { plan, log } = this.#options;
-    const utcSeconds = this.#utcSecondsNow();
+    const utcSeconds = this.utcSecondsNow();
     const datetime = Number.isNaN(utcSeconds) ? undefined : formatCompactDate(utcSeconds * 1000);
-    let flat = 0;
+    const failing = this.#failing;
+    let flat = plan.bindings.length;
     plan.bindings.forEach((binding, b) => {
       const first = flat;
       flat += binding.readings.length;
@@ -133,29 +141,29 @@ export class Sampler {
         sample = binding.sensor.sample();
       } catch (error) {
         this.#sampleErrors++;
-        if (!this.#sensorFailing[b]) log("warn", `telemetry: ${binding.name}: sample() threw: ${describe(error)}`);
-        this.#sensorFailing[b] = true;
+        if (!failing[b]) log("warn", `telemetry: ${binding.name}: sample() threw: ${describe(error)}`);
+        failing[b] = true;
         return;
       }
-      if (this.#sensorFailing[b]) log("info", `telemetry: ${binding.name}: sampling again`);
-      this.#sensorFailing[b] = false;
+      if (failing[b]) log("info", `telemetry: ${binding.name}: sampling again`);
+      failing[b] = false;
       binding.readings.forEach((reading, r) => {
         const value = extractReading(sample, reading);
         const bad = value === undefined;
-        if (bad !== this.#readingBad[first + r]) {
+        if (bad !== failing[first + r]) {
           log(
             bad ? "warn" : "info",
-            `telemetry: ${binding.name}: ${reading.segments.join(".")} ${bad ? "missing or not a finite number: skipped" : "valid again"}`,
+            `telemetry: ${binding.name}: ${readingPath(reading)} ${bad ? "missing or not a finite number: skipped" : "valid again"}`,
           );
         }
-        this.#readingBad[first + r] = bad;
+        failing[first + r] = bad;
         if (value === undefined) this.#skipped++;
-        else this.#take(reading.keyIndex, value, utcSeconds, datetime, now);
+        else this.take(reading.keyIndex, value, utcSeconds, datetime, now);
       });
     });
   }
 
-  #take(keyIndex: number, value: number, utcSeconds: number, datetime: string | undefined, now: number): void {
+  private take(keyIndex: number, value: number, utcSeconds: number, datetime: string | undefined, now: number): void {
     const { backlog, plan } = this.#options;
     this.#sampled++;
     backlog.push(keyIndex, value, utcSeconds, now, valueItemBytes(plan.keys[keyIndex]!, value, datetime));

@@ -25,10 +25,10 @@ export interface SensorBinding {
 
 /** A reading binding checked and prepared once, so sampling does no parsing. */
 export interface CompiledReading {
-  readonly key: string;
-  /** Index of `key` in the compiled plan's key table. */
+  /** Index of its key in the compiled plan's key table (the key itself is kept there only). */
   readonly keyIndex: number;
-  readonly segments: readonly string[];
+  /** The path's segments; a path of one segment is kept as its string (the binding's own: no array, no copy). */
+  readonly segments: string | readonly string[];
   readonly scale: number;
   /** 10 ** decimals, or 0 for "no rounding". */
   readonly rounding: number;
@@ -66,9 +66,8 @@ function compileReading(reading: ReadingBinding, where: string, keys: string[]):
   let keyIndex = keys.indexOf(key);
   if (keyIndex < 0) keyIndex = keys.push(key) - 1;
   return Object.freeze({
-    key,
     keyIndex,
-    segments: Object.freeze(segments),
+    segments: segments.length === 1 ? reading.path : Object.freeze(segments),
     scale,
     rounding: decimals === undefined ? 0 : 10 ** decimals,
   });
@@ -100,6 +99,16 @@ export function compileBindings(bindings: readonly SensorBinding[]): CompiledPla
   return Object.freeze({ bindings: Object.freeze(compiled), keys: Object.freeze(keys), readingCount });
 }
 
+/** The property `name` of `node`, or undefined when `node` is not an object. */
+function readingOf(node: unknown, name: string): unknown {
+  return node === null || typeof node !== "object" ? undefined : (node as Record<string, unknown>)[name];
+}
+
+/** The path of a compiled reading, for log lines. */
+export function readingPath(reading: CompiledReading): string {
+  return typeof reading.segments === "string" ? reading.segments : reading.segments.join(".");
+}
+
 /**
  * The reading at `reading`'s path in `sample`, scaled and rounded, or undefined when it is
  * missing, not a number, NaN or infinite (before or after scaling). Getters that throw count
@@ -107,11 +116,10 @@ export function compileBindings(bindings: readonly SensorBinding[]): CompiledPla
  */
 export function extractReading(sample: unknown, reading: CompiledReading): number | undefined {
   let node: unknown = sample;
+  const { segments } = reading;
   try {
-    for (const segment of reading.segments) {
-      if (node === null || typeof node !== "object") return undefined;
-      node = (node as Record<string, unknown>)[segment];
-    }
+    if (typeof segments === "string") node = readingOf(node, segments);
+    else for (const segment of segments) node = readingOf(node, segment);
   } catch {
     return undefined;
   }

@@ -98,12 +98,29 @@ function flag(value: boolean, name: string): boolean {
   return value;
 }
 
-/** Fills in defaults and checks every field; throws RangeError/TypeError on a bad setting. */
+/** Whether `a` is frozen and holds exactly the fields of `b`, with the same values. */
+function sameFrozen(a: object, b: object): boolean {
+  const keys = Object.keys(b);
+  if (!Object.isFrozen(a) || Object.keys(a).length !== keys.length) return false;
+  for (const key of keys) if ((a as Record<string, unknown>)[key] !== (b as Record<string, unknown>)[key]) return false;
+  return true;
+}
+
+/**
+ * Fills in defaults and checks every field; throws RangeError/TypeError on a bad setting. A
+ * configuration resolved already (the device resolves its settings once, then hands them to
+ * Telemetry) comes back as it is, and without backoff settings the frozen default backoff is
+ * shared: one copy kept, not one per holder.
+ */
 export function resolveTelemetryConfig(settings: TelemetrySettings = {}): TelemetryConfig {
   const d = DEFAULT_TELEMETRY_CONFIG;
   const bufferSize = integerIn(settings.bufferSize ?? d.bufferSize, "bufferSize", 1, MAX_BUFFER_SIZE);
   const maxDelayMs = positive(settings.maxDelayMs ?? d.maxDelayMs, "maxDelayMs");
-  return Object.freeze({
+  const backoff =
+    settings.backoff === undefined || settings.backoff === d.backoff
+      ? d.backoff
+      : Object.freeze({ ...d.backoff, ...settings.backoff });
+  const resolved: TelemetryConfig = Object.freeze({
     intervalMs: positive(settings.intervalMs ?? d.intervalMs, "intervalMs"),
     batch: integerIn(settings.batch ?? d.batch, "batch", 1, bufferSize),
     maxDelayMs,
@@ -119,7 +136,12 @@ export function resolveTelemetryConfig(settings: TelemetrySettings = {}): Teleme
     holdUnstampedMs: nonNegative(settings.holdUnstampedMs ?? d.holdUnstampedMs, "holdUnstampedMs"),
     drainAtCapacity: flag(settings.drainAtCapacity ?? d.drainAtCapacity, "drainAtCapacity"),
     // Checked where it is used: the Backoff constructor throws RangeError for a bad value.
-    backoff: Object.freeze({ ...d.backoff, ...settings.backoff }),
+    backoff,
     droppedKey: checkThingKey(settings.droppedKey ?? d.droppedKey, "telemetry droppedKey"),
   });
+  const given = settings.backoff;
+  const sameBackoff = given === backoff || (typeof given === "object" && given !== null && sameFrozen(given, backoff));
+  return sameBackoff && sameFrozen(settings, { ...resolved, backoff: given })
+    ? (settings as TelemetryConfig)
+    : resolved;
 }

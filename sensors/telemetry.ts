@@ -10,15 +10,15 @@ import type { PageStore } from "../kernel/page-store.js";
 import type { RandomSource } from "../kernel/random.js";
 import type { WallClock } from "../kernel/wall-clock.js";
 import type { JsonObjectValue } from "../thethings/values.js";
-import { Backlog } from "./backlog.js";
+import { Backlog, type BacklogHost } from "./backlog.js";
 import { PAYLOAD_FRAME_BYTES, valueItemBytes } from "./batch-payload.js";
 import type { BatchSink } from "./batch-sink.js";
 import { Outbox } from "./outbox.js";
 import { ReportQueue } from "./report-queue.js";
-import { Sampler } from "./sampler.js";
+import { Sampler, type SamplerHost } from "./sampler.js";
 import { type CompiledPlan, compileBindings, type SensorBinding } from "./sensor-binding.js";
 import { resolveTelemetryConfig, type TelemetryConfig, type TelemetrySettings } from "./telemetry-config.js";
-import { Uploader } from "./uploader.js";
+import { Uploader, type UploaderHost } from "./uploader.js";
 import { isPlausibleUtc } from "./utc-datetime.js";
 import { ValueRing } from "./value-ring.js";
 
@@ -91,7 +91,10 @@ export interface TelemetryCounters {
  */
 export type TelemetryChange = Partial<Pick<TelemetryConfig, "intervalMs" | "batch" | "maxDelayMs">>;
 
-export class Telemetry implements ConnectivityListener {
+/** The default log: one function for every instance. */
+const silent: LogSink = () => undefined;
+
+export class Telemetry implements ConnectivityListener, BacklogHost, UploaderHost, SamplerHost {
   #config: TelemetryConfig;
   readonly #plan: CompiledPlan;
   readonly #backlog: Backlog;
@@ -120,8 +123,7 @@ export class Telemetry implements ConnectivityListener {
     if (this.#plan.keys.indexOf(this.config.droppedKey) >= 0) {
       throw new TypeError(`Telemetry: key ${JSON.stringify(this.config.droppedKey)} is reserved for the drop count`);
     }
-    const log = options.log ?? (() => undefined);
-    const config = () => this.config;
+    const log = options.log ?? silent;
     /** Values not yet in a batch; bounded by config.bufferSize minus the batch in flight. */
     const ring = new ValueRing(this.config.bufferSize);
     // A report must fit a write beside the frame and the largest drop report.
@@ -129,8 +131,6 @@ export class Telemetry implements ConnectivityListener {
     this.#reports = new ReportQueue(this.config.maxPayloadBytes - PAYLOAD_FRAME_BYTES - largestDropReport - 1);
     this.#wallClock = wallClock;
     this.#clock = clock;
-    let uploader: Uploader | undefined;
-    const onDropped = (count: number) => uploader?.noteDropped(count);
     this.#outbox =
       options.pages === undefined
         ? undefined
@@ -140,7 +140,7 @@ export class Telemetry implements ConnectivityListener {
             boot: Math.floor(random.next() * 0x100000000),
             reportSlots: ReportQueue.MAX_REPORTS,
             log,
-            onDropped,
+            onDropped: (count) => this.noteDropped(count),
           });
     this.#backlog = new Backlog({
       plan: this.#plan,
@@ -150,27 +150,27 @@ export class Telemetry implements ConnectivityListener {
       clock,
       wallClock,
       log,
-      config,
-      unreportedDrops: () => uploader?.unreportedDrops ?? 0,
-      onDropped,
+      host: this,
     });
-    uploader = new Uploader({ backlog: this.#backlog, reports: this.#reports, sink, clock, random, log, config });
-    this.#uploader = uploader;
+    this.#uploader = new Uploader({
+      backlog: this.#backlog,
+      reports: this.#reports,
+      sink,
+      clock,
+      random,
+      log,
+      host: this,
+    });
     this.#sampler = new Sampler({
       plan: this.#plan,
       backlog: this.#backlog,
-      // Each round looks at the wall clock, even while a retry waits: values sampled before it was
-      // set get their datetimes (in flash too) as soon as it is.
-      onRound: () => {
-        this.#backlog.noticeClock();
-        uploader.pump();
-      },
+      host: this,
       clock,
       wallClock,
       log,
       intervalMs: this.config.intervalMs,
     });
-    if (this.#outbox !== undefined) this.#adoptOutbox(this.#outbox, log);
+    if (this.#outbox !== undefined) this.adoptOutbox(this.#outbox, log);
     this.#connectivity = options.connectivity;
     this.#connectivity?.subscribe(this);
   }
@@ -186,8 +186,27 @@ export class Telemetry implements ConnectivityListener {
     return this.#config;
   }
 
+  /** @internal (BacklogHost) */
+  get unreportedDrops(): number {
+    // Undefined only while the constructor builds the parts before the uploader: nothing dropped yet.
+    return this.#uploader?.unreportedDrops ?? 0;
+  }
+
+  /** @internal (BacklogHost) */
+  noteDropped(count: number): void {
+    this.#uploader?.noteDropped(count);
+  }
+
+  /** @internal (SamplerHost) */
+  roundEnded(): void {
+    // Each round looks at the wall clock, even while a retry waits: values sampled before it was
+    // set get their datetimes (in flash too) as soon as it is.
+    this.#backlog.noticeClock();
+    this.#uploader.pump();
+  }
+
   /** The reports an earlier boot left in flash join the queue (unless one waits on that key); the bound is checked. */
-  #adoptOutbox(outbox: Outbox, log: LogSink): void {
+  private adoptOutbox(outbox: Outbox, log: LogSink): void {
     const { reports, adopt } = outbox.takeRecoveredReports();
     const now = this.#clock.now();
     adopt(

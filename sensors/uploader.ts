@@ -24,8 +24,14 @@ export interface UploaderOptions {
   readonly clock: Clock;
   readonly random: RandomSource;
   readonly log: LogSink;
+  /** The telemetry composing it: one object asked, rather than a closure kept. */
+  readonly host: UploaderHost;
+}
+
+/** What the uploader asks of the telemetry that composes it. */
+export interface UploaderHost {
   /** Read for batch, maxDelayMs, maxPayloadBytes, holdUnstampedMs … each time they are needed. */
-  readonly config: () => TelemetryConfig;
+  readonly config: TelemetryConfig;
 }
 
 export interface UploaderCounters {
@@ -94,7 +100,11 @@ function isOutcome(value: unknown): value is BatchOutcome {
 
 export class Uploader {
   readonly #options: UploaderOptions;
-  readonly #backoff: Backoff;
+  /**
+   * The retry delays: made at the first failed write and let go at the next stored one, so that
+   * nothing of it is kept while writes go through (a new one starts where reset() would).
+   */
+  #backoff: Backoff | undefined;
   #pinned: PinnedBatch | undefined;
   #sending = false;
   #droppedUnreported = 0;
@@ -115,7 +125,8 @@ export class Uploader {
 
   constructor(options: UploaderOptions) {
     this.#options = options;
-    this.#backoff = new Backoff({ random: options.random, ...options.config().backoff });
+    // The settings are checked now (the constructor throws RangeError for a bad one), not at the first failure.
+    this.newBackoff();
   }
 
   get counters(): UploaderCounters {
@@ -157,9 +168,9 @@ export class Uploader {
   discard(): void {
     this.#pinned = undefined;
     this.#droppedUnreported = 0;
-    this.#cancel(this.#retryTimer);
+    this.cancel(this.#retryTimer);
     this.#retryTimer = undefined;
-    this.#backoff.reset();
+    this.#backoff = undefined;
   }
 
   /**
@@ -168,14 +179,14 @@ export class Uploader {
    */
   retryNow(): void {
     if (this.#closed || this.#retryTimer === undefined) return;
-    this.#cancel(this.#retryTimer);
+    this.cancel(this.#retryTimer);
     this.#retryTimer = undefined;
-    this.#backoff.reset();
+    this.#backoff = undefined;
     this.pump();
   }
 
   /**
-   * The configuration changed (a new batch size or maxDelay, read through `config` from now on):
+   * The configuration changed (a new batch size or maxDelay, read through the host from now on):
    * the batch in flight stays as it is, and waiting values are measured against the new triggers now.
    */
   configChanged(): void {
@@ -184,8 +195,8 @@ export class Uploader {
 
   close(): void {
     this.#closed = true;
-    this.#cancel(this.#flushTimer);
-    this.#cancel(this.#retryTimer);
+    this.cancel(this.#flushTimer);
+    this.cancel(this.#retryTimer);
     this.#flushTimer = undefined;
     this.#retryTimer = undefined;
   }
@@ -193,17 +204,21 @@ export class Uploader {
   /** Starts the next write if one may go now; otherwise makes sure a timer will come back. */
   pump(): void {
     if (this.#closed || this.#sending || this.#retryTimer !== undefined) return;
-    if (this.#pinned === undefined && !this.#formBatchIfDue()) return;
-    this.#send();
+    if (this.#pinned === undefined && !this.formBatchIfDue()) return;
+    this.send();
   }
 
-  #cancel(handle: TimerHandle | undefined): void {
+  private newBackoff(): Backoff {
+    return new Backoff({ random: this.#options.random, ...this.#options.host.config.backoff });
+  }
+
+  private cancel(handle: TimerHandle | undefined): void {
     if (handle !== undefined) this.#options.clock.clearTimer(handle);
   }
 
   /** Values sampled before the wall clock was set wait for it: until holdUnstamped after the first answer. */
-  #holding(now: number): boolean {
-    const { holdUnstampedMs } = this.#options.config();
+  private holding(now: number): boolean {
+    const { holdUnstampedMs } = this.#options.host.config;
     if (holdUnstampedMs === 0 || this.#options.backlog.clockKnown) return false;
     return this.#firstAnswerAt === undefined || now < this.#firstAnswerAt + holdUnstampedMs;
   }
@@ -215,9 +230,9 @@ export class Uploader {
    * instead. At least one value whenever any waits, none is held and no report was taken:
    * MIN_PAYLOAD_BYTES fits the largest item and a drop report.
    */
-  #fitting(holding: boolean): Fit {
+  private fitting(holding: boolean): Fit {
     const { backlog, reports, clock } = this.#options;
-    const config = this.#options.config();
+    const config = this.#options.host.config;
     let items = 0;
     let bytes = 0;
     const dropped = this.#droppedUnreported;
@@ -265,7 +280,7 @@ export class Uploader {
     return { count, dropReported, reports: taken, full, held, oldestReportAt, urgent };
   }
 
-  #armFlushTimer(dueAt: number): void {
+  private armFlushTimer(dueAt: number): void {
     const { clock } = this.#options;
     if (dueAt === Number.POSITIVE_INFINITY) return;
     this.#flushTimer = clock.setTimer(
@@ -283,29 +298,29 @@ export class Uploader {
    * long already), an urgent report. Otherwise arms a timer for the trigger or the hold's end.
    * Returns whether a batch was formed.
    */
-  #formBatchIfDue(): boolean {
+  private formBatchIfDue(): boolean {
     const { backlog, clock, reports } = this.#options;
-    const config = this.#options.config();
-    this.#cancel(this.#flushTimer);
+    const config = this.#options.host.config;
+    this.cancel(this.#flushTimer);
     this.#flushTimer = undefined;
     backlog.noticeClock();
     if (backlog.waiting === 0 && reports.size === 0) return false;
     const now = clock.now();
-    const holding = this.#holding(now);
+    const holding = this.holding(now);
     const holdEndsAt =
       holding && this.#firstAnswerAt !== undefined
         ? this.#firstAnswerAt + config.holdUnstampedMs
         : Number.POSITIVE_INFINITY;
-    const fit = this.#fitting(holding);
+    const fit = this.fitting(holding);
     if (fit.count === 0 && fit.reports.length === 0) {
       // Everything waits for the wall clock: the hold's end (or the first answer, or the clock) brings it.
-      this.#armFlushTimer(holdEndsAt);
+      this.armFlushTimer(holdEndsAt);
       return false;
     }
     const oldest = Math.min(fit.count > 0 ? backlog.oldestWaitingAt() : Number.POSITIVE_INFINITY, fit.oldestReportAt);
     const dueAt = oldest + config.maxDelayMs;
     if (!fit.urgent && !fit.full && fit.count < config.batch && now < dueAt) {
-      this.#armFlushTimer(fit.held ? Math.min(dueAt, holdEndsAt) : dueAt);
+      this.armFlushTimer(fit.held ? Math.min(dueAt, holdEndsAt) : dueAt);
       return false;
     }
     const taken = backlog.take(fit.count);
@@ -331,12 +346,12 @@ export class Uploader {
     return true;
   }
 
-  #settleReports(batch: PinnedBatch): void {
+  private settleReports(batch: PinnedBatch): void {
     for (const report of batch.reports) this.#options.reports.settle(report);
     this.#options.backlog.syncReports();
   }
 
-  #send(): void {
+  private send(): void {
     const batch = this.#pinned!;
     this.#sending = true;
     let pending: Promise<unknown>;
@@ -347,15 +362,15 @@ export class Uploader {
     }
     pending.then(
       (outcome) =>
-        this.#settle(
+        this.settle(
           batch,
           isOutcome(outcome) ? outcome : { kind: "unavailable", reason: `sink answered ${describe(outcome)}` },
         ),
-      (error: unknown) => this.#settle(batch, { kind: "unavailable", reason: `sink threw ${describe(error)}` }),
+      (error: unknown) => this.settle(batch, { kind: "unavailable", reason: `sink threw ${describe(error)}` }),
     );
   }
 
-  #settle(batch: PinnedBatch, outcome: BatchOutcome): void {
+  private settle(batch: PinnedBatch, outcome: BatchOutcome): void {
     if (this.#closed) return;
     const { log, clock, backlog } = this.#options;
     this.#sending = false;
@@ -366,9 +381,9 @@ export class Uploader {
       return;
     }
     if (outcome.kind === "stored") {
-      if (this.#backoff.attempts > 0)
+      if (this.#backoff !== undefined && this.#backoff.attempts > 0)
         log("info", `telemetry: writes go through again after ${this.#backoff.attempts} failed attempts`);
-      this.#backoff.reset();
+      this.#backoff = undefined;
       this.#pinned = undefined;
       backlog.release();
       this.#sent += batch.valueCount;
@@ -378,7 +393,7 @@ export class Uploader {
       this.#droppedUnreported -= batch.droppedReported;
       // Drops made while this batch was on its way wait from now on.
       if (batch.droppedReported > 0) this.#unreportedSince = clock.now();
-      this.#settleReports(batch);
+      this.settleReports(batch);
       this.#reportsSent += batch.reports.length;
       this.pump();
       return;
@@ -396,12 +411,13 @@ export class Uploader {
         this.#pinned = undefined;
         backlog.release();
         this.#rejected += batch.valueCount;
-        this.#settleReports(batch);
+        this.settleReports(batch);
       }
     } else detail = `not sent: ${outcome.reason}`;
     this.#writeFailures++;
-    const delay = this.#backoff.next();
-    log(this.#backoff.attempts === 1 ? "warn" : "debug", `telemetry: write ${detail}; next attempt in ${delay} ms`);
+    const backoff = (this.#backoff ??= this.newBackoff());
+    const delay = backoff.next();
+    log(backoff.attempts === 1 ? "warn" : "debug", `telemetry: write ${detail}; next attempt in ${delay} ms`);
     this.#retryTimer = clock.setTimer(() => {
       this.#retryTimer = undefined;
       this.pump();

@@ -26,6 +26,7 @@ suite("sensors: binding config", () => {
     equal(plan.readingCount, 3);
     equal(plan.bindings[1]!.readings[0]!.keyIndex, 0);
     deepEqual(plan.bindings[1]!.readings[0]!.segments, ["thermometer", "temperature"]);
+    equal(plan.bindings[0]!.readings[0]!.segments, "temperature");
     equal(plan.bindings[0]!.name, "sensor 0");
     equal(plan.bindings[1]!.name, "second");
   });

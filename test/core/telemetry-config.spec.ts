@@ -31,6 +31,26 @@ suite("telemetry: config", () => {
     equal(config.backoff.initialMs, DEFAULT_TELEMETRY_CONFIG.backoff.initialMs);
   });
 
+  test("a resolved configuration is kept, not copied; the default backoff is shared", () => {
+    const resolved = resolveTelemetryConfig({ intervalMs: 500, batch: 5, bufferSize: 50 });
+    equal(resolved.backoff, DEFAULT_TELEMETRY_CONFIG.backoff);
+    equal(resolveTelemetryConfig(resolved), resolved);
+    equal(resolveTelemetryConfig(DEFAULT_TELEMETRY_CONFIG), DEFAULT_TELEMETRY_CONFIG);
+    const custom = resolveTelemetryConfig({ backoff: { maxMs: 60_000 } });
+    equal(resolveTelemetryConfig(custom), custom);
+    // Not frozen, or not every field the same: a new, checked copy.
+    const copy = resolveTelemetryConfig({ ...resolved });
+    equal(copy === resolved, false);
+    deepEqual(copy, resolved);
+    equal(resolveTelemetryConfig({ ...resolved, batch: 6 }).batch, 6);
+    equal(resolveTelemetryConfig(Object.freeze({ ...resolved, batch: 6 })) === resolved, false);
+    // A null backoff (outside the types) still means the defaults, as before.
+    const nullBackoff = resolveTelemetryConfig(
+      Object.freeze({ ...resolved, backoff: null }) as unknown as TelemetrySettings,
+    );
+    deepEqual(nullBackoff.backoff, DEFAULT_TELEMETRY_CONFIG.backoff);
+  });
+
   test("out-of-range settings throw", () => {
     const bad: TelemetrySettings[] = [
       { intervalMs: 0 },
