@@ -70,6 +70,35 @@ suite("duplicate cache (RFC 7252 §4.5)", () => {
     equal(cache.size, 0);
     equal(cache.lookup((2999 * 7919) & 0xffff, 3000), undefined);
   });
+  test("expiries stay exact across weeks of uptime (the stored offsets move forward)", () => {
+    const cache = new DuplicateCache(4);
+    const day = 86_400_000;
+    cache.record(1, "ack", 0, 247_000);
+    cache.record(2, "none", 10 * day, 247_000);
+    equal(cache.lookup(1, 10 * day), undefined, "1 expired long ago");
+    cache.record(3, "ack", 12 * day, 247_000);
+    equal(cache.lookup(3, 12 * day + 246_999), "ack");
+    cache.record(4, "rst", 13 * day, 247_000);
+    equal(cache.lookup(4, 13 * day + 246_999), "rst");
+    equal(cache.lookup(4, 13 * day + 247_000), undefined);
+    for (let n = 0; n < 200; n++) cache.record(n, "ack", 20 * day + n * day, 247_000);
+    equal(cache.lookup(199, 219 * day + 246_999), "ack");
+    equal(cache.lookup(199, 219 * day + 247_000), undefined);
+    equal(cache.size, 0);
+  });
+
+  test("an entry live when the offsets move keeps its expiry to the millisecond", () => {
+    const cache = new DuplicateCache(4);
+    const half = 2 ** 29;
+    cache.record(1, "none", 0, half);
+    cache.record(2, "ack", half - 100, half);
+    cache.record(3, "rst", half + 10, half);
+    equal(cache.lookup(1, half + 10), undefined);
+    equal(cache.lookup(2, 2 * half - 101), "ack");
+    equal(cache.lookup(3, 2 * half + 9), "rst");
+    equal(cache.lookup(2, 2 * half - 100), undefined);
+    equal(cache.lookup(3, 2 * half + 10), undefined);
+  });
 });
 
 suite("retransmission schedule (RFC 7252 §4.2)", () => {
