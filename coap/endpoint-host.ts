@@ -8,7 +8,7 @@ import type { RandomSource } from "../kernel/random.js";
 import type { ManagedObservation, ObservationHost } from "./observation.js";
 import type { Exchange, ExchangeSink } from "./pending-exchange.js";
 import type { NotificationListener, OutgoingRequest, RequestLayer } from "./request-layer.js";
-import type { StatsCounters } from "./stats.js";
+import { Stat, type StatsCounters } from "./stats.js";
 
 export interface EndpointHostOptions {
   readonly requests: RequestLayer;
@@ -47,7 +47,7 @@ export class EndpointHost implements ObservationHost {
   }
 
   countBlockRequest(): void {
-    this.stats.blockRequests++;
+    this.stats[Stat.blockRequests]++;
   }
 
   allocateToken(): Uint8Array {

@@ -26,14 +26,14 @@ import { EndpointHost } from "./endpoint-host.js";
 import { IdleKeepAlive } from "./keepalive.js";
 import type { CoapOption, DecodedMessage } from "./message.js";
 import { MessageLayer } from "./message-layer.js";
-import { ManagedObservation } from "./observation.js";
+import { ManagedObservation, type ObservationSettings } from "./observation.js";
 import { type TransmissionParameters, type TransmissionSettings, transmissionParameters } from "./parameters.js";
 import type { PeerAddress } from "./peer-address.js";
 import { describePeer, samePeer } from "./peer-address.js";
 import type { Exchange, ExchangeSink } from "./pending-exchange.js";
 import { RequestLayer } from "./request-layer.js";
 import { type RequestTemplate, requestTemplate, withBlock2 } from "./request-template.js";
-import { type EndpointStats, newStats, type StatsCounters } from "./stats.js";
+import { type EndpointStats, newStats, type StatsCounters, statsSnapshot } from "./stats.js";
 
 export interface ReregisterBackoff {
   /** Delay before the second attempt after a loss (the first is immediate); doubled per failure (default 2 s). */
@@ -121,12 +121,9 @@ export class CoapEndpoint implements CoapClient {
   readonly #stats: StatsCounters = newStats();
   readonly #parameters: TransmissionParameters;
   readonly #block2: Block2Settings;
-  readonly #preferredSzx: number | undefined;
+  /** One object every observation of this endpoint shares (its block2 is #block2). */
+  readonly #observationSettings: ObservationSettings;
   readonly #maxObservations: number;
-  readonly #observeGraceMs: number;
-  readonly #backoffInitialMs: number;
-  readonly #backoffMaxMs: number;
-  readonly #registrationMaxRetransmit: number;
   /** Bound: maxObservations. */
   readonly #observations = new Set<ManagedObservation>();
   readonly #host: EndpointHost;
@@ -152,18 +149,24 @@ export class CoapEndpoint implements CoapClient {
     const szx = options.preferredBlockSzx;
     if (szx !== undefined && (!Number.isInteger(szx) || szx < 0 || szx > 6))
       throw new RangeError(`preferredBlockSzx must be 0..6: ${szx}`);
-    this.#preferredSzx = szx;
-    this.#block2 = { maxBodySize: positive("maxBodySize", options.maxBodySize, 16_384), preferredSzx: szx };
+    const block2 = { maxBodySize: positive("maxBodySize", options.maxBodySize, 16_384), preferredSzx: szx };
+    this.#block2 = block2;
     this.#maxObservations = positive("maxObservations", options.maxObservations, 8);
-    this.#observeGraceMs = positive("observeGraceMs", options.observeGraceMs, 10_000, true);
-    this.#backoffInitialMs = positive("reregisterBackoff.initialMs", options.reregisterBackoff?.initialMs, 2000);
-    this.#backoffMaxMs = positive("reregisterBackoff.maxMs", options.reregisterBackoff?.maxMs, 300_000);
+    const graceMs = positive("observeGraceMs", options.observeGraceMs, 10_000, true);
+    const backoffInitialMs = positive("reregisterBackoff.initialMs", options.reregisterBackoff?.initialMs, 2000);
+    const backoffMaxMs = positive("reregisterBackoff.maxMs", options.reregisterBackoff?.maxMs, 300_000);
     const attemptMaxRetransmit = options.reregisterBackoff?.attemptMaxRetransmit ?? DEFAULT_ATTEMPT_MAX_RETRANSMIT;
     if (!Number.isInteger(attemptMaxRetransmit) || attemptMaxRetransmit < 0) {
       throw new RangeError(`reregisterBackoff.attemptMaxRetransmit out of range: ${attemptMaxRetransmit}`);
     }
-    // RetransmissionSchedule caps it at MAX_RETRANSMIT.
-    this.#registrationMaxRetransmit = attemptMaxRetransmit;
+    // RetransmissionSchedule caps registrationMaxRetransmit at MAX_RETRANSMIT.
+    this.#observationSettings = Object.freeze({
+      graceMs,
+      backoffInitialMs,
+      backoffMaxMs,
+      registrationMaxRetransmit: attemptMaxRetransmit,
+      block2,
+    });
     const maxQueue = positive("maxQueue", options.maxQueue, 8, true);
     const separateResponseTimeoutMs = positive(
       "separateResponseTimeoutMs",
@@ -224,7 +227,7 @@ export class CoapEndpoint implements CoapClient {
 
   /** A snapshot of the counters. */
   get stats(): EndpointStats {
-    return Object.freeze({ ...this.#stats });
+    return statsSnapshot(this.#stats);
   }
 
   get server(): PeerAddress {
@@ -256,7 +259,7 @@ export class CoapEndpoint implements CoapClient {
         reject(asRequestError(error));
         return;
       }
-      const first = this.#withEarlyBlock2(template);
+      const first = this.withEarlyBlock2(template);
       this.run(template, (sink) => this.#requests.start({ template: first }, sink), options.signal, resolve, reject);
     });
   }
@@ -291,16 +294,15 @@ export class CoapEndpoint implements CoapClient {
     }
     const livenessMs =
       observeOptions.livenessMs === undefined ? undefined : positive("livenessMs", observeOptions.livenessMs, 0);
-    const template = this.#withEarlyBlock2(requestTemplate(options));
-    const observation = new ManagedObservation(this.#host, template, handlers, {
+    const template = this.withEarlyBlock2(requestTemplate(options));
+    const observation = new ManagedObservation(
+      this.#host,
+      template,
+      handlers,
+      this.#observationSettings,
       livenessMs,
-      graceMs: this.#observeGraceMs,
-      backoffInitialMs: this.#backoffInitialMs,
-      backoffMaxMs: this.#backoffMaxMs,
-      registrationMaxRetransmit: this.#registrationMaxRetransmit,
-      block2: this.#block2,
-      deliverReordered: observeOptions.deliverReordered === true,
-    });
+      observeOptions.deliverReordered === true,
+    );
     this.#observations.add(observation);
     observation.start();
     return observation;
@@ -334,10 +336,10 @@ export class CoapEndpoint implements CoapClient {
   }
 
   /** RFC 7959 §2.4 early negotiation: ask for the preferred block size from the first GET/FETCH on. */
-  #withEarlyBlock2(template: RequestTemplate): RequestTemplate {
-    if (this.#preferredSzx === undefined || (template.code !== Code.GET && template.code !== Code.FETCH))
-      return template;
-    return withBlock2(template, { num: 0, more: false, szx: this.#preferredSzx });
+  private withEarlyBlock2(template: RequestTemplate): RequestTemplate {
+    const szx = this.#block2.preferredSzx;
+    if (szx === undefined || (template.code !== Code.GET && template.code !== Code.FETCH)) return template;
+    return withBlock2(template, { num: 0, more: false, szx });
   }
 
   private run(

@@ -19,7 +19,7 @@ import type { PeerAddress } from "./peer-address.js";
 import { describePeer, samePeer } from "./peer-address.js";
 import type { Exchange } from "./pending-exchange.js";
 import { RetransmissionSchedule } from "./retransmission.js";
-import type { StatsCounters } from "./stats.js";
+import { Stat, type StatsCounters } from "./stats.js";
 
 /** What the message layer hands up; every call comes from a datagram or a timer of this layer. */
 export interface MessageLayerUpper {
@@ -176,7 +176,7 @@ export class MessageLayer {
 
   /** Counts a well-formed message from the server that matched nothing. */
   dropUnmatched(reason: string): void {
-    this.#stats.droppedUnmatched++;
+    this.#stats[Stat.droppedUnmatched]++;
     this.#log?.("debug", `coap: dropped: ${reason}`);
   }
 
@@ -200,7 +200,7 @@ export class MessageLayer {
     exchange.ackTimer = undefined;
     const lastChance = exchange.deadline !== undefined && this.#clock.now() >= exchange.deadline;
     if (!lastChance && schedule.expire()) {
-      this.#stats.retransmissions++;
+      this.#stats[Stat.retransmissions]++;
       this.awaitAck(exchange, schedule);
       this.transmit(exchange.bytes);
       this.#log?.("debug", `coap: retransmission ${schedule.retransmissions} mid=${exchange.messageId}`);
@@ -211,29 +211,29 @@ export class MessageLayer {
 
   private transmit(bytes: Uint8Array): void {
     this.#lastSentAt = this.#clock.now();
-    this.#stats.datagramsSent++;
+    this.#stats[Stat.datagramsSent]++;
     try {
       this.#port.send(bytes, this.#server);
     } catch (error) {
       // Treated like a datagram lost on the way: retransmission or the timeout take over.
-      this.#stats.sendErrors++;
+      this.#stats[Stat.sendErrors]++;
       this.#log?.("warn", `coap: send to ${describePeer(this.#server)} failed: ${String(error)}`);
     }
   }
 
   private sendEmpty(type: typeof MessageType.ACK | typeof MessageType.RST, messageId: number): void {
-    if (type === MessageType.ACK) this.#stats.acksSent++;
-    else this.#stats.rstSent++;
+    if (type === MessageType.ACK) this.#stats[Stat.acksSent]++;
+    else this.#stats[Stat.rstSent]++;
     // Four bytes made per reply rather than a buffer kept: an array and its buffer take seven slots.
     this.transmit(writeEmpty(new Uint8Array(4), type, messageId));
   }
 
   private receive(bytes: Uint8Array, from: PeerAddress, upper: MessageLayerUpper): void {
-    this.#stats.datagramsReceived++;
+    this.#stats[Stat.datagramsReceived]++;
     if (this.#closed) return;
     if (!samePeer(from, this.#server)) {
       // Never answered: a reply would let anyone use the device to reflect traffic.
-      this.#stats.droppedForeign++;
+      this.#stats[Stat.droppedForeign]++;
       this.#log?.("debug", `coap: dropped a datagram from ${describePeer(from)}: not the server`);
       return;
     }
@@ -264,7 +264,7 @@ export class MessageLayer {
    * §4.2: a CON with a format error is rejected with RST when its header can be read; anything else is dropped (§4.3).
    */
   private onMalformed(bytes: Uint8Array, error: unknown): void {
-    this.#stats.droppedMalformed++;
+    this.#stats[Stat.droppedMalformed]++;
     this.#log?.(
       "debug",
       `coap: dropped a malformed datagram: ${error instanceof Error ? error.message : String(error)}`,
@@ -287,7 +287,7 @@ export class MessageLayer {
     const seen = this.#duplicates.lookup(message.messageId, this.#clock.now());
     if (seen !== undefined) {
       // §4.5: the same answer again, and no second processing.
-      this.#stats.duplicates++;
+      this.#stats[Stat.duplicates]++;
       if (seen === "ack") this.sendEmpty(MessageType.ACK, message.messageId);
       else if (seen === "rst") this.sendEmpty(MessageType.RST, message.messageId);
       return;

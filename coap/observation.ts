@@ -26,8 +26,8 @@ import type { ExchangeSink } from "./pending-exchange.js";
 import type { NotificationListener } from "./request-layer.js";
 import { observeRequest, type RequestTemplate } from "./request-template.js";
 import { toResponse } from "./response-view.js";
-import type { StatsCounters } from "./stats.js";
-import { tokenKey } from "./tokens.js";
+import { Stat, type StatsCounters } from "./stats.js";
+import { tokenBytes, tokenKey } from "./tokens.js";
 
 /** RFC 7252 §5.10.5: Max-Age when the option is absent. */
 const DEFAULT_MAX_AGE_S = 60;
@@ -38,9 +38,8 @@ const DEFAULT_MAX_AGE_S = 60;
 const MAX_LIVENESS_MS = 86_400_000;
 const WITHOUT_BLOCK2: readonly number[] = Object.freeze([OptionNumber.Block2]);
 
+/** What every observation of an endpoint shares: one object made by the endpoint. */
 export interface ObservationSettings {
-  /** The application's liveness window (ms), or undefined for Max-Age + grace. */
-  readonly livenessMs: number | undefined;
   /** Added to Max-Age to allow for the notification's travel and the server's timing. */
   readonly graceMs: number;
   /**
@@ -52,8 +51,6 @@ export interface ObservationSettings {
   /** Retransmissions of one registration attempt: the backoff above does the retrying. */
   readonly registrationMaxRetransmit: number;
   readonly block2: Block2Settings;
-  /** See ObserveOptions.deliverReordered. */
-  readonly deliverReordered: boolean;
 }
 
 /** What an observation needs from the endpoint. */
@@ -88,9 +85,13 @@ export class ManagedObservation implements Observation, NotificationListener {
   readonly #request: RequestTemplate;
   readonly #handlers: ObserveHandlers;
   readonly #settings: ObservationSettings;
+  /** The application's liveness window (ms), or undefined for Max-Age + grace. */
+  readonly #livenessMs: number | undefined;
+  /** See ObserveOptions.deliverReordered. */
+  readonly #deliverReordered: boolean;
   readonly #freshness = new ObserveFreshness();
   #state: State = "registering";
-  #token: Uint8Array | undefined;
+  /** The current registration's token as hex, "" between registrations (the bytes are derived when needed). */
   #key = "";
   /** The registration in flight. */
   #registration: RequestCall | undefined;
@@ -104,7 +105,8 @@ export class ManagedObservation implements Observation, NotificationListener {
   #registrationSentAt = Number.NaN;
   /** Registrations failed in a row since the last success (the first retry after a loss goes at once). */
   #failures = 0;
-  readonly #backoff: Backoff;
+  /** Made when a registration fails and dropped on success: none is kept while the observation works. */
+  #backoff: Backoff | undefined;
 
   /** `request` is the plain request (GET); the observation adds Observe itself. */
   constructor(
@@ -112,16 +114,17 @@ export class ManagedObservation implements Observation, NotificationListener {
     request: RequestTemplate,
     handlers: ObserveHandlers,
     settings: ObservationSettings,
+    livenessMs: number | undefined,
+    deliverReordered: boolean,
   ) {
     this.#host = host;
     this.#request = request;
     this.#handlers = handlers;
     this.#settings = settings;
-    this.#backoff = new Backoff({
-      random: host.random,
-      initialMs: settings.backoffInitialMs,
-      maxMs: settings.backoffMaxMs,
-    });
+    this.#livenessMs = livenessMs;
+    this.#deliverReordered = deliverReordered;
+    // Made once here so that settings it refuses fail observe(), not a later timer.
+    this.#backoff = this.newBackoff();
   }
 
   get active(): boolean {
@@ -148,7 +151,7 @@ export class ManagedObservation implements Observation, NotificationListener {
       this.#registrationSentAt === this.#host.clock.now()
     )
       return;
-    this.#host.stats.observeReregistrations++;
+    this.#host.stats[Stat.observeReregistrations]++;
     this.resetBackoff();
     this.sendRegistration();
   }
@@ -158,15 +161,14 @@ export class ManagedObservation implements Observation, NotificationListener {
     if (this.#state === "ended") return Promise.resolve();
     const registered =
       this.#state === "established" || (this.#state === "registering" && this.#registration?.transmitted === true);
-    const token = this.#token;
     const key = this.#key;
     this.end();
-    if (!registered || token === undefined) {
+    if (!registered || key === "") {
       this.dropToken();
       return Promise.resolve();
     }
     // The token stays claimed until the deregistration ends: its answer must match it.
-    this.#token = undefined;
+    const token = tokenBytes(key);
     this.#key = "";
     return new Promise<void>((resolve) => {
       const done = (): void => {
@@ -214,7 +216,6 @@ export class ManagedObservation implements Observation, NotificationListener {
     if (this.#key === "") return;
     this.#host.unlisten(this.#key);
     this.#host.releaseToken(this.#key);
-    this.#token = undefined;
     this.#key = "";
   }
 
@@ -223,12 +224,11 @@ export class ManagedObservation implements Observation, NotificationListener {
     this.dropToken();
     const token = this.#host.allocateToken();
     const key = tokenKey(token);
-    this.#token = token;
     this.#key = key;
     this.#state = "registering";
     this.#freshness.reset();
     this.#host.listen(key, this);
-    this.#host.stats.observeRegistrations++;
+    this.#host.stats[Stat.observeRegistrations]++;
     const call = new RequestCall(this.#host, this.#request, this.#settings.block2, {
       onResponse: (response) => {
         if (this.#registration === call) this.onRegistered(response);
@@ -288,8 +288,8 @@ export class ManagedObservation implements Observation, NotificationListener {
       return;
     }
     if (!this.#freshness.accept(sequence, this.#host.clock.now())) {
-      this.#host.stats.staleNotifications++;
-      if (!this.#settings.deliverReordered) {
+      this.#host.stats[Stat.staleNotifications]++;
+      if (!this.#deliverReordered) {
         this.#host.log("debug", `coap: stale notification ${sequence} dropped`);
         return;
       }
@@ -342,7 +342,7 @@ export class ManagedObservation implements Observation, NotificationListener {
 
   private armLiveness(maxAgeSeconds: number | undefined): void {
     const fromMaxAge = Math.min((maxAgeSeconds ?? DEFAULT_MAX_AGE_S) * 1000 + this.#settings.graceMs, MAX_LIVENESS_MS);
-    const window = this.#settings.livenessMs ?? fromMaxAge;
+    const window = this.#livenessMs ?? fromMaxAge;
     if (this.#timer !== undefined) this.#host.clock.clearTimer(this.#timer);
     this.#timer = this.#host.clock.setTimer(() => {
       this.#timer = undefined;
@@ -355,7 +355,7 @@ export class ManagedObservation implements Observation, NotificationListener {
     this.stopWork();
     this.dropToken();
     this.#state = "waiting";
-    this.#host.stats.observeLost++;
+    this.#host.stats[Stat.observeLost]++;
     this.#host.log("info", `coap: observation lost: ${reason}`);
     if (!this.#lost) {
       this.#lost = true;
@@ -367,25 +367,33 @@ export class ManagedObservation implements Observation, NotificationListener {
     this.#failures++;
     this.#timer = this.#host.clock.setTimer(() => {
       this.#timer = undefined;
-      this.#host.stats.observeReregistrations++;
+      this.#host.stats[Stat.observeReregistrations]++;
       this.sendRegistration();
     }, delay);
   }
 
   /** At once after a working observation is lost; then the shared backoff (kernel/backoff.ts). */
   private backoffMs(): number {
-    return this.#failures === 0 ? 0 : this.#backoff.next();
+    if (this.#failures === 0) return 0;
+    this.#backoff ??= this.newBackoff();
+    return this.#backoff.next();
   }
 
+  /** A fresh Backoff starts at its first delay, as a reset one does. */
   private resetBackoff(): void {
     this.#failures = 0;
-    this.#backoff.reset();
+    this.#backoff = undefined;
+  }
+
+  private newBackoff(): Backoff {
+    const settings = this.#settings;
+    return new Backoff({ random: this.#host.random, initialMs: settings.backoffInitialMs, maxMs: settings.backoffMaxMs });
   }
 
   private deliver(response: CoapResponse): void {
     this.#host.defer(() => {
       if (this.#state === "ended") return;
-      this.#host.stats.notifications++;
+      this.#host.stats[Stat.notifications]++;
       this.#handlers.onNotification(response);
     });
   }

@@ -18,7 +18,7 @@ import { OptionNumber } from "./options.js";
 import type { TransmissionParameters } from "./parameters.js";
 import { Exchange, type ExchangeSink } from "./pending-exchange.js";
 import type { RequestTemplate } from "./request-template.js";
-import type { StatsCounters } from "./stats.js";
+import { Stat, type StatsCounters } from "./stats.js";
 import { TokenRegistry, tokenKey } from "./tokens.js";
 
 /** Receives the messages that carry the token of an observation (RFC 7641 notifications). */
@@ -238,7 +238,7 @@ export class RequestLayer implements MessageLayerUpper {
   /** Ends `exchange` with a "cancelled" error unless it has already ended. */
   cancel(exchange: Exchange, reason: string = "cancelled"): void {
     if (exchange.state === "done") return;
-    this.#stats.cancelled++;
+    this.#stats[Stat.cancelled]++;
     this.fail(exchange, new CoapRequestError("cancelled", reason));
   }
 
@@ -260,7 +260,7 @@ export class RequestLayer implements MessageLayerUpper {
     // Room counts the free NSTART slots too: a request that can go out at once never waits.
     const free = this.#parameters.nstart - this.#outstanding - this.#queue.length;
     if (counted && free <= 0 && this.#countedInQueue >= this.#maxQueue) {
-      this.#stats.queueFull++;
+      this.#stats[Stat.queueFull]++;
       throw new CoapRequestError("queue-full", `${this.#countedInQueue} requests already waiting`);
     }
   }
@@ -306,8 +306,8 @@ export class RequestLayer implements MessageLayerUpper {
       exchange.state = "awaiting-response";
       this.awaitResponse(exchange, this.#nonTimeoutMs);
     }
-    if (exchange.ping) this.#stats.pings++;
-    else this.#stats.requestsSent++;
+    if (exchange.ping) this.#stats[Stat.pings]++;
+    else this.#stats[Stat.requestsSent]++;
     this.#messages.send(exchange);
   }
 
@@ -320,8 +320,8 @@ export class RequestLayer implements MessageLayerUpper {
 
   /** No ACK (from the message layer) or no response in time. */
   private timedOut(exchange: Exchange): void {
-    if (exchange.ping) this.#stats.pingTimeouts++;
-    this.#stats.timeouts++;
+    if (exchange.ping) this.#stats[Stat.pingTimeouts]++;
+    this.#stats[Stat.timeouts]++;
     const what =
       exchange.state === "awaiting-ack" ? "no ACK after MAX_RETRANSMIT retransmissions" : "no response in time";
     this.fail(exchange, new CoapRequestError("timeout", `${what} (mid=${exchange.messageId})`, exchange.sent()));
@@ -359,7 +359,7 @@ export class RequestLayer implements MessageLayerUpper {
 
   private complete(exchange: Exchange, message: DecodedMessage): void {
     this.retire(exchange);
-    if (!exchange.ping) this.#stats.responses++;
+    if (!exchange.ping) this.#stats[Stat.responses]++;
     try {
       exchange.sink.onResponse(message);
     } catch (error) {
@@ -425,7 +425,7 @@ export class RequestLayer implements MessageLayerUpper {
     }
     if (message.unrecognisedCritical.length > 0) {
       // §5.4.1 and §4.2: rejecting an ACK means ignoring it.
-      this.#stats.rejectedCritical++;
+      this.#stats[Stat.rejectedCritical]++;
       this.#log?.(
         "warn",
         `coap: ignored a response with unrecognised critical options ${message.unrecognisedCritical.join(",")}`,
@@ -454,7 +454,7 @@ export class RequestLayer implements MessageLayerUpper {
       this.complete(exchange, message);
       return;
     }
-    this.#stats.resetsReceived++;
+    this.#stats[Stat.resetsReceived]++;
     this.fail(exchange, new CoapRequestError("reset", `the server answered mid=${message.messageId} with RST`));
   }
 
@@ -469,7 +469,7 @@ export class RequestLayer implements MessageLayerUpper {
     }
     if (message.unrecognisedCritical.length > 0) {
       // §5.4.1: the response is rejected: RST for a CON, ignored if NON.
-      this.#stats.rejectedCritical++;
+      this.#stats[Stat.rejectedCritical]++;
       this.#log?.(
         "warn",
         `coap: rejected a response with unrecognised critical options ${message.unrecognisedCritical.join(",")}`,

@@ -15,6 +15,22 @@ export function tokenKey(token: Uint8Array): string {
   return key;
 }
 
+/** The token whose key tokenKey() gave: `key` is lowercase hex of whole bytes. */
+export function tokenBytes(key: string): Uint8Array {
+  const token = new Uint8Array(key.length / 2);
+  let at = 0;
+  let high = -1;
+  for (const digit of key) {
+    const value = HEX.indexOf(digit);
+    if (high < 0) high = value;
+    else {
+      token[at++] = (high << 4) | value;
+      high = -1;
+    }
+  }
+  return token;
+}
+
 /** Adds one to `token` as a big-endian number, wrapping. */
 function increment(token: Uint8Array): void {
   for (let i = token.length - 1; i >= 0; i--) {

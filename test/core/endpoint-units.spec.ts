@@ -9,6 +9,7 @@ import { transmissionParameters } from "../../coap/parameters.js";
 import { samePeer } from "../../coap/peer-address.js";
 import { blockFollowUp, observeRequest, requestTemplate } from "../../coap/request-template.js";
 import { initialTimeoutMs, RetransmissionSchedule } from "../../coap/retransmission.js";
+import { tokenBytes, tokenKey } from "../../coap/tokens.js";
 import { deepEqual, equal, ok, throws } from "../portable/assert.js";
 import { suite, test } from "../portable/harness.js";
 import { ConstantRandom, SeededRandom } from "../sim/seeded-random.js";
@@ -98,6 +99,18 @@ suite("duplicate cache (RFC 7252 §4.5)", () => {
     equal(cache.lookup(3, 2 * half + 9), "rst");
     equal(cache.lookup(2, 2 * half - 100), undefined);
     equal(cache.lookup(3, 2 * half + 10), undefined);
+  });
+});
+
+suite("token keys", () => {
+  test("tokenBytes gives back the bytes tokenKey made, every byte value included", () => {
+    const all = new Uint8Array(256);
+    for (let i = 0; i < 256; i++) all[i] = i;
+    for (let at = 0; at < 256; at += 8) {
+      const token = all.slice(at, at + 8);
+      deepEqual(Array.from(tokenBytes(tokenKey(token))), Array.from(token));
+    }
+    equal(tokenBytes("").length, 0);
   });
 });
 
