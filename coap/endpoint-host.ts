@@ -3,8 +3,9 @@
 // closure and its environment for each of them for the life of the endpoint (about 2 KB on the
 // ESP32 for these thirteen members).
 import type { Clock } from "../kernel/clock.js";
-import type { LogLevel, LogSink } from "../kernel/log.js";
+import type { LogLevel } from "../kernel/log.js";
 import type { RandomSource } from "../kernel/random.js";
+import type { GuardedLog } from "./guarded-log.js";
 import type { ManagedObservation, ObservationHost } from "./observation.js";
 import type { Exchange, ExchangeSink } from "./pending-exchange.js";
 import type { NotificationListener, OutgoingRequest, RequestLayer } from "./request-layer.js";
@@ -16,7 +17,7 @@ export interface EndpointHostOptions {
   readonly random: RandomSource;
   readonly stats: StatsCounters;
   /** The endpoint's log, which never throws. */
-  readonly log: LogSink | undefined;
+  readonly log: GuardedLog | undefined;
   /** The endpoint's table of observations, which forget() takes an ended one out of. */
   readonly observations: Set<ManagedObservation>;
 }
@@ -26,7 +27,7 @@ export class EndpointHost implements ObservationHost {
   readonly random: RandomSource;
   readonly stats: StatsCounters;
   readonly #requests: RequestLayer;
-  readonly #log: LogSink | undefined;
+  readonly #log: GuardedLog | undefined;
   readonly #observations: Set<ManagedObservation>;
 
   constructor(options: EndpointHostOptions) {
@@ -71,7 +72,7 @@ export class EndpointHost implements ObservationHost {
     Promise.resolve()
       .then(callback)
       .catch((error: unknown) =>
-        this.#log?.(
+        this.#log?.write(
           "error",
           `coap: application callback threw: ${error instanceof Error ? error.message : String(error)}`,
         ),
@@ -79,7 +80,7 @@ export class EndpointHost implements ObservationHost {
   }
 
   log(level: LogLevel, text: string): void {
-    this.#log?.(level, text);
+    this.#log?.write(level, text);
   }
 
   forget(observation: ManagedObservation): void {

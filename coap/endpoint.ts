@@ -23,6 +23,7 @@ import { Code } from "./codes.js";
 import type { DatagramPort } from "./datagram-port.js";
 import { decodeMessage } from "./decoder.js";
 import { EndpointHost } from "./endpoint-host.js";
+import { GuardedLog } from "./guarded-log.js";
 import { IdleKeepAlive } from "./keepalive.js";
 import type { CoapOption, DecodedMessage } from "./message.js";
 import { MessageLayer } from "./message-layer.js";
@@ -117,7 +118,7 @@ export class CoapEndpoint implements CoapClient {
   readonly #messages: MessageLayer;
   readonly #requests: RequestLayer;
   readonly #clock: Clock;
-  readonly #log: LogSink | undefined;
+  readonly #log: GuardedLog | undefined;
   readonly #stats: StatsCounters = newStats();
   readonly #parameters: TransmissionParameters;
   readonly #block2: Block2Settings;
@@ -135,17 +136,7 @@ export class CoapEndpoint implements CoapClient {
     const p = this.#parameters;
     this.#clock = options.clock;
     const sink = options.log;
-    // A failing log must not take the protocol down with it.
-    this.#log =
-      sink === undefined
-        ? undefined
-        : (level, text) => {
-            try {
-              sink(level, text);
-            } catch {
-              // Nowhere left to report it.
-            }
-          };
+    this.#log = sink === undefined ? undefined : new GuardedLog(sink);
     const szx = options.preferredBlockSzx;
     if (szx !== undefined && (!Number.isInteger(szx) || szx < 0 || szx > 6))
       throw new RangeError(`preferredBlockSzx must be 0..6: ${szx}`);
@@ -245,7 +236,7 @@ export class CoapEndpoint implements CoapClient {
    */
   setServer(server: PeerAddress): void {
     if (this.#closed || samePeer(server, this.#messages.server)) return;
-    this.#log?.("info", `coap: server is now ${describePeer(server)}`);
+    this.#log?.write("info", `coap: server is now ${describePeer(server)}`);
     this.#messages.setServer(server);
     this.reregisterAll();
   }
@@ -392,7 +383,10 @@ export class CoapEndpoint implements CoapClient {
     if (this.#closed) return;
     this.ping().catch((error: unknown) => {
       if (this.#closed) return;
-      this.#log?.("warn", `coap: keep-alive ping failed: ${error instanceof Error ? error.message : String(error)}`);
+      this.#log?.write(
+        "warn",
+        `coap: keep-alive ping failed: ${error instanceof Error ? error.message : String(error)}`,
+      );
       if (error instanceof CoapRequestError && error.kind === "timeout") this.reregisterAll();
     });
   }

@@ -6,12 +6,12 @@
 // (coap/request-layer.ts), which tells this one how to answer what it hands up.
 
 import type { Clock } from "../kernel/clock.js";
-import type { LogSink } from "../kernel/log.js";
 import type { RandomSource } from "../kernel/random.js";
 import { Code, MessageType } from "./codes.js";
 import type { DatagramPort } from "./datagram-port.js";
 import { decodeMessage } from "./decoder.js";
 import { DuplicateCache } from "./dedup-cache.js";
+import type { GuardedLog } from "./guarded-log.js";
 import type { DecodedMessage } from "./message.js";
 import { MessageIdSequence } from "./message-ids.js";
 import type { TransmissionParameters } from "./parameters.js";
@@ -41,7 +41,7 @@ export interface MessageLayerOptions {
   readonly server: PeerAddress;
   readonly clock: Clock;
   readonly random: RandomSource;
-  readonly log: LogSink | undefined;
+  readonly log: GuardedLog | undefined;
   readonly stats: StatsCounters;
   readonly parameters: TransmissionParameters;
   readonly dedupCapacity: number;
@@ -69,7 +69,7 @@ export class MessageLayer {
   #server: PeerAddress;
   readonly #clock: Clock;
   readonly #random: RandomSource;
-  readonly #log: LogSink | undefined;
+  readonly #log: GuardedLog | undefined;
   readonly #stats: StatsCounters;
   readonly #parameters: TransmissionParameters;
   readonly #messageIds: MessageIdSequence;
@@ -141,7 +141,7 @@ export class MessageLayer {
       this.awaitAck(exchange, exchange.schedule);
     }
     this.transmit(exchange.bytes);
-    this.#log?.(
+    this.#log?.write(
       "debug",
       `coap: sent ${exchange.confirmable ? "CON" : "NON"} mid=${exchange.messageId} token=${exchange.tokenKey}`,
     );
@@ -177,7 +177,7 @@ export class MessageLayer {
   /** Counts a well-formed message from the server that matched nothing. */
   dropUnmatched(reason: string): void {
     this.#stats[Stat.droppedUnmatched]++;
-    this.#log?.("debug", `coap: dropped: ${reason}`);
+    this.#log?.write("debug", `coap: dropped: ${reason}`);
   }
 
   /** Forgets the server's message IDs and closes the port. Safe twice. */
@@ -188,7 +188,7 @@ export class MessageLayer {
     try {
       this.#port.close();
     } catch (error) {
-      this.#log?.("warn", `coap: closing the port failed: ${String(error)}`);
+      this.#log?.write("warn", `coap: closing the port failed: ${String(error)}`);
     }
   }
 
@@ -203,7 +203,7 @@ export class MessageLayer {
       this.#stats[Stat.retransmissions]++;
       this.awaitAck(exchange, schedule);
       this.transmit(exchange.bytes);
-      this.#log?.("debug", `coap: retransmission ${schedule.retransmissions} mid=${exchange.messageId}`);
+      this.#log?.write("debug", `coap: retransmission ${schedule.retransmissions} mid=${exchange.messageId}`);
       return;
     }
     this.#upper?.onAckTimeout(exchange);
@@ -217,7 +217,7 @@ export class MessageLayer {
     } catch (error) {
       // Treated like a datagram lost on the way: retransmission or the timeout take over.
       this.#stats[Stat.sendErrors]++;
-      this.#log?.("warn", `coap: send to ${describePeer(this.#server)} failed: ${String(error)}`);
+      this.#log?.write("warn", `coap: send to ${describePeer(this.#server)} failed: ${String(error)}`);
     }
   }
 
@@ -234,7 +234,7 @@ export class MessageLayer {
     if (!samePeer(from, this.#server)) {
       // Never answered: a reply would let anyone use the device to reflect traffic.
       this.#stats[Stat.droppedForeign]++;
-      this.#log?.("debug", `coap: dropped a datagram from ${describePeer(from)}: not the server`);
+      this.#log?.write("debug", `coap: dropped a datagram from ${describePeer(from)}: not the server`);
       return;
     }
     let message: DecodedMessage;
@@ -256,7 +256,7 @@ export class MessageLayer {
           this.onConOrNon(message, upper);
       }
     } catch (error) {
-      this.#log?.("error", `coap: handling a message failed: ${String(error)}`);
+      this.#log?.write("error", `coap: handling a message failed: ${String(error)}`);
     }
   }
 
@@ -265,7 +265,7 @@ export class MessageLayer {
    */
   private onMalformed(bytes: Uint8Array, error: unknown): void {
     this.#stats[Stat.droppedMalformed]++;
-    this.#log?.(
+    this.#log?.write(
       "debug",
       `coap: dropped a malformed datagram: ${error instanceof Error ? error.message : String(error)}`,
     );

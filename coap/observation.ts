@@ -387,7 +387,11 @@ export class ManagedObservation implements Observation, NotificationListener {
 
   private newBackoff(): Backoff {
     const settings = this.#settings;
-    return new Backoff({ random: this.#host.random, initialMs: settings.backoffInitialMs, maxMs: settings.backoffMaxMs });
+    return new Backoff({
+      random: this.#host.random,
+      initialMs: settings.backoffInitialMs,
+      maxMs: settings.backoffMaxMs,
+    });
   }
 
   private deliver(response: CoapResponse): void {

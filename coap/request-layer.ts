@@ -6,12 +6,12 @@
 // options, and the timeouts. Every exchange ends exactly once: answered, failed or cancelled.
 
 import type { Clock } from "../kernel/clock.js";
-import type { LogSink } from "../kernel/log.js";
 import type { RandomSource } from "../kernel/random.js";
 import { CoapRequestError, type SentRequest } from "./client-api.js";
 import { Code, codeClass, isRequestCode, isResponseCode, MessageType } from "./codes.js";
 import { decodeMessage } from "./decoder.js";
 import { encodeMessage } from "./encoder.js";
+import type { GuardedLog } from "./guarded-log.js";
 import { type DecodedMessage, EMPTY_BYTES, hasOption } from "./message.js";
 import { emptyCon, type MessageLayer, type MessageLayerUpper } from "./message-layer.js";
 import { OptionNumber } from "./options.js";
@@ -31,7 +31,7 @@ export interface RequestLayerOptions {
   readonly messages: MessageLayer;
   readonly clock: Clock;
   readonly random: RandomSource;
-  readonly log: LogSink | undefined;
+  readonly log: GuardedLog | undefined;
   readonly stats: StatsCounters;
   readonly parameters: TransmissionParameters;
   /** Requests waiting for an NSTART slot. */
@@ -67,7 +67,7 @@ export interface OutgoingRequest {
 export class RequestLayer implements MessageLayerUpper {
   readonly #messages: MessageLayer;
   readonly #clock: Clock;
-  readonly #log: LogSink | undefined;
+  readonly #log: GuardedLog | undefined;
   readonly #stats: StatsCounters;
   readonly #parameters: TransmissionParameters;
   readonly #maxQueue: number;
@@ -363,7 +363,7 @@ export class RequestLayer implements MessageLayerUpper {
     try {
       exchange.sink.onResponse(message);
     } catch (error) {
-      this.#log?.("error", `coap: response handler threw: ${String(error)}`);
+      this.#log?.write("error", `coap: response handler threw: ${String(error)}`);
     }
     // After the sink, so that a follow-up it queued (Block2) takes the freed slot first.
     this.pump();
@@ -379,7 +379,7 @@ export class RequestLayer implements MessageLayerUpper {
     try {
       exchange.sink.onFailure(error);
     } catch (thrown) {
-      this.#log?.("error", `coap: failure handler threw: ${String(thrown)}`);
+      this.#log?.write("error", `coap: failure handler threw: ${String(thrown)}`);
     }
   }
 
@@ -426,7 +426,7 @@ export class RequestLayer implements MessageLayerUpper {
     if (message.unrecognisedCritical.length > 0) {
       // §5.4.1 and §4.2: rejecting an ACK means ignoring it.
       this.#stats[Stat.rejectedCritical]++;
-      this.#log?.(
+      this.#log?.write(
         "warn",
         `coap: ignored a response with unrecognised critical options ${message.unrecognisedCritical.join(",")}`,
       );
@@ -470,7 +470,7 @@ export class RequestLayer implements MessageLayerUpper {
     if (message.unrecognisedCritical.length > 0) {
       // §5.4.1: the response is rejected: RST for a CON, ignored if NON.
       this.#stats[Stat.rejectedCritical]++;
-      this.#log?.(
+      this.#log?.write(
         "warn",
         `coap: rejected a response with unrecognised critical options ${message.unrecognisedCritical.join(",")}`,
       );
@@ -492,7 +492,7 @@ export class RequestLayer implements MessageLayerUpper {
       try {
         listener.onNotification(message);
       } catch (error) {
-        this.#log?.("error", `coap: notification listener threw: ${String(error)}`);
+        this.#log?.write("error", `coap: notification listener threw: ${String(error)}`);
       }
       return;
     }
