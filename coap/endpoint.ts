@@ -25,7 +25,6 @@ import { decodeMessage } from "./decoder.js";
 import { EndpointHost } from "./endpoint-host.js";
 import { GuardedLog } from "./guarded-log.js";
 import { IdleKeepAlive } from "./keepalive.js";
-import type { CoapOption, DecodedMessage } from "./message.js";
 import { MessageLayer } from "./message-layer.js";
 import { ManagedObservation, type ObservationSettings } from "./observation.js";
 import { type TransmissionParameters, type TransmissionSettings, transmissionParameters } from "./parameters.js";
@@ -33,7 +32,7 @@ import type { PeerAddress } from "./peer-address.js";
 import { describePeer, samePeer } from "./peer-address.js";
 import type { Exchange, ExchangeSink } from "./pending-exchange.js";
 import { RequestLayer } from "./request-layer.js";
-import { type RequestTemplate, requestTemplate, withBlock2 } from "./request-template.js";
+import { type RequestTemplate, requestTemplate, templateOf, withBlock2 } from "./request-template.js";
 import { type EndpointStats, newStats, type StatsCounters, statsSnapshot } from "./stats.js";
 
 export interface ReregisterBackoff {
@@ -106,12 +105,6 @@ function asRequestError(error: unknown): CoapRequestError {
   return error instanceof CoapRequestError
     ? error
     : new CoapRequestError("bad-request", error instanceof Error ? error.message : String(error));
-}
-
-/** The request `message` was, for deriving Block2 follow-ups of a resent request. */
-function templateOf(message: DecodedMessage): RequestTemplate {
-  const options: CoapOption[] = message.options.map((o) => ({ number: o.number, value: o.value.slice() }));
-  return { type: message.type, code: message.code, options, payload: message.payload.slice() };
 }
 
 export class CoapEndpoint implements CoapClient {

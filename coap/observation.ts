@@ -18,13 +18,14 @@ import type { Block2Settings } from "./block2.js";
 import { block2Of, type CallHost, RequestCall } from "./blockwise-request.js";
 import type { CoapRequestError, CoapResponse, Observation, ObserveHandlers } from "./client-api.js";
 import { codeString, isSuccessCode } from "./codes.js";
+import { decodeMessage } from "./decoder.js";
 import type { DecodedMessage } from "./message.js";
 import { optionUint } from "./message.js";
 import { ObserveFreshness } from "./observe-freshness.js";
 import { decodeUint, OptionNumber } from "./options.js";
 import type { ExchangeSink } from "./pending-exchange.js";
 import type { NotificationListener } from "./request-layer.js";
-import { observeRequest, type RequestTemplate } from "./request-template.js";
+import { observeRequest, packTemplate, type RequestTemplate, templateOf } from "./request-template.js";
 import { toResponse } from "./response-view.js";
 import { Stat, type StatsCounters } from "./stats.js";
 import { tokenBytes, tokenKey } from "./tokens.js";
@@ -71,6 +72,14 @@ export interface ObservationHost extends CallHost {
 
 type State = "registering" | "established" | "waiting" | "ended";
 
+function packed(request: RequestTemplate): Uint8Array | RequestTemplate {
+  try {
+    return packTemplate(request);
+  } catch {
+    return request;
+  }
+}
+
 function responseUint(response: CoapResponse, number: number): number | undefined {
   for (const option of response.options) {
     if (option.number !== number) continue;
@@ -82,7 +91,12 @@ function responseUint(response: CoapResponse, number: number): number | undefine
 
 export class ManagedObservation implements Observation, NotificationListener {
   readonly #host: ObservationHost;
-  readonly #request: RequestTemplate;
+  /**
+   * The plain request, packed (packTemplate: about 200 bytes on the ESP32 where the template's
+   * option objects took 480) and unpacked for each registration; one that cannot be encoded is
+   * kept as it is, to fail its registration as before.
+   */
+  readonly #request: Uint8Array | RequestTemplate;
   readonly #handlers: ObserveHandlers;
   readonly #settings: ObservationSettings;
   /** The application's liveness window (ms), or undefined for Max-Age + grace. */
@@ -118,7 +132,7 @@ export class ManagedObservation implements Observation, NotificationListener {
     deliverReordered: boolean,
   ) {
     this.#host = host;
-    this.#request = request;
+    this.#request = packed(request);
     this.#handlers = handlers;
     this.#settings = settings;
     this.#livenessMs = livenessMs;
@@ -177,7 +191,7 @@ export class ManagedObservation implements Observation, NotificationListener {
       };
       const sink: ExchangeSink = { onResponse: done, onFailure: done };
       try {
-        this.#host.start({ template: observeRequest(this.#request, 1), token, internal: true }, sink);
+        this.#host.start({ template: observeRequest(this.request(), 1), token, internal: true }, sink);
       } catch {
         done();
       }
@@ -189,6 +203,11 @@ export class ManagedObservation implements Observation, NotificationListener {
     if (this.#state === "ended") return;
     this.end();
     this.dropToken();
+  }
+
+  private request(): RequestTemplate {
+    const request = this.#request;
+    return request instanceof Uint8Array ? templateOf(decodeMessage(request)) : request;
   }
 
   private end(): void {
@@ -229,7 +248,8 @@ export class ManagedObservation implements Observation, NotificationListener {
     this.#freshness.reset();
     this.#host.listen(key, this);
     this.#host.stats[Stat.observeRegistrations]++;
-    const call = new RequestCall(this.#host, this.#request, this.#settings.block2, {
+    const request = this.request();
+    const call = new RequestCall(this.#host, request, this.#settings.block2, {
       onResponse: (response) => {
         if (this.#registration === call) this.onRegistered(response);
       },
@@ -242,7 +262,7 @@ export class ManagedObservation implements Observation, NotificationListener {
     try {
       const maxRetransmit = this.#settings.registrationMaxRetransmit;
       // The registration (Observe 0) is derived each time rather than kept beside the plain request.
-      const register = observeRequest(this.#request, 0);
+      const register = observeRequest(request, 0);
       call.begin((sink) => this.#host.start({ template: register, token, internal: true, maxRetransmit }, sink));
     } catch (error) {
       this.#registration = undefined;
@@ -312,7 +332,7 @@ export class ManagedObservation implements Observation, NotificationListener {
     const previous = this.#fetch;
     this.#fetch = undefined;
     previous?.cancel("superseded by a newer notification");
-    const call = new RequestCall(this.#host, this.#request, this.#settings.block2, {
+    const call = new RequestCall(this.#host, this.request(), this.#settings.block2, {
       onResponse: (response) => {
         if (this.#fetch !== call) return;
         this.#fetch = undefined;

@@ -3,11 +3,19 @@
 
 import { CoapRequestError } from "../../coap/client-api.js";
 import { Code, MessageType } from "../../coap/codes.js";
+import { decodeMessage } from "../../coap/decoder.js";
 import { DuplicateCache } from "../../coap/dedup-cache.js";
+import { encodeMessage } from "../../coap/encoder.js";
 import { OptionNumber } from "../../coap/options.js";
 import { transmissionParameters } from "../../coap/parameters.js";
 import { samePeer } from "../../coap/peer-address.js";
-import { blockFollowUp, observeRequest, requestTemplate } from "../../coap/request-template.js";
+import {
+  blockFollowUp,
+  observeRequest,
+  packTemplate,
+  requestTemplate,
+  templateOf,
+} from "../../coap/request-template.js";
 import { initialTimeoutMs, RetransmissionSchedule } from "../../coap/retransmission.js";
 import { tokenBytes, tokenKey } from "../../coap/tokens.js";
 import { deepEqual, equal, ok, throws } from "../portable/assert.js";
@@ -145,6 +153,27 @@ suite("peer matching", () => {
 });
 
 suite("request building", () => {
+  test("a packed template unpacks to one that encodes to the same bytes, variants included", () => {
+    const template = requestTemplate({
+      method: "FETCH",
+      path: "/v2/things/abc DEF/ü",
+      query: { keepAlive: 30_000, q: "a&b" },
+      contentFormat: 50,
+      accept: 0,
+      options: [{ number: 2048, value: new Uint8Array([1, 2, 3]) }],
+      payload: '{"x":1}',
+    });
+    const unpacked = templateOf(decodeMessage(packTemplate(template)));
+    const wire = (t: typeof template): number[] =>
+      Array.from(encodeMessage({ ...t, messageId: 7, token: new Uint8Array([9, 8]) }));
+    deepEqual(wire(unpacked), wire(template));
+    deepEqual(wire(observeRequest(unpacked, 0)), wire(observeRequest(template, 0)));
+    const block = { num: 2, more: false, szx: 2 };
+    deepEqual(wire(blockFollowUp(unpacked, block)), wire(blockFollowUp(template, block)));
+    equal(unpacked.code, Code.FETCH);
+    equal(unpacked.type, MessageType.CON);
+  });
+
   test("method, path, query, formats, type", () => {
     const t = requestTemplate({
       method: "PUT",
