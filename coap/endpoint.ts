@@ -22,7 +22,6 @@ import {
 import { Code } from "./codes.js";
 import type { DatagramPort } from "./datagram-port.js";
 import { decodeMessage } from "./decoder.js";
-import { EndpointHost } from "./endpoint-host.js";
 import { GuardedLog } from "./guarded-log.js";
 import { IdleKeepAlive } from "./keepalive.js";
 import { MessageLayer } from "./message-layer.js";
@@ -120,7 +119,6 @@ export class CoapEndpoint implements CoapClient {
   readonly #maxObservations: number;
   /** Bound: maxObservations. */
   readonly #observations = new Set<ManagedObservation>();
-  readonly #host: EndpointHost;
   readonly #keepAlive: IdleKeepAlive | undefined;
   #closed = false;
 
@@ -172,6 +170,7 @@ export class CoapEndpoint implements CoapClient {
     });
     const requests = new RequestLayer({
       messages,
+      observations: this.#observations,
       clock: options.clock,
       random: options.random,
       log: this.#log,
@@ -185,14 +184,6 @@ export class CoapEndpoint implements CoapClient {
     });
     this.#messages = messages;
     this.#requests = requests;
-    this.#host = new EndpointHost({
-      requests,
-      clock: options.clock,
-      random: options.random,
-      stats: this.#stats,
-      log: this.#log,
-      observations: this.#observations,
-    });
     this.#keepAlive =
       options.keepAliveIdleMs === undefined
         ? undefined
@@ -280,7 +271,7 @@ export class CoapEndpoint implements CoapClient {
       observeOptions.livenessMs === undefined ? undefined : positive("livenessMs", observeOptions.livenessMs, 0);
     const template = this.withEarlyBlock2(requestTemplate(options));
     const observation = new ManagedObservation(
-      this.#host,
+      this.#requests,
       template,
       handlers,
       this.#observationSettings,
@@ -339,7 +330,7 @@ export class CoapEndpoint implements CoapClient {
     }
     if (signal === undefined) {
       // The promise's own functions end the call: no closures made for it.
-      const call = new RequestCall(this.#host, template, this.#block2, { onResponse: resolve, onError: reject });
+      const call = new RequestCall(this.#requests, template, this.#block2, { onResponse: resolve, onError: reject });
       try {
         call.begin(startFirst);
       } catch (error) {
@@ -352,7 +343,7 @@ export class CoapEndpoint implements CoapClient {
       if (onAbort !== undefined) signal.removeEventListener("abort", onAbort);
       onAbort = undefined;
     };
-    const call = new RequestCall(this.#host, template, this.#block2, {
+    const call = new RequestCall(this.#requests, template, this.#block2, {
       onResponse: (response) => {
         detach();
         resolve(response);

@@ -6,6 +6,7 @@
 // options, and the timeouts. Every exchange ends exactly once: answered, failed or cancelled.
 
 import type { Clock } from "../kernel/clock.js";
+import type { LogLevel } from "../kernel/log.js";
 import type { RandomSource } from "../kernel/random.js";
 import { CoapRequestError, type SentRequest } from "./client-api.js";
 import { Code, codeClass, isRequestCode, isResponseCode, MessageType } from "./codes.js";
@@ -14,6 +15,7 @@ import { encodeMessage } from "./encoder.js";
 import type { GuardedLog } from "./guarded-log.js";
 import { type DecodedMessage, EMPTY_BYTES, hasOption } from "./message.js";
 import { emptyCon, type MessageLayer, type MessageLayerUpper } from "./message-layer.js";
+import type { ManagedObservation, ObservationHost } from "./observation.js";
 import { OptionNumber } from "./options.js";
 import type { TransmissionParameters } from "./parameters.js";
 import { Exchange, type ExchangeSink } from "./pending-exchange.js";
@@ -29,6 +31,8 @@ export interface NotificationListener {
 export interface RequestLayerOptions {
   /** The layer below; this one attaches to it and is the only one to send through it. */
   readonly messages: MessageLayer;
+  /** The endpoint's table of observations, which forget() takes an ended one out of. */
+  readonly observations: Set<ManagedObservation>;
   readonly clock: Clock;
   readonly random: RandomSource;
   readonly log: GuardedLog | undefined;
@@ -62,13 +66,17 @@ export interface OutgoingRequest {
 
 /**
  * Also the message layer's upper layer (MessageLayerUpper): it attaches itself, so the four
- * entry points are methods rather than closures kept for the life of the endpoint.
+ * entry points are methods rather than closures kept for the life of the endpoint. And what the
+ * observations and request calls reach the endpoint through (ObservationHost, CallHost in it),
+ * where an object of its own would keep another copy of the clock, random, stats and log.
  */
-export class RequestLayer implements MessageLayerUpper {
+export class RequestLayer implements MessageLayerUpper, ObservationHost {
+  readonly clock: Clock;
+  readonly random: RandomSource;
+  readonly stats: StatsCounters;
   readonly #messages: MessageLayer;
-  readonly #clock: Clock;
+  readonly #observations: Set<ManagedObservation>;
   readonly #log: GuardedLog | undefined;
-  readonly #stats: StatsCounters;
   readonly #parameters: TransmissionParameters;
   readonly #maxQueue: number;
   readonly #separateResponseTimeoutMs: number;
@@ -90,9 +98,11 @@ export class RequestLayer implements MessageLayerUpper {
 
   constructor(options: RequestLayerOptions) {
     this.#messages = options.messages;
-    this.#clock = options.clock;
+    this.#observations = options.observations;
+    this.clock = options.clock;
+    this.random = options.random;
     this.#log = options.log;
-    this.#stats = options.stats;
+    this.stats = options.stats;
     this.#parameters = options.parameters;
     this.#maxQueue = options.maxQueue;
     this.#separateResponseTimeoutMs = options.separateResponseTimeoutMs;
@@ -117,6 +127,33 @@ export class RequestLayer implements MessageLayerUpper {
 
   unlisten(key: string): void {
     this.#listeners.delete(key);
+  }
+
+  /** @internal (CallHost) */
+  countBlockRequest(): void {
+    this.stats[Stat.blockRequests]++;
+  }
+
+  /** @internal (ObservationHost): application callbacks run in a later turn, never re-entrantly; a throw is logged. */
+  defer(callback: () => void): void {
+    Promise.resolve()
+      .then(callback)
+      .catch((error: unknown) =>
+        this.#log?.write(
+          "error",
+          `coap: application callback threw: ${error instanceof Error ? error.message : String(error)}`,
+        ),
+      );
+  }
+
+  /** @internal (ObservationHost) */
+  log(level: LogLevel, text: string): void {
+    this.#log?.write(level, text);
+  }
+
+  /** @internal (ObservationHost) */
+  forget(observation: ManagedObservation): void {
+    this.#observations.delete(observation);
   }
 
   /**
@@ -185,7 +222,7 @@ export class RequestLayer implements MessageLayerUpper {
   startResend(sent: SentRequest, sink: ExchangeSink): Exchange {
     this.checkOpen();
     const deadline = sent.firstSentAt + this.#parameters.exchangeLifetimeMs;
-    if (this.#clock.now() >= deadline) {
+    if (this.clock.now() >= deadline) {
       throw new CoapRequestError(
         "expired",
         "EXCHANGE_LIFETIME has passed since the first transmission; send a new request",
@@ -238,7 +275,7 @@ export class RequestLayer implements MessageLayerUpper {
   /** Ends `exchange` with a "cancelled" error unless it has already ended. */
   cancel(exchange: Exchange, reason: string = "cancelled"): void {
     if (exchange.state === "done") return;
-    this.#stats[Stat.cancelled]++;
+    this.stats[Stat.cancelled]++;
     this.fail(exchange, new CoapRequestError("cancelled", reason));
   }
 
@@ -260,7 +297,7 @@ export class RequestLayer implements MessageLayerUpper {
     // Room counts the free NSTART slots too: a request that can go out at once never waits.
     const free = this.#parameters.nstart - this.#outstanding - this.#queue.length;
     if (counted && free <= 0 && this.#countedInQueue >= this.#maxQueue) {
-      this.#stats[Stat.queueFull]++;
+      this.stats[Stat.queueFull]++;
       throw new CoapRequestError("queue-full", `${this.#countedInQueue} requests already waiting`);
     }
   }
@@ -287,7 +324,7 @@ export class RequestLayer implements MessageLayerUpper {
   }
 
   private begin(exchange: Exchange): void {
-    const now = this.#clock.now();
+    const now = this.clock.now();
     if (exchange.deadline !== undefined && now >= exchange.deadline) {
       exchange.state = "done";
       this.releaseTokenOf(exchange);
@@ -306,13 +343,13 @@ export class RequestLayer implements MessageLayerUpper {
       exchange.state = "awaiting-response";
       this.awaitResponse(exchange, this.#nonTimeoutMs);
     }
-    if (exchange.ping) this.#stats[Stat.pings]++;
-    else this.#stats[Stat.requestsSent]++;
+    if (exchange.ping) this.stats[Stat.pings]++;
+    else this.stats[Stat.requestsSent]++;
     this.#messages.send(exchange);
   }
 
   private awaitResponse(exchange: Exchange, delayMs: number): void {
-    exchange.responseTimer = this.#clock.setTimer(() => {
+    exchange.responseTimer = this.clock.setTimer(() => {
       exchange.responseTimer = undefined;
       this.timedOut(exchange);
     }, delayMs);
@@ -320,8 +357,8 @@ export class RequestLayer implements MessageLayerUpper {
 
   /** No ACK (from the message layer) or no response in time. */
   private timedOut(exchange: Exchange): void {
-    if (exchange.ping) this.#stats[Stat.pingTimeouts]++;
-    this.#stats[Stat.timeouts]++;
+    if (exchange.ping) this.stats[Stat.pingTimeouts]++;
+    this.stats[Stat.timeouts]++;
     const what =
       exchange.state === "awaiting-ack" ? "no ACK after MAX_RETRANSMIT retransmissions" : "no response in time";
     this.fail(exchange, new CoapRequestError("timeout", `${what} (mid=${exchange.messageId})`, exchange.sent()));
@@ -338,7 +375,7 @@ export class RequestLayer implements MessageLayerUpper {
     }
     exchange.state = "done";
     if (exchange.responseTimer !== undefined) {
-      this.#clock.clearTimer(exchange.responseTimer);
+      this.clock.clearTimer(exchange.responseTimer);
       exchange.responseTimer = undefined;
     }
     this.#messages.forget(exchange);
@@ -359,7 +396,7 @@ export class RequestLayer implements MessageLayerUpper {
 
   private complete(exchange: Exchange, message: DecodedMessage): void {
     this.retire(exchange);
-    if (!exchange.ping) this.#stats[Stat.responses]++;
+    if (!exchange.ping) this.stats[Stat.responses]++;
     try {
       exchange.sink.onResponse(message);
     } catch (error) {
@@ -425,7 +462,7 @@ export class RequestLayer implements MessageLayerUpper {
     }
     if (message.unrecognisedCritical.length > 0) {
       // §5.4.1 and §4.2: rejecting an ACK means ignoring it.
-      this.#stats[Stat.rejectedCritical]++;
+      this.stats[Stat.rejectedCritical]++;
       this.#log?.write(
         "warn",
         `coap: ignored a response with unrecognised critical options ${message.unrecognisedCritical.join(",")}`,
@@ -454,7 +491,7 @@ export class RequestLayer implements MessageLayerUpper {
       this.complete(exchange, message);
       return;
     }
-    this.#stats[Stat.resetsReceived]++;
+    this.stats[Stat.resetsReceived]++;
     this.fail(exchange, new CoapRequestError("reset", `the server answered mid=${message.messageId} with RST`));
   }
 
@@ -469,7 +506,7 @@ export class RequestLayer implements MessageLayerUpper {
     }
     if (message.unrecognisedCritical.length > 0) {
       // §5.4.1: the response is rejected: RST for a CON, ignored if NON.
-      this.#stats[Stat.rejectedCritical]++;
+      this.stats[Stat.rejectedCritical]++;
       this.#log?.write(
         "warn",
         `coap: rejected a response with unrecognised critical options ${message.unrecognisedCritical.join(",")}`,

@@ -196,7 +196,7 @@ export class ThingSubscription {
   }
 
   get active(): boolean {
-    return this.#observation !== undefined && this.#observation.active;
+    return this.#observation?.active === true;
   }
 
   /** Subscribe again now (e.g. the network came back). */
