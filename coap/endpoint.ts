@@ -6,7 +6,6 @@
 import type { Clock } from "../kernel/clock.js";
 import type { LogSink } from "../kernel/log.js";
 import type { RandomSource } from "../kernel/random.js";
-import type { Block2Settings } from "./block2.js";
 import { RequestCall } from "./blockwise-request.js";
 import {
   type AbortSignalLike,
@@ -113,9 +112,8 @@ export class CoapEndpoint implements CoapClient {
   readonly #log: GuardedLog | undefined;
   readonly #stats: StatsCounters = newStats();
   readonly #parameters: TransmissionParameters;
-  readonly #block2: Block2Settings;
-  /** One object every observation of this endpoint shares (its block2 is #block2). */
-  readonly #observationSettings: ObservationSettings;
+  /** The Block2 settings of every request call, and what every observation shares. */
+  readonly #settings: ObservationSettings;
   readonly #maxObservations: number;
   /** Bound: maxObservations. */
   readonly #observations = new Set<ManagedObservation>();
@@ -131,8 +129,7 @@ export class CoapEndpoint implements CoapClient {
     const szx = options.preferredBlockSzx;
     if (szx !== undefined && (!Number.isInteger(szx) || szx < 0 || szx > 6))
       throw new RangeError(`preferredBlockSzx must be 0..6: ${szx}`);
-    const block2 = { maxBodySize: positive("maxBodySize", options.maxBodySize, 16_384), preferredSzx: szx };
-    this.#block2 = block2;
+    const maxBodySize = positive("maxBodySize", options.maxBodySize, 16_384);
     this.#maxObservations = positive("maxObservations", options.maxObservations, 8);
     const graceMs = positive("observeGraceMs", options.observeGraceMs, 10_000, true);
     const backoffInitialMs = positive("reregisterBackoff.initialMs", options.reregisterBackoff?.initialMs, 2000);
@@ -142,12 +139,13 @@ export class CoapEndpoint implements CoapClient {
       throw new RangeError(`reregisterBackoff.attemptMaxRetransmit out of range: ${attemptMaxRetransmit}`);
     }
     // RetransmissionSchedule caps registrationMaxRetransmit at MAX_RETRANSMIT.
-    this.#observationSettings = Object.freeze({
+    this.#settings = Object.freeze({
+      maxBodySize,
+      preferredSzx: szx,
       graceMs,
       backoffInitialMs,
       backoffMaxMs,
       registrationMaxRetransmit: attemptMaxRetransmit,
-      block2,
     });
     const maxQueue = positive("maxQueue", options.maxQueue, 8, true);
     const separateResponseTimeoutMs = positive(
@@ -274,7 +272,7 @@ export class CoapEndpoint implements CoapClient {
       this.#requests,
       template,
       handlers,
-      this.#observationSettings,
+      this.#settings,
       livenessMs,
       observeOptions.deliverReordered === true,
     );
@@ -312,7 +310,7 @@ export class CoapEndpoint implements CoapClient {
 
   /** RFC 7959 §2.4 early negotiation: ask for the preferred block size from the first GET/FETCH on. */
   private withEarlyBlock2(template: RequestTemplate): RequestTemplate {
-    const szx = this.#block2.preferredSzx;
+    const szx = this.#settings.preferredSzx;
     if (szx === undefined || (template.code !== Code.GET && template.code !== Code.FETCH)) return template;
     return withBlock2(template, { num: 0, more: false, szx });
   }
@@ -330,7 +328,7 @@ export class CoapEndpoint implements CoapClient {
     }
     if (signal === undefined) {
       // The promise's own functions end the call: no closures made for it.
-      const call = new RequestCall(this.#requests, template, this.#block2, { onResponse: resolve, onError: reject });
+      const call = new RequestCall(this.#requests, template, this.#settings, { onResponse: resolve, onError: reject });
       try {
         call.begin(startFirst);
       } catch (error) {
@@ -343,7 +341,7 @@ export class CoapEndpoint implements CoapClient {
       if (onAbort !== undefined) signal.removeEventListener("abort", onAbort);
       onAbort = undefined;
     };
-    const call = new RequestCall(this.#requests, template, this.#block2, {
+    const call = new RequestCall(this.#requests, template, this.#settings, {
       onResponse: (response) => {
         detach();
         resolve(response);

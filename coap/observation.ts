@@ -39,8 +39,11 @@ const DEFAULT_MAX_AGE_S = 60;
 const MAX_LIVENESS_MS = 86_400_000;
 const WITHOUT_BLOCK2: readonly number[] = Object.freeze([OptionNumber.Block2]);
 
-/** What every observation of an endpoint shares: one object made by the endpoint. */
-export interface ObservationSettings {
+/**
+ * What every observation of an endpoint shares: one object made by the endpoint, which is also
+ * the Block2 settings of every request call (a block-wise notification's too).
+ */
+export interface ObservationSettings extends Block2Settings {
   /** Added to Max-Age to allow for the notification's travel and the server's timing. */
   readonly graceMs: number;
   /**
@@ -51,7 +54,6 @@ export interface ObservationSettings {
   readonly backoffMaxMs: number;
   /** Retransmissions of one registration attempt: the backoff above does the retrying. */
   readonly registrationMaxRetransmit: number;
-  readonly block2: Block2Settings;
 }
 
 /** What an observation needs from the endpoint. */
@@ -249,7 +251,7 @@ export class ManagedObservation implements Observation, NotificationListener {
     this.#host.listen(key, this);
     this.#host.stats[Stat.observeRegistrations]++;
     const request = this.request();
-    const call = new RequestCall(this.#host, request, this.#settings.block2, {
+    const call = new RequestCall(this.#host, request, this.#settings, {
       onResponse: (response) => {
         if (this.#registration === call) this.onRegistered(response);
       },
@@ -332,7 +334,7 @@ export class ManagedObservation implements Observation, NotificationListener {
     const previous = this.#fetch;
     this.#fetch = undefined;
     previous?.cancel("superseded by a newer notification");
-    const call = new RequestCall(this.#host, this.request(), this.#settings.block2, {
+    const call = new RequestCall(this.#host, this.request(), this.#settings, {
       onResponse: (response) => {
         if (this.#fetch !== call) return;
         this.#fetch = undefined;
