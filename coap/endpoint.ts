@@ -31,7 +31,7 @@ import { describePeer, samePeer } from "./peer-address.js";
 import type { Exchange, ExchangeSink } from "./pending-exchange.js";
 import { RequestLayer } from "./request-layer.js";
 import { type RequestTemplate, requestTemplate, templateOf, withBlock2 } from "./request-template.js";
-import { type EndpointStats, newStats, type StatsCounters, statsSnapshot } from "./stats.js";
+import { type EndpointStats, newStats, statsSnapshot } from "./stats.js";
 
 export interface ReregisterBackoff {
   /** Delay before the second attempt after a loss (the first is immediate); doubled per failure (default 2 s). */
@@ -108,24 +108,20 @@ function asRequestError(error: unknown): CoapRequestError {
 export class CoapEndpoint implements CoapClient {
   readonly #messages: MessageLayer;
   readonly #requests: RequestLayer;
-  readonly #clock: Clock;
-  readonly #log: GuardedLog | undefined;
-  readonly #stats: StatsCounters = newStats();
-  readonly #parameters: TransmissionParameters;
   /** The Block2 settings of every request call, and what every observation shares. */
   readonly #settings: ObservationSettings;
   readonly #maxObservations: number;
   /** Bound: maxObservations. */
-  readonly #observations = new Set<ManagedObservation>();
+  readonly #observations: ManagedObservation[] = [];
   readonly #keepAlive: IdleKeepAlive | undefined;
   #closed = false;
 
   constructor(options: EndpointOptions) {
-    this.#parameters = transmissionParameters(options.parameters);
-    const p = this.#parameters;
-    this.#clock = options.clock;
+    // The clock, log, counters and parameters are kept by the layers only (read back through #requests).
+    const p = transmissionParameters(options.parameters);
     const sink = options.log;
-    this.#log = sink === undefined ? undefined : new GuardedLog(sink);
+    const log = sink === undefined ? undefined : new GuardedLog(sink);
+    const stats = newStats();
     const szx = options.preferredBlockSzx;
     if (szx !== undefined && (!Number.isInteger(szx) || szx < 0 || szx > 6))
       throw new RangeError(`preferredBlockSzx must be 0..6: ${szx}`);
@@ -161,8 +157,8 @@ export class CoapEndpoint implements CoapClient {
       server: options.server,
       clock: options.clock,
       random: options.random,
-      log: this.#log,
-      stats: this.#stats,
+      log,
+      stats,
       parameters: p,
       dedupCapacity,
     });
@@ -171,8 +167,8 @@ export class CoapEndpoint implements CoapClient {
       observations: this.#observations,
       clock: options.clock,
       random: options.random,
-      log: this.#log,
-      stats: this.#stats,
+      log,
+      stats,
       parameters: p,
       maxQueue,
       separateResponseTimeoutMs,
@@ -195,12 +191,12 @@ export class CoapEndpoint implements CoapClient {
 
   /** This endpoint's frozen transmission parameters, derived values included. */
   get parameters(): TransmissionParameters {
-    return this.#parameters;
+    return this.#requests.parameters;
   }
 
   /** A snapshot of the counters. */
   get stats(): EndpointStats {
-    return statsSnapshot(this.#stats);
+    return statsSnapshot(this.#requests.stats);
   }
 
   get server(): PeerAddress {
@@ -209,7 +205,7 @@ export class CoapEndpoint implements CoapClient {
 
   /** Observations currently held (each re-registering or not). */
   get observationCount(): number {
-    return this.#observations.size;
+    return this.#observations.length;
   }
 
   /**
@@ -218,7 +214,7 @@ export class CoapEndpoint implements CoapClient {
    */
   setServer(server: PeerAddress): void {
     if (this.#closed || samePeer(server, this.#messages.server)) return;
-    this.#log?.write("info", `coap: server is now ${describePeer(server)}`);
+    this.#requests.log("info", `coap: server is now ${describePeer(server)}`);
     this.#messages.setServer(server);
     this.reregisterAll();
   }
@@ -262,8 +258,8 @@ export class CoapEndpoint implements CoapClient {
    */
   observe(options: RequestOptions, handlers: ObserveHandlers, observeOptions: ObserveOptions = {}): Observation {
     if (this.#closed) throw new CoapRequestError("cancelled", "endpoint closed");
-    if (this.#observations.size >= this.#maxObservations) {
-      throw new CoapRequestError("queue-full", `already ${this.#observations.size} observations`);
+    if (this.#observations.length >= this.#maxObservations) {
+      throw new CoapRequestError("queue-full", `already ${this.#observations.length} observations`);
     }
     const livenessMs =
       observeOptions.livenessMs === undefined ? undefined : positive("livenessMs", observeOptions.livenessMs, 0);
@@ -276,22 +272,23 @@ export class CoapEndpoint implements CoapClient {
       livenessMs,
       observeOptions.deliverReordered === true,
     );
-    this.#observations.add(observation);
+    this.#observations.push(observation);
     observation.start();
     return observation;
   }
 
   /** Re-registers every observation now (network back, server known to have restarted). */
   reregisterAll(): void {
-    for (const observation of Array.from(this.#observations)) observation.reregister();
+    for (const observation of this.#observations.slice()) observation.reregister();
   }
 
   /** A CoAP ping (RFC 7252 §4.3); resolves with the round-trip time in ms, rejects with "timeout". */
   ping(): Promise<number> {
     return new Promise<number>((resolve, reject) => {
-      const startedAt = this.#clock.now();
+      const clock = this.#requests.clock;
+      const startedAt = clock.now();
       try {
-        this.#requests.startPing({ onResponse: () => resolve(this.#clock.now() - startedAt), onFailure: reject });
+        this.#requests.startPing({ onResponse: () => resolve(clock.now() - startedAt), onFailure: reject });
       } catch (error) {
         reject(asRequestError(error));
       }
@@ -303,7 +300,7 @@ export class CoapEndpoint implements CoapClient {
     if (this.#closed) return;
     this.#closed = true;
     this.#keepAlive?.stop();
-    for (const observation of Array.from(this.#observations)) observation.close();
+    for (const observation of this.#observations.slice()) observation.close();
     this.#requests.close();
     this.#messages.close();
   }
@@ -365,7 +362,7 @@ export class CoapEndpoint implements CoapClient {
     if (this.#closed) return;
     this.ping().catch((error: unknown) => {
       if (this.#closed) return;
-      this.#log?.write(
+      this.#requests.log(
         "warn",
         `coap: keep-alive ping failed: ${error instanceof Error ? error.message : String(error)}`,
       );

@@ -32,7 +32,7 @@ export interface RequestLayerOptions {
   /** The layer below; this one attaches to it and is the only one to send through it. */
   readonly messages: MessageLayer;
   /** The endpoint's table of observations, which forget() takes an ended one out of. */
-  readonly observations: Set<ManagedObservation>;
+  readonly observations: ManagedObservation[];
   readonly clock: Clock;
   readonly random: RandomSource;
   readonly log: GuardedLog | undefined;
@@ -75,7 +75,7 @@ export class RequestLayer implements MessageLayerUpper, ObservationHost {
   readonly random: RandomSource;
   readonly stats: StatsCounters;
   readonly #messages: MessageLayer;
-  readonly #observations: Set<ManagedObservation>;
+  readonly #observations: ManagedObservation[];
   readonly #log: GuardedLog | undefined;
   readonly #parameters: TransmissionParameters;
   readonly #maxQueue: number;
@@ -110,6 +110,11 @@ export class RequestLayer implements MessageLayerUpper, ObservationHost {
     this.#maxMessageSize = options.maxMessageSize;
     this.#tokens = new TokenRegistry(options.random, options.tokenLength);
     this.#messages.attach(this);
+  }
+
+  /** The endpoint's transmission parameters (RFC 7252 §4.8). */
+  get parameters(): TransmissionParameters {
+    return this.#parameters;
   }
 
   allocateToken(): Uint8Array {
@@ -153,7 +158,8 @@ export class RequestLayer implements MessageLayerUpper, ObservationHost {
 
   /** @internal (ObservationHost) */
   forget(observation: ManagedObservation): void {
-    this.#observations.delete(observation);
+    const at = this.#observations.indexOf(observation);
+    if (at >= 0) this.#observations.splice(at, 1);
   }
 
   /**

@@ -108,7 +108,7 @@ export interface ThingSubscriptionOptions extends SubscribeOptions {
   readonly handlers: SubscriptionHandlers;
   readonly jsonLimits?: JsonLimits;
   /** The caller's table of open subscriptions: the subscription takes itself out when it closes. */
-  readonly registry?: Set<ThingSubscription>;
+  readonly registry?: ThingSubscription[];
 }
 
 /** One observation of the thing. Built by ThethingsClient.subscribe(). */
@@ -150,7 +150,7 @@ export class ThingSubscription {
   readonly #thingToken: string;
   /** Undefined once closed (observe() either gives one or throws out of the constructor). */
   #observation: Observation | undefined;
-  #registry: Set<ThingSubscription> | undefined;
+  #registry: ThingSubscription[] | undefined;
   // The counters of SubscriptionStats, as fields rather than an object of their own.
   #subscribed = 0;
   #keepAlives = 0;
@@ -181,7 +181,7 @@ export class ThingSubscription {
     } catch (failure) {
       throw redactError(errorFromFailure("subscribe", failure), options.thingToken);
     }
-    this.#registry?.add(this);
+    this.#registry?.push(this);
   }
 
   get stats(): SubscriptionStats {
@@ -209,8 +209,10 @@ export class ThingSubscription {
     const observation = this.#observation;
     if (observation === undefined) return;
     this.#observation = undefined;
-    this.#registry?.delete(this);
+    const registry = this.#registry;
     this.#registry = undefined;
+    const at = registry?.indexOf(this) ?? -1;
+    if (at >= 0) registry?.splice(at, 1);
     await observation.cancel();
   }
 
