@@ -165,11 +165,7 @@ export class CoapEndpoint implements CoapClient {
     const requests = new RequestLayer({
       messages,
       observations: this.#observations,
-      clock: options.clock,
-      random: options.random,
       log,
-      stats,
-      parameters: p,
       maxQueue,
       separateResponseTimeoutMs,
       nonTimeoutMs,

@@ -67,11 +67,12 @@ export function emptyCon(): Uint8Array {
 export class MessageLayer {
   readonly #port: DatagramPort;
   #server: PeerAddress;
-  readonly #clock: Clock;
-  readonly #random: RandomSource;
+  // Public for the request layer, which reads them from here rather than keep copies.
+  readonly clock: Clock;
+  readonly random: RandomSource;
+  readonly stats: StatsCounters;
+  readonly parameters: TransmissionParameters;
   readonly #log: GuardedLog | undefined;
-  readonly #stats: StatsCounters;
-  readonly #parameters: TransmissionParameters;
   readonly #messageIds: MessageIdSequence;
   /** Bound: dedupCapacity entries (see DuplicateCache). */
   readonly #duplicates: DuplicateCache;
@@ -85,11 +86,11 @@ export class MessageLayer {
   constructor(options: MessageLayerOptions) {
     this.#port = options.port;
     this.#server = options.server;
-    this.#clock = options.clock;
-    this.#random = options.random;
+    this.clock = options.clock;
+    this.random = options.random;
     this.#log = options.log;
-    this.#stats = options.stats;
-    this.#parameters = options.parameters;
+    this.stats = options.stats;
+    this.parameters = options.parameters;
     this.#messageIds = new MessageIdSequence(options.random);
     this.#duplicates = new DuplicateCache(options.dedupCapacity);
     this.#lastSentAt = options.clock.now();
@@ -137,7 +138,7 @@ export class MessageLayer {
     this.#byMessageId.set(exchange.messageId, exchange);
     if (exchange.confirmable) {
       exchange.state = "awaiting-ack";
-      exchange.schedule = new RetransmissionSchedule(this.#parameters, this.#random, exchange.maxRetransmit);
+      exchange.schedule = new RetransmissionSchedule(this.parameters, this.random, exchange.maxRetransmit);
       this.awaitAck(exchange, exchange.schedule);
     }
     this.transmit(exchange.bytes);
@@ -150,7 +151,7 @@ export class MessageLayer {
   /** No more retransmissions of `exchange`, and no more ACK or RST matched to it. */
   forget(exchange: Exchange): void {
     if (exchange.ackTimer !== undefined) {
-      this.#clock.clearTimer(exchange.ackTimer);
+      this.clock.clearTimer(exchange.ackTimer);
       exchange.ackTimer = undefined;
     }
     if (this.#byMessageId.get(exchange.messageId) === exchange) this.#byMessageId.delete(exchange.messageId);
@@ -159,8 +160,8 @@ export class MessageLayer {
   /** Answers a message from the server (an empty ACK to a CON) and remembers the answer for its duplicates (§4.5). */
   accept(message: DecodedMessage): void {
     const con = message.type === MessageType.CON;
-    const lifetime = con ? this.#parameters.exchangeLifetimeMs : this.#parameters.nonLifetimeMs;
-    this.#duplicates.record(message.messageId, con ? "ack" : "none", this.#clock.now(), lifetime);
+    const lifetime = con ? this.parameters.exchangeLifetimeMs : this.parameters.nonLifetimeMs;
+    this.#duplicates.record(message.messageId, con ? "ack" : "none", this.clock.now(), lifetime);
     if (con) this.sendEmpty(MessageType.ACK, message.messageId);
   }
 
@@ -176,7 +177,7 @@ export class MessageLayer {
 
   /** Counts a well-formed message from the server that matched nothing. */
   dropUnmatched(reason: string): void {
-    this.#stats[Stat.droppedUnmatched]++;
+    this.stats[Stat.droppedUnmatched]++;
     this.#log?.write("debug", `coap: dropped: ${reason}`);
   }
 
@@ -193,14 +194,14 @@ export class MessageLayer {
   }
 
   private awaitAck(exchange: Exchange, schedule: RetransmissionSchedule): void {
-    exchange.ackTimer = this.#clock.setTimer(() => this.ackWaitOver(exchange, schedule), schedule.timeoutMs);
+    exchange.ackTimer = this.clock.setTimer(() => this.ackWaitOver(exchange, schedule), schedule.timeoutMs);
   }
 
   private ackWaitOver(exchange: Exchange, schedule: RetransmissionSchedule): void {
     exchange.ackTimer = undefined;
-    const lastChance = exchange.deadline !== undefined && this.#clock.now() >= exchange.deadline;
+    const lastChance = exchange.deadline !== undefined && this.clock.now() >= exchange.deadline;
     if (!lastChance && schedule.expire()) {
-      this.#stats[Stat.retransmissions]++;
+      this.stats[Stat.retransmissions]++;
       this.awaitAck(exchange, schedule);
       this.transmit(exchange.bytes);
       this.#log?.write("debug", `coap: retransmission ${schedule.retransmissions} mid=${exchange.messageId}`);
@@ -210,30 +211,30 @@ export class MessageLayer {
   }
 
   private transmit(bytes: Uint8Array): void {
-    this.#lastSentAt = this.#clock.now();
-    this.#stats[Stat.datagramsSent]++;
+    this.#lastSentAt = this.clock.now();
+    this.stats[Stat.datagramsSent]++;
     try {
       this.#port.send(bytes, this.#server);
     } catch (error) {
       // Treated like a datagram lost on the way: retransmission or the timeout take over.
-      this.#stats[Stat.sendErrors]++;
+      this.stats[Stat.sendErrors]++;
       this.#log?.write("warn", `coap: send to ${describePeer(this.#server)} failed: ${String(error)}`);
     }
   }
 
   private sendEmpty(type: typeof MessageType.ACK | typeof MessageType.RST, messageId: number): void {
-    if (type === MessageType.ACK) this.#stats[Stat.acksSent]++;
-    else this.#stats[Stat.rstSent]++;
+    if (type === MessageType.ACK) this.stats[Stat.acksSent]++;
+    else this.stats[Stat.rstSent]++;
     // Four bytes made per reply rather than a buffer kept: an array and its buffer take seven slots.
     this.transmit(writeEmpty(new Uint8Array(4), type, messageId));
   }
 
   private receive(bytes: Uint8Array, from: PeerAddress, upper: MessageLayerUpper): void {
-    this.#stats[Stat.datagramsReceived]++;
+    this.stats[Stat.datagramsReceived]++;
     if (this.#closed) return;
     if (!samePeer(from, this.#server)) {
       // Never answered: a reply would let anyone use the device to reflect traffic.
-      this.#stats[Stat.droppedForeign]++;
+      this.stats[Stat.droppedForeign]++;
       this.#log?.write("debug", `coap: dropped a datagram from ${describePeer(from)}: not the server`);
       return;
     }
@@ -264,7 +265,7 @@ export class MessageLayer {
    * §4.2: a CON with a format error is rejected with RST when its header can be read; anything else is dropped (§4.3).
    */
   private onMalformed(bytes: Uint8Array, error: unknown): void {
-    this.#stats[Stat.droppedMalformed]++;
+    this.stats[Stat.droppedMalformed]++;
     this.#log?.write(
       "debug",
       `coap: dropped a malformed datagram: ${error instanceof Error ? error.message : String(error)}`,
@@ -284,10 +285,10 @@ export class MessageLayer {
   }
 
   private onConOrNon(message: DecodedMessage, upper: MessageLayerUpper): void {
-    const seen = this.#duplicates.lookup(message.messageId, this.#clock.now());
+    const seen = this.#duplicates.lookup(message.messageId, this.clock.now());
     if (seen !== undefined) {
       // §4.5: the same answer again, and no second processing.
-      this.#stats[Stat.duplicates]++;
+      this.stats[Stat.duplicates]++;
       if (seen === "ack") this.sendEmpty(MessageType.ACK, message.messageId);
       else if (seen === "rst") this.sendEmpty(MessageType.RST, message.messageId);
       return;

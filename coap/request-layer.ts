@@ -33,11 +33,7 @@ export interface RequestLayerOptions {
   readonly messages: MessageLayer;
   /** The endpoint's table of observations, which forget() takes an ended one out of. */
   readonly observations: ManagedObservation[];
-  readonly clock: Clock;
-  readonly random: RandomSource;
   readonly log: GuardedLog | undefined;
-  readonly stats: StatsCounters;
-  readonly parameters: TransmissionParameters;
   /** Requests waiting for an NSTART slot. */
   readonly maxQueue: number;
   /** How long an acknowledged request waits for its separate response. */
@@ -71,13 +67,9 @@ export interface OutgoingRequest {
  * where an object of its own would keep another copy of the clock, random, stats and log.
  */
 export class RequestLayer implements MessageLayerUpper, ObservationHost {
-  readonly clock: Clock;
-  readonly random: RandomSource;
-  readonly stats: StatsCounters;
   readonly #messages: MessageLayer;
   readonly #observations: ManagedObservation[];
   readonly #log: GuardedLog | undefined;
-  readonly #parameters: TransmissionParameters;
   readonly #maxQueue: number;
   readonly #separateResponseTimeoutMs: number;
   readonly #nonTimeoutMs: number;
@@ -99,22 +91,31 @@ export class RequestLayer implements MessageLayerUpper, ObservationHost {
   constructor(options: RequestLayerOptions) {
     this.#messages = options.messages;
     this.#observations = options.observations;
-    this.clock = options.clock;
-    this.random = options.random;
     this.#log = options.log;
-    this.stats = options.stats;
-    this.#parameters = options.parameters;
     this.#maxQueue = options.maxQueue;
     this.#separateResponseTimeoutMs = options.separateResponseTimeoutMs;
     this.#nonTimeoutMs = options.nonTimeoutMs;
     this.#maxMessageSize = options.maxMessageSize;
-    this.#tokens = new TokenRegistry(options.random, options.tokenLength);
+    this.#tokens = new TokenRegistry(options.messages.random, options.tokenLength);
     this.#messages.attach(this);
+  }
+
+  // The clock, random source, counters and parameters are the message layer's (no copies kept).
+  get clock(): Clock {
+    return this.#messages.clock;
+  }
+
+  get random(): RandomSource {
+    return this.#messages.random;
+  }
+
+  get stats(): StatsCounters {
+    return this.#messages.stats;
   }
 
   /** The endpoint's transmission parameters (RFC 7252 §4.8). */
   get parameters(): TransmissionParameters {
-    return this.#parameters;
+    return this.#messages.parameters;
   }
 
   allocateToken(): Uint8Array {
@@ -227,7 +228,7 @@ export class RequestLayer implements MessageLayerUpper, ObservationHost {
    */
   startResend(sent: SentRequest, sink: ExchangeSink): Exchange {
     this.checkOpen();
-    const deadline = sent.firstSentAt + this.#parameters.exchangeLifetimeMs;
+    const deadline = sent.firstSentAt + this.#messages.parameters.exchangeLifetimeMs;
     if (this.clock.now() >= deadline) {
       throw new CoapRequestError(
         "expired",
@@ -301,7 +302,7 @@ export class RequestLayer implements MessageLayerUpper, ObservationHost {
 
   private checkRoom(counted: boolean): void {
     // Room counts the free NSTART slots too: a request that can go out at once never waits.
-    const free = this.#parameters.nstart - this.#outstanding - this.#queue.length;
+    const free = this.#messages.parameters.nstart - this.#outstanding - this.#queue.length;
     if (counted && free <= 0 && this.#countedInQueue >= this.#maxQueue) {
       this.stats[Stat.queueFull]++;
       throw new CoapRequestError("queue-full", `${this.#countedInQueue} requests already waiting`);
@@ -322,7 +323,7 @@ export class RequestLayer implements MessageLayerUpper, ObservationHost {
 
   /** Starts queued exchanges while NSTART allows (§4.7). */
   private pump(): void {
-    while (!this.#closed && this.#outstanding < this.#parameters.nstart && this.#queue.length > 0) {
+    while (!this.#closed && this.#outstanding < this.#messages.parameters.nstart && this.#queue.length > 0) {
       const exchange = this.#queue.shift()!;
       if (exchange.counted) this.#countedInQueue--;
       this.begin(exchange);
