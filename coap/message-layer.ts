@@ -76,8 +76,11 @@ export class MessageLayer {
   readonly #messageIds: MessageIdSequence;
   /** Bound: dedupCapacity entries (see DuplicateCache). */
   readonly #duplicates: DuplicateCache;
-  /** Sent and waiting for ACK or RST (CON), or for RST or response (NON). Bound: NSTART plus pings. */
-  readonly #byMessageId = new Map<number, Exchange>();
+  /**
+   * Sent and waiting for ACK or RST (CON), or for RST or response (NON), one per message ID, in
+   * the order sent. Bound: NSTART plus pings; an array searched by ID, for so few smaller than a Map.
+   */
+  readonly #byMessageId: Exchange[] = [];
   /** Set by attach(), before anything is sent or received. */
   #upper: MessageLayerUpper | undefined;
   #lastSentAt: number;
@@ -120,7 +123,7 @@ export class MessageLayer {
 
   /** Whether a message with this ID is still waiting for its ACK or RST. */
   isAwaiting(messageId: number): boolean {
-    return this.#byMessageId.has(messageId);
+    return this.withMessageId(messageId) !== undefined;
   }
 
   /** The exchanges whose messages wait for their ACK or RST, in the order they were sent. */
@@ -134,8 +137,10 @@ export class MessageLayer {
    * ended it) or onAckTimeout.
    */
   send(exchange: Exchange): void {
-    if (!exchange.fixedMessageId) exchange.assignMessageId(this.#messageIds.next((id) => this.#byMessageId.has(id)));
-    this.#byMessageId.set(exchange.messageId, exchange);
+    if (!exchange.fixedMessageId) exchange.assignMessageId(this.#messageIds.next((id) => this.isAwaiting(id)));
+    const previous = this.withMessageId(exchange.messageId);
+    if (previous === undefined) this.#byMessageId.push(exchange);
+    else this.#byMessageId[this.#byMessageId.indexOf(previous)] = exchange;
     if (exchange.confirmable) {
       exchange.state = "awaiting-ack";
       exchange.schedule = new RetransmissionSchedule(this.parameters, this.random, exchange.maxRetransmit);
@@ -154,7 +159,8 @@ export class MessageLayer {
       this.clock.clearTimer(exchange.ackTimer);
       exchange.ackTimer = undefined;
     }
-    if (this.#byMessageId.get(exchange.messageId) === exchange) this.#byMessageId.delete(exchange.messageId);
+    const at = this.#byMessageId.indexOf(exchange);
+    if (at >= 0) this.#byMessageId.splice(at, 1);
   }
 
   /** Answers a message from the server (an empty ACK to a CON) and remembers the answer for its duplicates (§4.5). */
@@ -191,6 +197,11 @@ export class MessageLayer {
     } catch (error) {
       this.#log?.write("warn", `coap: closing the port failed: ${String(error)}`);
     }
+  }
+
+  private withMessageId(messageId: number): Exchange | undefined {
+    for (const exchange of this.#byMessageId) if (exchange.messageId === messageId) return exchange;
+    return undefined;
   }
 
   private awaitAck(exchange: Exchange, schedule: RetransmissionSchedule): void {
@@ -248,7 +259,7 @@ export class MessageLayer {
     try {
       switch (message.type) {
         case MessageType.ACK:
-          upper.onAck(message, this.#byMessageId.get(message.messageId));
+          upper.onAck(message, this.withMessageId(message.messageId));
           break;
         case MessageType.RST:
           this.receiveReset(message, upper);
@@ -276,7 +287,7 @@ export class MessageLayer {
   }
 
   private receiveReset(message: DecodedMessage, upper: MessageLayerUpper): void {
-    const exchange = this.#byMessageId.get(message.messageId);
+    const exchange = this.withMessageId(message.messageId);
     if (exchange === undefined) {
       this.dropUnmatched(`RST mid=${message.messageId} matches no pending message`);
       return;

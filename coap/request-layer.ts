@@ -80,8 +80,11 @@ export class RequestLayer implements MessageLayerUpper, ObservationHost {
   /** Waiting for a slot. Bound: maxQueue counted entries, plus internal ones bounded by their owners. */
   #queue: Exchange[] = [];
   #countedInQueue = 0;
-  /** Sent and waiting for a response. Bound: NSTART plus acknowledged ones, each ending by timeout. */
-  readonly #byToken = new Map<string, Exchange>();
+  /**
+   * Sent and waiting for a response, one per token, in the order sent. Bound: NSTART plus
+   * acknowledged ones, each ending by timeout; an array searched by token, for so few smaller than a Map.
+   */
+  readonly #byToken: Exchange[] = [];
   /** Observation tokens. Bound: the endpoint's observation table. */
   readonly #listeners = new Map<string, NotificationListener>();
   /** Exchanges holding an NSTART slot (§4.7). Bound: NSTART. */
@@ -290,10 +293,15 @@ export class RequestLayer implements MessageLayerUpper, ObservationHost {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    const all = new Set<Exchange>([...this.#queue, ...this.#messages.awaiting(), ...this.#byToken.values()]);
+    const all = new Set<Exchange>([...this.#queue, ...this.#messages.awaiting(), ...this.#byToken]);
     for (const exchange of all) this.cancel(exchange, "endpoint closed");
     this.#listeners.clear();
     this.#tokens.clear();
+  }
+
+  private withToken(key: string): Exchange | undefined {
+    for (const exchange of this.#byToken) if (exchange.tokenKey === key) return exchange;
+    return undefined;
   }
 
   private checkOpen(): void {
@@ -344,7 +352,11 @@ export class RequestLayer implements MessageLayerUpper, ObservationHost {
     exchange.firstSentAt ??= now;
     exchange.holdsSlot = true;
     this.#outstanding++;
-    if (!exchange.ping) this.#byToken.set(exchange.tokenKey, exchange);
+    if (!exchange.ping) {
+      const previous = this.withToken(exchange.tokenKey);
+      if (previous === undefined) this.#byToken.push(exchange);
+      else this.#byToken[this.#byToken.indexOf(previous)] = exchange;
+    }
     if (!exchange.confirmable) {
       // A CON first waits for its ACK, in the message layer; a NON only for its response.
       exchange.state = "awaiting-response";
@@ -386,7 +398,8 @@ export class RequestLayer implements MessageLayerUpper, ObservationHost {
       exchange.responseTimer = undefined;
     }
     this.#messages.forget(exchange);
-    if (this.#byToken.get(exchange.tokenKey) === exchange) this.#byToken.delete(exchange.tokenKey);
+    const at = this.#byToken.indexOf(exchange);
+    if (at >= 0) this.#byToken.splice(at, 1);
     this.releaseSlot(exchange);
     this.releaseTokenOf(exchange);
   }
@@ -486,7 +499,7 @@ export class RequestLayer implements MessageLayerUpper, ObservationHost {
    */
   private acknowledgedAwaiting(message: DecodedMessage): Exchange | undefined {
     if (message.code === Code.Empty) return undefined;
-    const exchange = this.#byToken.get(tokenKey(message.token));
+    const exchange = this.withToken(tokenKey(message.token));
     return exchange !== undefined && exchange.state === "awaiting-response" && exchange.messageId === message.messageId
       ? exchange
       : undefined;
@@ -522,7 +535,7 @@ export class RequestLayer implements MessageLayerUpper, ObservationHost {
       return;
     }
     const key = tokenKey(message.token);
-    const exchange = this.#byToken.get(key);
+    const exchange = this.withToken(key);
     if (exchange !== undefined) {
       // A separate response (§5.2.2), or the response to a NON request; when it comes before
       // the empty ACK it acknowledges the request all the same.
