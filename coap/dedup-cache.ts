@@ -28,7 +28,6 @@ export class DuplicateCache {
    * stored as expiresAt − #epoch + 1, so that 0 marks an entry forgotten already.
    */
   readonly #words: Uint16Array;
-  readonly #capacity: number;
   /** The clock time expiries are counted from; moved forward when an offset would overflow. */
   #epoch = 0;
   /** Ring position of the oldest entry. */
@@ -39,7 +38,6 @@ export class DuplicateCache {
 
   constructor(capacity: number) {
     if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`duplicate cache capacity: ${capacity}`);
-    this.#capacity = capacity;
     this.#words = new Uint16Array(capacity * WORDS);
   }
 
@@ -64,11 +62,12 @@ export class DuplicateCache {
     this.purgeExpired(now);
     const seen = this.find(messageId);
     if (seen >= 0) this.forget(seen);
-    if (this.#count === this.#capacity) this.dropOldest();
+    const capacity = this.capacity;
+    if (this.#count === capacity) this.dropOldest();
     if (this.#count === 0) this.#epoch = now;
     const lifetime = Math.min(lifetimeMs, MAX_LIFETIME_MS);
     if (now + lifetime - this.#epoch + 1 >= OFFSET_LIMIT) this.rebase(now);
-    const at = (this.#head + this.#count) % this.#capacity;
+    const at = (this.#head + this.#count) % capacity;
     const offset = now + lifetime - this.#epoch + 1;
     const words = this.#words;
     words[at * WORDS] = messageId & 0xffff;
@@ -83,6 +82,11 @@ export class DuplicateCache {
     this.#head = 0;
     this.#count = 0;
     this.#live = 0;
+  }
+
+  /** Entries the ring holds (its length in WORDS, not a field of its own). */
+  private get capacity(): number {
+    return this.#words.length / WORDS;
   }
 
   /** The stored expiry of the entry at `at` (expiresAt − #epoch + 1), 0 if it is forgotten. */
@@ -106,8 +110,9 @@ export class DuplicateCache {
    */
   private rebase(now: number): void {
     const shift = now - this.#epoch;
+    const capacity = this.capacity;
     for (let i = 0; i < this.#count; i++) {
-      const at = (this.#head + i) % this.#capacity;
+      const at = (this.#head + i) % capacity;
       const offset = this.offset(at);
       if (offset > 0) this.setOffset(at, Math.max(1, offset - shift));
     }
@@ -116,8 +121,9 @@ export class DuplicateCache {
 
   /** Ring position of the remembered entry for `messageId`, newest first, or -1. */
   private find(messageId: number): number {
+    const capacity = this.capacity;
     for (let i = this.#count - 1; i >= 0; i--) {
-      const at = (this.#head + i) % this.#capacity;
+      const at = (this.#head + i) % capacity;
       if (this.#words[at * WORDS] === messageId && this.offset(at) > 0) return at;
     }
     return -1;
@@ -131,7 +137,7 @@ export class DuplicateCache {
   private dropOldest(): void {
     if (this.offset(this.#head) > 0) this.#live--;
     this.setOffset(this.#head, 0);
-    this.#head = (this.#head + 1) % this.#capacity;
+    this.#head = (this.#head + 1) % this.capacity;
     this.#count--;
   }
 

@@ -109,10 +109,11 @@ export class ManagedObservation implements Observation, NotificationListener {
   #state: State = "registering";
   /** The current registration's token as hex, "" between registrations (the bytes are derived when needed). */
   #key = "";
-  /** The registration in flight. */
-  #registration: RequestCall | undefined;
-  /** The remaining blocks of a block-wise notification. */
-  #fetch: RequestCall | undefined;
+  /**
+   * While registering, the registration in flight; while established, the fetch of a block-wise
+   * notification's remaining blocks. One field: each state has at most one call.
+   */
+  #call: RequestCall | undefined;
   /** Liveness while established, backoff while waiting. */
   #timer: TimerHandle | undefined;
   /** onLost was reported and onReestablished not yet. */
@@ -161,12 +162,8 @@ export class ManagedObservation implements Observation, NotificationListener {
     if (this.#state === "ended") return;
     // A registration sent this very instant and still in flight is as fresh as one can be: a
     // second request for one (a new server address and the network-back event together) changes nothing.
-    if (
-      this.#state === "registering" &&
-      this.#registration !== undefined &&
-      this.#registrationSentAt === this.#host.clock.now()
-    )
-      return;
+    const inFlight = this.#state === "registering" && this.#call !== undefined;
+    if (inFlight && this.#registrationSentAt === this.#host.clock.now()) return;
     this.#host.stats[Stat.observeReregistrations]++;
     this.resetBackoff();
     this.sendRegistration();
@@ -176,7 +173,7 @@ export class ManagedObservation implements Observation, NotificationListener {
   cancel(): Promise<void> {
     if (this.#state === "ended") return Promise.resolve();
     const registered =
-      this.#state === "established" || (this.#state === "registering" && this.#registration?.transmitted === true);
+      this.#state === "established" || (this.#state === "registering" && this.#call?.transmitted === true);
     const key = this.#key;
     this.end();
     if (!registered || key === "") {
@@ -225,12 +222,9 @@ export class ManagedObservation implements Observation, NotificationListener {
       this.#host.clock.clearTimer(this.#timer);
       this.#timer = undefined;
     }
-    const registration = this.#registration;
-    this.#registration = undefined;
-    registration?.cancel("observation changed course");
-    const fetch = this.#fetch;
-    this.#fetch = undefined;
-    fetch?.cancel("observation changed course");
+    const call = this.#call;
+    this.#call = undefined;
+    call?.cancel("observation changed course");
   }
 
   private dropToken(): void {
@@ -253,13 +247,13 @@ export class ManagedObservation implements Observation, NotificationListener {
     const request = this.request();
     const call = new RequestCall(this.#host, request, this.#settings, {
       onResponse: (response) => {
-        if (this.#registration === call) this.onRegistered(response);
+        if (this.#call === call) this.onRegistered(response);
       },
       onError: (error) => {
-        if (this.#registration === call) this.onRegistrationFailed(error);
+        if (this.#call === call) this.onRegistrationFailed(error);
       },
     });
-    this.#registration = call;
+    this.#call = call;
     this.#registrationSentAt = this.#host.clock.now();
     try {
       const maxRetransmit = this.#settings.registrationMaxRetransmit;
@@ -267,13 +261,13 @@ export class ManagedObservation implements Observation, NotificationListener {
       const register = observeRequest(request, 0);
       call.begin((sink) => this.#host.start({ template: register, token, internal: true, maxRetransmit }, sink));
     } catch (error) {
-      this.#registration = undefined;
+      this.#call = undefined;
       this.lose(`registration not sent: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
 
   private onRegistered(response: CoapResponse): void {
-    this.#registration = undefined;
+    this.#call = undefined;
     const sequence = responseUint(response, OptionNumber.Observe);
     if (!isSuccessCode(response.code) || sequence === undefined) {
       // §3.1: without Observe in the response the server keeps no registration.
@@ -291,7 +285,7 @@ export class ManagedObservation implements Observation, NotificationListener {
   }
 
   private onRegistrationFailed(error: CoapRequestError): void {
-    this.#registration = undefined;
+    this.#call = undefined;
     this.lose(`registration failed: ${error.kind}: ${error.message}`);
   }
 
@@ -331,22 +325,22 @@ export class ManagedObservation implements Observation, NotificationListener {
 
   /** RFC 7959 §2.6: the rest of a block-wise notification by plain GETs; a newer notification supersedes it. */
   private fetchRest(first: DecodedMessage): void {
-    const previous = this.#fetch;
-    this.#fetch = undefined;
+    const previous = this.#call;
+    this.#call = undefined;
     previous?.cancel("superseded by a newer notification");
     const call = new RequestCall(this.#host, this.request(), this.#settings, {
       onResponse: (response) => {
-        if (this.#fetch !== call) return;
-        this.#fetch = undefined;
+        if (this.#call !== call) return;
+        this.#call = undefined;
         this.deliver(response);
       },
       onError: (error) => {
-        if (this.#fetch === call) this.#fetch = undefined;
+        if (this.#call === call) this.#call = undefined;
         if (error.kind !== "cancelled")
           this.#host.log("warn", `coap: block-wise notification not completed: ${error.kind}: ${error.message}`);
       },
     });
-    this.#fetch = call;
+    this.#call = call;
     call.continueFrom(first);
   }
 
