@@ -63,8 +63,9 @@ export interface ObservationHost extends CallHost {
   readonly stats: StatsCounters;
   allocateToken(): Uint8Array;
   releaseToken(key: string): void;
-  listen(key: string, listener: NotificationListener): void;
-  unlisten(key: string): void;
+  /** Routes messages carrying `listener.tokenKey` to it once no exchange claims them. */
+  listen(listener: NotificationListener): void;
+  unlisten(listener: NotificationListener): void;
   /** Runs `callback` in a later turn (application callbacks are never called re-entrantly). */
   defer(callback: () => void): void;
   log(level: "debug" | "info" | "warn" | "error", text: string): void;
@@ -213,7 +214,7 @@ export class ManagedObservation implements Observation, NotificationListener {
     this.#state = "ended";
     this.#lost = false;
     this.stopWork();
-    if (this.#key !== "") this.#host.unlisten(this.#key);
+    this.#host.unlisten(this);
     this.#host.forget(this);
   }
 
@@ -229,7 +230,7 @@ export class ManagedObservation implements Observation, NotificationListener {
 
   private dropToken(): void {
     if (this.#key === "") return;
-    this.#host.unlisten(this.#key);
+    this.#host.unlisten(this);
     this.#host.releaseToken(this.#key);
     this.#key = "";
   }
@@ -242,7 +243,7 @@ export class ManagedObservation implements Observation, NotificationListener {
     this.#key = key;
     this.#state = "registering";
     this.#freshness.reset();
-    this.#host.listen(key, this);
+    this.#host.listen(this);
     this.#host.stats[Stat.observeRegistrations]++;
     const request = this.request();
     const call = new RequestCall(this.#host, request, this.#settings, {

@@ -25,6 +25,8 @@ import { TokenRegistry, tokenKey } from "./tokens.js";
 
 /** Receives the messages that carry the token of an observation (RFC 7641 notifications). */
 export interface NotificationListener {
+  /** The token listened on, as tokenKey() gives it; unchanged from listen() to unlisten(). */
+  readonly tokenKey: string;
   onNotification(message: DecodedMessage): void;
 }
 
@@ -85,8 +87,11 @@ export class RequestLayer implements MessageLayerUpper, ObservationHost {
    * acknowledged ones, each ending by timeout; an array searched by token, for so few smaller than a Map.
    */
   readonly #byToken: Exchange[] = [];
-  /** Observation tokens. Bound: the endpoint's observation table. */
-  readonly #listeners = new Map<string, NotificationListener>();
+  /**
+   * Listeners on observation tokens. Bound: the endpoint's observation table; an array searched
+   * by token, for so few smaller than a Map.
+   */
+  readonly #listeners: NotificationListener[] = [];
   /** Exchanges holding an NSTART slot (§4.7). Bound: NSTART. */
   #outstanding = 0;
   #closed = false;
@@ -129,13 +134,14 @@ export class RequestLayer implements MessageLayerUpper, ObservationHost {
     this.#tokens.release(key);
   }
 
-  /** Routes messages carrying `key` to `listener` once no exchange claims them. */
-  listen(key: string, listener: NotificationListener): void {
-    this.#listeners.set(key, listener);
+  /** Routes messages carrying `listener.tokenKey` to it once no exchange claims them. */
+  listen(listener: NotificationListener): void {
+    if (!this.#listeners.includes(listener)) this.#listeners.push(listener);
   }
 
-  unlisten(key: string): void {
-    this.#listeners.delete(key);
+  unlisten(listener: NotificationListener): void {
+    const at = this.#listeners.indexOf(listener);
+    if (at >= 0) this.#listeners.splice(at, 1);
   }
 
   /** @internal (CallHost) */
@@ -295,8 +301,13 @@ export class RequestLayer implements MessageLayerUpper, ObservationHost {
     this.#closed = true;
     const all = new Set<Exchange>([...this.#queue, ...this.#messages.awaiting(), ...this.#byToken]);
     for (const exchange of all) this.cancel(exchange, "endpoint closed");
-    this.#listeners.clear();
+    this.#listeners.length = 0;
     this.#tokens.clear();
+  }
+
+  private listenerOn(key: string): NotificationListener | undefined {
+    for (const listener of this.#listeners) if (listener.tokenKey === key) return listener;
+    return undefined;
   }
 
   private withToken(key: string): Exchange | undefined {
@@ -543,7 +554,7 @@ export class RequestLayer implements MessageLayerUpper, ObservationHost {
       this.complete(exchange, message);
       return;
     }
-    const listener = this.#listeners.get(key);
+    const listener = this.listenerOn(key);
     if (listener !== undefined) {
       this.#messages.accept(message);
       try {
