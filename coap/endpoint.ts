@@ -21,7 +21,6 @@ import {
 import { Code } from "./codes.js";
 import type { DatagramPort } from "./datagram-port.js";
 import { decodeMessage } from "./decoder.js";
-import { GuardedLog } from "./guarded-log.js";
 import { IdleKeepAlive } from "./keepalive.js";
 import { MessageLayer } from "./message-layer.js";
 import { ManagedObservation, type ObservationSettings } from "./observation.js";
@@ -119,8 +118,6 @@ export class CoapEndpoint implements CoapClient {
   constructor(options: EndpointOptions) {
     // The clock, log, counters and parameters are kept by the layers only (read back through #requests).
     const p = transmissionParameters(options.parameters);
-    const sink = options.log;
-    const log = sink === undefined ? undefined : new GuardedLog(sink);
     const stats = newStats();
     const szx = options.preferredBlockSzx;
     if (szx !== undefined && (!Number.isInteger(szx) || szx < 0 || szx > 6))
@@ -157,7 +154,7 @@ export class CoapEndpoint implements CoapClient {
       server: options.server,
       clock: options.clock,
       random: options.random,
-      log,
+      log: options.log,
       stats,
       parameters: p,
       dedupCapacity,
@@ -165,7 +162,6 @@ export class CoapEndpoint implements CoapClient {
     const requests = new RequestLayer({
       messages,
       observations: this.#observations,
-      log,
       maxQueue,
       separateResponseTimeoutMs,
       nonTimeoutMs,

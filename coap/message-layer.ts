@@ -6,12 +6,12 @@
 // (coap/request-layer.ts), which tells this one how to answer what it hands up.
 
 import type { Clock } from "../kernel/clock.js";
+import type { LogLevel, LogSink } from "../kernel/log.js";
 import type { RandomSource } from "../kernel/random.js";
 import { Code, MessageType } from "./codes.js";
 import type { DatagramPort } from "./datagram-port.js";
 import { decodeMessage } from "./decoder.js";
 import { DuplicateCache } from "./dedup-cache.js";
-import type { GuardedLog } from "./guarded-log.js";
 import type { DecodedMessage } from "./message.js";
 import { MessageIdSequence } from "./message-ids.js";
 import type { TransmissionParameters } from "./parameters.js";
@@ -41,7 +41,8 @@ export interface MessageLayerOptions {
   readonly server: PeerAddress;
   readonly clock: Clock;
   readonly random: RandomSource;
-  readonly log: GuardedLog | undefined;
+  /** The application's log; a sink that throws is ignored (see log()). */
+  readonly log: LogSink | undefined;
   readonly stats: StatsCounters;
   readonly parameters: TransmissionParameters;
   readonly dedupCapacity: number;
@@ -72,7 +73,7 @@ export class MessageLayer {
   readonly random: RandomSource;
   readonly stats: StatsCounters;
   readonly parameters: TransmissionParameters;
-  readonly #log: GuardedLog | undefined;
+  readonly #sink: LogSink | undefined;
   readonly #messageIds: MessageIdSequence;
   /** Bound: dedupCapacity entries (see DuplicateCache). */
   readonly #duplicates: DuplicateCache;
@@ -91,7 +92,7 @@ export class MessageLayer {
     this.#server = options.server;
     this.clock = options.clock;
     this.random = options.random;
-    this.#log = options.log;
+    this.#sink = options.log;
     this.stats = options.stats;
     this.parameters = options.parameters;
     this.#messageIds = new MessageIdSequence(options.random);
@@ -108,6 +109,23 @@ export class MessageLayer {
     this.#server = server;
     // The message IDs remembered belong to the old peer (§4.5 is per endpoint).
     this.#duplicates.clear();
+  }
+
+  /**
+   * This layer when there is a log, else undefined: `logging?.log(…)` builds no line that nobody
+   * would read. The endpoint's one log, for the layer above too.
+   */
+  get logging(): this | undefined {
+    return this.#sink === undefined ? undefined : this;
+  }
+
+  /** Writes to the application's log; a failing log must not take the protocol down with it. */
+  log(level: LogLevel, text: string): void {
+    try {
+      this.#sink?.(level, text);
+    } catch {
+      // Nowhere left to report it.
+    }
   }
 
   /** When the last datagram went out (for an idle keep-alive). */
@@ -147,7 +165,7 @@ export class MessageLayer {
       this.awaitAck(exchange, exchange.schedule);
     }
     this.transmit(exchange.bytes);
-    this.#log?.write(
+    this.logging?.log(
       "debug",
       `coap: sent ${exchange.confirmable ? "CON" : "NON"} mid=${exchange.messageId} token=${exchange.tokenKey}`,
     );
@@ -184,7 +202,7 @@ export class MessageLayer {
   /** Counts a well-formed message from the server that matched nothing. */
   dropUnmatched(reason: string): void {
     this.stats[Stat.droppedUnmatched]++;
-    this.#log?.write("debug", `coap: dropped: ${reason}`);
+    this.logging?.log("debug", `coap: dropped: ${reason}`);
   }
 
   /** Forgets the server's message IDs and closes the port. Safe twice. */
@@ -195,7 +213,7 @@ export class MessageLayer {
     try {
       this.#port.close();
     } catch (error) {
-      this.#log?.write("warn", `coap: closing the port failed: ${String(error)}`);
+      this.logging?.log("warn", `coap: closing the port failed: ${String(error)}`);
     }
   }
 
@@ -215,7 +233,7 @@ export class MessageLayer {
       this.stats[Stat.retransmissions]++;
       this.awaitAck(exchange, schedule);
       this.transmit(exchange.bytes);
-      this.#log?.write("debug", `coap: retransmission ${schedule.retransmissions} mid=${exchange.messageId}`);
+      this.logging?.log("debug", `coap: retransmission ${schedule.retransmissions} mid=${exchange.messageId}`);
       return;
     }
     this.#upper?.onAckTimeout(exchange);
@@ -229,7 +247,7 @@ export class MessageLayer {
     } catch (error) {
       // Treated like a datagram lost on the way: retransmission or the timeout take over.
       this.stats[Stat.sendErrors]++;
-      this.#log?.write("warn", `coap: send to ${describePeer(this.#server)} failed: ${String(error)}`);
+      this.logging?.log("warn", `coap: send to ${describePeer(this.#server)} failed: ${String(error)}`);
     }
   }
 
@@ -246,7 +264,7 @@ export class MessageLayer {
     if (!samePeer(from, this.#server)) {
       // Never answered: a reply would let anyone use the device to reflect traffic.
       this.stats[Stat.droppedForeign]++;
-      this.#log?.write("debug", `coap: dropped a datagram from ${describePeer(from)}: not the server`);
+      this.logging?.log("debug", `coap: dropped a datagram from ${describePeer(from)}: not the server`);
       return;
     }
     let message: DecodedMessage;
@@ -268,7 +286,7 @@ export class MessageLayer {
           this.onConOrNon(message, upper);
       }
     } catch (error) {
-      this.#log?.write("error", `coap: handling a message failed: ${String(error)}`);
+      this.logging?.log("error", `coap: handling a message failed: ${String(error)}`);
     }
   }
 
@@ -277,7 +295,7 @@ export class MessageLayer {
    */
   private onMalformed(bytes: Uint8Array, error: unknown): void {
     this.stats[Stat.droppedMalformed]++;
-    this.#log?.write(
+    this.logging?.log(
       "debug",
       `coap: dropped a malformed datagram: ${error instanceof Error ? error.message : String(error)}`,
     );

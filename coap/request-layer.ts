@@ -12,7 +12,6 @@ import { CoapRequestError, type SentRequest } from "./client-api.js";
 import { Code, codeClass, isRequestCode, isResponseCode, MessageType } from "./codes.js";
 import { decodeMessage } from "./decoder.js";
 import { encodeMessage } from "./encoder.js";
-import type { GuardedLog } from "./guarded-log.js";
 import { type DecodedMessage, EMPTY_BYTES, hasOption } from "./message.js";
 import { emptyCon, type MessageLayer, type MessageLayerUpper } from "./message-layer.js";
 import type { ManagedObservation, ObservationHost } from "./observation.js";
@@ -35,7 +34,6 @@ export interface RequestLayerOptions {
   readonly messages: MessageLayer;
   /** The endpoint's table of observations, which forget() takes an ended one out of. */
   readonly observations: ManagedObservation[];
-  readonly log: GuardedLog | undefined;
   /** Requests waiting for an NSTART slot. */
   readonly maxQueue: number;
   /** How long an acknowledged request waits for its separate response. */
@@ -71,7 +69,6 @@ export interface OutgoingRequest {
 export class RequestLayer implements MessageLayerUpper, ObservationHost {
   readonly #messages: MessageLayer;
   readonly #observations: ManagedObservation[];
-  readonly #log: GuardedLog | undefined;
   readonly #maxQueue: number;
   readonly #separateResponseTimeoutMs: number;
   readonly #nonTimeoutMs: number;
@@ -99,7 +96,6 @@ export class RequestLayer implements MessageLayerUpper, ObservationHost {
   constructor(options: RequestLayerOptions) {
     this.#messages = options.messages;
     this.#observations = options.observations;
-    this.#log = options.log;
     this.#maxQueue = options.maxQueue;
     this.#separateResponseTimeoutMs = options.separateResponseTimeoutMs;
     this.#nonTimeoutMs = options.nonTimeoutMs;
@@ -108,7 +104,7 @@ export class RequestLayer implements MessageLayerUpper, ObservationHost {
     this.#messages.attach(this);
   }
 
-  // The clock, random source, counters and parameters are the message layer's (no copies kept).
+  // The clock, random source, counters, parameters and log are the message layer's (no copies kept).
   get clock(): Clock {
     return this.#messages.clock;
   }
@@ -154,7 +150,7 @@ export class RequestLayer implements MessageLayerUpper, ObservationHost {
     Promise.resolve()
       .then(callback)
       .catch((error: unknown) =>
-        this.#log?.write(
+        this.#messages.logging?.log(
           "error",
           `coap: application callback threw: ${error instanceof Error ? error.message : String(error)}`,
         ),
@@ -163,7 +159,7 @@ export class RequestLayer implements MessageLayerUpper, ObservationHost {
 
   /** @internal (ObservationHost) */
   log(level: LogLevel, text: string): void {
-    this.#log?.write(level, text);
+    this.#messages.logging?.log(level, text);
   }
 
   /** @internal (ObservationHost) */
@@ -431,7 +427,7 @@ export class RequestLayer implements MessageLayerUpper, ObservationHost {
     try {
       exchange.sink.onResponse(message);
     } catch (error) {
-      this.#log?.write("error", `coap: response handler threw: ${String(error)}`);
+      this.#messages.logging?.log("error", `coap: response handler threw: ${String(error)}`);
     }
     // After the sink, so that a follow-up it queued (Block2) takes the freed slot first.
     this.pump();
@@ -447,7 +443,7 @@ export class RequestLayer implements MessageLayerUpper, ObservationHost {
     try {
       exchange.sink.onFailure(error);
     } catch (thrown) {
-      this.#log?.write("error", `coap: failure handler threw: ${String(thrown)}`);
+      this.#messages.logging?.log("error", `coap: failure handler threw: ${String(thrown)}`);
     }
   }
 
@@ -494,7 +490,7 @@ export class RequestLayer implements MessageLayerUpper, ObservationHost {
     if (message.unrecognisedCritical.length > 0) {
       // §5.4.1 and §4.2: rejecting an ACK means ignoring it.
       this.stats[Stat.rejectedCritical]++;
-      this.#log?.write(
+      this.#messages.logging?.log(
         "warn",
         `coap: ignored a response with unrecognised critical options ${message.unrecognisedCritical.join(",")}`,
       );
@@ -538,7 +534,7 @@ export class RequestLayer implements MessageLayerUpper, ObservationHost {
     if (message.unrecognisedCritical.length > 0) {
       // §5.4.1: the response is rejected: RST for a CON, ignored if NON.
       this.stats[Stat.rejectedCritical]++;
-      this.#log?.write(
+      this.#messages.logging?.log(
         "warn",
         `coap: rejected a response with unrecognised critical options ${message.unrecognisedCritical.join(",")}`,
       );
@@ -560,7 +556,7 @@ export class RequestLayer implements MessageLayerUpper, ObservationHost {
       try {
         listener.onNotification(message);
       } catch (error) {
-        this.#log?.write("error", `coap: notification listener threw: ${String(error)}`);
+        this.#messages.logging?.log("error", `coap: notification listener threw: ${String(error)}`);
       }
       return;
     }
