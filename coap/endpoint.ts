@@ -6,7 +6,6 @@
 import type { Clock } from "../kernel/clock.js";
 import type { LogSink } from "../kernel/log.js";
 import type { RandomSource } from "../kernel/random.js";
-import type { Block2Settings } from "./block2.js";
 import { RequestCall } from "./blockwise-request.js";
 import {
   type AbortSignalLike,
@@ -22,18 +21,16 @@ import {
 import { Code } from "./codes.js";
 import type { DatagramPort } from "./datagram-port.js";
 import { decodeMessage } from "./decoder.js";
-import { EndpointHost } from "./endpoint-host.js";
 import { IdleKeepAlive } from "./keepalive.js";
-import type { CoapOption, DecodedMessage } from "./message.js";
 import { MessageLayer } from "./message-layer.js";
-import { ManagedObservation } from "./observation.js";
+import { ManagedObservation, type ObservationSettings } from "./observation.js";
 import { type TransmissionParameters, type TransmissionSettings, transmissionParameters } from "./parameters.js";
 import type { PeerAddress } from "./peer-address.js";
 import { describePeer, samePeer } from "./peer-address.js";
 import type { Exchange, ExchangeSink } from "./pending-exchange.js";
 import { RequestLayer } from "./request-layer.js";
-import { type RequestTemplate, requestTemplate, withBlock2 } from "./request-template.js";
-import { type EndpointStats, newStats, type StatsCounters } from "./stats.js";
+import { type RequestTemplate, requestTemplate, templateOf, withBlock2 } from "./request-template.js";
+import { type EndpointStats, newStats, statsSnapshot } from "./stats.js";
 
 export interface ReregisterBackoff {
   /** Delay before the second attempt after a loss (the first is immediate); doubled per failure (default 2 s). */
@@ -107,63 +104,42 @@ function asRequestError(error: unknown): CoapRequestError {
     : new CoapRequestError("bad-request", error instanceof Error ? error.message : String(error));
 }
 
-/** The request `message` was, for deriving Block2 follow-ups of a resent request. */
-function templateOf(message: DecodedMessage): RequestTemplate {
-  const options: CoapOption[] = message.options.map((o) => ({ number: o.number, value: o.value.slice() }));
-  return { type: message.type, code: message.code, options, payload: message.payload.slice() };
-}
-
 export class CoapEndpoint implements CoapClient {
   readonly #messages: MessageLayer;
   readonly #requests: RequestLayer;
-  readonly #clock: Clock;
-  readonly #log: LogSink | undefined;
-  readonly #stats: StatsCounters = newStats();
-  readonly #parameters: TransmissionParameters;
-  readonly #block2: Block2Settings;
-  readonly #preferredSzx: number | undefined;
+  /** The Block2 settings of every request call, and what every observation shares. */
+  readonly #settings: ObservationSettings;
   readonly #maxObservations: number;
-  readonly #observeGraceMs: number;
-  readonly #backoffInitialMs: number;
-  readonly #backoffMaxMs: number;
-  readonly #registrationMaxRetransmit: number;
   /** Bound: maxObservations. */
-  readonly #observations = new Set<ManagedObservation>();
-  readonly #host: EndpointHost;
+  readonly #observations: ManagedObservation[] = [];
   readonly #keepAlive: IdleKeepAlive | undefined;
   #closed = false;
 
   constructor(options: EndpointOptions) {
-    this.#parameters = transmissionParameters(options.parameters);
-    const p = this.#parameters;
-    this.#clock = options.clock;
-    const sink = options.log;
-    // A failing log must not take the protocol down with it.
-    this.#log =
-      sink === undefined
-        ? undefined
-        : (level, text) => {
-            try {
-              sink(level, text);
-            } catch {
-              // Nowhere left to report it.
-            }
-          };
+    // The clock, log, counters and parameters are kept by the layers only (read back through #requests).
+    const p = transmissionParameters(options.parameters);
+    const stats = newStats();
     const szx = options.preferredBlockSzx;
     if (szx !== undefined && (!Number.isInteger(szx) || szx < 0 || szx > 6))
       throw new RangeError(`preferredBlockSzx must be 0..6: ${szx}`);
-    this.#preferredSzx = szx;
-    this.#block2 = { maxBodySize: positive("maxBodySize", options.maxBodySize, 16_384), preferredSzx: szx };
+    const maxBodySize = positive("maxBodySize", options.maxBodySize, 16_384);
     this.#maxObservations = positive("maxObservations", options.maxObservations, 8);
-    this.#observeGraceMs = positive("observeGraceMs", options.observeGraceMs, 10_000, true);
-    this.#backoffInitialMs = positive("reregisterBackoff.initialMs", options.reregisterBackoff?.initialMs, 2000);
-    this.#backoffMaxMs = positive("reregisterBackoff.maxMs", options.reregisterBackoff?.maxMs, 300_000);
+    const graceMs = positive("observeGraceMs", options.observeGraceMs, 10_000, true);
+    const backoffInitialMs = positive("reregisterBackoff.initialMs", options.reregisterBackoff?.initialMs, 2000);
+    const backoffMaxMs = positive("reregisterBackoff.maxMs", options.reregisterBackoff?.maxMs, 300_000);
     const attemptMaxRetransmit = options.reregisterBackoff?.attemptMaxRetransmit ?? DEFAULT_ATTEMPT_MAX_RETRANSMIT;
     if (!Number.isInteger(attemptMaxRetransmit) || attemptMaxRetransmit < 0) {
       throw new RangeError(`reregisterBackoff.attemptMaxRetransmit out of range: ${attemptMaxRetransmit}`);
     }
-    // RetransmissionSchedule caps it at MAX_RETRANSMIT.
-    this.#registrationMaxRetransmit = attemptMaxRetransmit;
+    // RetransmissionSchedule caps registrationMaxRetransmit at MAX_RETRANSMIT.
+    this.#settings = Object.freeze({
+      maxBodySize,
+      preferredSzx: szx,
+      graceMs,
+      backoffInitialMs,
+      backoffMaxMs,
+      registrationMaxRetransmit: attemptMaxRetransmit,
+    });
     const maxQueue = positive("maxQueue", options.maxQueue, 8, true);
     const separateResponseTimeoutMs = positive(
       "separateResponseTimeoutMs",
@@ -178,18 +154,14 @@ export class CoapEndpoint implements CoapClient {
       server: options.server,
       clock: options.clock,
       random: options.random,
-      log: this.#log,
-      stats: this.#stats,
+      log: options.log,
+      stats,
       parameters: p,
       dedupCapacity,
     });
     const requests = new RequestLayer({
       messages,
-      clock: options.clock,
-      random: options.random,
-      log: this.#log,
-      stats: this.#stats,
-      parameters: p,
+      observations: this.#observations,
       maxQueue,
       separateResponseTimeoutMs,
       nonTimeoutMs,
@@ -198,14 +170,6 @@ export class CoapEndpoint implements CoapClient {
     });
     this.#messages = messages;
     this.#requests = requests;
-    this.#host = new EndpointHost({
-      requests,
-      clock: options.clock,
-      random: options.random,
-      stats: this.#stats,
-      log: this.#log,
-      observations: this.#observations,
-    });
     this.#keepAlive =
       options.keepAliveIdleMs === undefined
         ? undefined
@@ -219,12 +183,12 @@ export class CoapEndpoint implements CoapClient {
 
   /** This endpoint's frozen transmission parameters, derived values included. */
   get parameters(): TransmissionParameters {
-    return this.#parameters;
+    return this.#requests.parameters;
   }
 
   /** A snapshot of the counters. */
   get stats(): EndpointStats {
-    return Object.freeze({ ...this.#stats });
+    return statsSnapshot(this.#requests.stats);
   }
 
   get server(): PeerAddress {
@@ -233,7 +197,7 @@ export class CoapEndpoint implements CoapClient {
 
   /** Observations currently held (each re-registering or not). */
   get observationCount(): number {
-    return this.#observations.size;
+    return this.#observations.length;
   }
 
   /**
@@ -242,7 +206,7 @@ export class CoapEndpoint implements CoapClient {
    */
   setServer(server: PeerAddress): void {
     if (this.#closed || samePeer(server, this.#messages.server)) return;
-    this.#log?.("info", `coap: server is now ${describePeer(server)}`);
+    this.#requests.log("info", `coap: server is now ${describePeer(server)}`);
     this.#messages.setServer(server);
     this.reregisterAll();
   }
@@ -256,7 +220,7 @@ export class CoapEndpoint implements CoapClient {
         reject(asRequestError(error));
         return;
       }
-      const first = this.#withEarlyBlock2(template);
+      const first = this.withEarlyBlock2(template);
       this.run(template, (sink) => this.#requests.start({ template: first }, sink), options.signal, resolve, reject);
     });
   }
@@ -286,37 +250,37 @@ export class CoapEndpoint implements CoapClient {
    */
   observe(options: RequestOptions, handlers: ObserveHandlers, observeOptions: ObserveOptions = {}): Observation {
     if (this.#closed) throw new CoapRequestError("cancelled", "endpoint closed");
-    if (this.#observations.size >= this.#maxObservations) {
-      throw new CoapRequestError("queue-full", `already ${this.#observations.size} observations`);
+    if (this.#observations.length >= this.#maxObservations) {
+      throw new CoapRequestError("queue-full", `already ${this.#observations.length} observations`);
     }
     const livenessMs =
       observeOptions.livenessMs === undefined ? undefined : positive("livenessMs", observeOptions.livenessMs, 0);
-    const template = this.#withEarlyBlock2(requestTemplate(options));
-    const observation = new ManagedObservation(this.#host, template, handlers, {
+    const template = this.withEarlyBlock2(requestTemplate(options));
+    const observation = new ManagedObservation(
+      this.#requests,
+      template,
+      handlers,
+      this.#settings,
       livenessMs,
-      graceMs: this.#observeGraceMs,
-      backoffInitialMs: this.#backoffInitialMs,
-      backoffMaxMs: this.#backoffMaxMs,
-      registrationMaxRetransmit: this.#registrationMaxRetransmit,
-      block2: this.#block2,
-      deliverReordered: observeOptions.deliverReordered === true,
-    });
-    this.#observations.add(observation);
+      observeOptions.deliverReordered === true,
+    );
+    this.#observations.push(observation);
     observation.start();
     return observation;
   }
 
   /** Re-registers every observation now (network back, server known to have restarted). */
   reregisterAll(): void {
-    for (const observation of Array.from(this.#observations)) observation.reregister();
+    for (const observation of this.#observations.slice()) observation.reregister();
   }
 
   /** A CoAP ping (RFC 7252 §4.3); resolves with the round-trip time in ms, rejects with "timeout". */
   ping(): Promise<number> {
     return new Promise<number>((resolve, reject) => {
-      const startedAt = this.#clock.now();
+      const clock = this.#requests.clock;
+      const startedAt = clock.now();
       try {
-        this.#requests.startPing({ onResponse: () => resolve(this.#clock.now() - startedAt), onFailure: reject });
+        this.#requests.startPing({ onResponse: () => resolve(clock.now() - startedAt), onFailure: reject });
       } catch (error) {
         reject(asRequestError(error));
       }
@@ -328,16 +292,16 @@ export class CoapEndpoint implements CoapClient {
     if (this.#closed) return;
     this.#closed = true;
     this.#keepAlive?.stop();
-    for (const observation of Array.from(this.#observations)) observation.close();
+    for (const observation of this.#observations.slice()) observation.close();
     this.#requests.close();
     this.#messages.close();
   }
 
   /** RFC 7959 §2.4 early negotiation: ask for the preferred block size from the first GET/FETCH on. */
-  #withEarlyBlock2(template: RequestTemplate): RequestTemplate {
-    if (this.#preferredSzx === undefined || (template.code !== Code.GET && template.code !== Code.FETCH))
-      return template;
-    return withBlock2(template, { num: 0, more: false, szx: this.#preferredSzx });
+  private withEarlyBlock2(template: RequestTemplate): RequestTemplate {
+    const szx = this.#settings.preferredSzx;
+    if (szx === undefined || (template.code !== Code.GET && template.code !== Code.FETCH)) return template;
+    return withBlock2(template, { num: 0, more: false, szx });
   }
 
   private run(
@@ -353,7 +317,7 @@ export class CoapEndpoint implements CoapClient {
     }
     if (signal === undefined) {
       // The promise's own functions end the call: no closures made for it.
-      const call = new RequestCall(this.#host, template, this.#block2, { onResponse: resolve, onError: reject });
+      const call = new RequestCall(this.#requests, template, this.#settings, { onResponse: resolve, onError: reject });
       try {
         call.begin(startFirst);
       } catch (error) {
@@ -366,7 +330,7 @@ export class CoapEndpoint implements CoapClient {
       if (onAbort !== undefined) signal.removeEventListener("abort", onAbort);
       onAbort = undefined;
     };
-    const call = new RequestCall(this.#host, template, this.#block2, {
+    const call = new RequestCall(this.#requests, template, this.#settings, {
       onResponse: (response) => {
         detach();
         resolve(response);
@@ -390,7 +354,10 @@ export class CoapEndpoint implements CoapClient {
     if (this.#closed) return;
     this.ping().catch((error: unknown) => {
       if (this.#closed) return;
-      this.#log?.("warn", `coap: keep-alive ping failed: ${error instanceof Error ? error.message : String(error)}`);
+      this.#requests.log(
+        "warn",
+        `coap: keep-alive ping failed: ${error instanceof Error ? error.message : String(error)}`,
+      );
       if (error instanceof CoapRequestError && error.kind === "timeout") this.reregisterAll();
     });
   }

@@ -6,7 +6,7 @@
 // (coap/request-layer.ts), which tells this one how to answer what it hands up.
 
 import type { Clock } from "../kernel/clock.js";
-import type { LogSink } from "../kernel/log.js";
+import type { LogLevel, LogSink } from "../kernel/log.js";
 import type { RandomSource } from "../kernel/random.js";
 import { Code, MessageType } from "./codes.js";
 import type { DatagramPort } from "./datagram-port.js";
@@ -19,7 +19,7 @@ import type { PeerAddress } from "./peer-address.js";
 import { describePeer, samePeer } from "./peer-address.js";
 import type { Exchange } from "./pending-exchange.js";
 import { RetransmissionSchedule } from "./retransmission.js";
-import type { StatsCounters } from "./stats.js";
+import { Stat, type StatsCounters } from "./stats.js";
 
 /** What the message layer hands up; every call comes from a datagram or a timer of this layer. */
 export interface MessageLayerUpper {
@@ -41,6 +41,7 @@ export interface MessageLayerOptions {
   readonly server: PeerAddress;
   readonly clock: Clock;
   readonly random: RandomSource;
+  /** The application's log; a sink that throws is ignored (see log()). */
   readonly log: LogSink | undefined;
   readonly stats: StatsCounters;
   readonly parameters: TransmissionParameters;
@@ -67,16 +68,20 @@ export function emptyCon(): Uint8Array {
 export class MessageLayer {
   readonly #port: DatagramPort;
   #server: PeerAddress;
-  readonly #clock: Clock;
-  readonly #random: RandomSource;
-  readonly #log: LogSink | undefined;
-  readonly #stats: StatsCounters;
-  readonly #parameters: TransmissionParameters;
+  // Public for the request layer, which reads them from here rather than keep copies.
+  readonly clock: Clock;
+  readonly random: RandomSource;
+  readonly stats: StatsCounters;
+  readonly parameters: TransmissionParameters;
+  readonly #sink: LogSink | undefined;
   readonly #messageIds: MessageIdSequence;
   /** Bound: dedupCapacity entries (see DuplicateCache). */
   readonly #duplicates: DuplicateCache;
-  /** Sent and waiting for ACK or RST (CON), or for RST or response (NON). Bound: NSTART plus pings. */
-  readonly #byMessageId = new Map<number, Exchange>();
+  /**
+   * Sent and waiting for ACK or RST (CON), or for RST or response (NON), one per message ID, in
+   * the order sent. Bound: NSTART plus pings; an array searched by ID, for so few smaller than a Map.
+   */
+  readonly #byMessageId: Exchange[] = [];
   /** Set by attach(), before anything is sent or received. */
   #upper: MessageLayerUpper | undefined;
   #lastSentAt: number;
@@ -85,11 +90,11 @@ export class MessageLayer {
   constructor(options: MessageLayerOptions) {
     this.#port = options.port;
     this.#server = options.server;
-    this.#clock = options.clock;
-    this.#random = options.random;
-    this.#log = options.log;
-    this.#stats = options.stats;
-    this.#parameters = options.parameters;
+    this.clock = options.clock;
+    this.random = options.random;
+    this.#sink = options.log;
+    this.stats = options.stats;
+    this.parameters = options.parameters;
     this.#messageIds = new MessageIdSequence(options.random);
     this.#duplicates = new DuplicateCache(options.dedupCapacity);
     this.#lastSentAt = options.clock.now();
@@ -106,6 +111,23 @@ export class MessageLayer {
     this.#duplicates.clear();
   }
 
+  /**
+   * This layer when there is a log, else undefined: `logging?.log(…)` builds no line that nobody
+   * would read. The endpoint's one log, for the layer above too.
+   */
+  get logging(): this | undefined {
+    return this.#sink === undefined ? undefined : this;
+  }
+
+  /** Writes to the application's log; a failing log must not take the protocol down with it. */
+  log(level: LogLevel, text: string): void {
+    try {
+      this.#sink?.(level, text);
+    } catch {
+      // Nowhere left to report it.
+    }
+  }
+
   /** When the last datagram went out (for an idle keep-alive). */
   get lastSentAt(): number {
     return this.#lastSentAt;
@@ -119,7 +141,7 @@ export class MessageLayer {
 
   /** Whether a message with this ID is still waiting for its ACK or RST. */
   isAwaiting(messageId: number): boolean {
-    return this.#byMessageId.has(messageId);
+    return this.withMessageId(messageId) !== undefined;
   }
 
   /** The exchanges whose messages wait for their ACK or RST, in the order they were sent. */
@@ -133,15 +155,17 @@ export class MessageLayer {
    * ended it) or onAckTimeout.
    */
   send(exchange: Exchange): void {
-    if (!exchange.fixedMessageId) exchange.assignMessageId(this.#messageIds.next((id) => this.#byMessageId.has(id)));
-    this.#byMessageId.set(exchange.messageId, exchange);
+    if (!exchange.fixedMessageId) exchange.assignMessageId(this.#messageIds.next((id) => this.isAwaiting(id)));
+    const previous = this.withMessageId(exchange.messageId);
+    if (previous === undefined) this.#byMessageId.push(exchange);
+    else this.#byMessageId[this.#byMessageId.indexOf(previous)] = exchange;
     if (exchange.confirmable) {
       exchange.state = "awaiting-ack";
-      exchange.schedule = new RetransmissionSchedule(this.#parameters, this.#random, exchange.maxRetransmit);
+      exchange.schedule = new RetransmissionSchedule(this.parameters, this.random, exchange.maxRetransmit);
       this.awaitAck(exchange, exchange.schedule);
     }
     this.transmit(exchange.bytes);
-    this.#log?.(
+    this.logging?.log(
       "debug",
       `coap: sent ${exchange.confirmable ? "CON" : "NON"} mid=${exchange.messageId} token=${exchange.tokenKey}`,
     );
@@ -150,17 +174,18 @@ export class MessageLayer {
   /** No more retransmissions of `exchange`, and no more ACK or RST matched to it. */
   forget(exchange: Exchange): void {
     if (exchange.ackTimer !== undefined) {
-      this.#clock.clearTimer(exchange.ackTimer);
+      this.clock.clearTimer(exchange.ackTimer);
       exchange.ackTimer = undefined;
     }
-    if (this.#byMessageId.get(exchange.messageId) === exchange) this.#byMessageId.delete(exchange.messageId);
+    const at = this.#byMessageId.indexOf(exchange);
+    if (at >= 0) this.#byMessageId.splice(at, 1);
   }
 
   /** Answers a message from the server (an empty ACK to a CON) and remembers the answer for its duplicates (§4.5). */
   accept(message: DecodedMessage): void {
     const con = message.type === MessageType.CON;
-    const lifetime = con ? this.#parameters.exchangeLifetimeMs : this.#parameters.nonLifetimeMs;
-    this.#duplicates.record(message.messageId, con ? "ack" : "none", this.#clock.now(), lifetime);
+    const lifetime = con ? this.parameters.exchangeLifetimeMs : this.parameters.nonLifetimeMs;
+    this.#duplicates.record(message.messageId, con ? "ack" : "none", this.clock.now(), lifetime);
     if (con) this.sendEmpty(MessageType.ACK, message.messageId);
   }
 
@@ -176,8 +201,8 @@ export class MessageLayer {
 
   /** Counts a well-formed message from the server that matched nothing. */
   dropUnmatched(reason: string): void {
-    this.#stats.droppedUnmatched++;
-    this.#log?.("debug", `coap: dropped: ${reason}`);
+    this.stats[Stat.droppedUnmatched]++;
+    this.logging?.log("debug", `coap: dropped: ${reason}`);
   }
 
   /** Forgets the server's message IDs and closes the port. Safe twice. */
@@ -188,53 +213,58 @@ export class MessageLayer {
     try {
       this.#port.close();
     } catch (error) {
-      this.#log?.("warn", `coap: closing the port failed: ${String(error)}`);
+      this.logging?.log("warn", `coap: closing the port failed: ${String(error)}`);
     }
   }
 
+  private withMessageId(messageId: number): Exchange | undefined {
+    for (const exchange of this.#byMessageId) if (exchange.messageId === messageId) return exchange;
+    return undefined;
+  }
+
   private awaitAck(exchange: Exchange, schedule: RetransmissionSchedule): void {
-    exchange.ackTimer = this.#clock.setTimer(() => this.ackWaitOver(exchange, schedule), schedule.timeoutMs);
+    exchange.ackTimer = this.clock.setTimer(() => this.ackWaitOver(exchange, schedule), schedule.timeoutMs);
   }
 
   private ackWaitOver(exchange: Exchange, schedule: RetransmissionSchedule): void {
     exchange.ackTimer = undefined;
-    const lastChance = exchange.deadline !== undefined && this.#clock.now() >= exchange.deadline;
+    const lastChance = exchange.deadline !== undefined && this.clock.now() >= exchange.deadline;
     if (!lastChance && schedule.expire()) {
-      this.#stats.retransmissions++;
+      this.stats[Stat.retransmissions]++;
       this.awaitAck(exchange, schedule);
       this.transmit(exchange.bytes);
-      this.#log?.("debug", `coap: retransmission ${schedule.retransmissions} mid=${exchange.messageId}`);
+      this.logging?.log("debug", `coap: retransmission ${schedule.retransmissions} mid=${exchange.messageId}`);
       return;
     }
     this.#upper?.onAckTimeout(exchange);
   }
 
   private transmit(bytes: Uint8Array): void {
-    this.#lastSentAt = this.#clock.now();
-    this.#stats.datagramsSent++;
+    this.#lastSentAt = this.clock.now();
+    this.stats[Stat.datagramsSent]++;
     try {
       this.#port.send(bytes, this.#server);
     } catch (error) {
       // Treated like a datagram lost on the way: retransmission or the timeout take over.
-      this.#stats.sendErrors++;
-      this.#log?.("warn", `coap: send to ${describePeer(this.#server)} failed: ${String(error)}`);
+      this.stats[Stat.sendErrors]++;
+      this.logging?.log("warn", `coap: send to ${describePeer(this.#server)} failed: ${String(error)}`);
     }
   }
 
   private sendEmpty(type: typeof MessageType.ACK | typeof MessageType.RST, messageId: number): void {
-    if (type === MessageType.ACK) this.#stats.acksSent++;
-    else this.#stats.rstSent++;
+    if (type === MessageType.ACK) this.stats[Stat.acksSent]++;
+    else this.stats[Stat.rstSent]++;
     // Four bytes made per reply rather than a buffer kept: an array and its buffer take seven slots.
     this.transmit(writeEmpty(new Uint8Array(4), type, messageId));
   }
 
   private receive(bytes: Uint8Array, from: PeerAddress, upper: MessageLayerUpper): void {
-    this.#stats.datagramsReceived++;
+    this.stats[Stat.datagramsReceived]++;
     if (this.#closed) return;
     if (!samePeer(from, this.#server)) {
       // Never answered: a reply would let anyone use the device to reflect traffic.
-      this.#stats.droppedForeign++;
-      this.#log?.("debug", `coap: dropped a datagram from ${describePeer(from)}: not the server`);
+      this.stats[Stat.droppedForeign]++;
+      this.logging?.log("debug", `coap: dropped a datagram from ${describePeer(from)}: not the server`);
       return;
     }
     let message: DecodedMessage;
@@ -247,7 +277,7 @@ export class MessageLayer {
     try {
       switch (message.type) {
         case MessageType.ACK:
-          upper.onAck(message, this.#byMessageId.get(message.messageId));
+          upper.onAck(message, this.withMessageId(message.messageId));
           break;
         case MessageType.RST:
           this.receiveReset(message, upper);
@@ -256,7 +286,7 @@ export class MessageLayer {
           this.onConOrNon(message, upper);
       }
     } catch (error) {
-      this.#log?.("error", `coap: handling a message failed: ${String(error)}`);
+      this.logging?.log("error", `coap: handling a message failed: ${String(error)}`);
     }
   }
 
@@ -264,8 +294,8 @@ export class MessageLayer {
    * §4.2: a CON with a format error is rejected with RST when its header can be read; anything else is dropped (§4.3).
    */
   private onMalformed(bytes: Uint8Array, error: unknown): void {
-    this.#stats.droppedMalformed++;
-    this.#log?.(
+    this.stats[Stat.droppedMalformed]++;
+    this.logging?.log(
       "debug",
       `coap: dropped a malformed datagram: ${error instanceof Error ? error.message : String(error)}`,
     );
@@ -275,7 +305,7 @@ export class MessageLayer {
   }
 
   private receiveReset(message: DecodedMessage, upper: MessageLayerUpper): void {
-    const exchange = this.#byMessageId.get(message.messageId);
+    const exchange = this.withMessageId(message.messageId);
     if (exchange === undefined) {
       this.dropUnmatched(`RST mid=${message.messageId} matches no pending message`);
       return;
@@ -284,10 +314,10 @@ export class MessageLayer {
   }
 
   private onConOrNon(message: DecodedMessage, upper: MessageLayerUpper): void {
-    const seen = this.#duplicates.lookup(message.messageId, this.#clock.now());
+    const seen = this.#duplicates.lookup(message.messageId, this.clock.now());
     if (seen !== undefined) {
       // §4.5: the same answer again, and no second processing.
-      this.#stats.duplicates++;
+      this.stats[Stat.duplicates]++;
       if (seen === "ack") this.sendEmpty(MessageType.ACK, message.messageId);
       else if (seen === "rst") this.sendEmpty(MessageType.RST, message.messageId);
       return;

@@ -18,16 +18,17 @@ import type { Block2Settings } from "./block2.js";
 import { block2Of, type CallHost, RequestCall } from "./blockwise-request.js";
 import type { CoapRequestError, CoapResponse, Observation, ObserveHandlers } from "./client-api.js";
 import { codeString, isSuccessCode } from "./codes.js";
+import { decodeMessage } from "./decoder.js";
 import type { DecodedMessage } from "./message.js";
 import { optionUint } from "./message.js";
 import { ObserveFreshness } from "./observe-freshness.js";
 import { decodeUint, OptionNumber } from "./options.js";
 import type { ExchangeSink } from "./pending-exchange.js";
 import type { NotificationListener } from "./request-layer.js";
-import { observeRequest, type RequestTemplate } from "./request-template.js";
+import { observeRequest, packTemplate, type RequestTemplate, templateOf } from "./request-template.js";
 import { toResponse } from "./response-view.js";
-import type { StatsCounters } from "./stats.js";
-import { tokenKey } from "./tokens.js";
+import { Stat, type StatsCounters } from "./stats.js";
+import { tokenBytes, tokenKey } from "./tokens.js";
 
 /** RFC 7252 §5.10.5: Max-Age when the option is absent. */
 const DEFAULT_MAX_AGE_S = 60;
@@ -38,9 +39,11 @@ const DEFAULT_MAX_AGE_S = 60;
 const MAX_LIVENESS_MS = 86_400_000;
 const WITHOUT_BLOCK2: readonly number[] = Object.freeze([OptionNumber.Block2]);
 
-export interface ObservationSettings {
-  /** The application's liveness window (ms), or undefined for Max-Age + grace. */
-  readonly livenessMs: number | undefined;
+/**
+ * What every observation of an endpoint shares: one object made by the endpoint, which is also
+ * the Block2 settings of every request call (a block-wise notification's too).
+ */
+export interface ObservationSettings extends Block2Settings {
   /** Added to Max-Age to allow for the notification's travel and the server's timing. */
   readonly graceMs: number;
   /**
@@ -51,9 +54,6 @@ export interface ObservationSettings {
   readonly backoffMaxMs: number;
   /** Retransmissions of one registration attempt: the backoff above does the retrying. */
   readonly registrationMaxRetransmit: number;
-  readonly block2: Block2Settings;
-  /** See ObserveOptions.deliverReordered. */
-  readonly deliverReordered: boolean;
 }
 
 /** What an observation needs from the endpoint. */
@@ -63,8 +63,9 @@ export interface ObservationHost extends CallHost {
   readonly stats: StatsCounters;
   allocateToken(): Uint8Array;
   releaseToken(key: string): void;
-  listen(key: string, listener: NotificationListener): void;
-  unlisten(key: string): void;
+  /** Routes messages carrying `listener.tokenKey` to it once no exchange claims them. */
+  listen(listener: NotificationListener): void;
+  unlisten(listener: NotificationListener): void;
   /** Runs `callback` in a later turn (application callbacks are never called re-entrantly). */
   defer(callback: () => void): void;
   log(level: "debug" | "info" | "warn" | "error", text: string): void;
@@ -73,6 +74,14 @@ export interface ObservationHost extends CallHost {
 }
 
 type State = "registering" | "established" | "waiting" | "ended";
+
+function packed(request: RequestTemplate): Uint8Array | RequestTemplate {
+  try {
+    return packTemplate(request);
+  } catch {
+    return request;
+  }
+}
 
 function responseUint(response: CoapResponse, number: number): number | undefined {
   for (const option of response.options) {
@@ -85,17 +94,27 @@ function responseUint(response: CoapResponse, number: number): number | undefine
 
 export class ManagedObservation implements Observation, NotificationListener {
   readonly #host: ObservationHost;
-  readonly #request: RequestTemplate;
+  /**
+   * The plain request, packed (packTemplate: about 200 bytes on the ESP32 where the template's
+   * option objects took 480) and unpacked for each registration; one that cannot be encoded is
+   * kept as it is, to fail its registration as before.
+   */
+  readonly #request: Uint8Array | RequestTemplate;
   readonly #handlers: ObserveHandlers;
   readonly #settings: ObservationSettings;
+  /** The application's liveness window (ms), or undefined for Max-Age + grace. */
+  readonly #livenessMs: number | undefined;
+  /** See ObserveOptions.deliverReordered. */
+  readonly #deliverReordered: boolean;
   readonly #freshness = new ObserveFreshness();
   #state: State = "registering";
-  #token: Uint8Array | undefined;
+  /** The current registration's token as hex, "" between registrations (the bytes are derived when needed). */
   #key = "";
-  /** The registration in flight. */
-  #registration: RequestCall | undefined;
-  /** The remaining blocks of a block-wise notification. */
-  #fetch: RequestCall | undefined;
+  /**
+   * While registering, the registration in flight; while established, the fetch of a block-wise
+   * notification's remaining blocks. One field: each state has at most one call.
+   */
+  #call: RequestCall | undefined;
   /** Liveness while established, backoff while waiting. */
   #timer: TimerHandle | undefined;
   /** onLost was reported and onReestablished not yet. */
@@ -104,7 +123,8 @@ export class ManagedObservation implements Observation, NotificationListener {
   #registrationSentAt = Number.NaN;
   /** Registrations failed in a row since the last success (the first retry after a loss goes at once). */
   #failures = 0;
-  readonly #backoff: Backoff;
+  /** Made when a registration fails and dropped on success: none is kept while the observation works. */
+  #backoff: Backoff | undefined;
 
   /** `request` is the plain request (GET); the observation adds Observe itself. */
   constructor(
@@ -112,16 +132,17 @@ export class ManagedObservation implements Observation, NotificationListener {
     request: RequestTemplate,
     handlers: ObserveHandlers,
     settings: ObservationSettings,
+    livenessMs: number | undefined,
+    deliverReordered: boolean,
   ) {
     this.#host = host;
-    this.#request = request;
+    this.#request = packed(request);
     this.#handlers = handlers;
     this.#settings = settings;
-    this.#backoff = new Backoff({
-      random: host.random,
-      initialMs: settings.backoffInitialMs,
-      maxMs: settings.backoffMaxMs,
-    });
+    this.#livenessMs = livenessMs;
+    this.#deliverReordered = deliverReordered;
+    // Made once here so that settings it refuses fail observe(), not a later timer.
+    this.#backoff = this.newBackoff();
   }
 
   get active(): boolean {
@@ -142,13 +163,9 @@ export class ManagedObservation implements Observation, NotificationListener {
     if (this.#state === "ended") return;
     // A registration sent this very instant and still in flight is as fresh as one can be: a
     // second request for one (a new server address and the network-back event together) changes nothing.
-    if (
-      this.#state === "registering" &&
-      this.#registration !== undefined &&
-      this.#registrationSentAt === this.#host.clock.now()
-    )
-      return;
-    this.#host.stats.observeReregistrations++;
+    const inFlight = this.#state === "registering" && this.#call !== undefined;
+    if (inFlight && this.#registrationSentAt === this.#host.clock.now()) return;
+    this.#host.stats[Stat.observeReregistrations]++;
     this.resetBackoff();
     this.sendRegistration();
   }
@@ -157,16 +174,15 @@ export class ManagedObservation implements Observation, NotificationListener {
   cancel(): Promise<void> {
     if (this.#state === "ended") return Promise.resolve();
     const registered =
-      this.#state === "established" || (this.#state === "registering" && this.#registration?.transmitted === true);
-    const token = this.#token;
+      this.#state === "established" || (this.#state === "registering" && this.#call?.transmitted === true);
     const key = this.#key;
     this.end();
-    if (!registered || token === undefined) {
+    if (!registered || key === "") {
       this.dropToken();
       return Promise.resolve();
     }
     // The token stays claimed until the deregistration ends: its answer must match it.
-    this.#token = undefined;
+    const token = tokenBytes(key);
     this.#key = "";
     return new Promise<void>((resolve) => {
       const done = (): void => {
@@ -175,7 +191,7 @@ export class ManagedObservation implements Observation, NotificationListener {
       };
       const sink: ExchangeSink = { onResponse: done, onFailure: done };
       try {
-        this.#host.start({ template: observeRequest(this.#request, 1), token, internal: true }, sink);
+        this.#host.start({ template: observeRequest(this.request(), 1), token, internal: true }, sink);
       } catch {
         done();
       }
@@ -189,11 +205,16 @@ export class ManagedObservation implements Observation, NotificationListener {
     this.dropToken();
   }
 
+  private request(): RequestTemplate {
+    const request = this.#request;
+    return request instanceof Uint8Array ? templateOf(decodeMessage(request)) : request;
+  }
+
   private end(): void {
     this.#state = "ended";
     this.#lost = false;
     this.stopWork();
-    if (this.#key !== "") this.#host.unlisten(this.#key);
+    this.#host.unlisten(this);
     this.#host.forget(this);
   }
 
@@ -202,19 +223,15 @@ export class ManagedObservation implements Observation, NotificationListener {
       this.#host.clock.clearTimer(this.#timer);
       this.#timer = undefined;
     }
-    const registration = this.#registration;
-    this.#registration = undefined;
-    registration?.cancel("observation changed course");
-    const fetch = this.#fetch;
-    this.#fetch = undefined;
-    fetch?.cancel("observation changed course");
+    const call = this.#call;
+    this.#call = undefined;
+    call?.cancel("observation changed course");
   }
 
   private dropToken(): void {
     if (this.#key === "") return;
-    this.#host.unlisten(this.#key);
+    this.#host.unlisten(this);
     this.#host.releaseToken(this.#key);
-    this.#token = undefined;
     this.#key = "";
   }
 
@@ -223,35 +240,35 @@ export class ManagedObservation implements Observation, NotificationListener {
     this.dropToken();
     const token = this.#host.allocateToken();
     const key = tokenKey(token);
-    this.#token = token;
     this.#key = key;
     this.#state = "registering";
     this.#freshness.reset();
-    this.#host.listen(key, this);
-    this.#host.stats.observeRegistrations++;
-    const call = new RequestCall(this.#host, this.#request, this.#settings.block2, {
+    this.#host.listen(this);
+    this.#host.stats[Stat.observeRegistrations]++;
+    const request = this.request();
+    const call = new RequestCall(this.#host, request, this.#settings, {
       onResponse: (response) => {
-        if (this.#registration === call) this.onRegistered(response);
+        if (this.#call === call) this.onRegistered(response);
       },
       onError: (error) => {
-        if (this.#registration === call) this.onRegistrationFailed(error);
+        if (this.#call === call) this.onRegistrationFailed(error);
       },
     });
-    this.#registration = call;
+    this.#call = call;
     this.#registrationSentAt = this.#host.clock.now();
     try {
       const maxRetransmit = this.#settings.registrationMaxRetransmit;
       // The registration (Observe 0) is derived each time rather than kept beside the plain request.
-      const register = observeRequest(this.#request, 0);
+      const register = observeRequest(request, 0);
       call.begin((sink) => this.#host.start({ template: register, token, internal: true, maxRetransmit }, sink));
     } catch (error) {
-      this.#registration = undefined;
+      this.#call = undefined;
       this.lose(`registration not sent: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
 
   private onRegistered(response: CoapResponse): void {
-    this.#registration = undefined;
+    this.#call = undefined;
     const sequence = responseUint(response, OptionNumber.Observe);
     if (!isSuccessCode(response.code) || sequence === undefined) {
       // §3.1: without Observe in the response the server keeps no registration.
@@ -269,7 +286,7 @@ export class ManagedObservation implements Observation, NotificationListener {
   }
 
   private onRegistrationFailed(error: CoapRequestError): void {
-    this.#registration = undefined;
+    this.#call = undefined;
     this.lose(`registration failed: ${error.kind}: ${error.message}`);
   }
 
@@ -288,8 +305,8 @@ export class ManagedObservation implements Observation, NotificationListener {
       return;
     }
     if (!this.#freshness.accept(sequence, this.#host.clock.now())) {
-      this.#host.stats.staleNotifications++;
-      if (!this.#settings.deliverReordered) {
+      this.#host.stats[Stat.staleNotifications]++;
+      if (!this.#deliverReordered) {
         this.#host.log("debug", `coap: stale notification ${sequence} dropped`);
         return;
       }
@@ -309,22 +326,22 @@ export class ManagedObservation implements Observation, NotificationListener {
 
   /** RFC 7959 §2.6: the rest of a block-wise notification by plain GETs; a newer notification supersedes it. */
   private fetchRest(first: DecodedMessage): void {
-    const previous = this.#fetch;
-    this.#fetch = undefined;
+    const previous = this.#call;
+    this.#call = undefined;
     previous?.cancel("superseded by a newer notification");
-    const call = new RequestCall(this.#host, this.#request, this.#settings.block2, {
+    const call = new RequestCall(this.#host, this.request(), this.#settings, {
       onResponse: (response) => {
-        if (this.#fetch !== call) return;
-        this.#fetch = undefined;
+        if (this.#call !== call) return;
+        this.#call = undefined;
         this.deliver(response);
       },
       onError: (error) => {
-        if (this.#fetch === call) this.#fetch = undefined;
+        if (this.#call === call) this.#call = undefined;
         if (error.kind !== "cancelled")
           this.#host.log("warn", `coap: block-wise notification not completed: ${error.kind}: ${error.message}`);
       },
     });
-    this.#fetch = call;
+    this.#call = call;
     call.continueFrom(first);
   }
 
@@ -342,7 +359,7 @@ export class ManagedObservation implements Observation, NotificationListener {
 
   private armLiveness(maxAgeSeconds: number | undefined): void {
     const fromMaxAge = Math.min((maxAgeSeconds ?? DEFAULT_MAX_AGE_S) * 1000 + this.#settings.graceMs, MAX_LIVENESS_MS);
-    const window = this.#settings.livenessMs ?? fromMaxAge;
+    const window = this.#livenessMs ?? fromMaxAge;
     if (this.#timer !== undefined) this.#host.clock.clearTimer(this.#timer);
     this.#timer = this.#host.clock.setTimer(() => {
       this.#timer = undefined;
@@ -355,7 +372,7 @@ export class ManagedObservation implements Observation, NotificationListener {
     this.stopWork();
     this.dropToken();
     this.#state = "waiting";
-    this.#host.stats.observeLost++;
+    this.#host.stats[Stat.observeLost]++;
     this.#host.log("info", `coap: observation lost: ${reason}`);
     if (!this.#lost) {
       this.#lost = true;
@@ -367,25 +384,37 @@ export class ManagedObservation implements Observation, NotificationListener {
     this.#failures++;
     this.#timer = this.#host.clock.setTimer(() => {
       this.#timer = undefined;
-      this.#host.stats.observeReregistrations++;
+      this.#host.stats[Stat.observeReregistrations]++;
       this.sendRegistration();
     }, delay);
   }
 
   /** At once after a working observation is lost; then the shared backoff (kernel/backoff.ts). */
   private backoffMs(): number {
-    return this.#failures === 0 ? 0 : this.#backoff.next();
+    if (this.#failures === 0) return 0;
+    this.#backoff ??= this.newBackoff();
+    return this.#backoff.next();
   }
 
+  /** A fresh Backoff starts at its first delay, as a reset one does. */
   private resetBackoff(): void {
     this.#failures = 0;
-    this.#backoff.reset();
+    this.#backoff = undefined;
+  }
+
+  private newBackoff(): Backoff {
+    const settings = this.#settings;
+    return new Backoff({
+      random: this.#host.random,
+      initialMs: settings.backoffInitialMs,
+      maxMs: settings.backoffMaxMs,
+    });
   }
 
   private deliver(response: CoapResponse): void {
     this.#host.defer(() => {
       if (this.#state === "ended") return;
-      this.#host.stats.notifications++;
+      this.#host.stats[Stat.notifications]++;
       this.#handlers.onNotification(response);
     });
   }

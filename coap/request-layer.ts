@@ -6,7 +6,7 @@
 // options, and the timeouts. Every exchange ends exactly once: answered, failed or cancelled.
 
 import type { Clock } from "../kernel/clock.js";
-import type { LogSink } from "../kernel/log.js";
+import type { LogLevel } from "../kernel/log.js";
 import type { RandomSource } from "../kernel/random.js";
 import { CoapRequestError, type SentRequest } from "./client-api.js";
 import { Code, codeClass, isRequestCode, isResponseCode, MessageType } from "./codes.js";
@@ -14,26 +14,26 @@ import { decodeMessage } from "./decoder.js";
 import { encodeMessage } from "./encoder.js";
 import { type DecodedMessage, EMPTY_BYTES, hasOption } from "./message.js";
 import { emptyCon, type MessageLayer, type MessageLayerUpper } from "./message-layer.js";
+import type { ManagedObservation, ObservationHost } from "./observation.js";
 import { OptionNumber } from "./options.js";
 import type { TransmissionParameters } from "./parameters.js";
 import { Exchange, type ExchangeSink } from "./pending-exchange.js";
 import type { RequestTemplate } from "./request-template.js";
-import type { StatsCounters } from "./stats.js";
+import { Stat, type StatsCounters } from "./stats.js";
 import { TokenRegistry, tokenKey } from "./tokens.js";
 
 /** Receives the messages that carry the token of an observation (RFC 7641 notifications). */
 export interface NotificationListener {
+  /** The token listened on, as tokenKey() gives it; unchanged from listen() to unlisten(). */
+  readonly tokenKey: string;
   onNotification(message: DecodedMessage): void;
 }
 
 export interface RequestLayerOptions {
   /** The layer below; this one attaches to it and is the only one to send through it. */
   readonly messages: MessageLayer;
-  readonly clock: Clock;
-  readonly random: RandomSource;
-  readonly log: LogSink | undefined;
-  readonly stats: StatsCounters;
-  readonly parameters: TransmissionParameters;
+  /** The endpoint's table of observations, which forget() takes an ended one out of. */
+  readonly observations: ManagedObservation[];
   /** Requests waiting for an NSTART slot. */
   readonly maxQueue: number;
   /** How long an acknowledged request waits for its separate response. */
@@ -62,14 +62,13 @@ export interface OutgoingRequest {
 
 /**
  * Also the message layer's upper layer (MessageLayerUpper): it attaches itself, so the four
- * entry points are methods rather than closures kept for the life of the endpoint.
+ * entry points are methods rather than closures kept for the life of the endpoint. And what the
+ * observations and request calls reach the endpoint through (ObservationHost, CallHost in it),
+ * where an object of its own would keep another copy of the clock, random, stats and log.
  */
-export class RequestLayer implements MessageLayerUpper {
+export class RequestLayer implements MessageLayerUpper, ObservationHost {
   readonly #messages: MessageLayer;
-  readonly #clock: Clock;
-  readonly #log: LogSink | undefined;
-  readonly #stats: StatsCounters;
-  readonly #parameters: TransmissionParameters;
+  readonly #observations: ManagedObservation[];
   readonly #maxQueue: number;
   readonly #separateResponseTimeoutMs: number;
   readonly #nonTimeoutMs: number;
@@ -80,26 +79,47 @@ export class RequestLayer implements MessageLayerUpper {
   /** Waiting for a slot. Bound: maxQueue counted entries, plus internal ones bounded by their owners. */
   #queue: Exchange[] = [];
   #countedInQueue = 0;
-  /** Sent and waiting for a response. Bound: NSTART plus acknowledged ones, each ending by timeout. */
-  readonly #byToken = new Map<string, Exchange>();
-  /** Observation tokens. Bound: the endpoint's observation table. */
-  readonly #listeners = new Map<string, NotificationListener>();
+  /**
+   * Sent and waiting for a response, one per token, in the order sent. Bound: NSTART plus
+   * acknowledged ones, each ending by timeout; an array searched by token, for so few smaller than a Map.
+   */
+  readonly #byToken: Exchange[] = [];
+  /**
+   * Listeners on observation tokens. Bound: the endpoint's observation table; an array searched
+   * by token, for so few smaller than a Map.
+   */
+  readonly #listeners: NotificationListener[] = [];
   /** Exchanges holding an NSTART slot (§4.7). Bound: NSTART. */
   #outstanding = 0;
   #closed = false;
 
   constructor(options: RequestLayerOptions) {
     this.#messages = options.messages;
-    this.#clock = options.clock;
-    this.#log = options.log;
-    this.#stats = options.stats;
-    this.#parameters = options.parameters;
+    this.#observations = options.observations;
     this.#maxQueue = options.maxQueue;
     this.#separateResponseTimeoutMs = options.separateResponseTimeoutMs;
     this.#nonTimeoutMs = options.nonTimeoutMs;
     this.#maxMessageSize = options.maxMessageSize;
-    this.#tokens = new TokenRegistry(options.random, options.tokenLength);
+    this.#tokens = new TokenRegistry(options.messages.random, options.tokenLength);
     this.#messages.attach(this);
+  }
+
+  // The clock, random source, counters, parameters and log are the message layer's (no copies kept).
+  get clock(): Clock {
+    return this.#messages.clock;
+  }
+
+  get random(): RandomSource {
+    return this.#messages.random;
+  }
+
+  get stats(): StatsCounters {
+    return this.#messages.stats;
+  }
+
+  /** The endpoint's transmission parameters (RFC 7252 §4.8). */
+  get parameters(): TransmissionParameters {
+    return this.#messages.parameters;
   }
 
   allocateToken(): Uint8Array {
@@ -110,13 +130,42 @@ export class RequestLayer implements MessageLayerUpper {
     this.#tokens.release(key);
   }
 
-  /** Routes messages carrying `key` to `listener` once no exchange claims them. */
-  listen(key: string, listener: NotificationListener): void {
-    this.#listeners.set(key, listener);
+  /** Routes messages carrying `listener.tokenKey` to it once no exchange claims them. */
+  listen(listener: NotificationListener): void {
+    if (!this.#listeners.includes(listener)) this.#listeners.push(listener);
   }
 
-  unlisten(key: string): void {
-    this.#listeners.delete(key);
+  unlisten(listener: NotificationListener): void {
+    const at = this.#listeners.indexOf(listener);
+    if (at >= 0) this.#listeners.splice(at, 1);
+  }
+
+  /** @internal (CallHost) */
+  countBlockRequest(): void {
+    this.stats[Stat.blockRequests]++;
+  }
+
+  /** @internal (ObservationHost): application callbacks run in a later turn, never re-entrantly; a throw is logged. */
+  defer(callback: () => void): void {
+    Promise.resolve()
+      .then(callback)
+      .catch((error: unknown) =>
+        this.#messages.logging?.log(
+          "error",
+          `coap: application callback threw: ${error instanceof Error ? error.message : String(error)}`,
+        ),
+      );
+  }
+
+  /** @internal (ObservationHost) */
+  log(level: LogLevel, text: string): void {
+    this.#messages.logging?.log(level, text);
+  }
+
+  /** @internal (ObservationHost) */
+  forget(observation: ManagedObservation): void {
+    const at = this.#observations.indexOf(observation);
+    if (at >= 0) this.#observations.splice(at, 1);
   }
 
   /**
@@ -184,8 +233,8 @@ export class RequestLayer implements MessageLayerUpper {
    */
   startResend(sent: SentRequest, sink: ExchangeSink): Exchange {
     this.checkOpen();
-    const deadline = sent.firstSentAt + this.#parameters.exchangeLifetimeMs;
-    if (this.#clock.now() >= deadline) {
+    const deadline = sent.firstSentAt + this.#messages.parameters.exchangeLifetimeMs;
+    if (this.clock.now() >= deadline) {
       throw new CoapRequestError(
         "expired",
         "EXCHANGE_LIFETIME has passed since the first transmission; send a new request",
@@ -238,7 +287,7 @@ export class RequestLayer implements MessageLayerUpper {
   /** Ends `exchange` with a "cancelled" error unless it has already ended. */
   cancel(exchange: Exchange, reason: string = "cancelled"): void {
     if (exchange.state === "done") return;
-    this.#stats.cancelled++;
+    this.stats[Stat.cancelled]++;
     this.fail(exchange, new CoapRequestError("cancelled", reason));
   }
 
@@ -246,10 +295,20 @@ export class RequestLayer implements MessageLayerUpper {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    const all = new Set<Exchange>([...this.#queue, ...this.#messages.awaiting(), ...this.#byToken.values()]);
+    const all = new Set<Exchange>([...this.#queue, ...this.#messages.awaiting(), ...this.#byToken]);
     for (const exchange of all) this.cancel(exchange, "endpoint closed");
-    this.#listeners.clear();
+    this.#listeners.length = 0;
     this.#tokens.clear();
+  }
+
+  private listenerOn(key: string): NotificationListener | undefined {
+    for (const listener of this.#listeners) if (listener.tokenKey === key) return listener;
+    return undefined;
+  }
+
+  private withToken(key: string): Exchange | undefined {
+    for (const exchange of this.#byToken) if (exchange.tokenKey === key) return exchange;
+    return undefined;
   }
 
   private checkOpen(): void {
@@ -258,9 +317,9 @@ export class RequestLayer implements MessageLayerUpper {
 
   private checkRoom(counted: boolean): void {
     // Room counts the free NSTART slots too: a request that can go out at once never waits.
-    const free = this.#parameters.nstart - this.#outstanding - this.#queue.length;
+    const free = this.#messages.parameters.nstart - this.#outstanding - this.#queue.length;
     if (counted && free <= 0 && this.#countedInQueue >= this.#maxQueue) {
-      this.#stats.queueFull++;
+      this.stats[Stat.queueFull]++;
       throw new CoapRequestError("queue-full", `${this.#countedInQueue} requests already waiting`);
     }
   }
@@ -279,7 +338,7 @@ export class RequestLayer implements MessageLayerUpper {
 
   /** Starts queued exchanges while NSTART allows (§4.7). */
   private pump(): void {
-    while (!this.#closed && this.#outstanding < this.#parameters.nstart && this.#queue.length > 0) {
+    while (!this.#closed && this.#outstanding < this.#messages.parameters.nstart && this.#queue.length > 0) {
       const exchange = this.#queue.shift()!;
       if (exchange.counted) this.#countedInQueue--;
       this.begin(exchange);
@@ -287,7 +346,7 @@ export class RequestLayer implements MessageLayerUpper {
   }
 
   private begin(exchange: Exchange): void {
-    const now = this.#clock.now();
+    const now = this.clock.now();
     if (exchange.deadline !== undefined && now >= exchange.deadline) {
       exchange.state = "done";
       this.releaseTokenOf(exchange);
@@ -300,19 +359,23 @@ export class RequestLayer implements MessageLayerUpper {
     exchange.firstSentAt ??= now;
     exchange.holdsSlot = true;
     this.#outstanding++;
-    if (!exchange.ping) this.#byToken.set(exchange.tokenKey, exchange);
+    if (!exchange.ping) {
+      const previous = this.withToken(exchange.tokenKey);
+      if (previous === undefined) this.#byToken.push(exchange);
+      else this.#byToken[this.#byToken.indexOf(previous)] = exchange;
+    }
     if (!exchange.confirmable) {
       // A CON first waits for its ACK, in the message layer; a NON only for its response.
       exchange.state = "awaiting-response";
       this.awaitResponse(exchange, this.#nonTimeoutMs);
     }
-    if (exchange.ping) this.#stats.pings++;
-    else this.#stats.requestsSent++;
+    if (exchange.ping) this.stats[Stat.pings]++;
+    else this.stats[Stat.requestsSent]++;
     this.#messages.send(exchange);
   }
 
   private awaitResponse(exchange: Exchange, delayMs: number): void {
-    exchange.responseTimer = this.#clock.setTimer(() => {
+    exchange.responseTimer = this.clock.setTimer(() => {
       exchange.responseTimer = undefined;
       this.timedOut(exchange);
     }, delayMs);
@@ -320,8 +383,8 @@ export class RequestLayer implements MessageLayerUpper {
 
   /** No ACK (from the message layer) or no response in time. */
   private timedOut(exchange: Exchange): void {
-    if (exchange.ping) this.#stats.pingTimeouts++;
-    this.#stats.timeouts++;
+    if (exchange.ping) this.stats[Stat.pingTimeouts]++;
+    this.stats[Stat.timeouts]++;
     const what =
       exchange.state === "awaiting-ack" ? "no ACK after MAX_RETRANSMIT retransmissions" : "no response in time";
     this.fail(exchange, new CoapRequestError("timeout", `${what} (mid=${exchange.messageId})`, exchange.sent()));
@@ -338,11 +401,12 @@ export class RequestLayer implements MessageLayerUpper {
     }
     exchange.state = "done";
     if (exchange.responseTimer !== undefined) {
-      this.#clock.clearTimer(exchange.responseTimer);
+      this.clock.clearTimer(exchange.responseTimer);
       exchange.responseTimer = undefined;
     }
     this.#messages.forget(exchange);
-    if (this.#byToken.get(exchange.tokenKey) === exchange) this.#byToken.delete(exchange.tokenKey);
+    const at = this.#byToken.indexOf(exchange);
+    if (at >= 0) this.#byToken.splice(at, 1);
     this.releaseSlot(exchange);
     this.releaseTokenOf(exchange);
   }
@@ -359,11 +423,11 @@ export class RequestLayer implements MessageLayerUpper {
 
   private complete(exchange: Exchange, message: DecodedMessage): void {
     this.retire(exchange);
-    if (!exchange.ping) this.#stats.responses++;
+    if (!exchange.ping) this.stats[Stat.responses]++;
     try {
       exchange.sink.onResponse(message);
     } catch (error) {
-      this.#log?.("error", `coap: response handler threw: ${String(error)}`);
+      this.#messages.logging?.log("error", `coap: response handler threw: ${String(error)}`);
     }
     // After the sink, so that a follow-up it queued (Block2) takes the freed slot first.
     this.pump();
@@ -379,7 +443,7 @@ export class RequestLayer implements MessageLayerUpper {
     try {
       exchange.sink.onFailure(error);
     } catch (thrown) {
-      this.#log?.("error", `coap: failure handler threw: ${String(thrown)}`);
+      this.#messages.logging?.log("error", `coap: failure handler threw: ${String(thrown)}`);
     }
   }
 
@@ -425,8 +489,8 @@ export class RequestLayer implements MessageLayerUpper {
     }
     if (message.unrecognisedCritical.length > 0) {
       // §5.4.1 and §4.2: rejecting an ACK means ignoring it.
-      this.#stats.rejectedCritical++;
-      this.#log?.(
+      this.stats[Stat.rejectedCritical]++;
+      this.#messages.logging?.log(
         "warn",
         `coap: ignored a response with unrecognised critical options ${message.unrecognisedCritical.join(",")}`,
       );
@@ -442,7 +506,7 @@ export class RequestLayer implements MessageLayerUpper {
    */
   private acknowledgedAwaiting(message: DecodedMessage): Exchange | undefined {
     if (message.code === Code.Empty) return undefined;
-    const exchange = this.#byToken.get(tokenKey(message.token));
+    const exchange = this.withToken(tokenKey(message.token));
     return exchange !== undefined && exchange.state === "awaiting-response" && exchange.messageId === message.messageId
       ? exchange
       : undefined;
@@ -454,7 +518,7 @@ export class RequestLayer implements MessageLayerUpper {
       this.complete(exchange, message);
       return;
     }
-    this.#stats.resetsReceived++;
+    this.stats[Stat.resetsReceived]++;
     this.fail(exchange, new CoapRequestError("reset", `the server answered mid=${message.messageId} with RST`));
   }
 
@@ -469,8 +533,8 @@ export class RequestLayer implements MessageLayerUpper {
     }
     if (message.unrecognisedCritical.length > 0) {
       // §5.4.1: the response is rejected: RST for a CON, ignored if NON.
-      this.#stats.rejectedCritical++;
-      this.#log?.(
+      this.stats[Stat.rejectedCritical]++;
+      this.#messages.logging?.log(
         "warn",
         `coap: rejected a response with unrecognised critical options ${message.unrecognisedCritical.join(",")}`,
       );
@@ -478,7 +542,7 @@ export class RequestLayer implements MessageLayerUpper {
       return;
     }
     const key = tokenKey(message.token);
-    const exchange = this.#byToken.get(key);
+    const exchange = this.withToken(key);
     if (exchange !== undefined) {
       // A separate response (§5.2.2), or the response to a NON request; when it comes before
       // the empty ACK it acknowledges the request all the same.
@@ -486,13 +550,13 @@ export class RequestLayer implements MessageLayerUpper {
       this.complete(exchange, message);
       return;
     }
-    const listener = this.#listeners.get(key);
+    const listener = this.listenerOn(key);
     if (listener !== undefined) {
       this.#messages.accept(message);
       try {
         listener.onNotification(message);
       } catch (error) {
-        this.#log?.("error", `coap: notification listener threw: ${String(error)}`);
+        this.#messages.logging?.log("error", `coap: notification listener threw: ${String(error)}`);
       }
       return;
     }

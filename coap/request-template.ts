@@ -5,7 +5,8 @@
 import { encodeUtf8 } from "../kernel/utf8.js";
 import { CoapRequestError, type Method, type RequestOptions } from "./client-api.js";
 import { Code, MessageType } from "./codes.js";
-import { type CoapOption, EMPTY_BYTES, pathOptions, queryOptions } from "./message.js";
+import { encodeMessage } from "./encoder.js";
+import { type CoapOption, type DecodedMessage, EMPTY_BYTES, pathOptions, queryOptions } from "./message.js";
 import { type BlockValue, encodeBlock, OptionNumber } from "./options.js";
 
 export const METHOD_CODES: Readonly<Record<Method, number>> = Object.freeze({
@@ -44,6 +45,22 @@ export function requestTemplate(request: RequestOptions): RequestTemplate {
         ? encodeUtf8(request.payload)
         : request.payload;
   return { type: request.confirmable === false ? MessageType.NON : MessageType.CON, code, options, payload };
+}
+
+/** The request `message` was (a resent request, or a packed template), its options and body copied out. */
+export function templateOf(message: DecodedMessage): RequestTemplate {
+  const options: CoapOption[] = message.options.map((o) => ({ number: o.number, value: o.value.slice() }));
+  return { type: message.type, code: message.code, options, payload: message.payload.slice() };
+}
+
+/**
+ * `template` as a CoAP message without token (ID 0), for one kept long: a few dozen bytes in one
+ * array where its options as objects take a slot each and more. templateOf(decodeMessage(packed))
+ * gives back a template that encodes to the same wire bytes. Throws what encodeMessage throws.
+ */
+export function packTemplate(template: RequestTemplate): Uint8Array {
+  const { type, code, options, payload } = template;
+  return encodeMessage({ type, code, messageId: 0, token: EMPTY_BYTES, options, payload });
 }
 
 /** `template` without the options numbered in `numbers`, plus `extra`. */

@@ -15,6 +15,22 @@ export function tokenKey(token: Uint8Array): string {
   return key;
 }
 
+/** The token whose key tokenKey() gave: `key` is lowercase hex of whole bytes. */
+export function tokenBytes(key: string): Uint8Array {
+  const token = new Uint8Array(key.length / 2);
+  let at = 0;
+  let high = -1;
+  for (const digit of key) {
+    const value = HEX.indexOf(digit);
+    if (high < 0) high = value;
+    else {
+      token[at++] = (high << 4) | value;
+      high = -1;
+    }
+  }
+  return token;
+}
+
 /** Adds one to `token` as a big-endian number, wrapping. */
 function increment(token: Uint8Array): void {
   for (let i = token.length - 1; i >= 0; i--) {
@@ -24,13 +40,13 @@ function increment(token: Uint8Array): void {
 }
 
 /**
- * Hands out random tokens and remembers which are live. Bound: the live set holds one key per live exchange or
- * observation, both bounded by the endpoint.
+ * Hands out random tokens and remembers which are live. Bound: the live list holds one key per live exchange or
+ * observation, both bounded by the endpoint (a handful: an array, smaller than a Set for so few).
  */
 export class TokenRegistry {
   readonly #random: RandomSource;
   readonly #length: number;
-  readonly #live = new Set<string>();
+  readonly #live: string[] = [];
 
   constructor(random: RandomSource, length: number = MAX_TOKEN_LENGTH) {
     if (!Number.isInteger(length) || length < MIN_TOKEN_LENGTH || length > MAX_TOKEN_LENGTH) {
@@ -41,11 +57,11 @@ export class TokenRegistry {
   }
 
   get liveCount(): number {
-    return this.#live.size;
+    return this.#live.length;
   }
 
   isLive(key: string): boolean {
-    return this.#live.has(key);
+    return this.#live.includes(key);
   }
 
   /** A fresh random token, marked live until released. */
@@ -55,26 +71,27 @@ export class TokenRegistry {
     let key = tokenKey(token);
     // A collision is astronomically rare with a good source; stepping from the random value
     // ends the search even with a broken one (the live set is far smaller than the token space).
-    while (this.#live.has(key)) {
+    while (this.#live.includes(key)) {
       increment(token);
       key = tokenKey(token);
     }
-    this.#live.add(key);
+    this.#live.push(key);
     return token;
   }
 
   /** Marks a caller-supplied token live (resend); false if it already is. */
   claim(key: string): boolean {
-    if (this.#live.has(key)) return false;
-    this.#live.add(key);
+    if (this.#live.includes(key)) return false;
+    this.#live.push(key);
     return true;
   }
 
   release(key: string): void {
-    this.#live.delete(key);
+    const at = this.#live.indexOf(key);
+    if (at >= 0) this.#live.splice(at, 1);
   }
 
   clear(): void {
-    this.#live.clear();
+    this.#live.length = 0;
   }
 }

@@ -94,8 +94,11 @@ export class ThethingsClient {
   #log: LogSink;
   #limits: JsonLimits;
   #token: string | undefined;
-  /** Open subscriptions, so close() can end them; bounded by the caller's subscribe() calls (one in practice). */
-  #subscriptions = new Set<ThingSubscription>();
+  /**
+   * Open subscriptions, so close() can end them; bounded by the caller's subscribe() calls (one in
+   * practice). An array: for so few, smaller than a Set.
+   */
+  #subscriptions: ThingSubscription[] = [];
 
   constructor(options: ThethingsClientOptions) {
     this.#coap = options.coap;
@@ -265,8 +268,7 @@ export class ThethingsClient {
 
   /** Closes every open subscription; safe to call twice. */
   async close(): Promise<void> {
-    const open = Array.from(this.#subscriptions);
-    this.#subscriptions.clear();
+    const open = this.#subscriptions.splice(0);
     for (const subscription of open) await subscription.close();
   }
 

@@ -37,25 +37,43 @@ const PLATFORM_NAMES: ReadonlySet<string> = new Set([
  * a new name is refused before it is parsed. Bound: `capacity` names of at most
  * MAX_MEMBER_NAME_BYTES each.
  */
+/** Starts each entry of MemberNameBudget's string; JSON.stringify always escapes it. */
+const SEPARATOR = "\u0001";
+
 export class MemberNameBudget {
   readonly capacity: number;
-  readonly #admitted = new Set<string>();
+  /**
+   * The admitted names in one string, each as SEPARATOR + JSON.stringify(name): one chunk
+   * rather than a Set's entries and a string each. JSON.stringify escapes every control
+   * character, so SEPARATOR only ever starts an entry, and no entry is a prefix of another (each
+   * ends at its first unescaped quote): a search for one entry finds that name only.
+   */
+  #admitted = "";
+  #used = 0;
 
   constructor(capacity: number) {
     this.capacity = capacity;
   }
 
   get used(): number {
-    return this.#admitted.size;
+    return this.#used;
   }
 
   /** Whether every name of `names` may be parsed; admits the new ones only if all fit. */
   admit(names: readonly string[]): boolean {
-    let fresh = 0;
-    for (const name of names) if (!PLATFORM_NAMES.has(name) && !this.#admitted.has(name)) fresh++;
-    if (fresh === 0) return true;
-    if (this.#admitted.size + fresh > this.capacity) return false;
-    for (const name of names) if (!PLATFORM_NAMES.has(name)) this.#admitted.add(name);
+    let fresh = "";
+    let count = 0;
+    for (const name of names) {
+      if (PLATFORM_NAMES.has(name)) continue;
+      const entry = SEPARATOR + JSON.stringify(name);
+      if (this.#admitted.includes(entry) || fresh.includes(entry)) continue;
+      fresh += entry;
+      count++;
+    }
+    if (count === 0) return true;
+    if (this.#used + count > this.capacity) return false;
+    this.#admitted += fresh;
+    this.#used += count;
     return true;
   }
 }

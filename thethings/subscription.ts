@@ -108,7 +108,7 @@ export interface ThingSubscriptionOptions extends SubscribeOptions {
   readonly handlers: SubscriptionHandlers;
   readonly jsonLimits?: JsonLimits;
   /** The caller's table of open subscriptions: the subscription takes itself out when it closes. */
-  readonly registry?: Set<ThingSubscription>;
+  readonly registry?: ThingSubscription[];
 }
 
 /** One observation of the thing. Built by ThethingsClient.subscribe(). */
@@ -148,10 +148,16 @@ export class ThingSubscription {
   #handlers: SubscriptionHandlers;
   #limits: JsonLimits;
   readonly #thingToken: string;
+  /** Undefined once closed (observe() either gives one or throws out of the constructor). */
   #observation: Observation | undefined;
-  #closed = false;
-  #registry: Set<ThingSubscription> | undefined;
-  #stats = { subscribed: 0, keepAlives: 0, dataMessages: 0, values: 0, errors: 0, dropped: 0 };
+  #registry: ThingSubscription[] | undefined;
+  // The counters of SubscriptionStats, as fields rather than an object of their own.
+  #subscribed = 0;
+  #keepAlives = 0;
+  #dataMessages = 0;
+  #values = 0;
+  #errors = 0;
+  #dropped = 0;
   readonly keepAliveMs: number;
   readonly livenessMs: number;
 
@@ -175,15 +181,22 @@ export class ThingSubscription {
     } catch (failure) {
       throw redactError(errorFromFailure("subscribe", failure), options.thingToken);
     }
-    this.#registry?.add(this);
+    this.#registry?.push(this);
   }
 
   get stats(): SubscriptionStats {
-    return { ...this.#stats };
+    return {
+      subscribed: this.#subscribed,
+      keepAlives: this.#keepAlives,
+      dataMessages: this.#dataMessages,
+      values: this.#values,
+      errors: this.#errors,
+      dropped: this.#dropped,
+    };
   }
 
   get active(): boolean {
-    return !this.#closed && this.#observation !== undefined && this.#observation.active;
+    return this.#observation?.active === true;
   }
 
   /** Subscribe again now (e.g. the network came back). */
@@ -193,48 +206,49 @@ export class ThingSubscription {
 
   /** Cancels the observation (RFC 7641 §3.6); safe to call twice. */
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
     const observation = this.#observation;
+    if (observation === undefined) return;
     this.#observation = undefined;
-    this.#registry?.delete(this);
+    const registry = this.#registry;
     this.#registry = undefined;
-    await observation?.cancel();
+    const at = registry?.indexOf(this) ?? -1;
+    if (at >= 0) registry?.splice(at, 1);
+    await observation.cancel();
   }
 
   private receive(response: CoapResponse): void {
-    if (this.#closed) return;
+    if (this.#observation === undefined) return;
     const notification = classifyNotification(response, this.#limits);
     switch (notification.kind) {
       case "subscribed":
-        this.#stats.subscribed++;
+        this.#subscribed++;
         this.#log("info", "subscribed to the thing's channel");
         this.call("onSubscribed", () => this.#handlers.onSubscribed?.());
         break;
       case "keep-alive":
-        this.#stats.keepAlives++;
+        this.#keepAlives++;
         break;
       case "status":
         this.#log("debug", `subscription status "${notification.status}" ignored`);
         break;
       case "values":
-        this.#stats.dataMessages++;
+        this.#dataMessages++;
         if (notification.dropped > 0) {
-          this.#stats.dropped += notification.dropped;
+          this.#dropped += notification.dropped;
           this.#log("warn", `dropped ${notification.dropped} malformed value item(s) from a notification`);
         }
         if (notification.values.length > 0) {
-          this.#stats.values += notification.values.length;
+          this.#values += notification.values.length;
           this.call("onValues", () => this.#handlers.onValues(notification.values));
         }
         break;
       case "error":
-        this.#stats.errors++;
+        this.#errors++;
         this.#log("error", `subscription error: ${notification.error.message}`);
         this.call("onError", () => this.#handlers.onError?.(notification.error));
         break;
       case "invalid":
-        this.#stats.dropped++;
+        this.#dropped++;
         this.#log("warn", `dropped a notification: ${notification.reason}`);
         break;
     }

@@ -3,12 +3,21 @@
 
 import { CoapRequestError } from "../../coap/client-api.js";
 import { Code, MessageType } from "../../coap/codes.js";
+import { decodeMessage } from "../../coap/decoder.js";
 import { DuplicateCache } from "../../coap/dedup-cache.js";
+import { encodeMessage } from "../../coap/encoder.js";
 import { OptionNumber } from "../../coap/options.js";
 import { transmissionParameters } from "../../coap/parameters.js";
 import { samePeer } from "../../coap/peer-address.js";
-import { blockFollowUp, observeRequest, requestTemplate } from "../../coap/request-template.js";
+import {
+  blockFollowUp,
+  observeRequest,
+  packTemplate,
+  requestTemplate,
+  templateOf,
+} from "../../coap/request-template.js";
 import { initialTimeoutMs, RetransmissionSchedule } from "../../coap/retransmission.js";
+import { tokenBytes, tokenKey } from "../../coap/tokens.js";
 import { deepEqual, equal, ok, throws } from "../portable/assert.js";
 import { suite, test } from "../portable/harness.js";
 import { ConstantRandom, SeededRandom } from "../sim/seeded-random.js";
@@ -70,6 +79,47 @@ suite("duplicate cache (RFC 7252 §4.5)", () => {
     equal(cache.size, 0);
     equal(cache.lookup((2999 * 7919) & 0xffff, 3000), undefined);
   });
+  test("expiries stay exact across weeks of uptime (the stored offsets move forward)", () => {
+    const cache = new DuplicateCache(4);
+    const day = 86_400_000;
+    cache.record(1, "ack", 0, 247_000);
+    cache.record(2, "none", 10 * day, 247_000);
+    equal(cache.lookup(1, 10 * day), undefined, "1 expired long ago");
+    cache.record(3, "ack", 12 * day, 247_000);
+    equal(cache.lookup(3, 12 * day + 246_999), "ack");
+    cache.record(4, "rst", 13 * day, 247_000);
+    equal(cache.lookup(4, 13 * day + 246_999), "rst");
+    equal(cache.lookup(4, 13 * day + 247_000), undefined);
+    for (let n = 0; n < 200; n++) cache.record(n, "ack", 20 * day + n * day, 247_000);
+    equal(cache.lookup(199, 219 * day + 246_999), "ack");
+    equal(cache.lookup(199, 219 * day + 247_000), undefined);
+    equal(cache.size, 0);
+  });
+
+  test("an entry live when the offsets move keeps its expiry to the millisecond", () => {
+    const cache = new DuplicateCache(4);
+    const half = 2 ** 29;
+    cache.record(1, "none", 0, half);
+    cache.record(2, "ack", half - 100, half);
+    cache.record(3, "rst", half + 10, half);
+    equal(cache.lookup(1, half + 10), undefined);
+    equal(cache.lookup(2, 2 * half - 101), "ack");
+    equal(cache.lookup(3, 2 * half + 9), "rst");
+    equal(cache.lookup(2, 2 * half - 100), undefined);
+    equal(cache.lookup(3, 2 * half + 10), undefined);
+  });
+});
+
+suite("token keys", () => {
+  test("tokenBytes gives back the bytes tokenKey made, every byte value included", () => {
+    const all = new Uint8Array(256);
+    for (let i = 0; i < 256; i++) all[i] = i;
+    for (let at = 0; at < 256; at += 8) {
+      const token = all.slice(at, at + 8);
+      deepEqual(Array.from(tokenBytes(tokenKey(token))), Array.from(token));
+    }
+    equal(tokenBytes("").length, 0);
+  });
 });
 
 suite("retransmission schedule (RFC 7252 §4.2)", () => {
@@ -103,6 +153,27 @@ suite("peer matching", () => {
 });
 
 suite("request building", () => {
+  test("a packed template unpacks to one that encodes to the same bytes, variants included", () => {
+    const template = requestTemplate({
+      method: "FETCH",
+      path: "/v2/things/abc DEF/ü",
+      query: { keepAlive: 30_000, q: "a&b" },
+      contentFormat: 50,
+      accept: 0,
+      options: [{ number: 2048, value: new Uint8Array([1, 2, 3]) }],
+      payload: '{"x":1}',
+    });
+    const unpacked = templateOf(decodeMessage(packTemplate(template)));
+    const wire = (t: typeof template): number[] =>
+      Array.from(encodeMessage({ ...t, messageId: 7, token: new Uint8Array([9, 8]) }));
+    deepEqual(wire(unpacked), wire(template));
+    deepEqual(wire(observeRequest(unpacked, 0)), wire(observeRequest(template, 0)));
+    const block = { num: 2, more: false, szx: 2 };
+    deepEqual(wire(blockFollowUp(unpacked, block)), wire(blockFollowUp(template, block)));
+    equal(unpacked.code, Code.FETCH);
+    equal(unpacked.type, MessageType.CON);
+  });
+
   test("method, path, query, formats, type", () => {
     const t = requestTemplate({
       method: "PUT",
