@@ -143,6 +143,12 @@ export class Device {
       this.#device.#onUnauthorized(error);
     }
 
+    catchUp(): void {
+      const link = this.#device.#link;
+      link?.catchUp.run();
+      link?.settingsCatchUp.run();
+    }
+
     telemetry(change: TelemetryChange): void {
       const problem = this.#device.#telemetry.reconfigure(change);
       if (problem !== undefined) this.#device.#ports.log("error", `settings: telemetry refused the change: ${problem}`);
@@ -485,12 +491,6 @@ export class Device {
     const keeper = new SubscriptionKeeper({
       client,
       dispatcher: this.#router,
-      catchUp: {
-        run: () => {
-          catchUp.run();
-          settingsCatchUp.run();
-        },
-      },
       keepAliveMs: this.#settings.value("keepAlive") as number,
       connectivity: this.#connectivity,
       device: this.#hooks,

@@ -14,8 +14,6 @@ import type { ValueSink } from "./value-router.js";
 export interface SubscriptionKeeperOptions {
   readonly client: Pick<ThethingsClient, "subscribe">;
   readonly dispatcher: ValueSink;
-  /** Reads back what was written during a gap (command-catch-up.ts, settings-catch-up.ts). */
-  readonly catchUp: { run(): void };
   /** The first keep-alive; setKeepAlive() changes it. */
   readonly keepAliveMs: number;
   readonly connectivity: ConnectivitySource;
@@ -28,6 +26,8 @@ export interface KeeperDevice {
   emit(event: DeviceEvent): void;
   /** The platform refused the token (or another error on the stream). */
   onStreamError(error: ThethingsError): void;
+  /** Reads back what was written during a gap (command-catch-up.ts, settings-catch-up.ts). */
+  catchUp(): void;
 }
 
 /**
@@ -82,7 +82,7 @@ export class SubscriptionKeeper implements SubscriptionHandlers, ConnectivityLis
 
   /** @internal (SubscriptionHandlers) */
   onSubscribed(): void {
-    if (this.#lost || this.#subscribedBefore || this.#catchUpPending) this.#options.catchUp.run();
+    if (this.#lost || this.#subscribedBefore || this.#catchUpPending) this.#options.device.catchUp();
     this.#catchUpPending = false;
     this.#subscribedBefore = true;
     this.#lost = false;

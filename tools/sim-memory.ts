@@ -9,7 +9,8 @@
 // The app must be built with server=coap://127.0.0.1:P activationCode=CODE memory=… (any period);
 // --prefs is the folder of its Preference file (config file.root, which a scratch manifest sets:
 // moddable/README.md#memory), emptied first so the device activates; without it the simulator's
-// default file is used as it is, and a token stored there earlier is refused by the fresh platform. A relay on P in front of the platform times the first datagram after the launch.
+// default file is used as it is, and a token stored there earlier is refused by the fresh
+// platform. A relay on P in front of the platform times the first datagram after the launch.
 // Prints the trace's memory lines as a table (slots in the simulator are 32 bytes: ESP32 bytes
 // are slots / 2 + chunks), the time from launch to the first trace line and to the first
 // datagram, and the device's log on stderr.
