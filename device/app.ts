@@ -120,27 +120,27 @@ export class Device {
       const device = this.#device;
       let token: string;
       try {
-        token = await device.#requireLink().client.activate(code, productId);
+        token = await device.requireLink().client.activate(code, productId);
       } catch (error) {
         if (!(error instanceof ThethingsError && error.kind === "activation-refused"))
           device.#setup.activationProblem(error instanceof ThethingsError ? error.kind : String(error));
         throw error;
       }
-      device.#emit({ event: "activated", token: redactSecret(token) });
+      device.emit({ event: "activated", token: redactSecret(token) });
       device.#setup.activated(token);
       return token;
     }
 
     report(event: ConnectivityEvent): void {
-      this.#device.#report(event);
+      this.#device.report(event);
     }
 
     emit(event: DeviceEvent): void {
-      this.#device.#emit(event);
+      this.#device.emit(event);
     }
 
     onStreamError(error: ThethingsError): void {
-      this.#device.#onUnauthorized(error);
+      this.#device.onUnauthorized(error);
     }
 
     catchUp(): void {
@@ -179,7 +179,7 @@ export class Device {
     }
 
     serverResolved(server: PeerAddress): void {
-      this.#device.#connect(server);
+      this.#device.connect(server);
     }
 
     setupToken(): string | undefined {
@@ -195,15 +195,15 @@ export class Device {
     }
 
     setupRetarget(uri: string): void {
-      this.#device.#retarget(uri);
+      this.#device.retarget(uri);
     }
 
     setupActivate(code: string, productId: string | undefined): void {
-      this.#device.#activateWith(code, productId);
+      this.#device.activateWith(code, productId);
     }
 
     setupForget(): void {
-      this.#device.#forget();
+      this.#device.forget();
     }
 
     /**
@@ -222,11 +222,11 @@ export class Device {
       const count = values.filter((value) => value.key !== this.#droppedKey).length;
       return client.writeOnce(values, previous).then((outcome) => {
         if (outcome.ok) {
-          device.#emit({ event: "sent", count });
-          device.#report({ kind: "reachable", via: "platform" });
+          device.emit({ event: "sent", count });
+          device.report({ kind: "reachable", via: "platform" });
         } else if (outcome.error.kind === "unauthorized") {
-          device.#emit({ event: "error", message: outcome.error.message });
-          device.#onUnauthorized(outcome.error);
+          device.emit({ event: "error", message: outcome.error.message });
+          device.onUnauthorized(outcome.error);
         }
         return outcome;
       });
@@ -295,7 +295,7 @@ export class Device {
       telemetryKeys: [...telemetryKeys, droppedKey, ...REPORT_KEYS],
       log: ports.log,
       onApplied: (applied) =>
-        this.#emit({
+        this.emit({
           event: "command",
           key: applied.key,
           value: applied.value,
@@ -329,14 +329,14 @@ export class Device {
       reactivateOnAuthFailure: config.reactivateOnAuthFailure,
       connectivity: this.#connectivity,
     });
-    this.#resolution = this.#resolve(config.server);
+    this.#resolution = this.resolve(config.server);
   }
 
   /** Starts sampling at once (values buffer until the platform is reachable), connects, and opens setup if due. */
   start(): void {
     this.#telemetry.start();
     this.#health.start();
-    this.#reportBoot();
+    this.reportBoot();
     this.#resolution.start();
     this.#setup.boot();
   }
@@ -372,7 +372,7 @@ export class Device {
   networkChanged(): void {
     if (this.#closed) return;
     this.#setup.networkBack();
-    if (this.#resolution.isFixed) this.#report({ kind: "reachable", via: "network" });
+    if (this.#resolution.isFixed) this.report({ kind: "reachable", via: "network" });
     else this.#resolution.start();
   }
 
@@ -427,14 +427,14 @@ export class Device {
    * can drive (`key:kind`, which a dashboard turns into switches and sliders). It waits with the
    * readings until the platform can take it.
    */
-  #reportBoot(): void {
+  private reportBoot(): void {
     const outputs = this.#config.actuators.map((spec) => `${spec.key}:${spec.kind}`).join(",");
     const boot = { firmware: FIRMWARE_VERSION, reset: this.#ports.resetReason ?? "unknown", outputs };
     const problem = this.#telemetry.report(BOOT_REPORT_KEY, boot);
     if (problem !== undefined) this.#ports.log("warn", `device.boot not reported: ${problem}`);
   }
 
-  #emit(event: DeviceEvent): void {
+  private emit(event: DeviceEvent): void {
     if (event.event === "subscribed") this.#setup.subscribed();
     try {
       this.#onEvent?.(event);
@@ -443,20 +443,20 @@ export class Device {
     }
   }
 
-  #report(event: ConnectivityEvent): void {
+  private report(event: ConnectivityEvent): void {
     if (!this.#closed) this.#connectivity.emit(event);
   }
 
-  #requireLink(): Link {
+  private requireLink(): Link {
     if (this.#link === undefined) throw new Error("no endpoint yet");
     return this.#link;
   }
 
-  #connect(server: PeerAddress): void {
+  private connect(server: PeerAddress): void {
     if (this.#link !== undefined) {
       // A changed address re-registers the observations itself; the event tells everyone else.
       this.#link.endpoint.setServer(server);
-      this.#report({ kind: "reachable", via: "network" });
+      this.report({ kind: "reachable", via: "network" });
       return;
     }
     const { udp, clock, random, log } = this.#ports;
@@ -498,15 +498,15 @@ export class Device {
     this.#link = { endpoint, client, keeper, catchUp, settingsCatchUp, token: undefined, subscribed: false };
     log("info", `platform at ${server.address}:${server.port}`);
     // An unhandled rejection aborts the XS machine (the board restarts): report it instead.
-    this.#bringUp().catch((error: unknown) => this.#ports.log("error", `bring-up failed: ${String(error)}`));
+    this.bringUp().catch((error: unknown) => this.#ports.log("error", `bring-up failed: ${String(error)}`));
   }
 
   /** Token → actuator state from the platform → subscription. */
-  async #bringUp(): Promise<void> {
-    const link = this.#requireLink();
+  private async bringUp(): Promise<void> {
+    const link = this.requireLink();
     const token = await this.#provisioning.obtainToken();
     if (token === undefined || this.#closed) return;
-    this.#applyToken(link, token);
+    this.applyToken(link, token);
     // Settings written while the device was off (its flash already holds those it heard).
     link.settingsCatchUp.run();
     let restoreIncomplete = false;
@@ -525,17 +525,17 @@ export class Device {
   }
 
   /** Puts `token` on the link's client once; values waiting behind a backoff go now. */
-  #applyToken(link: Link, token: string): void {
+  private applyToken(link: Link, token: string): void {
     if (link.token === token) return;
     link.token = token;
     link.client.setThingToken(token);
     this.#setup.tokenSettled();
     this.#ports.log("info", `thing token ${redactSecret(token)}`);
     // Values sampled while there was no token wait in the buffer behind a backoff: they go now.
-    this.#report({ kind: "token-changed" });
+    this.report({ kind: "token-changed" });
   }
 
-  #resolve(server: ServerAddress): ServerResolution {
+  private resolve(server: ServerAddress): ServerResolution {
     const { resolve, clock, random, log } = this.#ports;
     return new ServerResolution({
       server,
@@ -548,24 +548,24 @@ export class Device {
   }
 
   /** Another server, entered at setup: looked up and used from now on (the link follows it). */
-  #retarget(uri: string): void {
+  private retarget(uri: string): void {
     const server = parseServer("server", uri);
     if (server.uri === this.#server.uri) return;
     this.#server = server;
     this.#resolution.close();
-    this.#resolution = this.#resolve(server);
+    this.#resolution = this.resolve(server);
     this.#ports.log("info", `server is now ${server.uri}`);
     this.#resolution.start();
   }
 
   /** A code entered at setup: activates (a new thing when a token was in use) and puts the token to work. */
-  #activateWith(code: string, productId: string | undefined): void {
+  private activateWith(code: string, productId: string | undefined): void {
     this.#provisioning
       .useCode(code, productId)
       .then((token) => {
         const link = this.#link;
         if (token === undefined || link === undefined || this.#closed) return;
-        this.#applyToken(link, token);
+        this.applyToken(link, token);
         if (!link.subscribed) {
           link.subscribed = true;
           link.keeper.subscribe();
@@ -575,7 +575,7 @@ export class Device {
   }
 
   /** "Forget this device": token, Wi-Fi credentials, entered values, values waiting for the old thing. */
-  #forget(): void {
+  private forget(): void {
     const { log } = this.#ports;
     this.#provisioning.forget();
     forgetEntered(this.#ports.store, log);
@@ -593,17 +593,17 @@ export class Device {
   }
 
   /** The platform refused the token: provisioning decides whether to activate again (one at a time). */
-  #onUnauthorized(error: ThethingsError): void {
+  private onUnauthorized(error: ThethingsError): void {
     if (error.kind !== "unauthorized" || this.#closed || this.#reauthorizing) return;
     this.#reauthorizing = true;
-    this.#reprovision(error)
+    this.reprovision(error)
       .catch((failure: unknown) => this.#ports.log("error", `re-provisioning failed: ${String(failure)}`))
       .finally(() => {
         this.#reauthorizing = false;
       });
   }
 
-  async #reprovision(error: ThethingsError): Promise<void> {
+  private async reprovision(error: ThethingsError): Promise<void> {
     const token = await this.#provisioning.handleAuthFailure(error);
     const link = this.#link;
     if (this.#closed) return;
@@ -612,6 +612,6 @@ export class Device {
       if (!this.#config.reactivateOnAuthFailure) this.#setup.tokenRefused(error.platformMessage ?? error.detail);
       return;
     }
-    if (link !== undefined) this.#applyToken(link, token);
+    if (link !== undefined) this.applyToken(link, token);
   }
 }

@@ -36,22 +36,22 @@ export class CommandCatchUp {
   /** Starts a catch-up now; one still retrying is superseded. */
   run(): void {
     if (this.#options.dispatcher.actuatorKeys.length === 0 || this.#closed) return;
-    this.#cancelRetry();
+    this.cancelRetry();
     const backoff = new Backoff({ initialMs: 2_000, maxMs: this.#options.maxWaitMs, random: this.#options.random });
-    this.#read(++this.#generation, backoff, 1);
+    this.read(++this.#generation, backoff, 1);
   }
 
   close(): void {
     this.#closed = true;
-    this.#cancelRetry();
+    this.cancelRetry();
   }
 
-  #cancelRetry(): void {
+  private cancelRetry(): void {
     if (this.#timer !== undefined) this.#options.clock.clearTimer(this.#timer);
     this.#timer = undefined;
   }
 
-  #read(generation: number, backoff: Backoff, attempt: number): void {
+  private read(generation: number, backoff: Backoff, attempt: number): void {
     const { reader, dispatcher, log } = this.#options;
     restoreActuators({ reader, dispatcher, log, source: "catch-up" }).then(
       (report) => {
@@ -65,7 +65,7 @@ export class CommandCatchUp {
         }
         this.#timer = this.#options.clock.setTimer(() => {
           this.#timer = undefined;
-          this.#read(generation, backoff, attempt + 1);
+          this.read(generation, backoff, attempt + 1);
         }, backoff.next());
       },
       (error: unknown) => log("warn", `catching up on commands failed: ${String(error)}`),

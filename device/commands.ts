@@ -118,29 +118,29 @@ export class CommandDispatcher {
     const { key, value, datetime } = command;
     const state = this.#actuators.get(key);
     if (state === undefined) {
-      this.#ignore(key, this.#telemetryKeys.has(key) ? "own-telemetry" : "unknown-key", value, "debug");
+      this.ignore(key, this.#telemetryKeys.has(key) ? "own-telemetry" : "unknown-key", value, "debug");
       return false;
     }
     if (datetime !== undefined && state.datetime !== undefined && datetime < state.datetime) {
-      this.#ignore(key, "stale", value, "info");
+      this.ignore(key, "stale", value, "info");
       return false;
     }
     // A catch-up read returns the newest value, usually the very command already applied.
     if (source === "catch-up" && datetime !== undefined && datetime === state.datetime) {
-      this.#ignore(key, "already-applied", value, "debug");
+      this.ignore(key, "already-applied", value, "debug");
       return false;
     }
     const { output, pwmScale } = state.binding;
     const level = output.kind === "digital" ? parseDigitalLevel(value) : parsePwmDuty(value, pwmScale);
     if (level === undefined) {
-      this.#ignore(key, "malformed", value, "warn");
+      this.ignore(key, "malformed", value, "warn");
       return false;
     }
     try {
       output.write(level);
     } catch (error) {
       this.#log("error", `actuator ${key}: writing ${level} failed (${String(error)})`);
-      this.#ignore(key, "output-failed", value, "debug");
+      this.ignore(key, "output-failed", value, "debug");
       return false;
     }
     // A command without a datetime is applied in arrival order and leaves the last datetime
@@ -151,7 +151,7 @@ export class CommandDispatcher {
       "info",
       `actuator ${key} set to ${describe(value)} (level ${level}${source === "subscription" ? "" : `, ${source}`})`,
     );
-    this.#notify(() => this.#onApplied?.({ key, value, level, datetime, source }));
+    this.notify(() => this.#onApplied?.({ key, value, level, datetime, source }));
     return true;
   }
 
@@ -162,13 +162,13 @@ export class CommandDispatcher {
     this.#onIgnored = undefined;
   }
 
-  #ignore(key: string, reason: IgnoreReason, value: unknown, level: "debug" | "info" | "warn"): void {
+  private ignore(key: string, reason: IgnoreReason, value: unknown, level: "debug" | "info" | "warn"): void {
     this.#log(level, `command ${key} = ${describe(value)} ignored: ${reason}`);
-    this.#notify(() => this.#onIgnored?.({ key, reason, value }));
+    this.notify(() => this.#onIgnored?.({ key, reason, value }));
   }
 
   // An event handler that throws must not stop the dispatch of the remaining values.
-  #notify(body: () => void): void {
+  private notify(body: () => void): void {
     try {
       body();
     } catch (error) {

@@ -65,13 +65,13 @@ export class HealthReporter {
     if (this.#started || this.#closed) return;
     this.#started = true;
     this.#startedAt = this.#options.clock.now();
-    this.#schedule();
+    this.schedule();
   }
 
   /** A new period, counted from now; 0 stops the reports. */
   setInterval(intervalMs: number): void {
     this.#intervalMs = intervalMs;
-    if (this.#started) this.#schedule();
+    if (this.#started) this.schedule();
   }
 
   /** What device.health carries now. */
@@ -95,20 +95,20 @@ export class HealthReporter {
 
   close(): void {
     this.#closed = true;
-    this.#cancel();
+    this.cancel();
   }
 
-  #cancel(): void {
+  private cancel(): void {
     if (this.#timer !== undefined) this.#options.clock.clearTimer(this.#timer);
     this.#timer = undefined;
   }
 
-  #schedule(): void {
-    this.#cancel();
+  private schedule(): void {
+    this.cancel();
     if (this.#closed || this.#intervalMs === 0) return;
     this.#timer = this.#options.clock.setTimer(() => {
       this.#timer = undefined;
-      this.#schedule();
+      this.schedule();
       const problem = this.#options.host.reportHealth(this.snapshot());
       if (problem !== undefined) this.#options.log("warn", `device.health not reported: ${problem}`);
     }, this.#intervalMs);

@@ -116,7 +116,7 @@ export class Provisioning implements ConnectivityListener {
   obtainToken(): Promise<string | undefined> {
     if (this.#token !== undefined) return Promise.resolve(this.#token);
     if (this.#pending === undefined) {
-      this.#pending = this.#provision().finally(() => {
+      this.#pending = this.provision().finally(() => {
         this.#pending = undefined;
       });
     }
@@ -145,8 +145,8 @@ export class Provisioning implements ConnectivityListener {
     } else this.#log("debug", what);
     if (!this.#reactivate) return undefined;
     this.#token = undefined;
-    this.#remove();
-    await this.#sleep(this.#reactivationBackoff.next());
+    this.remove();
+    await this.sleep(this.#reactivationBackoff.next());
     return this.obtainToken();
   }
 
@@ -182,9 +182,9 @@ export class Provisioning implements ConnectivityListener {
     this.#lastProblem = undefined;
     if (this.#token !== undefined) {
       this.#token = undefined;
-      this.#remove();
+      this.remove();
     }
-    this.#wakeNow();
+    this.wakeNow();
     return this.obtainToken();
   }
 
@@ -194,11 +194,11 @@ export class Provisioning implements ConnectivityListener {
     this.#refusedToken = undefined;
     this.#activationCode = undefined;
     this.#productId = undefined;
-    this.#remove();
+    this.remove();
     this.#log("info", "provisioning: thing token forgotten");
   }
 
-  #wakeNow(): void {
+  private wakeNow(): void {
     if (this.#timer !== undefined) this.#clock.clearTimer(this.#timer);
     this.#timer = undefined;
     const wake = this.#wake;
@@ -217,9 +217,9 @@ export class Provisioning implements ConnectivityListener {
     wake?.();
   }
 
-  async #provision(): Promise<string | undefined> {
+  private async provision(): Promise<string | undefined> {
     while (!this.#closed) {
-      const stored = this.#load();
+      const stored = this.load();
       if (stored !== undefined) {
         this.#token = stored;
         this.#log("info", `using the stored thing token ${redactSecret(stored)}`);
@@ -228,38 +228,38 @@ export class Provisioning implements ConnectivityListener {
       const code = this.#activationCode;
       this.#waitingOnNetwork = false;
       if (code === undefined && this.#onCodeWanted !== undefined) {
-        this.#problem("no-code", "warn", "no thing token and no activation code: waiting for one from the setup page");
-        await this.#waitForCode({ kind: "no-code" });
+        this.problem("no-code", "warn", "no thing token and no activation code: waiting for one from the setup page");
+        await this.waitForCode({ kind: "no-code" });
         continue;
       }
       if (code === undefined) {
-        this.#problem(
+        this.problem(
           "no-code",
           "warn",
           "no thing token and no activation code: set activationCode=... on the mcconfig command line (or --activation-code on the host); retrying with backoff",
         );
       } else {
-        const token = await this.#activate(code);
+        const token = await this.activate(code);
         if (token !== undefined) return token;
         const refused = this.#refusal;
         this.#refusal = undefined;
         if (refused !== undefined && this.#onCodeWanted !== undefined && !this.#closed) {
           // A refused code is not tried again: the platform answers it the same every time.
           if (this.#activationCode === code) this.#activationCode = undefined;
-          await this.#waitForCode(refused);
+          await this.waitForCode(refused);
           continue;
         }
       }
       if (this.#closed) break;
       const delay = this.#backoff.next();
       this.#log("debug", `provisioning: next attempt in ${delay} ms`);
-      await this.#sleep(delay);
+      await this.sleep(delay);
     }
     return undefined;
   }
 
   /** One activation attempt: the token (stored) or undefined after logging why not. */
-  async #activate(code: string): Promise<string | undefined> {
+  private async activate(code: string): Promise<string | undefined> {
     let token: string;
     try {
       token = await this.#activator.activate(code, this.#productId);
@@ -273,7 +273,7 @@ export class Provisioning implements ConnectivityListener {
             typeof error.platformMessage === "string" ? error.platformMessage : (error.detail ?? String(failure)),
           code: typeof error.code === "string" ? error.code : undefined,
         };
-        this.#problem(
+        this.problem(
           `refused ${error.code ?? ""}`,
           "error",
           `activation refused (${error.detail ?? String(failure)}): check activation code ${redactSecret(code)}` +
@@ -281,7 +281,7 @@ export class Provisioning implements ConnectivityListener {
         );
       } else {
         this.#waitingOnNetwork = kind === "network" || kind === "failure";
-        this.#problem(
+        this.problem(
           `failed ${kind}`,
           "warn",
           `activation failed (${kind}: ${error.detail ?? String(failure)}); retrying with backoff`,
@@ -292,7 +292,7 @@ export class Provisioning implements ConnectivityListener {
     if (this.#closed) return undefined;
     const check = checkThingToken(token);
     if (!check.ok) {
-      this.#problem(
+      this.problem(
         "bad-token",
         "error",
         `activation returned an unusable token (${check.reason}); retrying with backoff`,
@@ -315,26 +315,26 @@ export class Provisioning implements ConnectivityListener {
   }
 
   /** The stored token if usable; a malformed one is removed (it can never work). */
-  #load(): string | undefined {
+  private load(): string | undefined {
     let stored: string | undefined;
     try {
       stored = this.#store.read(TOKEN_STORE_KEY);
     } catch (error) {
-      this.#problem("store-read", "error", `could not read the stored thing token (${String(error)})`);
+      this.problem("store-read", "error", `could not read the stored thing token (${String(error)})`);
       return undefined;
     }
     if (stored === undefined) return undefined;
     const check = checkThingToken(stored);
     if (!check.ok) {
       this.#log("warn", `the stored thing token is unusable (${check.reason}): removing it`);
-      this.#remove();
+      this.remove();
       return undefined;
     }
     if (check.warning !== undefined) this.#log("warn", `stored thing token ${redactSecret(stored)}: ${check.warning}`);
     return stored;
   }
 
-  #remove(): void {
+  private remove(): void {
     try {
       this.#store.remove(TOKEN_STORE_KEY);
     } catch (error) {
@@ -343,7 +343,7 @@ export class Provisioning implements ConnectivityListener {
   }
 
   // One clear line per distinct problem; the same problem again goes to debug.
-  #problem(key: string, level: "warn" | "error", message: string): void {
+  private problem(key: string, level: "warn" | "error", message: string): void {
     if (this.#lastProblem === key) {
       this.#log("debug", message);
       return;
@@ -353,7 +353,7 @@ export class Provisioning implements ConnectivityListener {
   }
 
   /** Tells onCodeWanted and waits, with no timer, for useCode() or close(). */
-  #waitForCode(why: CodeWanted): Promise<void> {
+  private waitForCode(why: CodeWanted): Promise<void> {
     return new Promise((resolve) => {
       if (this.#closed) {
         resolve();
@@ -372,7 +372,7 @@ export class Provisioning implements ConnectivityListener {
     });
   }
 
-  #sleep(ms: number): Promise<void> {
+  private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
       if (this.#closed) {
         resolve();

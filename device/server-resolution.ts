@@ -44,23 +44,23 @@ export class ServerResolution {
   /** Looks the server up now (a pending retry is dropped), with a fresh backoff. */
   start(): void {
     if (this.#closed) return;
-    this.#cancelRetry();
+    this.cancelRetry();
     const generation = ++this.#generation;
-    this.#attempt(generation, new Backoff({ ...RESOLVE_BACKOFF, random: this.#options.random }));
+    this.attempt(generation, new Backoff({ ...RESOLVE_BACKOFF, random: this.#options.random }));
   }
 
   close(): void {
     this.#closed = true;
     this.#generation++;
-    this.#cancelRetry();
+    this.cancelRetry();
   }
 
-  #cancelRetry(): void {
+  private cancelRetry(): void {
     if (this.#timer !== undefined) this.#options.clock.clearTimer(this.#timer);
     this.#timer = undefined;
   }
 
-  #attempt(generation: number, backoff: Backoff): void {
+  private attempt(generation: number, backoff: Backoff): void {
     const { host, port } = this.#options.server;
     const resolve = this.#options.resolve;
     if (this.isFixed || resolve === undefined) {
@@ -72,7 +72,7 @@ export class ServerResolution {
       this.#options.log("warn", `cannot resolve ${host} (${why}); trying again in ${Math.round(delay / 1000)} s`);
       this.#timer = this.#options.clock.setTimer(() => {
         this.#timer = undefined;
-        this.#attempt(generation, backoff);
+        this.attempt(generation, backoff);
       }, delay);
     };
     resolve(host).then(

@@ -47,24 +47,24 @@ export class SettingsCatchUp {
   /** Starts a catch-up now; one still retrying is superseded. */
   run(): void {
     if (this.#closed) return;
-    this.#cancelRetry();
+    this.cancelRetry();
     const backoff = new Backoff({ initialMs: 2_000, maxMs: this.#options.maxWaitMs, random: this.#options.random });
-    this.#attempt(++this.#generation, backoff, 1);
+    this.attempt(++this.#generation, backoff, 1);
   }
 
   close(): void {
     this.#closed = true;
-    this.#cancelRetry();
+    this.cancelRetry();
   }
 
-  #cancelRetry(): void {
+  private cancelRetry(): void {
     if (this.#timer !== undefined) this.#options.clock.clearTimer(this.#timer);
     this.#timer = undefined;
   }
 
-  #attempt(generation: number, backoff: Backoff, round: number): void {
+  private attempt(generation: number, backoff: Backoff, round: number): void {
     const { clock, log } = this.#options;
-    this.#round(generation).then(
+    this.round(generation).then(
       (failed) => {
         if (failed.length === 0 || this.#closed || generation !== this.#generation) return;
         if (round >= SettingsCatchUp.MAX_ROUNDS) {
@@ -73,7 +73,7 @@ export class SettingsCatchUp {
         }
         this.#timer = clock.setTimer(() => {
           this.#timer = undefined;
-          this.#attempt(generation, backoff, round + 1);
+          this.attempt(generation, backoff, round + 1);
         }, backoff.next());
       },
       (error: unknown) => log("warn", `catching up on settings failed: ${String(error)}`),
@@ -81,9 +81,9 @@ export class SettingsCatchUp {
   }
 
   /** One round: the reset, then every setting. Resolves to the keys whose read failed. */
-  async #round(generation: number): Promise<string[]> {
+  private async round(generation: number): Promise<string[]> {
     const { settings } = this.#options;
-    const reset = await this.#readLatest(`${SETTINGS_PREFIX}${RESET_NAME}`);
+    const reset = await this.readLatest(`${SETTINGS_PREFIX}${RESET_NAME}`);
     if (this.#closed || generation !== this.#generation) return [];
     // Without the latest reset, older values cannot be told apart: the round waits for it.
     if (reset === "failed") return [`${SETTINGS_PREFIX}${RESET_NAME}`];
@@ -92,7 +92,7 @@ export class SettingsCatchUp {
     const failed: string[] = [];
     for (const setting of SETTABLE_SETTINGS) {
       const key = `${SETTINGS_PREFIX}${setting.name}`;
-      const latest = await this.#readLatest(key);
+      const latest = await this.readLatest(key);
       if (this.#closed || generation !== this.#generation) return [];
       if (latest === "failed") failed.push(key);
       else if (latest !== undefined && !QUIET.includes(settings.take(latest, "catch-up"))) changed = true;
@@ -105,7 +105,7 @@ export class SettingsCatchUp {
   }
 
   /** The newest value of `key`, undefined when it was never written, "failed" when the read got no answer. */
-  async #readLatest(key: string): Promise<ThingValue | undefined | "failed"> {
+  private async readLatest(key: string): Promise<ThingValue | undefined | "failed"> {
     try {
       return (await this.#options.reader.read(key, { limit: 1, absentIsEmpty: true }))[0];
     } catch (failure) {

@@ -83,8 +83,8 @@ export class SettingsService {
     this.#overrides = SETTABLE_SETTINGS.map(() => undefined);
     this.#seenAt = SETTABLE_SETTINGS.map(() => undefined);
     this.#errors = SETTABLE_SETTINGS.map(() => undefined);
-    this.#load();
-    this.#settle();
+    this.load();
+    this.settle();
   }
 
   /** The value in force for `name` (a SETTABLE_SETTINGS name), or undefined for another name. */
@@ -112,7 +112,7 @@ export class SettingsService {
   take(value: ThingValue, source: SettingSource): SettingOutcome {
     if (!SettingsService.isSettingKey(value.key)) return "not-a-setting";
     const name = value.key.slice(SETTINGS_PREFIX.length);
-    if (name === RESET_NAME) return this.#reset(value.datetime, source);
+    if (name === RESET_NAME) return this.reset(value.datetime, source);
     const index = SETTABLE_SETTINGS.findIndex((setting) => setting.name === name);
     if (index < 0) {
       this.#unknownError = SETTING_KEYS.some((key) => key === name)
@@ -121,7 +121,7 @@ export class SettingsService {
       this.#options.log("warn", `settings: ${this.#unknownError}`);
       return "refused";
     }
-    return this.#set(index, value, source);
+    return this.set(index, value, source);
   }
 
   /** Writes device.settings: every effective setting in the configuration grammar, and the errors. */
@@ -144,7 +144,7 @@ export class SettingsService {
     return body;
   }
 
-  #set(index: number, item: ThingValue, source: SettingSource): SettingOutcome {
+  private set(index: number, item: ThingValue, source: SettingSource): SettingOutcome {
     const setting = SETTABLE_SETTINGS[index]!;
     const { datetime } = item;
     if (datetime !== undefined) {
@@ -154,7 +154,7 @@ export class SettingsService {
       if (source === "catch-up" && datetime === seenAt) return "already-taken";
       this.#seenAt[index] = datetime;
     }
-    const parsed = this.#check(index, item.value);
+    const parsed = this.check(index, item.value);
     if (isRefusal(parsed)) {
       this.#errors[index] = parsed.refused;
       this.#options.log("warn", `settings: ${setting.name} refused: ${parsed.refused}`);
@@ -164,19 +164,19 @@ export class SettingsService {
     const previous = this.#overrides[index];
     this.#overrides[index] = { value: parsed, datetime };
     // Flash wears: written when what it keeps changes, not for a newer datetime on the same value.
-    if (previous?.value !== parsed) this.#persist();
+    if (previous?.value !== parsed) this.persist();
     if (parsed === this.#effective[index]) return "unchanged";
     this.#options.log(
       "info",
       `settings: ${setting.name} = ${shown(setting.show(parsed))} (was ${shown(setting.show(this.#effective[index]!))})`,
     );
     this.#effective[index] = parsed;
-    this.#applyOne(index);
+    this.applyOne(index);
     return "applied";
   }
 
   /** The build-time parser and bounds, after the checks that keep hostile values cheap. Never throws. */
-  #check(index: number, value: unknown): SettingValue | Refusal {
+  private check(index: number, value: unknown): SettingValue | Refusal {
     if (typeof value === "string" && value.length > MAX_SETTING_TEXT)
       return { refused: `${value.length} characters, at most ${MAX_SETTING_TEXT}` };
     if (value !== null && typeof value === "object")
@@ -184,7 +184,7 @@ export class SettingsService {
     return SETTABLE_SETTINGS[index]!.check(value, this.#options.config);
   }
 
-  #reset(datetime: number | undefined, source: SettingSource): SettingOutcome {
+  private reset(datetime: number | undefined, source: SettingSource): SettingOutcome {
     if (datetime !== undefined && this.#resetAt !== undefined && datetime <= this.#resetAt) {
       return source === "catch-up" && datetime === this.#resetAt ? "already-taken" : "stale";
     }
@@ -199,23 +199,23 @@ export class SettingsService {
     });
     this.#errors.fill(undefined);
     this.#unknownError = undefined;
-    if (removed) this.#persist();
+    if (removed) this.persist();
     this.#options.log("info", "settings: reset to the build-time values");
-    this.#settle();
+    this.settle();
     return "reset";
   }
 
   /** Makes the effective values the overrides or the build-time values, applying each that changes. */
-  #settle(): void {
+  private settle(): void {
     SETTABLE_SETTINGS.forEach((setting, index) => {
       const value = this.#overrides[index]?.value ?? setting.initial(this.#options.config);
       if (value === this.#effective[index]) return;
       this.#effective[index] = value;
-      this.#applyOne(index);
+      this.applyOne(index);
     });
   }
 
-  #applyOne(index: number): void {
+  private applyOne(index: number): void {
     try {
       SETTABLE_SETTINGS[index]!.apply(this.#effective[index]!, this.#options.targets);
     } catch (error) {
@@ -224,7 +224,7 @@ export class SettingsService {
   }
 
   /** The overrides as kept in flash: `{"interval":["1s",DATETIME|null],…}`, values in the configuration grammar. */
-  #persist(): void {
+  private persist(): void {
     const kept: Record<string, [SettingValue, number | null]> = {};
     let any = false;
     this.#overrides.forEach((override, index) => {
@@ -241,7 +241,7 @@ export class SettingsService {
     }
   }
 
-  #load(): void {
+  private load(): void {
     let text: string | undefined;
     try {
       text = this.#options.store.read(SETTINGS_STORE_KEY);
@@ -266,7 +266,7 @@ export class SettingsService {
       const datetime = Array.isArray(entry) ? entry[1] : undefined;
       const pair = Array.isArray(entry) && entry.length === 2 && (datetime === null || Number.isSafeInteger(datetime));
       const value: SettingValue | Refusal = pair
-        ? this.#check(index, entry[0])
+        ? this.check(index, entry[0])
         : { refused: "not a [value, datetime] pair" };
       if (isRefusal(value)) {
         this.#options.log("warn", `settings: ${setting.name} in flash left out: ${value.refused}`);

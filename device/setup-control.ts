@@ -84,7 +84,7 @@ export class SetupControl {
     if (requested) this.open("requested");
     else if (config.setup.mode === "always") this.open("always");
     else if (radio !== undefined && radio.ssid === undefined) this.open("no-wifi");
-    else if (config.activationCode === undefined && this.#storedToken() === undefined) this.open("no-code");
+    else if (config.activationCode === undefined && this.storedToken() === undefined) this.open("no-code");
   }
 
   /** Opens setup, or shows the new reason on the portal already open. */
@@ -221,7 +221,7 @@ export class SetupControl {
     this.close();
   }
 
-  #storedToken(): string | undefined {
+  private storedToken(): string | undefined {
     try {
       return this.#options.store.read(TOKEN_STORE_KEY);
     } catch {

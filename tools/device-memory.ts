@@ -160,6 +160,8 @@ export async function measureDeviceMemory(options: DeviceMemoryOptions = {}): Pr
   await platform.start();
   const settings = { ...MEMORY_RUN_SETTINGS, server: `coap://127.0.0.1:${platform.port}`, activationCode: CODE };
   const flash = new Map<string, string>();
+  /** The outbox's pages (NVS on the board: off the heap, so here off the guest's). */
+  const pages = new Map<number, number[]>();
   const events: Record<string, unknown>[] = [];
   const count = (kind: string): number => events.filter((e) => e.event === kind).length;
   let guest: XsGuest | undefined;
@@ -170,6 +172,9 @@ export async function measureDeviceMemory(options: DeviceMemoryOptions = {}): Pr
         storeRead: (key) => flash.get(key as string),
         storeWrite: (key, value) => void flash.set(key as string, value as string),
         storeRemove: (key) => void flash.delete(key as string),
+        pageRead: (slot) => pages.get(slot as number),
+        pageWrite: (slot, bytes) => void pages.set(slot as number, bytes as number[]),
+        pageErase: (slot) => void pages.delete(slot as number),
       },
       onEvent: (event) => events.push(event),
       onLog: (level, message) => {

@@ -3,7 +3,8 @@
 // with the code loaded and nothing made yet. `globalThis.memoryRoots` names the Device and what
 // the ports hold for it (bridge-guest.ts BridgeHeld), which is how tools/xs-census.ts divides the
 // heap. "read" reads up to 100 values of a key over a second endpoint and reports "read-done".
-// The flash and the wall clock are classes, as the board's adapters are, not objects of closures.
+// The flash (key-value store and the outbox's pages, kept by the host as NVS keeps them off the
+// heap) and the wall clock are classes, as the board's adapters are, not objects of closures.
 import { CoapEndpoint } from "../../coap/endpoint.js";
 import type { PeerAddress } from "../../coap/peer-address.js";
 import { Device } from "../../device/app.js";
@@ -12,6 +13,7 @@ import { openActuators } from "../../device/open-actuators.js";
 import { openSensors } from "../../device/open-sensors.js";
 import { simulatedBoardIo } from "../../device/simulated-board-io.js";
 import type { KeyValueStore } from "../../kernel/key-value-store.js";
+import type { PageStore } from "../../kernel/page-store.js";
 import type { WallClock } from "../../kernel/wall-clock.js";
 import { ThethingsClient } from "../../thethings/client.js";
 import { type BridgeHeld, createBridgePorts } from "./bridge-guest.js";
@@ -32,6 +34,25 @@ class BridgeStore implements KeyValueStore {
 
   remove(key: string): void {
     bridge.ask("storeRemove", [key]);
+  }
+}
+
+/** The outbox's pages, kept by the host: the board's PreferencePageStore (16 slots of 1 KB, main.ts). */
+class BridgePageStore implements PageStore {
+  readonly slots = 16;
+  readonly pageBytes = 1024;
+
+  read(slot: number): Uint8Array | undefined {
+    const bytes = bridge.ask("pageRead", [slot]) as number[] | undefined;
+    return bytes === undefined ? undefined : Uint8Array.from(bytes);
+  }
+
+  write(slot: number, page: Uint8Array): void {
+    bridge.ask("pageWrite", [slot, Array.from(page)]);
+  }
+
+  erase(slot: number): void {
+    bridge.ask("pageErase", [slot]);
   }
 }
 
@@ -60,6 +81,7 @@ function boot(settings: Record<string, string>, utcAtZero: number): Device {
       random: bridge.random,
       wallClock: new BridgeWallClock(utcAtZero),
       store: new BridgeStore(),
+      pages: new BridgePageStore(),
       log,
       sensors: openSensors(config.sensors, { board: simulatedBoardIo, random: bridge.random, log }),
       actuators: openActuators(config.actuators, { board: simulatedBoardIo, log }),
