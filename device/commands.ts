@@ -74,9 +74,13 @@ interface ActuatorState {
 const MAX_LOGGED_VALUE = 40;
 
 export class CommandDispatcher {
-  /** One entry per configured actuator: the table is as big as the configuration. */
-  #actuators = new Map<string, ActuatorState>();
-  #telemetryKeys: ReadonlySet<string>;
+  /**
+   * One entry per configured actuator: the table is as big as the configuration (a handful on a
+   * board), searched in order; an array keeps no hash table beside the entries.
+   */
+  readonly #actuators: ActuatorState[] = [];
+  /** The device's own keys: a short array (the sensors' keys and the reports'), not a Set's table. */
+  readonly #telemetryKeys: readonly string[];
   #log: LogSink;
   #onApplied: ((event: AppliedCommand) => void) | undefined;
   #onIgnored: ((event: IgnoredCommand) => void) | undefined;
@@ -87,24 +91,24 @@ export class CommandDispatcher {
     this.#log = options.log;
     this.#onApplied = options.onApplied;
     this.#onIgnored = options.onIgnored;
-    this.#telemetryKeys = new Set(options.telemetryKeys ?? []);
+    this.#telemetryKeys = options.telemetryKeys ?? [];
     for (const binding of options.actuators) {
       if (!isValidKey(binding.key))
         throw new RangeError(`actuator key ${JSON.stringify(binding.key)} must be letters, digits, '.', '-' or '_'`);
-      if (this.#actuators.has(binding.key)) throw new RangeError(`two actuators share the key ${binding.key}`);
-      if (this.#telemetryKeys.has(binding.key))
+      if (this.stateOf(binding.key) !== undefined) throw new RangeError(`two actuators share the key ${binding.key}`);
+      if (this.isTelemetryKey(binding.key))
         throw new RangeError(`the key ${binding.key} is both an actuator and telemetry`);
-      this.#actuators.set(binding.key, { binding, datetime: undefined, level: undefined });
+      this.#actuators.push({ binding, datetime: undefined, level: undefined });
     }
   }
 
   get actuatorKeys(): string[] {
-    return Array.from(this.#actuators.keys());
+    return this.#actuators.map((state) => state.binding.key);
   }
 
   /** The level last given to the actuator of `key`, if any. */
   levelOf(key: string): number | undefined {
-    return this.#actuators.get(key)?.level;
+    return this.stateOf(key)?.level;
   }
 
   /** Applies the values of one notification in order (ThingSubscription's onValues). */
@@ -116,9 +120,9 @@ export class CommandDispatcher {
   apply(command: ThingValue, source: CommandSource = "subscription"): boolean {
     if (this.#closed) return false;
     const { key, value, datetime } = command;
-    const state = this.#actuators.get(key);
+    const state = this.stateOf(key);
     if (state === undefined) {
-      this.ignore(key, this.#telemetryKeys.has(key) ? "own-telemetry" : "unknown-key", value, "debug");
+      this.ignore(key, this.isTelemetryKey(key) ? "own-telemetry" : "unknown-key", value, "debug");
       return false;
     }
     if (datetime !== undefined && state.datetime !== undefined && datetime < state.datetime) {
@@ -160,6 +164,15 @@ export class CommandDispatcher {
     this.#closed = true;
     this.#onApplied = undefined;
     this.#onIgnored = undefined;
+  }
+
+  private stateOf(key: string): ActuatorState | undefined {
+    for (const state of this.#actuators) if (state.binding.key === key) return state;
+    return undefined;
+  }
+
+  private isTelemetryKey(key: string): boolean {
+    return this.#telemetryKeys.includes(key);
   }
 
   private ignore(key: string, reason: IgnoreReason, value: unknown, level: "debug" | "info" | "warn"): void {
