@@ -69,10 +69,46 @@ export interface RecoveredReport {
 export type OutboxVisitor = (key: string, value: number, utcSeconds: number, stampable: boolean, at: number) => boolean;
 
 const NO_SLOT = 0xffff;
-const FREE = 0;
-const USED = 1;
-/** An erase failed: the slot may still hold a page; erased again before it is used. */
-const STALE = 2;
+/**
+ * Words a page takes in the page table: seq; boot; slot | version << 16; count | unstamped << 16.
+ * One typed array for what were six views over a buffer (each view costs about seven slots).
+ */
+const ROW_WORDS = 4;
+// Bits of #flags.
+/** The open page holds values its flash copy (if any) lacks. */
+const OPEN_DIRTY = 1;
+/** Page 0's RAM copy (the front page) is ahead of its flash copy (a rewrite of it failed). */
+const FRONT_DIRTY = 2;
+/** The last write failed (logged once until one goes through again). */
+const FAILING = 4;
+
+/** A report's page. */
+interface ReportRow {
+  /** The report queue's serial; −1 while a report found at boot is not adopted yet. */
+  serial: number;
+  slot: number;
+  readonly seq: number;
+  readonly boot: number;
+  version: number;
+  record: ReportRecord;
+}
+
+/** The pages the outbox holds, oldest first. */
+interface HeldPages {
+  /**
+   * ROW_WORDS words a page (see ROW_WORDS). Bound: maxValuePages rows. Which slots are in use is
+   * read from it and the report rows.
+   */
+  readonly rows: Uint32Array;
+  /** Rows in use. */
+  pages: number;
+  /** Values at the front that belong to the batch in flight: never dropped. */
+  pinned: number;
+  /** The newest page while it can still grow (always the last in the table), in RAM. */
+  open: ValuePage | undefined;
+  /** Page 0 read back from its slot (sealed pages are read one at a time). */
+  front: ValuePage | undefined;
+}
 
 export class Outbox {
   readonly capacity: number;
@@ -81,37 +117,20 @@ export class Outbox {
   readonly #log: LogSink;
   readonly #onDropped: (count: number) => void;
   readonly #maxValuePages: number;
-  // The pages, oldest first, as parallel tables. Bound: store.slots entries.
-  readonly #slot: Uint16Array;
-  readonly #seq: Uint32Array;
-  readonly #version: Uint16Array;
-  readonly #count: Uint16Array;
-  readonly #boots: Uint32Array;
-  readonly #unstamped: Uint16Array;
-  #pages = 0;
-  #size = 0;
-  /** Values at the front that belong to the batch in flight: never dropped. */
-  #pinned = 0;
-  /** The newest page while it can still grow (always the last in the table), in RAM. */
-  #open: ValuePage | undefined;
-  /** The open page holds values its flash copy (if any) lacks. */
-  #openDirty = false;
-  /** Page 0 read back from its slot (sealed pages are read one at a time), and whether RAM is ahead of flash. */
-  #front: ValuePage | undefined;
-  #frontDirty = false;
-  readonly #slotState: Uint8Array;
-  // Report pages: one per report, by the report queue's serial. Bound: reportSlots entries.
-  readonly #reportSerial: number[] = [];
-  readonly #reportSlot: number[] = [];
-  readonly #reportSeq: number[] = [];
-  readonly #reportRecord: ReportRecord[] = [];
-  readonly #reportBoot: number[] = [];
-  readonly #reportVersion: number[] = [];
-  /** Reports found at boot, until the backlog takes them (recoveredReports()). */
-  #recoveredReports: RecoveredReport[] = [];
-  #recoveredSeqs: number[] = [];
+  /**
+   * The pages, only while there is one: an empty outbox (the steady state while the platform
+   * answers) keeps no table, and one field rather than five (XS gives each field a slot per instance).
+   */
+  #held: HeldPages | undefined;
+  /** OPEN_DIRTY, FRONT_DIRTY, FAILING. */
+  #flags = 0;
+  /** Report pages: one per report, by the report queue's serial; only while there is one. Bound: reportSlots. */
+  #reports: ReportRow[] | undefined;
+  /** Reports found at boot and their seqs, until the backlog takes them. Bound: reportSlots. */
+  #found: { readonly reports: RecoveredReport[]; readonly seqs: number[] } | undefined;
+  /** Slots whose erase or write failed: they may still hold a page; erased again before use. Bound: store.slots. */
+  #stale: number[] | undefined;
   #nextSeq = 0;
-  #failing = false;
   #recovered = 0;
   #persisted = 0;
   #dropped = 0;
@@ -134,31 +153,22 @@ export class Outbox {
     this.#onDropped = options.onDropped;
     // One slot always stays free, so a rewrite can go to a fresh slot before the old one is erased.
     this.#maxValuePages = store.slots - options.reportSlots - 1;
-    // One ArrayBuffer for the seven tables (six buffers fewer: 18 slots), the 4-byte ones first so
-    // that each starts aligned: 17 bytes a slot.
-    const slots = store.slots;
-    const buffer = new ArrayBuffer(slots * 17);
-    this.#seq = new Uint32Array(buffer, 0, slots);
-    this.#boots = new Uint32Array(buffer, slots * 4, slots);
-    this.#slot = new Uint16Array(buffer, slots * 8, slots);
-    this.#version = new Uint16Array(buffer, slots * 10, slots);
-    this.#count = new Uint16Array(buffer, slots * 12, slots);
-    this.#unstamped = new Uint16Array(buffer, slots * 14, slots);
-    this.#slotState = new Uint8Array(buffer, slots * 16, slots);
     this.recover();
   }
 
   /** Values held (sealed pages and the open page). */
   get size(): number {
-    return this.#size;
+    let size = 0;
+    for (let p = 0; p < this.pages; p++) size += this.countAt(p);
+    return size;
   }
 
   get pinned(): number {
-    return this.#pinned;
+    return this.#held?.pinned ?? 0;
   }
 
   get pages(): number {
-    return this.#pages;
+    return this.#held?.pages ?? 0;
   }
 
   /** Pages holding values, the open one included. Values per page depend on their keys. */
@@ -191,20 +201,19 @@ export class Outbox {
     readonly reports: readonly RecoveredReport[];
     readonly adopt: (serials: readonly number[]) => void;
   } {
-    const reports = this.#recoveredReports;
-    const seqs = this.#recoveredSeqs;
-    this.#recoveredReports = [];
-    this.#recoveredSeqs = [];
+    const found = this.#found;
+    this.#found = undefined;
+    const seqs = found?.seqs ?? [];
     return {
-      reports,
+      reports: found?.reports ?? [],
       // The queue's serial for each, in order (−1: not queued): its page is erased when that report leaves.
       adopt: (serials) => {
         seqs.forEach((seq, i) => {
-          const at = this.#reportSeq.indexOf(seq);
+          const at = this.reportIndexOf(seq);
           if (at < 0) return;
           const serial = serials[i] ?? -1;
           if (serial < 0) this.dropReportAt(at);
-          else this.#reportSerial[at] = serial;
+          else this.#reports![at]!.serial = serial;
         });
       },
     };
@@ -212,18 +221,18 @@ export class Outbox {
 
   /** The `count` oldest values join the batch in flight (count ≤ size). */
   pin(count: number): void {
-    this.#pinned = Math.min(this.#size, Math.max(this.#pinned, count));
+    const held = this.#held;
+    if (held !== undefined) held.pinned = Math.min(this.size, Math.max(held.pinned, count));
   }
 
   /** The batch in flight was stored, or given up: its values leave. */
   ack(): void {
-    let rest = this.#pinned;
-    this.#pinned = 0;
-    while (rest > 0 && this.#pages > 0) {
-      const count = this.#count[0]!;
+    let rest = this.pinned;
+    if (this.#held !== undefined) this.#held.pinned = 0;
+    while (rest > 0 && this.pages > 0) {
+      const count = this.countAt(0);
       if (rest >= count) {
         rest -= count;
-        this.#size -= count;
         this.removePage(0);
         continue;
       }
@@ -231,15 +240,13 @@ export class Outbox {
       // or a reboot would send them again.
       const page = this.pageAt(0);
       if (page === undefined) break; // lost (and counted) with the rest of the batch
-      this.#size -= rest;
       page.dropFront(rest);
-      this.#count[0] = page.count;
-      this.#unstamped[0] = page.unstamped;
-      if (page === this.#open) {
-        if (this.#slot[0] !== NO_SLOT) this.#openDirty = true;
+      this.setCounts(0, page);
+      if (page === this.#held!.open) {
+        if (this.slotAt(0) !== NO_SLOT) this.#flags |= OPEN_DIRTY;
         this.flush();
       } else {
-        this.#frontDirty = true;
+        this.#flags |= FRONT_DIRTY;
         this.writeFront();
       }
       rest = 0;
@@ -252,8 +259,8 @@ export class Outbox {
    */
   visit(from: number, visit: OutboxVisitor): void {
     let start = 0;
-    for (let p = 0; p < this.#pages; p++) {
-      const count = this.#count[p]!;
+    for (let p = 0; p < this.pages; p++) {
+      const count = this.countAt(p);
       if (start + count <= from) {
         start += count;
         continue;
@@ -263,7 +270,7 @@ export class Outbox {
         p--;
         continue;
       }
-      const stampable = this.#boots[p] === this.#boot;
+      const stampable = this.bootAt(p) === this.#boot;
       for (let i = Math.max(0, from - start); i < count; i++) {
         if (!visit(page.key(i), page.value(i), page.utcSeconds(i), stampable, page.sampledAt(i))) return;
       }
@@ -278,31 +285,29 @@ export class Outbox {
    */
   append(key: string, value: number, utcSeconds: number, at: number): boolean {
     if (this.capacity === 0) return false;
-    while (this.#size >= this.capacity) if (!this.dropOldestUnpinned()) return false;
-    if (this.#open === undefined || !this.#open.append(key, value, utcSeconds, at)) {
-      if (this.#open !== undefined) {
-        if (this.#openDirty && !this.writeOpen()) return false;
-        this.#open = undefined;
+    while (this.size >= this.capacity) if (!this.dropOldestUnpinned()) return false;
+    let open = this.#held?.open;
+    if (open === undefined || !open.append(key, value, utcSeconds, at)) {
+      if (open !== undefined) {
+        if ((this.#flags & OPEN_DIRTY) !== 0 && !this.writeOpen()) return false;
+        this.#held!.open = undefined;
       }
-      while (this.#pages >= this.#maxValuePages) if (!this.dropOldestUnpinned()) return false;
+      while (this.pages >= this.#maxValuePages) if (!this.dropOldestUnpinned()) return false;
       const page = ValuePage.create(this.#store.pageBytes, this.takeSeq(), this.#boot, at);
       if (!page.append(key, value, utcSeconds, at)) return false;
-      this.#open = page;
       this.appendRow(NO_SLOT, page.seq, 0, 0, this.#boot);
+      this.#held!.open = open = page;
     }
-    const last = this.#pages - 1;
-    this.#count[last] = this.#open.count;
-    this.#unstamped[last] = this.#open.unstamped;
-    this.#openDirty = true;
-    this.#size++;
+    this.setCounts(this.pages - 1, open);
+    this.#flags |= OPEN_DIRTY;
     this.#persisted++;
     return true;
   }
 
   /** Writes what RAM holds ahead of flash: the open page, and page 0 if a rewrite of it failed. */
   flush(): void {
-    if (this.#frontDirty) this.writeFront();
-    if (this.#openDirty) this.writeOpen();
+    if ((this.#flags & FRONT_DIRTY) !== 0) this.writeFront();
+    if ((this.#flags & OPEN_DIRTY) !== 0) this.writeOpen();
   }
 
   /**
@@ -311,25 +316,26 @@ export class Outbox {
    */
   stamp(offsetMs: number): number {
     let stamped = 0;
-    for (let p = 0; p < this.#pages; p++) {
-      if (this.#unstamped[p] === 0 || this.#boots[p] !== this.#boot) continue;
+    for (let p = 0; p < this.pages; p++) {
+      if (this.unstampedAt(p) === 0 || this.bootAt(p) !== this.#boot) continue;
       const page = this.pageAt(p);
       if (page === undefined) {
         p--;
         continue;
       }
       stamped += page.stamp(offsetMs);
-      this.#unstamped[p] = page.unstamped;
-      if (page === this.#open) this.#openDirty = true;
+      this.setCounts(p, page);
+      if (page === this.#held?.open) this.#flags |= OPEN_DIRTY;
       else if (p === 0) {
-        this.#frontDirty = true;
+        this.#flags |= FRONT_DIRTY;
         this.writeFront();
       } else this.rewriteSealed(p, page);
     }
-    if (this.#openDirty) this.writeOpen();
-    for (let r = 0; r < this.#reportRecord.length; r++) {
-      const record = this.#reportRecord[r]!;
-      if (!Number.isNaN(record.utcSeconds) || this.#reportBoot[r] !== this.#boot) continue;
+    if ((this.#flags & OPEN_DIRTY) !== 0) this.writeOpen();
+    const reports = this.#reports ?? [];
+    for (let r = 0; r < reports.length; r++) {
+      const { record, boot } = reports[r]!;
+      if (!Number.isNaN(record.utcSeconds) || boot !== this.#boot) continue;
       const stampedRecord = { ...record, utcSeconds: Math.floor((record.at + offsetMs) / 1000) };
       this.writeReport(r, stampedRecord);
     }
@@ -338,40 +344,32 @@ export class Outbox {
 
   /** Whether a report (by the queue's serial) has its page. */
   holdsReport(serial: number): boolean {
-    return this.#reportSerial.indexOf(serial) >= 0;
+    return this.#reports?.some((row) => row.serial === serial) ?? false;
   }
 
   /** Writes a report's page (it waited too long in RAM). False when there is no room or the write failed. */
   putReport(serial: number, record: ReportRecord): boolean {
-    if (this.holdsReport(serial) || this.#reportSerial.length >= this.#store.slots - this.#maxValuePages - 1)
-      return false;
-    this.#reportSerial.push(serial);
-    this.#reportSlot.push(NO_SLOT);
-    this.#reportSeq.push(this.takeSeq());
-    this.#reportRecord.push(record);
-    this.#reportBoot.push(this.#boot);
-    this.#reportVersion.push(0);
-    if (this.writeReport(this.#reportSerial.length - 1, record)) return true;
-    this.dropReportAt(this.#reportSerial.length - 1);
+    if (this.holdsReport(serial) || this.reportCount() >= this.#store.slots - this.#maxValuePages - 1) return false;
+    const reports = (this.#reports ??= []);
+    reports.push({ serial, slot: NO_SLOT, seq: this.takeSeq(), boot: this.#boot, version: 0, record });
+    if (this.writeReport(reports.length - 1, record)) return true;
+    this.dropReportAt(reports.length - 1);
     return false;
   }
 
   /** Erases the pages of reports no longer waiting (stored, replaced, cleared). */
   keepReports(waiting: readonly number[]): void {
-    for (let r = this.#reportSerial.length - 1; r >= 0; r--) {
-      if (waiting.indexOf(this.#reportSerial[r]!) < 0) this.dropReportAt(r);
+    for (let r = this.reportCount() - 1; r >= 0; r--) {
+      if (waiting.indexOf(this.#reports![r]!.serial) < 0) this.dropReportAt(r);
     }
   }
 
   /** Erases everything: every page, the open one, the reports (the device was forgotten). */
   clear(): void {
-    while (this.#pages > 0) this.removePage(this.#pages - 1);
-    while (this.#reportSerial.length > 0) this.dropReportAt(0);
-    for (let slot = 0; slot < this.#store.slots; slot++) if (this.#slotState[slot] !== FREE) this.eraseSlot(slot);
-    this.#recoveredReports = [];
-    this.#recoveredSeqs = [];
-    this.#size = 0;
-    this.#pinned = 0;
+    while (this.pages > 0) this.removePage(this.pages - 1);
+    while (this.reportCount() > 0) this.dropReportAt(0);
+    for (let slot = 0; slot < this.#store.slots; slot++) if (this.isStale(slot)) this.eraseSlot(slot);
+    this.#found = undefined;
   }
 
   private recover(): void {
@@ -394,11 +392,10 @@ export class Outbox {
       } catch (error) {
         this.#storeErrors++;
         this.#log("warn", `outbox: slot ${slot} unreadable (${String(error)}): skipped`);
-        this.#slotState[slot] = STALE;
+        this.markStale(slot);
         continue;
       }
       if (bytes === undefined) continue;
-      this.#slotState[slot] = USED;
       const header = readPageHeader(bytes);
       let problem: PageProblem | undefined = typeof header === "string" ? header : undefined;
       let page: ValuePage | undefined;
@@ -437,7 +434,7 @@ export class Outbox {
     found.sort((a, b) => a.seq - b.seq);
     for (const entry of found) {
       if (entry.page !== undefined) {
-        if (this.#pages >= this.#maxValuePages || entry.page.count === 0) {
+        if (this.pages >= this.#maxValuePages || entry.page.count === 0) {
           // More pages than this firmware's bound (or an empty one): the newest beyond it go, counted.
           this.#recovered += entry.page.count;
           this.#dropped += entry.page.count;
@@ -445,30 +442,24 @@ export class Outbox {
           continue;
         }
         this.appendRow(entry.slot, entry.seq, entry.version, entry.page.count, entry.boot);
-        this.#unstamped[this.#pages - 1] = entry.page.unstamped;
-        this.#size += entry.page.count;
+        this.setCounts(this.pages - 1, entry.page);
         this.#recovered += entry.page.count;
       } else if (entry.report !== undefined) {
-        if (this.#reportSerial.length >= this.#store.slots - this.#maxValuePages - 1) {
+        if (this.reportCount() >= this.#store.slots - this.#maxValuePages - 1) {
           this.eraseSlot(entry.slot);
           continue;
         }
-        this.#reportSerial.push(-1);
-        this.#reportSlot.push(entry.slot);
-        this.#reportSeq.push(entry.seq);
-        this.#reportRecord.push(entry.report);
-        this.#reportBoot.push(entry.boot);
-        this.#reportVersion.push(entry.version);
+        const { slot, seq, boot, version } = entry;
+        (this.#reports ??= []).push({ serial: -1, slot, seq, boot, version, record: entry.report });
         const { key, value, utcSeconds } = entry.report;
-        this.#recoveredReports.push({ key, value, datetime: Number.isNaN(utcSeconds) ? undefined : utcSeconds * 1000 });
-        this.#recoveredSeqs.push(entry.seq);
+        const recovered = (this.#found ??= { reports: [], seqs: [] });
+        recovered.reports.push({ key, value, datetime: Number.isNaN(utcSeconds) ? undefined : utcSeconds * 1000 });
+        recovered.seqs.push(seq);
       }
     }
-    if (this.#recovered > 0 || this.#recoveredReports.length > 0)
-      this.#log(
-        "info",
-        `outbox: ${this.#recovered} values and ${this.#recoveredReports.length} reports found in flash`,
-      );
+    const reportsFound = this.#found?.reports.length ?? 0;
+    if (this.#recovered > 0 || reportsFound > 0)
+      this.#log("info", `outbox: ${this.#recovered} values and ${reportsFound} reports found in flash`);
   }
 
   private takeSeq(): number {
@@ -477,19 +468,59 @@ export class Outbox {
     return seq;
   }
 
+  private seqAt(p: number): number {
+    return this.#held!.rows[p * ROW_WORDS]!;
+  }
+
+  private bootAt(p: number): number {
+    return this.#held!.rows[p * ROW_WORDS + 1]!;
+  }
+
+  private countAt(p: number): number {
+    return this.#held!.rows[p * ROW_WORDS + 3]! & 0xffff;
+  }
+
+  private unstampedAt(p: number): number {
+    return this.#held!.rows[p * ROW_WORDS + 3]! >>> 16;
+  }
+
+  /** Copies a page's count and unstamped count into its row. */
+  private setCounts(p: number, page: ValuePage): void {
+    this.#held!.rows[p * ROW_WORDS + 3] = ((page.count & 0xffff) | ((page.unstamped & 0xffff) << 16)) >>> 0;
+  }
+
+  private slotAt(p: number): number {
+    return this.#held!.rows[p * ROW_WORDS + 2]! & 0xffff;
+  }
+
+  private versionAt(p: number): number {
+    return this.#held!.rows[p * ROW_WORDS + 2]! >>> 16;
+  }
+
+  private setSlotVersion(p: number, slot: number, version: number): void {
+    this.#held!.rows[p * ROW_WORDS + 2] = ((slot & 0xffff) | ((version & 0xffff) << 16)) >>> 0;
+  }
+
   private appendRow(slot: number, seq: number, version: number, count: number, boot: number): void {
-    const p = this.#pages++;
-    this.#slot[p] = slot;
-    this.#seq[p] = seq;
-    this.#version[p] = version;
-    this.#count[p] = count;
-    this.#boots[p] = boot;
-    this.#unstamped[p] = 0;
+    const held = (this.#held ??= {
+      rows: new Uint32Array(this.#maxValuePages * ROW_WORDS),
+      pages: 0,
+      pinned: 0,
+      open: undefined,
+      front: undefined,
+    });
+    const { rows } = held;
+    const p = held.pages++;
+    rows[p * ROW_WORDS] = seq;
+    rows[p * ROW_WORDS + 1] = boot;
+    this.setSlotVersion(p, slot, version);
+    rows[p * ROW_WORDS + 3] = count & 0xffff;
   }
 
   /** The page at index p, from RAM or read back; undefined (and dropped) when it went bad in flash. */
   private pageAt(p: number): ValuePage | undefined {
-    if (p === this.#pages - 1 && this.#open !== undefined) return this.#open;
+    const held = this.#held!;
+    if (p === held.pages - 1 && held.open !== undefined) return held.open;
     if (p === 0) return this.loadFront();
     const page = this.read(p);
     if (page === undefined) this.loseUnreadable(p);
@@ -497,39 +528,39 @@ export class Outbox {
   }
 
   private loadFront(): ValuePage | undefined {
-    if (this.#front !== undefined && this.#front.seq === this.#seq[0]) return this.#front;
+    const held = this.#held!;
+    if (held.front !== undefined && held.front.seq === held.rows[0]) return held.front;
     const page = this.read(0);
     if (page === undefined) {
       this.loseUnreadable(0);
       return undefined;
     }
-    this.#front = page;
-    this.#frontDirty = false;
+    held.front = page;
+    this.#flags &= ~FRONT_DIRTY;
     return page;
   }
 
   private read(p: number): ValuePage | undefined {
     let bytes: Uint8Array | undefined;
     try {
-      bytes = this.#store.read(this.#slot[p]!);
+      bytes = this.#store.read(this.slotAt(p));
     } catch {
       bytes = undefined;
     }
     const page = bytes === undefined ? "corrupt" : ValuePage.open(bytes);
-    if (typeof page === "string" || page.seq !== this.#seq[p] || page.count !== this.#count[p]) return undefined;
+    if (typeof page === "string" || page.seq !== this.seqAt(p) || page.count !== this.countAt(p)) return undefined;
     return page;
   }
 
   private loseUnreadable(p: number): void {
-    const count = this.#count[p]!;
+    const count = this.countAt(p);
     this.#pagesSkipped++;
     this.#log(
       "error",
-      `outbox: page ${this.#seq[p]} (slot ${this.#slot[p]}) no longer reads back: ${count} values lost`,
+      `outbox: page ${this.seqAt(p)} (slot ${this.slotAt(p)}) no longer reads back: ${count} values lost`,
     );
-    const pinnedHere = Math.max(0, Math.min(count, this.#pinned - this.startOf(p)));
-    this.#pinned -= pinnedHere;
-    this.#size -= count;
+    const held = this.#held!;
+    held.pinned -= Math.max(0, Math.min(count, held.pinned - this.startOf(p)));
     this.#dropped += count;
     this.removePage(p);
     this.#onDropped(count);
@@ -537,114 +568,143 @@ export class Outbox {
 
   private startOf(p: number): number {
     let start = 0;
-    for (let i = 0; i < p; i++) start += this.#count[i]!;
+    for (let i = 0; i < p; i++) start += this.countAt(i);
     return start;
   }
 
   /** Drops the oldest page with no value in the batch in flight; false when there is none. */
   private dropOldestUnpinned(): boolean {
     let start = 0;
-    for (let p = 0; p < this.#pages; p++) {
-      if (start >= this.#pinned) {
-        const count = this.#count[p]!;
-        this.#size -= count;
+    for (let p = 0; p < this.pages; p++) {
+      if (start >= this.pinned) {
+        const count = this.countAt(p);
         this.#dropped += count;
         this.removePage(p);
         this.#onDropped(count);
         return true;
       }
-      start += this.#count[p]!;
+      start += this.countAt(p);
     }
     return false;
   }
 
   private removePage(p: number): void {
-    if (this.#slot[p] !== NO_SLOT) this.eraseSlot(this.#slot[p]!);
-    if (p === this.#pages - 1 && this.#open !== undefined) {
-      this.#open = undefined;
-      this.#openDirty = false;
+    const held = this.#held!;
+    const slot = this.slotAt(p);
+    if (slot !== NO_SLOT) this.eraseSlot(slot);
+    if (p === held.pages - 1 && held.open !== undefined) {
+      held.open = undefined;
+      this.#flags &= ~OPEN_DIRTY;
     }
     if (p === 0) {
-      this.#front = undefined;
-      this.#frontDirty = false;
+      held.front = undefined;
+      this.#flags &= ~FRONT_DIRTY;
     }
-    for (const table of [this.#slot, this.#version, this.#count, this.#unstamped])
-      table.copyWithin(p, p + 1, this.#pages);
-    for (const table of [this.#seq, this.#boots]) table.copyWithin(p, p + 1, this.#pages);
-    this.#pages--;
+    held.rows.copyWithin(p * ROW_WORDS, (p + 1) * ROW_WORDS, held.pages * ROW_WORDS);
+    // The table goes with the last page: an empty outbox keeps none.
+    if (--held.pages === 0) this.#held = undefined;
   }
 
   private writeOpen(): boolean {
-    const page = this.#open!;
-    const p = this.#pages - 1;
-    page.version = (this.#version[p]! + (this.#slot[p] === NO_SLOT ? 0 : 1)) & 0xffff;
+    const page = this.#held!.open!;
+    const p = this.pages - 1;
+    page.version = (this.versionAt(p) + (this.slotAt(p) === NO_SLOT ? 0 : 1)) & 0xffff;
     if (!this.writeFresh(p, page.encode())) return false;
-    this.#version[p] = page.version;
-    this.#openDirty = false;
+    this.setSlotVersion(p, this.slotAt(p), page.version);
+    this.#flags &= ~OPEN_DIRTY;
     return true;
   }
 
   private writeFront(): void {
-    const page = this.#front;
+    const page = this.#held?.front;
     if (page === undefined) return;
     if (page.count === 0) {
       this.removePage(0);
       return;
     }
-    page.version = (this.#version[0]! + 1) & 0xffff;
+    page.version = (this.versionAt(0) + 1) & 0xffff;
     if (this.writeFresh(0, page.encode())) {
-      this.#version[0] = page.version;
-      this.#frontDirty = false;
+      this.setSlotVersion(0, this.slotAt(0), page.version);
+      this.#flags &= ~FRONT_DIRTY;
     }
   }
 
   private rewriteSealed(p: number, page: ValuePage): void {
-    page.version = (this.#version[p]! + 1) & 0xffff;
-    if (this.writeFresh(p, page.encode())) this.#version[p] = page.version;
+    page.version = (this.versionAt(p) + 1) & 0xffff;
+    if (this.writeFresh(p, page.encode())) this.setSlotVersion(p, this.slotAt(p), page.version);
   }
 
   /** Writes `bytes` as page p into a free slot, then erases the slot it had. */
   private writeFresh(p: number, bytes: Uint8Array): boolean {
     const slot = this.freeSlot();
     if (slot < 0 || !this.writeSlot(slot, bytes)) return false;
-    const old = this.#slot[p]!;
-    this.#slot[p] = slot;
+    const old = this.slotAt(p);
+    this.setSlotVersion(p, slot, this.versionAt(p));
     if (old !== NO_SLOT) this.eraseSlot(old);
     return true;
   }
 
+  private reportCount(): number {
+    return this.#reports?.length ?? 0;
+  }
+
+  private reportIndexOf(seq: number): number {
+    return this.#reports?.findIndex((row) => row.seq === seq) ?? -1;
+  }
+
   private writeReport(r: number, record: ReportRecord): boolean {
-    const seq = this.#reportSeq[r]!;
-    const old = this.#reportSlot[r]!;
-    const version = old === NO_SLOT ? this.#reportVersion[r]! : (this.#reportVersion[r]! + 1) & 0xffff;
-    const bytes = encodeReportPage(record, { seq, boot: this.#reportBoot[r]!, version }, this.#store.pageBytes);
+    const row = this.#reports![r]!;
+    const old = row.slot;
+    const version = old === NO_SLOT ? row.version : (row.version + 1) & 0xffff;
+    const bytes = encodeReportPage(record, { seq: row.seq, boot: row.boot, version }, this.#store.pageBytes);
     if (bytes === undefined) return false;
     const slot = this.freeSlot();
     if (slot < 0 || !this.writeSlot(slot, bytes)) return false;
-    this.#reportSlot[r] = slot;
-    this.#reportRecord[r] = record;
-    this.#reportVersion[r] = version;
+    row.slot = slot;
+    row.record = record;
+    row.version = version;
     if (old !== NO_SLOT) this.eraseSlot(old);
     return true;
   }
 
   private dropReportAt(r: number): void {
-    const slot = this.#reportSlot[r]!;
+    const reports = this.#reports!;
+    const { slot } = reports[r]!;
     if (slot !== NO_SLOT) this.eraseSlot(slot);
-    this.#reportSerial.splice(r, 1);
-    this.#reportSlot.splice(r, 1);
-    this.#reportSeq.splice(r, 1);
-    this.#reportRecord.splice(r, 1);
-    this.#reportBoot.splice(r, 1);
-    this.#reportVersion.splice(r, 1);
+    reports.splice(r, 1);
+    if (reports.length === 0) this.#reports = undefined;
   }
 
+  /** The lowest slot neither holding a page nor stale; else the lowest stale slot that erases. −1: none. */
   private freeSlot(): number {
-    for (let slot = 0; slot < this.#store.slots; slot++) if (this.#slotState[slot] === FREE) return slot;
-    for (let slot = 0; slot < this.#store.slots; slot++) {
-      if (this.#slotState[slot] === STALE && this.eraseSlot(slot)) return slot;
+    const slots = this.#store.slots;
+    // Slots in use, read from the tables for this search (not kept: a slot a write stored is in a row at once).
+    const used = new Uint8Array(slots);
+    for (let p = 0; p < this.pages; p++) {
+      const slot = this.slotAt(p);
+      if (slot !== NO_SLOT) used[slot] = 1;
     }
+    for (const row of this.#reports ?? []) if (row.slot !== NO_SLOT) used[row.slot] = 1;
+    for (let slot = 0; slot < slots; slot++) if (used[slot] === 0 && !this.isStale(slot)) return slot;
+    for (let slot = 0; slot < slots; slot++) if (this.isStale(slot) && this.eraseSlot(slot)) return slot;
     return -1;
+  }
+
+  private isStale(slot: number): boolean {
+    return this.#stale !== undefined && this.#stale.indexOf(slot) >= 0;
+  }
+
+  private markStale(slot: number): void {
+    const stale = (this.#stale ??= []);
+    if (stale.indexOf(slot) < 0) stale.push(slot);
+  }
+
+  private markFree(slot: number): void {
+    const stale = this.#stale;
+    if (stale === undefined) return;
+    const at = stale.indexOf(slot);
+    if (at >= 0) stale.splice(at, 1);
+    if (stale.length === 0) this.#stale = undefined;
   }
 
   private writeSlot(slot: number, bytes: Uint8Array): boolean {
@@ -653,15 +713,15 @@ export class Outbox {
     } catch (error) {
       this.#storeErrors++;
       // The write may have left part of a page behind: erased before the slot is used again.
-      this.#slotState[slot] = STALE;
-      if (!this.#failing) this.#log("error", `outbox: writing slot ${slot} failed: ${String(error)}`);
-      this.#failing = true;
+      this.markStale(slot);
+      if ((this.#flags & FAILING) === 0) this.#log("error", `outbox: writing slot ${slot} failed: ${String(error)}`);
+      this.#flags |= FAILING;
       return false;
     }
     this.#writes++;
-    this.#slotState[slot] = USED;
-    if (this.#failing) this.#log("info", "outbox: writes go through again");
-    this.#failing = false;
+    this.markFree(slot);
+    if ((this.#flags & FAILING) !== 0) this.#log("info", "outbox: writes go through again");
+    this.#flags &= ~FAILING;
     return true;
   }
 
@@ -670,12 +730,12 @@ export class Outbox {
       this.#store.erase(slot);
     } catch (error) {
       this.#storeErrors++;
-      this.#slotState[slot] = STALE;
+      this.markStale(slot);
       this.#log("warn", `outbox: erasing slot ${slot} failed: ${String(error)}`);
       return false;
     }
     this.#erases++;
-    this.#slotState[slot] = FREE;
+    this.markFree(slot);
     return true;
   }
 }
