@@ -286,6 +286,7 @@ export class Device {
       random: ports.random,
       log: ports.log,
       config: config.telemetry,
+      persistAfterAuto: config.persistAfter === "auto",
       connectivity: this.#connectivity,
       pages: ports.pages,
     });

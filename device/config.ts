@@ -78,6 +78,8 @@ export interface DeviceConfig {
   readonly productId: string | undefined;
   readonly server: ServerAddress;
   readonly telemetry: TelemetryConfig;
+  /** persistAfter as configured: `auto` (maxDelay + 30 s, following maxDelay) or milliseconds. */
+  readonly persistAfter: number | "auto";
   readonly keepAliveMs: number;
   /** Activate again when the platform rejects the stored token (4.01/4.03). */
   readonly reactivateOnAuthFailure: boolean;
@@ -139,7 +141,7 @@ function parseSetupConfig(setting: (key: SettingKey) => unknown, board: BoardPin
 export const INTERVAL_RANGE = Object.freeze([100, 86_400_000] as const);
 export const MAX_DELAY_RANGE = Object.freeze([100, 86_400_000] as const);
 /** How long a value may wait in RAM before it goes to flash; "auto" is maxDelay + 30 s. */
-const PERSIST_AFTER_RANGE = Object.freeze([100, 86_400_000] as const);
+export const PERSIST_AFTER_RANGE = Object.freeze([100, 86_400_000] as const);
 const HOLD_UNSTAMPED_RANGE = Object.freeze([0, 86_400_000] as const);
 /** Below 5 s the keep-alives alone load the platform; above 1 h a NAT mapping surely expires. */
 export const KEEP_ALIVE_RANGE = Object.freeze([5_000, 3_600_000] as const);
@@ -229,6 +231,7 @@ export function parseDeviceConfig(values: Readonly<Record<string, unknown>>, boa
     productId: parseCredential("productId", setting("productId")),
     server: parseServer("server", setting("server")),
     telemetry,
+    persistAfter: persistAfterMs ?? "auto",
     keepAliveMs: parseDuration("keepAlive", setting("keepAlive"), KEEP_ALIVE_RANGE[0], KEEP_ALIVE_RANGE[1]),
     reactivateOnAuthFailure: parseBoolean("reactivateOnAuthFailure", setting("reactivateOnAuthFailure")),
     sensors,

@@ -14,6 +14,7 @@ import {
   INTERVAL_RANGE,
   KEEP_ALIVE_RANGE,
   MAX_DELAY_RANGE,
+  PERSIST_AFTER_RANGE,
 } from "./config.js";
 import {
   checkDuration,
@@ -78,6 +79,18 @@ export const SETTABLE_SETTINGS: readonly SettableSetting[] = Object.freeze([
     check: (value: unknown) => checkDuration(value, MAX_DELAY_RANGE[0], MAX_DELAY_RANGE[1]),
     show: duration,
     apply: (value: SettingValue, targets: SettingTargets) => targets.telemetry({ maxDelayMs: value as number }),
+  }),
+  Object.freeze({
+    name: "persistAfter",
+    initial: (config: DeviceConfig) => config.persistAfter,
+    // As at build time: `auto` (maxDelay + 30 s, following maxDelay) or a duration.
+    check: (value: unknown) =>
+      typeof value === "string" && value.trim().toLowerCase() === "auto"
+        ? "auto"
+        : checkDuration(value, PERSIST_AFTER_RANGE[0], PERSIST_AFTER_RANGE[1]),
+    show: (value: SettingValue) => (value === "auto" ? value : formatDuration(value as number)),
+    apply: (value: SettingValue, targets: SettingTargets) =>
+      targets.telemetry({ persistAfterMs: value === "auto" ? "auto" : (value as number) }),
   }),
   Object.freeze({
     name: "keepAlive",

@@ -9,7 +9,7 @@ export type PlatformEvent =
   | { event: "duplicate"; thing: string; messageId: number; from: string }
   | { event: "subscribed"; thing: string; from: string; keepAliveMs: number; type: "CON" | "NON" }
   | { event: "unsubscribed"; thing: string; from: string; reason: string }
-  | { event: "refused"; code: string; message: string; method: string; from: string }
+  | { event: "refused"; code: string; message: string; method: string; from: string; key?: string }
   | { event: "failed"; error: string; from: string }
   | { event: "stopped" };
 
@@ -44,7 +44,7 @@ export function describeEvent(e: PlatformEvent): string {
     case "unsubscribed":
       return `subscription to ${e.thing} from ${e.from} ended: ${e.reason}`;
     case "refused":
-      return `refused ${e.method} from ${e.from}: ${e.code} ${e.message}`;
+      return `refused ${e.method}${e.key === undefined ? "" : ` of ${e.key}`} from ${e.from}: ${e.code} ${e.message}`;
     case "failed":
       return `failed request from ${e.from}: ${e.error}`;
     case "stopped":

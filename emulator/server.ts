@@ -185,7 +185,14 @@ function serve(ctx: PlatformContext, req: IncomingMessage, res: OutgoingMessage 
     else handleRequest(ctx, req, res as OutgoingMessage);
   } catch (err) {
     if (err instanceof PlatformError) {
-      ctx.log({ event: "refused", code: err.code, message: err.message, method: req.method, from });
+      ctx.log({
+        event: "refused",
+        code: err.code,
+        message: err.message,
+        method: req.method,
+        from,
+        key: resourceKey(req.url),
+      });
       refuse(res, err);
     } else {
       ctx.log({ event: "failed", error: err instanceof Error ? err.message : String(err), from });
@@ -215,4 +222,17 @@ function makeActivationCode(random: (size: number) => Uint8Array): string {
     }
   }
   return code;
+}
+
+/** The resource key a request names (`/v2/things/{token}/resources/{key}`), for the log: never the token. */
+function resourceKey(url: string): string | undefined {
+  const segments = url.split("?")[0]!.split("/");
+  const at = segments.indexOf("resources");
+  const key = at < 0 ? undefined : segments[at + 1];
+  if (key === undefined || key === "") return undefined;
+  try {
+    return decodeURIComponent(key);
+  } catch {
+    return key;
+  }
 }

@@ -280,6 +280,12 @@ export class Backlog {
     return oldest;
   }
 
+  /** persistAfter changed (Telemetry.reconfigure): the wait for the flash is measured against the new value now. */
+  persistAfterChanged(): void {
+    this.cancelPersist();
+    this.schedulePersist();
+  }
+
   private schedulePersist(): void {
     const { outbox, clock } = this.#options;
     if (this.#closed || outbox === undefined || outbox.capacity === 0 || this.#persistTimer !== undefined) return;

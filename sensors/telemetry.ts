@@ -17,7 +17,12 @@ import { Outbox } from "./outbox.js";
 import { ReportQueue } from "./report-queue.js";
 import { Sampler, type SamplerHost } from "./sampler.js";
 import { type CompiledPlan, compileBindings, type SensorBinding } from "./sensor-binding.js";
-import { resolveTelemetryConfig, type TelemetryConfig, type TelemetrySettings } from "./telemetry-config.js";
+import {
+  PERSIST_MARGIN_MS,
+  resolveTelemetryConfig,
+  type TelemetryConfig,
+  type TelemetrySettings,
+} from "./telemetry-config.js";
 import { Uploader, type UploaderHost } from "./uploader.js";
 import { isPlausibleUtc } from "./utc-datetime.js";
 import { ValueRing } from "./value-ring.js";
@@ -33,6 +38,11 @@ export interface TelemetryOptions {
   readonly random: RandomSource;
   readonly log?: LogSink;
   readonly config?: TelemetrySettings;
+  /**
+   * persistAfter follows maxDelay (maxDelay + PERSIST_MARGIN_MS, the configuration's `auto`) when
+   * reconfigure() changes maxDelay; default: when config.persistAfterMs is not given.
+   */
+  readonly persistAfterAuto?: boolean;
   /**
    * When the network or the platform is back, or a new token is in use, a write waiting out its backoff goes at once.
    */
@@ -86,16 +96,21 @@ export interface TelemetryCounters {
 }
 
 /**
- * What may change while telemetry runs (reconfigure()): the sampling period and the flush
- * triggers. The buffer, the payload limit and the keys are fixed at construction.
+ * What may change while telemetry runs (reconfigure()): the sampling period, the flush triggers
+ * and how long values wait in RAM before the flash outbox (`auto`: maxDelay + PERSIST_MARGIN_MS,
+ * following maxDelay). The buffer, the payload limit and the keys are fixed at construction.
  */
-export type TelemetryChange = Partial<Pick<TelemetryConfig, "intervalMs" | "batch" | "maxDelayMs">>;
+export type TelemetryChange = Partial<Pick<TelemetryConfig, "intervalMs" | "batch" | "maxDelayMs">> & {
+  readonly persistAfterMs?: number | "auto";
+};
 
 /** The default log: one function for every instance. */
 const silent: LogSink = () => undefined;
 
 export class Telemetry implements ConnectivityListener, BacklogHost, UploaderHost, SamplerHost {
   #config: TelemetryConfig;
+  /** persistAfter is `auto`: it follows maxDelay. */
+  #persistAfterAuto: boolean;
   readonly #plan: CompiledPlan;
   readonly #backlog: Backlog;
   readonly #outbox: Outbox | undefined;
@@ -119,6 +134,7 @@ export class Telemetry implements ConnectivityListener, BacklogHost, UploaderHos
     if (random === null || typeof random !== "object" || typeof random.next !== "function")
       throw new TypeError("Telemetry: random required");
     this.#config = resolveTelemetryConfig(options.config);
+    this.#persistAfterAuto = options.persistAfterAuto ?? options.config?.persistAfterMs === undefined;
     this.#plan = compileBindings(options.bindings);
     if (this.#plan.keys.indexOf(this.config.droppedKey) >= 0) {
       throw new TypeError(`Telemetry: key ${JSON.stringify(this.config.droppedKey)} is reserved for the drop count`);
@@ -298,12 +314,20 @@ export class Telemetry implements ConnectivityListener, BacklogHost, UploaderHos
   reconfigure(change: TelemetryChange): string | undefined {
     if (this.#closed) return "telemetry is closed";
     let next: TelemetryConfig;
+    const auto = change.persistAfterMs === undefined ? this.#persistAfterAuto : change.persistAfterMs === "auto";
     try {
-      next = resolveTelemetryConfig({ ...this.#config, ...change });
+      const maxDelayMs = change.maxDelayMs ?? this.#config.maxDelayMs;
+      const persistAfterMs = auto
+        ? maxDelayMs + PERSIST_MARGIN_MS
+        : (change.persistAfterMs ?? this.#config.persistAfterMs);
+      next = resolveTelemetryConfig({ ...this.#config, ...change, persistAfterMs: persistAfterMs as number });
     } catch (error) {
       return error instanceof Error ? error.message : String(error);
     }
+    const persistAfterChanged = next.persistAfterMs !== this.#config.persistAfterMs;
     this.#config = next;
+    this.#persistAfterAuto = auto;
+    if (persistAfterChanged) this.#backlog.persistAfterChanged();
     this.#sampler.setInterval(next.intervalMs);
     this.#uploader.configChanged();
     return undefined;

@@ -77,6 +77,7 @@ const BUILD_TIME = Object.freeze({
   interval: "10s",
   batch: 20,
   maxDelay: "1m",
+  persistAfter: "auto",
   keepAlive: "30s",
   logLevel: "info",
   healthInterval: "10m",
@@ -88,6 +89,7 @@ suite("settings: apply", () => {
     equal(r.take("settings.interval", "1s"), "applied");
     equal(r.take("settings.batch", 5), "applied", "a JSON number");
     equal(r.take("settings.maxDelay", 2500), "applied", "a bare number is milliseconds");
+    equal(r.take("settings.persistAfter", "2m"), "applied");
     equal(r.take("settings.keepAlive", "45s"), "applied");
     equal(r.take("settings.logLevel", " DEBUG "), "applied", "the parser trims and lower-cases");
     equal(r.take("settings.healthInterval", "0"), "applied", "0 turns the health report off");
@@ -95,6 +97,7 @@ suite("settings: apply", () => {
       'telemetry {"intervalMs":1000}',
       'telemetry {"batch":5}',
       'telemetry {"maxDelayMs":2500}',
+      'telemetry {"persistAfterMs":120000}',
       "keepAlive 45000",
       "logLevel debug",
       "healthInterval 0",
@@ -103,6 +106,7 @@ suite("settings: apply", () => {
       interval: "1s",
       batch: 5,
       maxDelay: "2500ms",
+      persistAfter: "2m",
       keepAlive: "45s",
       logLevel: "debug",
       healthInterval: "0s",
@@ -130,8 +134,22 @@ suite("settings: apply", () => {
     deepEqual(r.applied, [], "nothing applied at construction without flash");
     deepEqual(
       SETTABLE_SETTINGS.map((s) => s.name),
-      ["interval", "batch", "maxDelay", "keepAlive", "logLevel", "healthInterval"],
+      ["interval", "batch", "maxDelay", "persistAfter", "keepAlive", "logLevel", "healthInterval"],
     );
+  });
+
+  test("persistAfter: auto (maxDelay + 30 s, following maxDelay) or a duration, as at build time", () => {
+    const r = rig(undefined, { persistAfter: "90s" });
+    equal(r.service.snapshot().persistAfter, "90s");
+    equal(r.take("settings.persistAfter", " AUTO "), "applied", "any case, trimmed");
+    equal(r.take("settings.persistAfter", "50ms", T0 + 1000), "refused", "below 100ms");
+    equal(r.take("settings.persistAfter", "5s", T0 + 2000), "applied");
+    deepEqual(r.applied, ['telemetry {"persistAfterMs":"auto"}', 'telemetry {"persistAfterMs":5000}']);
+    const report = r.reports.at(-1)!.value;
+    equal(report.persistAfter, "5s");
+    deepEqual(report.errors, {});
+    equal(r.take("settings.reset", 1, T0 + 3000), "reset");
+    equal(r.service.snapshot().persistAfter, "90s", "back to the build-time value");
   });
 });
 
@@ -180,7 +198,7 @@ suite("settings: refuse", () => {
       "Infinity",
       "1e3",
     ];
-    for (const name of ["interval", "batch", "maxDelay", "keepAlive", "logLevel", "healthInterval"]) {
+    for (const name of ["interval", "batch", "maxDelay", "persistAfter", "keepAlive", "logLevel", "healthInterval"]) {
       hostile.forEach((value, i) => {
         equal(r.take(`settings.${name}`, value, T0 + i), "refused", `${name} = ${JSON.stringify(value)?.slice(0, 20)}`);
       });
@@ -188,7 +206,15 @@ suite("settings: refuse", () => {
     deepEqual(r.applied, [], "nothing applied");
     deepEqual(r.service.snapshot(), { ...BUILD_TIME, errors: r.service.snapshot().errors });
     const errors = r.service.snapshot().errors as Record<string, string>;
-    deepEqual(Object.keys(errors), ["interval", "batch", "maxDelay", "keepAlive", "logLevel", "healthInterval"]);
+    deepEqual(Object.keys(errors), [
+      "interval",
+      "batch",
+      "maxDelay",
+      "persistAfter",
+      "keepAlive",
+      "logLevel",
+      "healthInterval",
+    ]);
     for (const error of Object.values(errors)) ok(error.length < 200, `a bounded message: ${error.length}`);
     ok(errors.interval!.startsWith('"1e3" is not a duration'), "each name keeps its newest refusal");
     r.take("settings.interval", "9".repeat(10_000), T0 + 100);
@@ -211,7 +237,7 @@ suite("settings: refuse", () => {
     equal(r.take("settings.speed", "1"), "refused");
     equal(
       (r.service.snapshot().errors as Record<string, string>).unknown,
-      '"speed" is not a setting (interval, batch, maxDelay, keepAlive, logLevel, healthInterval)',
+      '"speed" is not a setting (interval, batch, maxDelay, persistAfter, keepAlive, logLevel, healthInterval)',
     );
     equal(r.take("settings.server", "coap://evil.example"), "refused");
     equal((r.service.snapshot().errors as Record<string, string>).unknown, '"server" cannot change at run time');

@@ -1,6 +1,8 @@
 // Telemetry.reconfigure (sensors/telemetry.ts): the sampling period and the flush triggers
 // changed while telemetry runs, as settings written on the platform do. A new interval counts
-// from the last round (no burst, no gap); a new batch or maxDelay applies to what waits now.
+// from the last round (no burst, no gap); a new batch or maxDelay applies to what waits now; a
+// new persistAfter applies to what waits for the flash now, and `auto` follows maxDelay.
+import { MemoryPageStore } from "../core-fakes/page-stores.js";
 import { makeRig } from "../core-fakes/telemetry-rig.js";
 import { deepEqual, equal, ok } from "../portable/assert.js";
 import { suite, test } from "../portable/harness.js";
@@ -104,6 +106,42 @@ suite("telemetry: reconfigure", () => {
     equal(r.sink.calls.length, 0);
     await r.clock.advance(7_000);
     equal(r.sink.calls.length, 1);
+    r.telemetry.close();
+  });
+
+  test("persistAfter: auto follows maxDelay; a duration stays; auto again follows it once more", () => {
+    const r = timedRig({ intervalMs: 1_000, maxDelayMs: 2_000 });
+    equal(r.telemetry.config.persistAfterMs, 32_000, "auto at construction: maxDelay + 30 s");
+    r.telemetry.reconfigure({ maxDelayMs: 5_000 });
+    equal(r.telemetry.config.persistAfterMs, 35_000, "follows maxDelay");
+    r.telemetry.reconfigure({ persistAfterMs: 8_000 });
+    r.telemetry.reconfigure({ maxDelayMs: 10_000 });
+    equal(r.telemetry.config.persistAfterMs, 8_000, "a duration does not follow");
+    r.telemetry.reconfigure({ persistAfterMs: "auto" });
+    equal(r.telemetry.config.persistAfterMs, 40_000);
+    ok(r.telemetry.reconfigure({ persistAfterMs: -5 })?.includes("persistAfterMs"));
+    equal(r.telemetry.config.persistAfterMs, 40_000, "a refused change changes nothing");
+    r.telemetry.close();
+  });
+
+  test("a persistAfter given at construction does not follow maxDelay unless told it is auto", () => {
+    const fixed = timedRig({ intervalMs: 1_000, maxDelayMs: 2_000, persistAfterMs: 32_000 });
+    fixed.telemetry.reconfigure({ maxDelayMs: 5_000 });
+    equal(fixed.telemetry.config.persistAfterMs, 32_000);
+    fixed.telemetry.close();
+  });
+
+  test("a shorter persistAfter during an outage: what waited that long goes to flash now, not at the old time", async () => {
+    const pages = new MemoryPageStore();
+    const r = makeRig({ pages, config: { intervalMs: 1_000, batch: 5, maxDelayMs: 2_000, persistAfterMs: 60_000 } });
+    r.sink.autoAnswer = () => ({ kind: "unavailable", reason: "offline" });
+    r.telemetry.start();
+    await r.clock.advance(20_000);
+    equal(r.telemetry.counters.flashWrites, 0, "nothing waited 60 s yet");
+    equal(r.telemetry.reconfigure({ persistAfterMs: 5_000 }), undefined);
+    await r.clock.advance(100);
+    ok(r.telemetry.counters.flashWrites > 0, "the new, shorter wait is over for the oldest values");
+    ok(r.telemetry.counters.persisted >= 15, `persisted ${r.telemetry.counters.persisted}`);
     r.telemetry.close();
   });
 

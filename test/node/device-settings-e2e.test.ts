@@ -172,6 +172,7 @@ function deepEqualSettings(report: Record<string, unknown>, expected: Record<str
     "interval",
     "batch",
     "maxDelay",
+    "persistAfter",
     "keepAlive",
     "logLevel",
     "healthInterval",

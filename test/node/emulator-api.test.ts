@@ -2,6 +2,7 @@
 // writes, reads and every refusal, checked to the CoAP code, the JSON body and what got stored.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
+import { describeEvent } from "../../emulator/events.js";
 import { activate, type Running, readKey, running, writeValues } from "./emulator/fixtures.js";
 import { RawClient } from "./emulator/raw-client.js";
 
@@ -215,6 +216,11 @@ test("errors: unknown token, unknown key, unknown path, wrong method, each with 
     assert.ok(ERROR(message)(reply.json), reply.text);
     assert.equal(reply.option("Observe"), undefined, "an error reply carries no Observe option (RFC 7641 §4.2)");
   }
+  // The log names the key a refusal was about, never the thing token in the path.
+  const notFound = r.events.find((e) => e.event === "refused" && e.key === "never-written");
+  assert.ok(notFound !== undefined, "the refusal of never-written names its key");
+  assert.ok(!describeEvent(notFound).includes(token), describeEvent(notFound));
+  assert.match(describeEvent(notFound), /^refused GET of never-written from .*: 4\.04 Resource not found$/);
   await writeValues(r, token, [{ key: "k", value: 1 }]);
   const badQuery = await readKey(r, token, "k", ["limit=zero"]);
   assert.equal(badQuery.code, "4.00");
