@@ -6,85 +6,40 @@
 // MAX_ROUNDS rounds; a newer gap starts its own catch-up instead. device.settings is written at
 // the end of the first complete round (the settings in force after boot) and of any round that
 // changed or refused something.
-import { Backoff } from "../kernel/backoff.js";
-import type { Clock, TimerHandle } from "../kernel/clock.js";
 import type { LogSink } from "../kernel/log.js";
-import type { RandomSource } from "../kernel/random.js";
 import { ThethingsError } from "../thethings/errors.js";
 import type { ValueReader } from "../thethings/paging.js";
 import type { ThingValue } from "../thethings/values.js";
+import { CatchUpRounds, type CatchUpRoundsOptions } from "./catch-up-rounds.js";
 import { SETTINGS_PREFIX } from "./reserved-keys.js";
 import { SETTABLE_SETTINGS } from "./settable-settings.js";
 import { RESET_NAME, type SettingOutcome, type SettingsService } from "./settings-service.js";
 
-export interface SettingsCatchUpOptions {
+export interface SettingsCatchUpOptions extends CatchUpRoundsOptions {
   readonly reader: ValueReader;
   readonly settings: SettingsService;
-  readonly clock: Clock;
-  readonly random: RandomSource;
   readonly log: LogSink;
-  /** The longest wait between rounds (the subscription's keep-alive). */
-  readonly maxWaitMs: number;
 }
 
 /** Outcomes that change nothing: a round that only met these writes no report. */
 const QUIET: readonly SettingOutcome[] = Object.freeze(["stale", "already-taken", "not-a-setting"]);
 
-export class SettingsCatchUp {
+export class SettingsCatchUp extends CatchUpRounds {
   /** Rounds of reads per catch-up, at most, while reads fail. */
   static readonly MAX_ROUNDS = 6;
   readonly #options: SettingsCatchUpOptions;
-  #timer: TimerHandle | undefined;
-  /** Which catch-up is current: an older one's late result does not schedule retries. */
-  #generation = 0;
   #reported = false;
-  #closed = false;
 
   constructor(options: SettingsCatchUpOptions) {
+    super(options, SettingsCatchUp.MAX_ROUNDS, "settings");
     this.#options = options;
   }
 
-  /** Starts a catch-up now; one still retrying is superseded. */
-  run(): void {
-    if (this.#closed) return;
-    this.cancelRetry();
-    const backoff = new Backoff({ initialMs: 2_000, maxMs: this.#options.maxWaitMs, random: this.#options.random });
-    this.attempt(++this.#generation, backoff, 1);
-  }
-
-  close(): void {
-    this.#closed = true;
-    this.cancelRetry();
-  }
-
-  private cancelRetry(): void {
-    if (this.#timer !== undefined) this.#options.clock.clearTimer(this.#timer);
-    this.#timer = undefined;
-  }
-
-  private attempt(generation: number, backoff: Backoff, round: number): void {
-    const { clock, log } = this.#options;
-    this.round(generation).then(
-      (failed) => {
-        if (failed.length === 0 || this.#closed || generation !== this.#generation) return;
-        if (round >= SettingsCatchUp.MAX_ROUNDS) {
-          log("warn", `gave up catching up on settings (${failed.join(", ")}) after ${round} rounds`);
-          return;
-        }
-        this.#timer = clock.setTimer(() => {
-          this.#timer = undefined;
-          this.attempt(generation, backoff, round + 1);
-        }, backoff.next());
-      },
-      (error: unknown) => log("warn", `catching up on settings failed: ${String(error)}`),
-    );
-  }
-
   /** One round: the reset, then every setting. Resolves to the keys whose read failed. */
-  private async round(generation: number): Promise<string[]> {
+  protected override async round(generation: number): Promise<string[]> {
     const { settings } = this.#options;
     const reset = await this.readLatest(`${SETTINGS_PREFIX}${RESET_NAME}`);
-    if (this.#closed || generation !== this.#generation) return [];
+    if (!this.isCurrent(generation)) return [];
     // Without the latest reset, older values cannot be told apart: the round waits for it.
     if (reset === "failed") return [`${SETTINGS_PREFIX}${RESET_NAME}`];
     let changed = false;
@@ -93,7 +48,7 @@ export class SettingsCatchUp {
     for (const setting of SETTABLE_SETTINGS) {
       const key = `${SETTINGS_PREFIX}${setting.name}`;
       const latest = await this.readLatest(key);
-      if (this.#closed || generation !== this.#generation) return [];
+      if (!this.isCurrent(generation)) return [];
       if (latest === "failed") failed.push(key);
       else if (latest !== undefined && !QUIET.includes(settings.take(latest, "catch-up"))) changed = true;
     }
