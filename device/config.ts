@@ -62,6 +62,7 @@ export const DEFAULT_SETTINGS = Object.freeze({
   setup: "auto",
   setupButton: "",
   setupAfter: "5m",
+  setupTimeout: "10m",
   setupPassword: "",
   setupPort: "8080",
   healthInterval: "10m",
@@ -106,6 +107,11 @@ export interface SetupConfig {
   readonly buttonPin: number | undefined;
   /** How long the stored Wi-Fi network may stay out of reach before setup opens (board only). */
   readonly afterMs: number;
+  /**
+   * A portal opened on demand (the button, `--setup`, setup=always) closes after this long
+   * without a request while the device lacks nothing; 0: it stays until setup is done.
+   */
+  readonly idleMs: number;
   /** The access point's WPA2 passphrase; undefined: an open access point. */
   readonly password: string | undefined;
   /** The page's TCP port (80 on the board; 0 on the PC picks a free one). */
@@ -115,6 +121,8 @@ export interface SetupConfig {
 const SETUP_MODES: readonly SetupMode[] = Object.freeze(["auto", "always", "never"] as const);
 /** From one minute (a router's reboot) to a day. */
 const SETUP_AFTER_RANGE = Object.freeze([60_000, 86_400_000] as const);
+/** From one minute (time to walk to the board with a phone) to a day; or off. */
+const SETUP_TIMEOUT_RANGE = Object.freeze([60_000, 86_400_000] as const);
 
 /** `setupButton`: a GPIO number, `none`, or empty for the board's own button (BoardPins.buttonPin). */
 function parseSetupButton(key: string, value: unknown, board: BoardPins): number | undefined {
@@ -129,6 +137,7 @@ function parseSetupConfig(setting: (key: SettingKey) => unknown, board: BoardPin
     mode: parseChoice("setup", setting("setup"), SETUP_MODES),
     buttonPin: parseSetupButton("setupButton", setting("setupButton"), board),
     afterMs: parseDuration("setupAfter", setting("setupAfter"), SETUP_AFTER_RANGE[0], SETUP_AFTER_RANGE[1]),
+    idleMs: parseDurationOrOff("setupTimeout", setting("setupTimeout"), SETUP_TIMEOUT_RANGE[0], SETUP_TIMEOUT_RANGE[1]),
     password: parseWifiPassword("setupPassword", setting("setupPassword")),
     port: parseInteger("setupPort", setting("setupPort"), 0, 65_535),
   });

@@ -2,14 +2,17 @@
 // it: at boot (asked for, setup=always, no Wi-Fi, no code and no token), when provisioning waits
 // for a person (a refused code), when the platform refuses the token and reactivation is off,
 // and after config.setup.afterMs without Wi-Fi. It closes as soon as the stored network is back
-// and nothing else is missing, so a router outage never strands a device in setup. Nothing of
-// the portal exists while setup is closed.
+// and nothing else is missing, so a router outage never strands a device in setup; and a portal
+// opened on demand closes after config.setup.idleMs without a request (WiFiManager's
+// configPortalTimeout), so an open access point does not stay up beside a working device
+// because nobody came. Nothing of the portal exists while setup is closed.
 
 import type { ListenTcp } from "../http/tcp-port.js";
 import type { Clock, TimerHandle } from "../kernel/clock.js";
 import type { KeyValueStore } from "../kernel/key-value-store.js";
 import type { LogSink } from "../kernel/log.js";
 import type { DeviceConfig } from "./config.js";
+import { formatDuration } from "./config-values.js";
 import type { DeviceEvent } from "./device-events.js";
 import { type CodeWanted, TOKEN_STORE_KEY } from "./provisioning.js";
 import { SetupPortal, type SetupReason } from "./setup-portal.js";
@@ -52,6 +55,9 @@ export interface SetupControlOptions {
   readonly host: SetupHost;
 }
 
+/** Reasons a person asked for setup while the device may lack nothing: these portals time out. */
+const ON_DEMAND: readonly SetupReason[] = Object.freeze(["requested", "always"] as const);
+
 export class SetupControl {
   readonly #options: SetupControlOptions;
   /** The portal while setup runs. */
@@ -60,6 +66,8 @@ export class SetupControl {
   #tokenRefused = false;
   /** Wi-Fi has been out of reach since; opens setup after config.setup.afterMs (board). */
   #offlineTimer: TimerHandle | undefined;
+  /** While a portal opened on demand runs: checks it for config.setup.idleMs without a request. */
+  #idleTimer: TimerHandle | undefined;
   #closed = false;
 
   constructor(options: SetupControlOptions) {
@@ -123,10 +131,12 @@ export class SetupControl {
       onOpen: (url) => host.emit({ event: "setup", url }),
       onClosed: () => {
         if (this.#portal === portal) this.#portal = undefined;
+        this.stopIdleTimer();
         host.emit({ event: "setup-closed" });
       },
     });
     this.#portal = portal;
+    if (ON_DEMAND.includes(reason)) this.armIdleTimer(config.setup.idleMs);
     portal.open().catch((failure: unknown) => {
       log("error", `setup: could not open the page (${String(failure)})`);
       if (this.#portal === portal) this.#portal = undefined;
@@ -208,6 +218,7 @@ export class SetupControl {
   close(): void {
     const portal = this.#portal;
     this.#portal = undefined;
+    this.stopIdleTimer();
     if (portal === undefined) return;
     portal.close();
     if (!this.#closed) this.#options.host.emit({ event: "setup-closed" });
@@ -219,6 +230,44 @@ export class SetupControl {
     if (this.#offlineTimer !== undefined) this.#options.clock.clearTimer(this.#offlineTimer);
     this.#offlineTimer = undefined;
     this.close();
+  }
+
+  private armIdleTimer(ms: number): void {
+    if (ms <= 0) return;
+    this.#idleTimer = this.#options.clock.setTimer(() => {
+      this.#idleTimer = undefined;
+      this.closeIfIdle();
+    }, ms);
+  }
+
+  private stopIdleTimer(): void {
+    if (this.#idleTimer !== undefined) this.#options.clock.clearTimer(this.#idleTimer);
+    this.#idleTimer = undefined;
+  }
+
+  /**
+   * An on-demand portal with nobody at it closes, but only when the device lacks nothing: a
+   * portal that now asks for a code (no token after Forget, a refused token) or for Wi-Fi (none
+   * stored, or the stored one out of reach) stays until setup is done or the network is back.
+   */
+  private closeIfIdle(): void {
+    const portal = this.#portal;
+    if (portal === undefined) return;
+    const { clock, config, host, log, ports } = this.#options;
+    const idleMs = config.setup.idleMs;
+    const lacking =
+      portal.reason === "wifi-unreachable" ||
+      host.setupToken() === undefined ||
+      this.#tokenRefused ||
+      host.setupWaitingForCode() ||
+      (ports?.radio !== undefined && ports.radio.ssid === undefined);
+    const idleFor = clock.now() - portal.lastRequestAt;
+    if (!lacking && !portal.busy && idleFor >= idleMs) {
+      log("info", `setup: no request for ${formatDuration(idleMs)} (setupTimeout); closing setup`);
+      this.close();
+      return;
+    }
+    this.armIdleTimer(lacking || portal.busy ? idleMs : idleMs - idleFor);
   }
 
   private storedToken(): string | undefined {

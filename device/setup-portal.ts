@@ -96,6 +96,8 @@ export class SetupPortal {
   #scanning = false;
   #closeTimer: TimerHandle | undefined;
   #closed = false;
+  /** Monotonic time of the last request (or of the portal's making): how long it stood idle. */
+  #lastRequestAt: number;
 
   static readonly MAX_NETWORKS = 20;
 
@@ -103,17 +105,26 @@ export class SetupPortal {
     this.#options = options;
     this.#reason = options.reason;
     this.#error = options.error;
+    this.#lastRequestAt = options.clock.now();
     this.#server = new HttpServer({
       listen: options.listen,
       port: options.port,
       clock: options.clock,
       log: options.log,
-      handler: (request) => this.#handle(request),
+      handler: (request) => {
+        this.#lastRequestAt = options.clock.now();
+        return this.#handle(request);
+      },
     });
   }
 
   get reason(): SetupReason {
     return this.#reason;
+  }
+
+  /** Monotonic time of the last request served, a phone's captive-portal check included. */
+  get lastRequestAt(): number {
+    return this.#lastRequestAt;
   }
 
   /** A submission is being carried out. */

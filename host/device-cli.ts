@@ -1,5 +1,6 @@
 // `npm run device -- [--server coap://HOST:PORT] [--activation-code CODE] [--state DIR]
-//   [--interval D] [--batch N] [--max-delay D] [--keep-alive D] [--setup] [--setup-port N] [--json]`
+//   [--interval D] [--batch N] [--max-delay D] [--keep-alive D] [--setup] [--setup-port N]
+//   [--setup-timeout D] [--json]`
 // The device core on a PC. Each flag is the mcconfig setting of the same name, passed on as
 // typed to device/config.ts, so durations have its one grammar (`500ms`, `10s`, `2m`, `1h`; a
 // bare number is milliseconds). With --json, stdout carries one JSON object per line with an
@@ -19,10 +20,11 @@ const USAGE = `usage: npm run device -- [--server coap://HOST:PORT] [--activatio
   [--persist-after D|auto] [--outbox-size N] [--hold-unstamped D]
   [--sensors LIST] [--actuators LIST] [--reactivate] [--log-level debug|info|warn|error]
   [--health-interval D] [--json]
-  [--setup] [--setup-port N] [--no-setup]
+  [--setup] [--setup-port N] [--setup-timeout D|off] [--no-setup]
   --setup opens the setup page at once (http://127.0.0.1:PORT/, PORT from --setup-port, default 8080,
   0 picks a free one); it also opens by itself when there is no token and no code, or a code or
-  token is refused; --no-setup never opens it
+  token is refused; --no-setup never opens it. A page opened by --setup closes after
+  --setup-timeout (default 10m) without a request when the device lacks nothing
   D is a duration: 500ms, 10s, 2m, 1h; a bare number is milliseconds (as in mcconfig key=value)`;
 
 function readFlags(args: string[]) {
@@ -46,6 +48,7 @@ function readFlags(args: string[]) {
       reactivate: { type: "boolean", default: false },
       setup: { type: "boolean", default: false },
       "setup-port": { type: "string" },
+      "setup-timeout": { type: "string" },
       "no-setup": { type: "boolean", default: false },
       "log-level": { type: "string" },
       "health-interval": { type: "string" },
@@ -103,6 +106,7 @@ export async function runDeviceCli(
   set("healthInterval", flags["health-interval"]);
   if (flags.reactivate === true) settings.reactivateOnAuthFailure = "true";
   set("setupPort", flags["setup-port"]);
+  set("setupTimeout", flags["setup-timeout"]);
   if (flags["no-setup"] === true) settings.setup = "never";
 
   let running: Awaited<ReturnType<typeof runDevice>>;

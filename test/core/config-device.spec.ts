@@ -144,6 +144,15 @@ suite("config device", () => {
     rejected(() => parseDeviceConfig({ holdUnstamped: "2d" }), "holdUnstamped", "not a duration");
   });
 
+  test("setupTimeout: a duration from a minute to a day, or off; 10 minutes by default", () => {
+    assert.equal(parseDeviceConfig({}).setup.idleMs, 600_000);
+    assert.equal(parseDeviceConfig({ setupTimeout: "2m" }).setup.idleMs, 120_000);
+    assert.equal(parseDeviceConfig({ setupTimeout: "OFF" }).setup.idleMs, 0);
+    assert.equal(parseDeviceConfig({ setupTimeout: "0" }).setup.idleMs, 0);
+    rejected(() => parseDeviceConfig({ setupTimeout: "30s" }), "setupTimeout", '"30s"', "outside 1m–24h");
+    rejected(() => parseDeviceConfig({ setupTimeout: "never" }), "setupTimeout", '"never"');
+  });
+
   test("a prototype key is not a setting", () => {
     const values = Object.create({ batch: "bad" }) as Record<string, unknown>;
     assert.equal(parseDeviceConfig(values).telemetry.batch, 20);

@@ -223,6 +223,80 @@ suite("setup: on demand", () => {
   });
 });
 
+suite("setup: an on-demand portal nobody uses closes (setupTimeout)", () => {
+  test("asked for with a working token: closes after setupTimeout without a request; a request restarts the wait", async () => {
+    const store = new MemoryStore();
+    store.write(TOKEN_STORE_KEY, TOKENS[0]!);
+    const rig = setupRig({ store, setupRequested: true, settings: { setupTimeout: "10m" } });
+    rig.device.start();
+    await rig.clock.advance(9 * 60_000);
+    ok(rig.device.setupOpen, "open before setupTimeout");
+    equal((await get(rig, "/generate_204")).status, 404, "any request counts, a phone's check included");
+    await rig.clock.advance(9 * 60_000);
+    ok(rig.device.setupOpen, "18 min after boot, 9 after the request: still open");
+    await rig.clock.advance(61_000);
+    ok(!rig.device.setupOpen, "10 min after the last request: closed");
+    ok(!rig.tcp.listening, "the page's listener is gone");
+    equal(closedCount(rig), 1);
+    ok(
+      rig.logs.some((line) => line.includes("no request for 10m (setupTimeout); closing setup")),
+      "the log says why",
+    );
+    const before = rig.platform.stored.get(TOKENS[0]!) ?? 0;
+    await rig.clock.advance(10_000);
+    ok((rig.platform.stored.get(TOKENS[0]!) ?? 0) > before, "the device keeps working");
+    rig.device.close();
+  });
+
+  test("setup=always times out too; setupTimeout=off keeps the page until setup is done", async () => {
+    const store = new MemoryStore();
+    store.write(TOKEN_STORE_KEY, TOKENS[0]!);
+    const always = setupRig({ store, settings: { setup: "always", setupTimeout: "1m" } });
+    always.device.start();
+    await always.clock.advance(61_000);
+    ok(!always.device.setupOpen, "setup=always closes after a minute idle");
+    always.device.close();
+
+    const kept = setupRig({ store, setupRequested: true, settings: { setupTimeout: "off" } });
+    kept.device.start();
+    await kept.clock.advance(3_600_000);
+    ok(kept.device.setupOpen, "off: open after an hour");
+    kept.device.close();
+  });
+
+  test("a portal that still lacks something never times out: no token, a forgotten device, no Wi-Fi", async () => {
+    const noToken = setupRig({ settings: { setup: "always", setupTimeout: "1m" } });
+    noToken.device.start();
+    await noToken.clock.advance(3_600_000);
+    ok(noToken.device.setupOpen, "setup=always without a token or code: open after an hour");
+    noToken.device.close();
+
+    const store = new MemoryStore();
+    store.write(TOKEN_STORE_KEY, TOKENS[0]!);
+    const forgotten = setupRig({ store, setupRequested: true, settings: { setupTimeout: "1m" } });
+    forgotten.device.start();
+    await forgotten.clock.advance(1_000);
+    equal((await post(forgotten, "/forget", { confirm: "yes" })).status, 303);
+    await forgotten.clock.advance(3_600_000);
+    ok(forgotten.device.setupOpen, "forgotten: waits for a new code");
+    forgotten.device.close();
+
+    const withToken = new MemoryStore();
+    withToken.write(TOKEN_STORE_KEY, TOKENS[0]!);
+    const radio = new FakeRadio();
+    const noWifi = setupRig({
+      store: withToken,
+      radio,
+      setupRequested: true,
+      settings: { setupTimeout: "1m", setupPort: "80" },
+    });
+    noWifi.device.start();
+    await noWifi.clock.advance(3_600_000);
+    ok(noWifi.device.setupOpen, "asked for on a board with no Wi-Fi stored: the access point stays");
+    noWifi.device.close();
+  });
+});
+
 suite("setup: the page's HTTP rules", () => {
   test("405 with Allow, 404 for unknown paths off the access point, 415 and 400 for bad forms", async () => {
     const rig = setupRig();
