@@ -314,6 +314,7 @@ export class Device {
     this.#settings = new SettingsService({
       config,
       store: ports.store,
+      clock: ports.clock,
       log: ports.log,
       targets: hooks,
     });
@@ -412,6 +413,7 @@ export class Device {
     this.#health.close();
     this.#provisioning.close();
     this.#dispatcher.close();
+    this.#settings.close();
     const link = this.#link;
     if (link !== undefined) {
       link.catchUp.close();

@@ -11,6 +11,7 @@
 // its last datetime and its error, and one for the latest unknown name's error. A name from the
 // network is compared as a string and never becomes a property key (XS keeps property keys for
 // the life of the machine).
+import type { Clock, TimerHandle } from "../kernel/clock.js";
 import type { KeyValueStore } from "../kernel/key-value-store.js";
 import type { LogSink } from "../kernel/log.js";
 import { isJsonObject } from "../thethings/json.js";
@@ -28,6 +29,14 @@ export const RESET_NAME = "reset";
 export const MAX_SETTING_TEXT = 32;
 /** The member of `errors` that holds the latest refusal of a name that is not a setting. */
 export const UNKNOWN_NAME_ERROR = "unknown";
+
+/**
+ * The bound on flash wear: one settings write a minute at most (1,440 a day) however fast values
+ * alternate on the platform. A change within the gap is written at its end if the values then
+ * still differ from flash; one lost to a reboot meanwhile comes back in the boot's catch-up, as
+ * the platform keeps the desired values.
+ */
+export const MIN_FLASH_WRITE_GAP_MS = 60_000;
 
 /** Where a settings value came from: pushed on the subscription, or read back after a gap or at boot. */
 export type SettingSource = "subscription" | "catch-up";
@@ -52,6 +61,7 @@ export interface SettingsServiceOptions {
   /** The build-time configuration: the values settings.reset returns to, and the fixed bounds (bufferSize). */
   readonly config: DeviceConfig;
   readonly store: KeyValueStore;
+  readonly clock: Clock;
   readonly log: LogSink;
   readonly targets: SettingTargets;
 }
@@ -74,6 +84,11 @@ export class SettingsService {
   #unknownError: string | undefined;
   /** The datetime of the latest settings.reset taken. */
   #resetAt: number | undefined;
+  /** The overrides' values as flash holds them (datetimes aside): a write that would keep the same is skipped. */
+  #inFlash: string;
+  #lastWriteAt: number | undefined;
+  /** A write held back by MIN_FLASH_WRITE_GAP_MS; it writes what is kept when it runs. */
+  #writeTimer: TimerHandle | undefined;
 
   /** Loads the overrides kept in flash and applies those that differ from the build-time values. */
   constructor(options: SettingsServiceOptions) {
@@ -84,7 +99,16 @@ export class SettingsService {
     this.#seenAt = SETTABLE_SETTINGS.map(() => undefined);
     this.#errors = SETTABLE_SETTINGS.map(() => undefined);
     this.load();
+    this.#inFlash = this.keptValues();
     this.settle();
+  }
+
+  /** Writes a change held back by the flash gap at once (a clean shutdown keeps the latest). */
+  close(): void {
+    if (this.#writeTimer === undefined) return;
+    this.#options.clock.clearTimer(this.#writeTimer);
+    this.#writeTimer = undefined;
+    this.writeFlash();
   }
 
   /** The value in force for `name` (a SETTABLE_SETTINGS name), or undefined for another name. */
@@ -223,8 +247,36 @@ export class SettingsService {
     }
   }
 
-  /** The overrides as kept in flash: `{"interval":["1s",DATETIME|null],…}`, values in the configuration grammar. */
+  /** Keeps the overrides in flash now, or at the end of MIN_FLASH_WRITE_GAP_MS after the last write. */
   private persist(): void {
+    if (this.#writeTimer !== undefined) return;
+    const { clock } = this.#options;
+    const wait = this.#lastWriteAt === undefined ? 0 : this.#lastWriteAt + MIN_FLASH_WRITE_GAP_MS - clock.now();
+    if (wait <= 0) {
+      this.writeFlash();
+      return;
+    }
+    this.#writeTimer = clock.setTimer(() => {
+      this.#writeTimer = undefined;
+      this.writeFlash();
+    }, wait);
+  }
+
+  /** The overrides' values in the configuration grammar, one entry per settable name. */
+  private keptValues(): string {
+    return JSON.stringify(
+      this.#overrides.map((override, index) =>
+        override === undefined ? null : SETTABLE_SETTINGS[index]!.show(override.value),
+      ),
+    );
+  }
+
+  /** The overrides as kept in flash: `{"interval":["1s",DATETIME|null],…}`, values in the configuration grammar. */
+  private writeFlash(): void {
+    const values = this.keptValues();
+    if (values === this.#inFlash) return;
+    this.#inFlash = values;
+    this.#lastWriteAt = this.#options.clock.now();
     const kept: Record<string, [SettingValue, number | null]> = {};
     let any = false;
     this.#overrides.forEach((override, index) => {

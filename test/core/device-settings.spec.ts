@@ -8,7 +8,7 @@ import { Device, type DeviceEvent } from "../../device/app.js";
 import { parseDeviceConfig } from "../../device/config.js";
 import { LogLevelGate } from "../../device/log-level-gate.js";
 import { TOKEN_STORE_KEY } from "../../device/provisioning.js";
-import { SETTINGS_STORE_KEY } from "../../device/settings-service.js";
+import { MIN_FLASH_WRITE_GAP_MS, SETTINGS_STORE_KEY } from "../../device/settings-service.js";
 import { SimulatedActuator } from "../../device/simulated-actuator.js";
 import { type SimPlatform as Platform, SimPlatform } from "../core-fakes/sim-platform.js";
 import { MemoryStore } from "../core-fakes/thethings-fakes.js";
@@ -113,6 +113,36 @@ function lastSettings(platform: Platform): Record<string, unknown> {
 const subscribed = (b: Booted): number => b.events.filter((e) => e.event === "subscribed").length;
 
 suite("device: settings written on the platform", () => {
+  test("a change the flash gap held back is not lost to a power cut: the boot's catch-up brings it back", async () => {
+    const w = world();
+    const store = new MemoryStore();
+    const b = boot(w, store);
+    await w.clock.runUntil(() => subscribed(b) > 0, 10_000);
+    w.platform.write("settings.interval", "2s");
+    await w.clock.advance(3_000);
+    w.platform.write("settings.interval", "4s");
+    await w.clock.advance(3_000);
+    equal(lastSettings(w.platform).interval, "4s", "applied at once");
+    const kept = (s: MemoryStore): unknown =>
+      (JSON.parse(s.data.get(SETTINGS_STORE_KEY)!) as { interval: unknown[] }).interval[0];
+    equal(kept(store), "2s", "the second change waits for the end of the flash gap");
+    // The power cut: the flash is what it held at that instant (the dying device's close() writes elsewhere).
+    const atCut = new MemoryStore();
+    for (const [key, value] of store.data) atCut.data.set(key, value);
+    b.device.close();
+    const reportsBefore = w.platform.values("device.settings").length;
+    const again = boot(w, atCut);
+    await w.clock.advance(5_000);
+    ok(w.platform.values("device.settings").length > reportsBefore, "the new boot reported");
+    equal(lastSettings(w.platform).interval, "4s", "the catch-up read it back from the platform");
+    await w.clock.advance(MIN_FLASH_WRITE_GAP_MS);
+    equal(kept(atCut), "4s", "and the flash has it a minute later");
+    const spaced = spacing(temperatureTimes(w.platform, w.clock.now() - 30_000));
+    ok(spaced.length >= 5 && spaced.every((gap) => gap === 4_000), `every 4 s: ${spaced.join(", ")}`);
+    again.device.close();
+    w.platform.close();
+  });
+
   test("settings.interval = 1s changes the spacing of the following values within one old interval", async () => {
     const w = world();
     const b = boot(w, new MemoryStore());
@@ -231,7 +261,6 @@ suite("device: settings written on the platform", () => {
     const report = lastSettings(w.platform);
     equal(report.interval, "2s");
     equal(report.healthInterval, "10m");
-    equal(store.data.has(SETTINGS_STORE_KEY), false);
     const resetAt = w.clock.now();
     await w.clock.advance(14_000);
     const times = temperatureTimes(w.platform, resetAt + 2_000);
@@ -241,6 +270,8 @@ suite("device: settings written on the platform", () => {
       times.slice(1).map(() => 2_000),
       "every 2 s again",
     );
+    await w.clock.advance(MIN_FLASH_WRITE_GAP_MS);
+    equal(store.data.has(SETTINGS_STORE_KEY), false, "flash emptied, at most a minute after its last write");
     b.device.close();
     const again = boot(w, store, { interval: "2s" });
     await w.clock.advance(5_000);

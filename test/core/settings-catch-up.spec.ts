@@ -47,6 +47,7 @@ function rig(store = new MemoryStore()) {
   const settings = new SettingsService({
     config: parseDeviceConfig({ sensors: "", actuators: "" }),
     store,
+    clock,
     log: () => undefined,
     targets: {
       telemetry: (change) => applied.push(JSON.stringify(change)),

@@ -19,6 +19,7 @@ import type { SettingTargets } from "../../device/settable-settings.js";
 import { SETTABLE_SETTINGS } from "../../device/settable-settings.js";
 import {
   MAX_SETTING_TEXT,
+  MIN_FLASH_WRITE_GAP_MS,
   SETTINGS_STORE_KEY,
   type SettingSource,
   SettingsService,
@@ -27,11 +28,13 @@ import type { JsonObjectValue } from "../../thethings/values.js";
 import { MemoryStore, RecordingLog } from "../core-fakes/thethings-fakes.js";
 import { deepEqual, equal, ok, throws } from "../portable/assert.js";
 import { suite, test } from "../portable/harness.js";
+import { FakeClock } from "../sim/fake-clock.js";
 
 const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
 
 interface Rig {
   readonly service: SettingsService;
+  readonly clock: FakeClock;
   readonly applied: string[];
   readonly reports: { value: JsonObjectValue; urgent: boolean }[];
   readonly store: MemoryStore;
@@ -44,6 +47,7 @@ function rig(store = new MemoryStore(), settings: Record<string, string> = {}): 
   const applied: string[] = [];
   const reports: { value: JsonObjectValue; urgent: boolean }[] = [];
   const log = new RecordingLog();
+  const clock = new FakeClock();
   const targets: SettingTargets = {
     telemetry: (change) => applied.push(`telemetry ${JSON.stringify(change)}`),
     keepAlive: (ms) => applied.push(`keepAlive ${ms}`),
@@ -57,11 +61,13 @@ function rig(store = new MemoryStore(), settings: Record<string, string> = {}): 
   const service = new SettingsService({
     config: parseDeviceConfig({ sensors: "", actuators: "", ...settings }),
     store,
+    clock,
     log: log.sink,
     targets,
   });
   return {
     service,
+    clock,
     applied,
     reports,
     store,
@@ -254,11 +260,14 @@ suite("settings: refuse", () => {
 });
 
 suite("settings: persist", () => {
-  test("kept in flash, written only when the value changed; a reboot applies them before anything else", () => {
+  test("kept in flash, written only when the value changed; a reboot applies them before anything else", async () => {
     const store = new MemoryStore();
     const first = rig(store);
     first.take("settings.interval", "1s", T0);
+    equal(store.writes, 1, "the first change is written at once");
     first.take("settings.logLevel", "warn", T0 + 1);
+    equal(store.writes, 1, "the next waits for the flash gap");
+    await first.clock.advance(MIN_FLASH_WRITE_GAP_MS);
     equal(store.writes, 2);
     first.take("settings.interval", "1000ms", T0 + 2);
     equal(store.writes, 2, "the same value with a newer datetime is not written again");
@@ -271,6 +280,30 @@ suite("settings: persist", () => {
     equal(second.service.snapshot().interval, "1s");
     equal(second.service.snapshot().logLevel, "warn");
     equal(second.take("settings.interval", "1s", T0, "catch-up"), "already-taken", "the catch-up finds it taken");
+  });
+
+  test("values alternating fast wear the flash at most once a minute; the last one is what stays", async () => {
+    const store = new MemoryStore();
+    const r = rig(store);
+    // One change a second for ten minutes, alternating: 600 applied, a write a minute at most.
+    for (let i = 0; i < 600; i++) {
+      equal(r.take("settings.interval", i % 2 === 0 ? "1s" : "2s", T0 + i * 1_000), "applied");
+      await r.clock.advance(1_000);
+    }
+    ok(store.writes <= 11, `${store.writes} flash writes for 600 changes`);
+    ok(store.writes >= 10, `${store.writes}: the held change is written at the end of each gap`);
+    await r.clock.advance(MIN_FLASH_WRITE_GAP_MS);
+    equal(rig(store).service.value("interval"), 2_000, "the last value reached the flash");
+
+    const back = new MemoryStore();
+    const b = rig(back);
+    b.take("settings.batch", "5", T0);
+    b.take("settings.batch", "7", T0 + 1);
+    b.take("settings.batch", "5", T0 + 2);
+    await b.clock.advance(MIN_FLASH_WRITE_GAP_MS);
+    equal(back.writes, 1, "back to what flash holds within the gap: nothing more written");
+    b.service.close();
+    equal(back.writes, 1, "nor at close");
   });
 
   test("a value equal to the build-time one is kept too: it wins over a later build", () => {
@@ -306,7 +339,7 @@ suite("settings: persist", () => {
 });
 
 suite("settings: reset and order", () => {
-  test("settings.reset (any value) returns to the build-time values, clears the errors and the flash", () => {
+  test("settings.reset (any value) returns to the build-time values, clears the errors and the flash", async () => {
     const store = new MemoryStore();
     const r = rig(store);
     r.take("settings.interval", "1s", T0);
@@ -316,11 +349,13 @@ suite("settings: reset and order", () => {
     equal(r.take("settings.reset", { anything: true }, T0 + 10), "reset");
     deepEqual(r.applied, ['telemetry {"intervalMs":10000}', "keepAlive 30000"], "back to the build-time values");
     deepEqual(r.reports.at(-1)!.value, { ...BUILD_TIME, errors: {} });
+    await r.clock.advance(MIN_FLASH_WRITE_GAP_MS);
     equal(store.data.has(SETTINGS_STORE_KEY), false);
     equal(r.take("settings.interval", "1s", T0 + 5), "stale", "a value older than the reset is not applied");
     equal(r.take("settings.interval", "1s", T0 + 11), "applied", "a newer one is");
     equal(r.take("settings.reset", 1, T0 + 10, "catch-up"), "already-taken");
-    equal(rig(store).service.value("interval"), 1000);
+    r.service.close();
+    equal(rig(store).service.value("interval"), 1000, "close() wrote the change the gap held back");
   });
 
   test("a reset read back at boot drops what the flash kept from before it, and keeps what came after", () => {
@@ -328,6 +363,7 @@ suite("settings: reset and order", () => {
     const before = rig(store);
     before.take("settings.interval", "1s", T0);
     before.take("settings.batch", "5", T0 + 20);
+    before.service.close();
     const booted = rig(store);
     booted.applied.length = 0;
     equal(booted.take("settings.reset", "", T0 + 10, "catch-up"), "reset");

@@ -14,6 +14,7 @@
 //   hostile payload, would break it.
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { MIN_FLASH_WRITE_GAP_MS } from "../../device/settings-service.js";
 import { describeXsMemory, measureXsMemory } from "../../tools/xs-memory.js";
 
 const SLOT_TOLERANCE = 64;
@@ -46,7 +47,12 @@ test("XS heap: 10,000 exchanges, 1,000 commands, 1,000 hostile payloads, 5,000 h
   assert.equal(settings!.name, "settings writes");
   assert.deepEqual(settings!.report.settings.outcomes, { applied: 462, refused: 462, reset: 77 });
   assert.equal(settings!.report.settings.reports, 1_001, "every write reported back");
-  assert.equal(settings!.report.settings.flashWrites, 462, "the flash written for applied values only");
+  const flashWrites = settings!.report.settings.flashWrites;
+  const minutes = Math.ceil(settings!.report.simulatedMs / MIN_FLASH_WRITE_GAP_MS);
+  assert.ok(
+    flashWrites >= 1 && flashWrites <= 1 + minutes,
+    `${flashWrites} flash writes for 462 applied values over ${minutes} simulated minutes: one a minute at most`,
+  );
   for (const phase of report.phases) {
     assert.equal(phase.report.internalErrors, 0, `${phase.name}: internal errors`);
     assert.ok(phase.report.subscriptionActive, `${phase.name}: still subscribed`);

@@ -189,6 +189,7 @@ export class MemoryWorkload {
     this.#settings = new SettingsService({
       config: parseDeviceConfig({ sensors: "", actuators: "" }),
       store: this.#flash,
+      clock: this.#clock,
       log,
       targets: {
         telemetry: () => undefined,
