@@ -262,8 +262,12 @@ export class SettingsService {
     }, wait);
   }
 
-  /** The overrides' values in the configuration grammar, one entry per settable name. */
+  /**
+   * The overrides' values in the configuration grammar, one entry per settable name; "" for none
+   * (the usual state, and then no string is kept on the heap).
+   */
   private keptValues(): string {
+    if (this.#overrides.every((override) => override === undefined)) return "";
     return JSON.stringify(
       this.#overrides.map((override, index) =>
         override === undefined ? null : SETTABLE_SETTINGS[index]!.show(override.value),
