@@ -1,7 +1,8 @@
 // What both catch-ups (command-catch-up.ts, settings-catch-up.ts) share: a round of reads after a
 // gap, tried again on a backoff from 2 s up to keepAlive while some read got no answer, at most
 // maxRounds rounds; a newer run() supersedes a catch-up still retrying (its late result schedules
-// nothing). A base class, so the two keep no extra object or closure for the device's life.
+// nothing). A base class, so the two keep no extra object or closure for the device's life; the
+// constants are getters on the prototypes (in flash on the board), not fields of each instance.
 import { Backoff } from "../kernel/backoff.js";
 import type { Clock, TimerHandle } from "../kernel/clock.js";
 import type { LogSink } from "../kernel/log.js";
@@ -15,27 +16,29 @@ export interface CatchUpRoundsOptions {
   readonly maxWaitMs: number;
 }
 
-export abstract class CatchUpRounds {
-  readonly #base: CatchUpRoundsOptions;
-  readonly #maxRounds: number;
-  /** What is caught up on, for the log ("commands", "settings"). */
-  readonly #what: string;
+export abstract class CatchUpRounds<Options extends CatchUpRoundsOptions> {
+  /** The subclass's options, which include the base's: one slot for both. */
+  protected readonly options: Options;
   #timer: TimerHandle | undefined;
   /** Which catch-up is current: an older one's late result does not schedule retries. */
   #generation = 0;
   #closed = false;
 
-  protected constructor(base: CatchUpRoundsOptions, maxRounds: number, what: string) {
-    this.#base = base;
-    this.#maxRounds = maxRounds;
-    this.#what = what;
+  constructor(options: Options) {
+    this.options = options;
   }
+
+  /** Rounds of reads per catch-up, at most, while reads fail. */
+  protected abstract get maxRounds(): number;
+
+  /** What is caught up on, for the log ("commands", "settings"). */
+  protected abstract get what(): string;
 
   /** Starts a catch-up now; one still retrying is superseded. */
   run(): void {
     if (this.#closed || !this.wanted()) return;
     this.cancelRetry();
-    const backoff = new Backoff({ initialMs: 2_000, maxMs: this.#base.maxWaitMs, random: this.#base.random });
+    const backoff = new Backoff({ initialMs: 2_000, maxMs: this.options.maxWaitMs, random: this.options.random });
     this.attempt(++this.#generation, backoff, 1);
   }
 
@@ -58,17 +61,17 @@ export abstract class CatchUpRounds {
   protected abstract round(generation: number): Promise<readonly string[]>;
 
   private cancelRetry(): void {
-    if (this.#timer !== undefined) this.#base.clock.clearTimer(this.#timer);
+    if (this.#timer !== undefined) this.options.clock.clearTimer(this.#timer);
     this.#timer = undefined;
   }
 
   private attempt(generation: number, backoff: Backoff, round: number): void {
-    const { clock, log } = this.#base;
+    const { clock, log } = this.options;
     this.round(generation).then(
       (failed) => {
         if (failed.length === 0 || !this.isCurrent(generation)) return;
-        if (round >= this.#maxRounds) {
-          log("warn", `gave up catching up on ${this.#what} (${failed.join(", ")}) after ${round} rounds`);
+        if (round >= this.maxRounds) {
+          log("warn", `gave up catching up on ${this.what} (${failed.join(", ")}) after ${round} rounds`);
           return;
         }
         this.#timer = clock.setTimer(() => {
@@ -76,7 +79,7 @@ export abstract class CatchUpRounds {
           this.attempt(generation, backoff, round + 1);
         }, backoff.next());
       },
-      (error: unknown) => log("warn", `catching up on ${this.#what} failed: ${String(error)}`),
+      (error: unknown) => log("warn", `catching up on ${this.what} failed: ${String(error)}`),
     );
   }
 }

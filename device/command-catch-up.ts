@@ -14,22 +14,24 @@ export interface CommandCatchUpOptions extends CatchUpRoundsOptions {
   readonly log: LogSink;
 }
 
-export class CommandCatchUp extends CatchUpRounds {
+export class CommandCatchUp extends CatchUpRounds<CommandCatchUpOptions> {
   /** Reads of the outputs' last commands per catch-up, at most, while reads fail. */
   static readonly MAX_READS = 6;
-  readonly #options: CommandCatchUpOptions;
 
-  constructor(options: CommandCatchUpOptions) {
-    super(options, CommandCatchUp.MAX_READS, "commands");
-    this.#options = options;
+  protected override get maxRounds(): number {
+    return CommandCatchUp.MAX_READS;
+  }
+
+  protected override get what(): string {
+    return "commands";
   }
 
   protected override wanted(): boolean {
-    return this.#options.dispatcher.actuatorKeys.length > 0;
+    return this.options.dispatcher.actuatorKeys.length > 0;
   }
 
   protected override async round(): Promise<readonly string[]> {
-    const { reader, dispatcher, log } = this.#options;
+    const { reader, dispatcher, log } = this.options;
     const report = await restoreActuators({ reader, dispatcher, log, source: "catch-up" });
     return report.failed.map((failure) => failure.key);
   }

@@ -24,20 +24,22 @@ export interface SettingsCatchUpOptions extends CatchUpRoundsOptions {
 /** Outcomes that change nothing: a round that only met these writes no report. */
 const QUIET: readonly SettingOutcome[] = Object.freeze(["stale", "already-taken", "not-a-setting"]);
 
-export class SettingsCatchUp extends CatchUpRounds {
+export class SettingsCatchUp extends CatchUpRounds<SettingsCatchUpOptions> {
   /** Rounds of reads per catch-up, at most, while reads fail. */
   static readonly MAX_ROUNDS = 6;
-  readonly #options: SettingsCatchUpOptions;
   #reported = false;
 
-  constructor(options: SettingsCatchUpOptions) {
-    super(options, SettingsCatchUp.MAX_ROUNDS, "settings");
-    this.#options = options;
+  protected override get maxRounds(): number {
+    return SettingsCatchUp.MAX_ROUNDS;
+  }
+
+  protected override get what(): string {
+    return "settings";
   }
 
   /** One round: the reset, then every setting. Resolves to the keys whose read failed. */
   protected override async round(generation: number): Promise<string[]> {
-    const { settings } = this.#options;
+    const { settings } = this.options;
     const reset = await this.readLatest(`${SETTINGS_PREFIX}${RESET_NAME}`);
     if (!this.isCurrent(generation)) return [];
     // Without the latest reset, older values cannot be told apart: the round waits for it.
@@ -62,14 +64,14 @@ export class SettingsCatchUp extends CatchUpRounds {
   /** The newest value of `key`, undefined when it was never written, "failed" when the read got no answer. */
   private async readLatest(key: string): Promise<ThingValue | undefined | "failed"> {
     try {
-      return (await this.#options.reader.read(key, { limit: 1, absentIsEmpty: true }))[0];
+      return (await this.options.reader.read(key, { limit: 1, absentIsEmpty: true }))[0];
     } catch (failure) {
       const error =
         failure instanceof ThethingsError
           ? failure
           : new ThethingsError("network", "read", String(failure), { cause: failure });
       if (error.kind === "not-found") return undefined;
-      this.#options.log("warn", `settings: could not read ${key} (${error.message}); read again later`);
+      this.options.log("warn", `settings: could not read ${key} (${error.message}); read again later`);
       return "failed";
     }
   }
