@@ -279,19 +279,18 @@ export class SettingsService {
   private writeFlash(): void {
     const values = this.keptValues();
     if (values === this.#inFlash) return;
-    this.#inFlash = values;
+    // A failed write counts for the gap too: a failing flash is not tried at every change.
     this.#lastWriteAt = this.#options.clock.now();
     const kept: Record<string, [SettingValue, number | null]> = {};
-    let any = false;
     this.#overrides.forEach((override, index) => {
       if (override === undefined) return;
       const setting = SETTABLE_SETTINGS[index]!;
       kept[setting.name] = [setting.show(override.value), override.datetime ?? null];
-      any = true;
     });
     try {
-      if (any) this.#options.store.write(SETTINGS_STORE_KEY, JSON.stringify(kept));
-      else this.#options.store.remove(SETTINGS_STORE_KEY);
+      if (values === "") this.#options.store.remove(SETTINGS_STORE_KEY);
+      else this.#options.store.write(SETTINGS_STORE_KEY, JSON.stringify(kept));
+      this.#inFlash = values;
     } catch (error) {
       this.#options.log("warn", `settings: could not keep them in flash (${String(error)}); they last until reboot`);
     }

@@ -116,7 +116,7 @@ export class SetupControl {
       actions: {
         token: () => host.setupToken(),
         server: () => host.setupServer(),
-        codeRequired: () => host.setupToken() === undefined || this.#tokenRefused || host.setupWaitingForCode(),
+        codeRequired: () => this.codeRequired(),
         store: (values) => {
           try {
             writeEntered(store, values, log);
@@ -253,13 +253,11 @@ export class SetupControl {
   private closeIfIdle(): void {
     const portal = this.#portal;
     if (portal === undefined) return;
-    const { clock, config, host, log, ports } = this.#options;
+    const { clock, config, log, ports } = this.#options;
     const idleMs = config.setup.idleMs;
     const lacking =
       portal.reason === "wifi-unreachable" ||
-      host.setupToken() === undefined ||
-      this.#tokenRefused ||
-      host.setupWaitingForCode() ||
+      this.codeRequired() ||
       (ports?.radio !== undefined && ports.radio.ssid === undefined);
     const idleFor = clock.now() - portal.lastRequestAt;
     if (!lacking && !portal.busy && idleFor >= idleMs) {
@@ -268,6 +266,12 @@ export class SetupControl {
       return;
     }
     this.armIdleTimer(lacking || portal.busy ? idleMs : idleMs - idleFor);
+  }
+
+  /** A code must be given: no token, a refused one, or provisioning waits for a person. */
+  private codeRequired(): boolean {
+    const { host } = this.#options;
+    return host.setupToken() === undefined || this.#tokenRefused || host.setupWaitingForCode();
   }
 
   private storedToken(): string | undefined {

@@ -7,6 +7,7 @@ import { OptionNumber } from "../../coap/options.js";
 import { Device, type DeviceEvent } from "../../device/app.js";
 import { parseDeviceConfig } from "../../device/config.js";
 import { openSensors } from "../../device/open-sensors.js";
+import { TOKEN_STORE_KEY } from "../../device/provisioning.js";
 import type { AccessPoint, JoinOutcome, SetupRadio, WifiNetwork } from "../../device/setup-radio.js";
 import { simulatedBoardIo } from "../../device/simulated-board-io.js";
 import { decodeUtf8, encodeUtf8 } from "../../kernel/utf8.js";
@@ -187,6 +188,13 @@ export function setupRig(options: RigOptions = {}) {
 export type Rig = ReturnType<typeof setupRig>;
 
 /** Form-encodes fields as a browser does. */
+/** A flash that holds the first thing token: a device activated before this boot. */
+export function activatedStore(): MemoryStore {
+  const store = new MemoryStore();
+  store.write(TOKEN_STORE_KEY, TOKENS[0]!);
+  return store;
+}
+
 export function formBody(fields: Record<string, string>): string {
   return Object.entries(fields)
     .map(([name, value]) => `${encodeURIComponent(name)}=${encodeURIComponent(value).replace(/%20/g, "+")}`)

@@ -328,13 +328,18 @@ suite("settings: persist", () => {
     equal(partly.log.at("warn").length, 2, "batch and maxDelay left out");
   });
 
-  test("a flash that fails to write leaves the settings in force until reboot", () => {
+  test("a flash that fails to write leaves the settings in force until reboot; once it works, the next write keeps them", async () => {
     const store = new MemoryStore();
     const r = rig(store);
     store.failure = new Error("nvs full");
     equal(r.take("settings.interval", "3s"), "applied");
     equal(r.service.value("interval"), 3000);
     equal(r.log.matching("until reboot").length, 1);
+    store.failure = undefined;
+    equal(r.take("settings.batch", "7", T0 + 1), "applied");
+    equal(store.data.has(SETTINGS_STORE_KEY), false, "the failed write counts for the gap");
+    await r.clock.advance(MIN_FLASH_WRITE_GAP_MS);
+    deepEqual(JSON.parse(store.data.get(SETTINGS_STORE_KEY)!), { interval: ["3s", T0], batch: [7, T0 + 1] });
   });
 });
 

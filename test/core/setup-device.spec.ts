@@ -3,7 +3,17 @@
 // submission's steps, "Forget this device", and the rule that a device is never stranded in
 // setup: the background rejoin closes a portal opened because Wi-Fi was away.
 import { TOKEN_STORE_KEY } from "../../device/provisioning.js";
-import { FakeRadio, GOOD_CODE, get, post, type Rig, setupRig, status, TOKENS } from "../core-fakes/setup-rig.js";
+import {
+  activatedStore,
+  FakeRadio,
+  GOOD_CODE,
+  get,
+  post,
+  type Rig,
+  setupRig,
+  status,
+  TOKENS,
+} from "../core-fakes/setup-rig.js";
 import { MemoryStore } from "../core-fakes/thethings-fakes.js";
 import { deepEqual, equal, ok } from "../portable/assert.js";
 import { suite, test } from "../portable/harness.js";
@@ -72,8 +82,7 @@ suite("setup: first boot by a person", () => {
   });
 
   test("the next boot goes straight to work: stored token, no portal", async () => {
-    const store = new MemoryStore();
-    store.write(TOKEN_STORE_KEY, TOKENS[0]!);
+    const store = activatedStore();
     const rig = setupRig({ store });
     rig.device.start();
     await rig.clock.advance(10_000);
@@ -160,8 +169,7 @@ suite("setup: a refused token", () => {
 
 suite("setup: on demand", () => {
   test("asked for at boot with a working token: the page shows the device's state; Forget erases everything", async () => {
-    const store = new MemoryStore();
-    store.write(TOKEN_STORE_KEY, TOKENS[0]!);
+    const store = activatedStore();
     store.write("server", "coap://192.0.2.1:5683");
     const rig = setupRig({ store, setupRequested: true });
     rig.device.start();
@@ -197,8 +205,7 @@ suite("setup: on demand", () => {
   });
 
   test("setup=always opens at every boot, also with a token", async () => {
-    const store = new MemoryStore();
-    store.write(TOKEN_STORE_KEY, TOKENS[0]!);
+    const store = activatedStore();
     const rig = setupRig({ store, settings: { setup: "always", setupPort: "8088" } });
     rig.device.start();
     await rig.clock.advance(100);
@@ -208,8 +215,7 @@ suite("setup: on demand", () => {
   });
 
   test("a submission that changes nothing but the server retargets the device and finishes", async () => {
-    const store = new MemoryStore();
-    store.write(TOKEN_STORE_KEY, TOKENS[0]!);
+    const store = activatedStore();
     const rig = setupRig({ store, setupRequested: true, settings: { server: "coap://192.0.2.77:5683" } });
     rig.device.start();
     await rig.clock.advance(1_000);
@@ -225,8 +231,7 @@ suite("setup: on demand", () => {
 
 suite("setup: an on-demand portal nobody uses closes (setupTimeout)", () => {
   test("asked for with a working token: closes after setupTimeout without a request; a request restarts the wait", async () => {
-    const store = new MemoryStore();
-    store.write(TOKEN_STORE_KEY, TOKENS[0]!);
+    const store = activatedStore();
     const rig = setupRig({ store, setupRequested: true, settings: { setupTimeout: "10m" } });
     rig.device.start();
     await rig.clock.advance(9 * 60_000);
@@ -249,8 +254,7 @@ suite("setup: an on-demand portal nobody uses closes (setupTimeout)", () => {
   });
 
   test("setup=always times out too; setupTimeout=off keeps the page until setup is done", async () => {
-    const store = new MemoryStore();
-    store.write(TOKEN_STORE_KEY, TOKENS[0]!);
+    const store = activatedStore();
     const always = setupRig({ store, settings: { setup: "always", setupTimeout: "1m" } });
     always.device.start();
     await always.clock.advance(61_000);
@@ -271,8 +275,7 @@ suite("setup: an on-demand portal nobody uses closes (setupTimeout)", () => {
     ok(noToken.device.setupOpen, "setup=always without a token or code: open after an hour");
     noToken.device.close();
 
-    const store = new MemoryStore();
-    store.write(TOKEN_STORE_KEY, TOKENS[0]!);
+    const store = activatedStore();
     const forgotten = setupRig({ store, setupRequested: true, settings: { setupTimeout: "1m" } });
     forgotten.device.start();
     await forgotten.clock.advance(1_000);
@@ -281,8 +284,7 @@ suite("setup: an on-demand portal nobody uses closes (setupTimeout)", () => {
     ok(forgotten.device.setupOpen, "forgotten: waits for a new code");
     forgotten.device.close();
 
-    const withToken = new MemoryStore();
-    withToken.write(TOKEN_STORE_KEY, TOKENS[0]!);
+    const withToken = activatedStore();
     const radio = new FakeRadio();
     const noWifi = setupRig({
       store: withToken,
@@ -410,8 +412,7 @@ suite("setup on the board: access point, Wi-Fi", () => {
   });
 
   test("Wi-Fi out of reach for setupAfter opens setup; the background rejoin closes it (never stranded)", async () => {
-    const store = new MemoryStore();
-    store.write(TOKEN_STORE_KEY, TOKENS[0]!);
+    const store = activatedStore();
     const radio = new FakeRadio("Home");
     const rig = setupRig({ store, radio, settings: { setupAfter: "5m" } });
     rig.device.start();
@@ -441,8 +442,7 @@ suite("setup on the board: access point, Wi-Fi", () => {
   });
 
   test("a person in the middle of a submission keeps the portal when the old network comes back", async () => {
-    const store = new MemoryStore();
-    store.write(TOKEN_STORE_KEY, TOKENS[0]!);
+    const store = activatedStore();
     const radio = new FakeRadio("Home");
     const rig = setupRig({ store, radio });
     rig.device.start();
