@@ -132,6 +132,8 @@ test("libcoap: subscribe (-s) and receive a write made by another client", async
 
 test("libcoap: every error case gets its code and a JSON error body, and stores nothing", async () => {
   const token = await activate(r);
+  // What the platform saw, for the failure message: which client port got which answer.
+  const since = r.events.length;
   const fake = "Z".repeat(43);
   const big = JSON.stringify({ values: Array.from({ length: 40 }, (_, i) => ({ key: "fun", value: `value-${i}` })) });
   const cases: [Promise<Awaited<ReturnType<typeof client>>>, string, RegExp][] = [
@@ -147,7 +149,7 @@ test("libcoap: every error case gets its code and a JSON error body, and stores 
   ];
   for (const [pending, code, message] of cases) {
     const reply = await pending;
-    assert.equal(reply.errorCode, code, JSON.stringify(reply));
+    assert.equal(reply.errorCode, code, `${JSON.stringify(reply)}; platform: ${JSON.stringify(r.events.slice(since))}`);
     assert.equal((reply.errorBody as { status: string }).status, "error");
     assert.match((reply.errorBody as { message: string }).message, message);
   }
